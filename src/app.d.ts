@@ -1,0 +1,21 @@
+import type { SessionInfo, SessionUser } from '$lib/server/auth/session';
+
+declare global {
+	namespace App {
+		interface Error {
+			message: string;
+			code?: string;
+			errorId?: string;
+		}
+		interface Locals {
+			user: SessionUser | null;
+			session: SessionInfo | null;
+			clientIp: string;
+		}
+		interface PageData {
+			user?: { username: string; role: SessionUser['role'] } | null;
+		}
+	}
+}
+
+export {};

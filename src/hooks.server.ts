@@ -1,0 +1,161 @@
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { getLogger } from '$lib/server/log';
+import { getRuntime, startRuntime } from '$lib/server/runtime';
+import { clientIp } from '$lib/server/client-ip';
+import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
+import {
+	clearSessionCookie,
+	SESSION_COOKIE,
+	setSessionCookie,
+	validateSessionToken
+} from '$lib/server/auth/session';
+
+export const init: ServerInit = async () => {
+	await startRuntime();
+};
+
+const FORM_BODY_LIMIT_BYTES = 64 * 1024;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const PUBLIC_API_PATHS = new Set(['/api/auth/login']);
+const ERROR_CODES: Record<number, string> = {
+	400: 'bad_request',
+	401: 'unauthorized',
+	403: 'forbidden',
+	404: 'not_found',
+	405: 'method_not_allowed',
+	413: 'payload_too_large',
+	415: 'unsupported_media_type',
+	429: 'rate_limited'
+};
+
+const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/');
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+	let target = response;
+	try {
+		for (const [name, value] of Object.entries(headers)) target.headers.set(name, value);
+	} catch {
+		// Immutable headers (e.g. a fetched response): copy once, then set.
+		target = new Response(response.body, response);
+		for (const [name, value] of Object.entries(headers)) target.headers.set(name, value);
+	}
+	return target;
+}
+
+/** Security headers everywhere; API errors of any origin in the one JSON error shape. */
+const shapeResponses: Handle = async ({ event, resolve }) => {
+	let response = await resolve(event);
+	const api = isApi(event.url.pathname);
+	if (api && response.status >= 400 && !/json/.test(response.headers.get('content-type') ?? '')) {
+		const status = response.status;
+		const message =
+			status === 404
+				? `No API route ${event.request.method} ${event.url.pathname}`
+				: status === 405
+					? `${event.request.method} is not allowed on ${event.url.pathname}`
+					: (await response.text()).slice(0, 200) || 'Request failed';
+		const allow = response.headers.get('allow');
+		response = errorResponse(
+			status,
+			ERROR_CODES[status] ?? 'error',
+			message,
+			allow ? { allow } : {}
+		);
+	} else if (api && response.status >= 500) {
+		response = errorResponse(response.status, 'internal', 'Something went wrong on the server');
+	}
+	const headers: Record<string, string> = {
+		'x-content-type-options': 'nosniff',
+		'referrer-policy': 'same-origin',
+		'x-frame-options': 'DENY',
+		'cross-origin-opener-policy': 'same-origin',
+		'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()'
+	};
+	if (event.url.protocol === 'https:') {
+		headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
+	}
+	if (api && !response.headers.has('cache-control')) headers['cache-control'] = 'no-store';
+	return withHeaders(response, headers);
+};
+
+const bodyLimit: Handle = async ({ event, resolve }) => {
+	const length = Number(event.request.headers.get('content-length') ?? 0);
+	const limit = isApi(event.url.pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
+	if (length > limit) {
+		return errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
+	}
+	return resolve(event);
+};
+
+const ipRateLimit: Handle = async ({ event, resolve }) => {
+	const { config, ipLimiter } = getRuntime();
+	event.locals.clientIp = clientIp(event, config.trustProxyHeader);
+	const counted = isApi(event.url.pathname) || !SAFE_METHODS.has(event.request.method);
+	if (counted) {
+		const limit = ipLimiter.take(event.locals.clientIp);
+		if (!limit.ok) {
+			return errorResponse(429, 'rate_limited', 'Too many requests; slow down', {
+				'retry-after': String(limit.retryAfterSeconds)
+			});
+		}
+	}
+	return resolve(event);
+};
+
+const auth: Handle = async ({ event, resolve }) => {
+	const { db, userLimiter } = getRuntime();
+	event.locals.user = null;
+	event.locals.session = null;
+	const secure = event.url.protocol === 'https:';
+	const token = event.cookies.get(SESSION_COOKIE);
+	if (token) {
+		const result = await validateSessionToken(db, token);
+		if (result.ok) {
+			event.locals.user = result.user;
+			event.locals.session = result.session;
+			if (result.renewed) setSessionCookie(event.cookies, token, result.session.expiresAt, secure);
+		} else {
+			clearSessionCookie(event.cookies, secure);
+		}
+	}
+	if (isApi(event.url.pathname) && !PUBLIC_API_PATHS.has(event.url.pathname)) {
+		if (!event.locals.user) return errorResponse(401, 'unauthorized', 'Sign in first');
+		const limit = userLimiter.take(`user:${event.locals.user.id}`);
+		if (!limit.ok) {
+			return errorResponse(429, 'rate_limited', 'Too many requests; slow down', {
+				'retry-after': String(limit.retryAfterSeconds)
+			});
+		}
+	}
+	return resolve(event);
+};
+
+/**
+ * SvelteKit checks the origin of form posts only; JSON requests carrying the session cookie
+ * must come from our own origin too (Origin, or Sec-Fetch-Site when Origin is absent).
+ */
+const originCheck: Handle = async ({ event, resolve }) => {
+	if (SAFE_METHODS.has(event.request.method) || !isApi(event.url.pathname)) return resolve(event);
+	const origin = event.request.headers.get('origin');
+	const site = event.request.headers.get('sec-fetch-site');
+	const foreign = origin
+		? origin !== event.url.origin
+		: site !== null && site !== 'same-origin' && site !== 'none';
+	if (foreign) {
+		return errorResponse(403, 'cross_origin', 'Cross-origin requests are not allowed');
+	}
+	return resolve(event);
+};
+
+export const handle: Handle = sequence(shapeResponses, bodyLimit, ipRateLimit, auth, originCheck);
+
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	if (status === 404) return { message, code: 'not_found' };
+	const errorId = crypto.randomUUID();
+	getLogger().error(
+		{ errorId, path: event.url.pathname, err: error instanceof Error ? error : String(error) },
+		'unhandled error'
+	);
+	return { message: 'Something went wrong on the server', code: 'internal', errorId };
+};

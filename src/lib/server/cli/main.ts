@@ -1,0 +1,78 @@
+// The `hearth` command line: serve, migrate, user management and backups. Exit codes: 0 done,
+// 1 refused or failed, 2 usage error, 78 bad configuration.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { serve } from '$lib/server/cli/serve';
+import { runUserCommand } from '$lib/server/cli/users';
+import { runBackup } from '$lib/server/cli/backup';
+import { getConfig } from '$lib/server/config';
+import { createDatabase } from '$lib/server/db/database';
+import { migrateToLatest } from '$lib/server/db/migrator';
+import { CliError, type Io } from '$lib/server/cli/io';
+
+export { processIo } from '$lib/server/cli/io';
+
+export const USAGE = `Usage: hearth <command>
+
+Commands:
+  serve                                   start the server (npm start builds first, then serves)
+  migrate                                 apply database migrations
+  user add <name> [--admin] --password-stdin
+                                          create a user; the password is read from standard input
+  user passwd <name> --password-stdin     set a password (ends that user's sessions)
+  user list                               list users
+  user remove <name>                      remove a user and everything they own
+  backup <file>                           consistent copy of the SQLite database, safe while serving
+
+Configuration comes from the environment (see .env.example).`;
+
+async function migrate(io: Io): Promise<number> {
+	const db = createDatabase(getConfig().database);
+	try {
+		const result = await migrateToLatest(db);
+		if (!result.ok) {
+			io.err(`hearth: migration ${result.failed} failed: ${result.error}`);
+			return 1;
+		}
+		io.out(
+			result.applied.length > 0
+				? `Applied ${result.applied.length} migration(s): ${result.applied.join(', ')}`
+				: 'Database is up to date'
+		);
+		return 0;
+	} finally {
+		await db.destroy();
+	}
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+	const [command, ...rest] = argv;
+	try {
+		switch (command) {
+			case 'serve':
+				await serve(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
+				return -1;
+			case 'migrate':
+				return await migrate(io);
+			case 'user':
+				return await runUserCommand(rest, io);
+			case 'backup':
+				return await runBackup(rest, io);
+			case undefined:
+			case 'help':
+			case '--help':
+			case '-h':
+				io.out(USAGE);
+				return command === undefined ? 2 : 0;
+			default:
+				io.err(`hearth: unknown command "${command}"\n\n${USAGE}`);
+				return 2;
+		}
+	} catch (error) {
+		if (error instanceof CliError) {
+			io.err(`hearth: ${error.message}`);
+			return error.exitCode;
+		}
+		throw error;
+	}
+}

@@ -1,0 +1,58 @@
+// `hearth serve`: the production HTTP server around the adapter-node handler. It tells the
+// handler the socket's real protocol (adapter-node otherwise assumes https when ORIGIN is unset),
+// binds loopback by default, and shuts down gracefully on SIGTERM/SIGINT.
+import http from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getConfig } from '$lib/server/config';
+
+const PROTOCOL_HEADER = 'x-hearth-socket-protocol';
+const SHUTDOWN_GRACE_MS = 10_000;
+const OUTER_BODY_LIMIT = '4M';
+
+type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
+
+export async function serve(buildDir: string): Promise<void> {
+	const config = getConfig();
+	const ownProtocolHeader = !process.env.PROTOCOL_HEADER && !process.env.ORIGIN;
+	if (ownProtocolHeader) process.env.PROTOCOL_HEADER = PROTOCOL_HEADER;
+	process.env.BODY_SIZE_LIMIT ??= OUTER_BODY_LIMIT;
+
+	const handlerUrl = pathToFileURL(path.join(buildDir, 'handler.js')).href;
+	const { handler } = (await import(/* @vite-ignore */ handlerUrl)) as { handler: NodeHandler };
+
+	const server = http.createServer((req, res) => {
+		if (ownProtocolHeader) {
+			req.headers[PROTOCOL_HEADER] = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+		}
+		handler(req, res, () => {
+			res.statusCode = 404;
+			res.end('Not found');
+		});
+	});
+	server.keepAliveTimeout = 65_000;
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(config.port, config.host, () => resolve());
+	});
+	const shown = config.host.includes(':') ? `[${config.host}]` : config.host;
+	process.stdout.write(`hearth: listening on http://${shown}:${config.port}\n`);
+
+	let stopping = false;
+	const stop = (signal: NodeJS.Signals) => {
+		if (stopping) return;
+		stopping = true;
+		process.stdout.write(`hearth: ${signal} received, shutting down\n`);
+		process.emit('sveltekit:shutdown' as 'exit', signal as unknown as number);
+		server.close(() => process.exit(0));
+		server.closeIdleConnections();
+		setTimeout(() => {
+			server.closeAllConnections();
+			process.exit(0);
+		}, SHUTDOWN_GRACE_MS).unref();
+	};
+	process.on('SIGTERM', stop);
+	process.on('SIGINT', stop);
+}

@@ -1,0 +1,48 @@
+// Opens the Kysely instance for the configured dialect: SQLite (WAL, foreign keys, busy timeout)
+// by default, PostgreSQL when DATABASE_URL says postgres://.
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '$lib/server/config';
+import type { DB } from '$lib/server/db/schema';
+
+export type Database = Kysely<DB>;
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+const PG_POOL_MAX = 10;
+const PG_INT8_OID = 20;
+
+export function openSqlite(file: string): SQLite.Database {
+	if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+	const sqlite = new SQLite(file);
+	sqlite.pragma('journal_mode = WAL');
+	sqlite.pragma('synchronous = NORMAL');
+	sqlite.pragma('foreign_keys = ON');
+	sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+	return sqlite;
+}
+
+export function createDatabase(config: DatabaseConfig): Database {
+	if (config.kind === 'sqlite') {
+		return new Kysely<DB>({ dialect: new SqliteDialect({ database: openSqlite(config.path) }) });
+	}
+	const pool = new pg.Pool({
+		connectionString: config.url,
+		max: PG_POOL_MAX,
+		// Timestamps are bigint milliseconds: well inside Number's exact range.
+		types: {
+			getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+				oid === PG_INT8_OID
+					? (value: string) => Number(value)
+					: pg.types.getTypeParser(oid, format as 'text')
+		}
+	});
+	return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
+export function dialectOf(db: Executor): 'sqlite' | 'postgres' {
+	return db.getExecutor().adapter.constructor.name === 'PostgresAdapter' ? 'postgres' : 'sqlite';
+}

@@ -1,0 +1,195 @@
+// The DB interface Kysely checks every query against, and the row aliases services use.
+// Timestamps are milliseconds since the epoch; booleans are 0/1 integers on both dialects.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export const ROLES = ['admin', 'user'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const MESSAGE_STATUSES = [
+	'queued',
+	'streaming',
+	'done',
+	'failed',
+	'cancelled',
+	'interrupted'
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const JOB_STATES = [
+	'queued',
+	'running',
+	'done',
+	'failed',
+	'cancelled',
+	'interrupted'
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const PROVIDER_KINDS = ['llamacpp', 'openai', 'anthropic', 'openai_compatible'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+type Id = Generated<number>;
+
+export interface UserTable {
+	id: Id;
+	username: string;
+	password_hash: string;
+	role: Role;
+	settings: ColumnType<string, string | undefined, string>;
+	created_at: number;
+	updated_at: number;
+}
+
+export interface SessionTable {
+	id: string;
+	user_id: number;
+	expires_at: number;
+	created_at: number;
+	user_agent: string | null;
+}
+
+export interface InviteTable {
+	id: Id;
+	token_hash: string;
+	role: Role;
+	created_by: number | null;
+	created_at: number;
+	expires_at: number;
+	used_at: number | null;
+	used_by: number | null;
+}
+
+export interface ApiTokenTable {
+	id: Id;
+	user_id: number;
+	name: string;
+	token_hash: string;
+	last4: string;
+	created_at: number;
+	last_used_at: number | null;
+	expires_at: number | null;
+	revoked_at: number | null;
+}
+
+export interface ProviderTable {
+	id: Id;
+	user_id: number | null;
+	kind: ProviderKind;
+	name: string;
+	base_url: string;
+	key_ciphertext: string | null;
+	key_last4: string | null;
+	key_origin: string | null;
+	enabled_models: ColumnType<string, string | undefined, string>;
+	max_concurrency: number | null;
+	enabled: ColumnType<number, number | undefined, number>;
+	created_at: number;
+	updated_at: number;
+}
+
+export interface ConversationTable {
+	id: Id;
+	user_id: number;
+	title: ColumnType<string, string | undefined, string>;
+	model: string | null;
+	provider_id: number | null;
+	system_prompt: string | null;
+	settings: ColumnType<string, string | undefined, string>;
+	pinned_at: number | null;
+	parent_conversation_id: number | null;
+	branch_message_id: number | null;
+	created_at: number;
+	updated_at: number;
+	deleted_at: number | null;
+}
+
+export interface MessageTable {
+	id: Id;
+	conversation_id: number;
+	user_id: number;
+	parent_id: number | null;
+	role: 'system' | 'user' | 'assistant';
+	content: ColumnType<string, string | undefined, string>;
+	reasoning: string | null;
+	status: MessageStatus;
+	provider: string | null;
+	model: string | null;
+	prompt_tokens: number | null;
+	completion_tokens: number | null;
+	cost_micro_usd: number | null;
+	timings: string | null;
+	error: string | null;
+	client_id: string | null;
+	created_at: number;
+	updated_at: number;
+}
+
+export interface JobTable {
+	id: Id;
+	user_id: number;
+	conversation_id: number;
+	user_message_id: number;
+	assistant_message_id: number | null;
+	provider: string;
+	model: string;
+	params: ColumnType<string, string | undefined, string>;
+	state: JobState;
+	attempts: ColumnType<number, number | undefined, number>;
+	partial_text: ColumnType<string, string | undefined, string>;
+	partial_reasoning: ColumnType<string, string | undefined, string>;
+	error_code: string | null;
+	error_message: string | null;
+	run_after: number;
+	claimed_by: string | null;
+	heartbeat_at: number | null;
+	created_at: number;
+	started_at: number | null;
+	finished_at: number | null;
+	updated_at: number;
+}
+
+export interface UsageEventTable {
+	id: Id;
+	user_id: number;
+	conversation_id: number | null;
+	message_id: number | null;
+	job_id: number | null;
+	api_token_id: number | null;
+	source: 'chat' | 'api';
+	provider: string;
+	model: string;
+	prompt_tokens: number;
+	completion_tokens: number;
+	cost_micro_usd: number;
+	created_at: number;
+}
+
+export interface AppSettingTable {
+	key: string;
+	value: string;
+	updated_at: number;
+}
+
+export interface DB {
+	user: UserTable;
+	session: SessionTable;
+	invite: InviteTable;
+	api_token: ApiTokenTable;
+	provider: ProviderTable;
+	conversation: ConversationTable;
+	message: MessageTable;
+	job: JobTable;
+	usage_event: UsageEventTable;
+	app_setting: AppSettingTable;
+}
+
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type Session = Selectable<SessionTable>;
+export type NewSession = Insertable<SessionTable>;
+export type Invite = Selectable<InviteTable>;
+export type NewInvite = Insertable<InviteTable>;
+export type Conversation = Selectable<ConversationTable>;
+export type Message = Selectable<MessageTable>;
+export type Job = Selectable<JobTable>;

@@ -1,0 +1,81 @@
+// JSON responses and request parsing for the API: every error is { error: { code, message } }
+// with a 4xx status, bodies are read with a size cap, and shapes are checked with zod.
+import type { z } from 'zod';
+
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export function json(data: unknown, status = 200, headers: HeadersInit = {}): Response {
+	return new Response(JSON.stringify(data), {
+		status,
+		headers: { 'content-type': 'application/json; charset=utf-8', ...headers }
+	});
+}
+
+export function errorResponse(
+	status: number,
+	code: string,
+	message: string,
+	headers: HeadersInit = {}
+): Response {
+	return json({ error: { code, message } }, status, { 'cache-control': 'no-store', ...headers });
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+async function readCapped(request: Request, limit: number): Promise<string | null> {
+	if (!request.body) return '';
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > limit) {
+			await reader.cancel();
+			return null;
+		}
+		chunks.push(value);
+	}
+	return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+	const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
+	return `${where}: ${issue.message}`;
+}
+
+export async function readJson<S extends z.ZodType>(
+	request: Request,
+	schema: S,
+	limit = JSON_BODY_LIMIT_BYTES
+): Promise<Parsed<z.output<S>>> {
+	const type = request.headers.get('content-type') ?? '';
+	if (!/^application\/json\b/i.test(type)) {
+		return {
+			ok: false,
+			response: errorResponse(415, 'unsupported_media_type', 'Send the body as application/json')
+		};
+	}
+	const text = await readCapped(request, limit);
+	if (text === null) {
+		return {
+			ok: false,
+			response: errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`)
+		};
+	}
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		return { ok: false, response: errorResponse(400, 'invalid_json', 'Body is not valid JSON') };
+	}
+	const result = schema.safeParse(body);
+	if (!result.success) {
+		return {
+			ok: false,
+			response: errorResponse(400, 'invalid_request', describeIssue(result.error.issues[0]!))
+		};
+	}
+	return { ok: true, value: result.data };
+}

@@ -1,0 +1,17 @@
+// The one pino logger. Never log secrets, tokens, passwords or message contents.
+import pino from 'pino';
+import { getConfig } from '$lib/server/config';
+
+let logger: pino.Logger | null = null;
+
+export function getLogger(): pino.Logger {
+	logger ??= pino({
+		level: getConfig().logLevel,
+		base: { app: 'hearth' },
+		redact: {
+			paths: ['password', '*.password', 'token', '*.token', 'apiKey', '*.apiKey'],
+			censor: '[redacted]'
+		}
+	});
+	return logger;
+}

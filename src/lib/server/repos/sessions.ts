@@ -1,0 +1,48 @@
+import type { Executor } from '$lib/server/db/database';
+import type { NewSession, Session, User } from '$lib/server/db/schema';
+
+export async function insertSession(db: Executor, session: NewSession): Promise<void> {
+	await db.insertInto('session').values(session).execute();
+}
+
+export function findSessionWithUser(
+	db: Executor,
+	sessionId: string
+): Promise<(Session & { username: string; role: User['role'] }) | undefined> {
+	return db
+		.selectFrom('session')
+		.innerJoin('user', 'user.id', 'session.user_id')
+		.select([
+			'session.id',
+			'session.user_id',
+			'session.expires_at',
+			'session.created_at',
+			'session.user_agent',
+			'user.username',
+			'user.role'
+		])
+		.where('session.id', '=', sessionId)
+		.executeTakeFirst();
+}
+
+export async function updateSessionExpiry(db: Executor, sessionId: string, expiresAt: number) {
+	await db
+		.updateTable('session')
+		.set({ expires_at: expiresAt })
+		.where('id', '=', sessionId)
+		.execute();
+}
+
+export async function deleteSession(db: Executor, sessionId: string): Promise<void> {
+	await db.deleteFrom('session').where('id', '=', sessionId).execute();
+}
+
+export async function deleteUserSessions(db: Executor, userId: number): Promise<number> {
+	const result = await db.deleteFrom('session').where('user_id', '=', userId).executeTakeFirst();
+	return Number(result.numDeletedRows);
+}
+
+export async function deleteExpiredSessions(db: Executor, now: number): Promise<number> {
+	const result = await db.deleteFrom('session').where('expires_at', '<=', now).executeTakeFirst();
+	return Number(result.numDeletedRows);
+}

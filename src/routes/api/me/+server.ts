@@ -1,0 +1,7 @@
+import type { RequestHandler } from './$types';
+import { json } from '$lib/server/http';
+
+export const GET: RequestHandler = ({ locals }) => {
+	const user = locals.user!;
+	return json({ user: { username: user.username, role: user.role } });
+};

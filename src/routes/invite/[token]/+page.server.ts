@@ -1,0 +1,37 @@
+import { fail, redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { getRuntime } from '$lib/server/runtime';
+import { acceptInvite, findInvite } from '$lib/server/services/accounts';
+import { setSessionCookie } from '$lib/server/auth/session';
+import { field, readForm } from '$lib/server/forms';
+
+export const load: PageServerLoad = async ({ params, locals }) => {
+	if (locals.user) redirect(303, '/');
+	const invite = await findInvite(getRuntime().db, params.token);
+	return { valid: Boolean(invite) };
+};
+
+export const actions: Actions = {
+	default: async ({ request, params, cookies, url }) => {
+		const data = await readForm(request);
+		if (!data) return fail(400, { username: '', message: 'The form could not be read' });
+		const username = field(data, 'username', 64);
+		const password = field(data, 'password');
+		if (password !== field(data, 'confirm')) {
+			return fail(400, { username, message: 'The two passwords do not match' });
+		}
+		const result = await acceptInvite(
+			getRuntime().db,
+			params.token,
+			{ username, password },
+			request.headers.get('user-agent')
+		);
+		if (!result.ok) {
+			const status =
+				result.code === 'username_taken' ? 409 : result.code === 'invalid_invite' ? 410 : 400;
+			return fail(status, { username, message: result.message });
+		}
+		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
+		redirect(303, '/');
+	}
+};

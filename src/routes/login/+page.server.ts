@@ -1,0 +1,33 @@
+import { fail, redirect } from '@sveltejs/kit';
+import type { Actions, PageServerLoad } from './$types';
+import { getRuntime } from '$lib/server/runtime';
+import { isSetupNeeded, login } from '$lib/server/services/accounts';
+import { setSessionCookie } from '$lib/server/auth/session';
+import { field, readForm, safeNext } from '$lib/server/forms';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	if (await isSetupNeeded(getRuntime().db)) redirect(303, '/setup');
+	return {};
+};
+
+export const actions: Actions = {
+	default: async ({ request, cookies, url, locals }) => {
+		const data = await readForm(request);
+		if (!data) return fail(400, { username: '', message: 'The form could not be read' });
+		const username = field(data, 'username', 64);
+		const { db, loginThrottle } = getRuntime();
+		const result = await login(db, loginThrottle, {
+			username,
+			password: field(data, 'password'),
+			ip: locals.clientIp,
+			userAgent: request.headers.get('user-agent')
+		});
+		if (!result.ok) {
+			const status = result.code === 'throttled' ? 429 : result.code === 'busy' ? 503 : 400;
+			return fail(status, { username, message: result.message });
+		}
+		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
+		redirect(303, safeNext(url.searchParams.get('next')));
+	}
+};
