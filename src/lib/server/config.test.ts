@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '$lib/server/config';
+
+describe('loadConfig', () => {
+	it('has working defaults: SQLite in ./data on loopback port 3000', () => {
+		const result = loadConfig({});
+		expect(result).toMatchObject({
+			ok: true,
+			config: {
+				dataDir: path.resolve('data'),
+				database: { kind: 'sqlite', path: path.resolve('data/hearth.db') },
+				llamaUrl: 'http://127.0.0.1:8080',
+				host: '127.0.0.1',
+				port: 3000,
+				origin: null,
+				trustProxyHeader: null
+			}
+		});
+	});
+
+	it('reads postgres and sqlite database URLs', () => {
+		expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/hearth' })).toMatchObject({
+			config: { database: { kind: 'postgres', url: 'postgres://u:p@db:5432/hearth' } }
+		});
+		expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/hearth.db' })).toMatchObject({
+			config: { database: { kind: 'sqlite', path: '/var/lib/hearth.db' } }
+		});
+		expect(
+			loadConfig({ ORIGIN: 'https://chat.example.com', TRUST_PROXY_HEADER: 'CF-Connecting-IP' })
+		).toMatchObject({
+			config: { origin: 'https://chat.example.com', trustProxyHeader: 'cf-connecting-ip' }
+		});
+	});
+
+	it.each([
+		['PORT', 'abc', /whole number/],
+		['PORT', '70000', /65535/],
+		['LLAMA_URL', 'not a url', /not a URL/],
+		['LLAMA_URL', 'ftp://x', /http/],
+		['ORIGIN', 'https://x.com/path', /origin only/],
+		['DATABASE_URL', 'mysql://x', /postgres/],
+		['TRUST_PROXY_HEADER', 'bad header:', /not a header name/],
+		['METRICS_TOKEN', 'short', /at least 16/],
+		['HEARTH_SECRET', 'short', /at least 32/],
+		['LOG_LEVEL', 'loud', /one of/]
+	])('names %s when it is %j', (variable, value, problem) => {
+		const result = loadConfig({ [variable]: value });
+		expect(result.ok).toBe(false);
+		if (!result.ok) {
+			expect(result.variable).toBe(variable);
+			expect(result.problem).toMatch(problem);
+		}
+	});
+});

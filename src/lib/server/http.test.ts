@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { readJson } from '$lib/server/http';
+
+const Body = z.object({ name: z.string().min(1) });
+const post = (body: BodyInit, type = 'application/json') =>
+	new Request('http://x/api', { method: 'POST', body, headers: { 'content-type': type } });
+
+async function errorOf(request: Request, limit?: number) {
+	const result = await readJson(request, Body, limit);
+	if (result.ok) throw new Error('expected a failure');
+	return { status: result.response.status, body: await result.response.json() };
+}
+
+describe('readJson', () => {
+	it('parses a valid body', async () => {
+		expect(await readJson(post('{"name":"a"}'), Body)).toEqual({ ok: true, value: { name: 'a' } });
+	});
+
+	it('answers each kind of bad input with a 4xx and a clear message', async () => {
+		expect(await errorOf(post('{"name":1}'))).toEqual({
+			status: 400,
+			body: { error: { code: 'invalid_request', message: expect.stringMatching(/^name: /) } }
+		});
+		expect(await errorOf(post('{nope'))).toMatchObject({
+			status: 400,
+			body: { error: { code: 'invalid_json' } }
+		});
+		expect(await errorOf(post('name=a', 'application/x-www-form-urlencoded'))).toMatchObject({
+			status: 415
+		});
+		expect(await errorOf(post(JSON.stringify({ name: 'x'.repeat(100) })), 50)).toMatchObject({
+			status: 413
+		});
+		expect(await errorOf(post('[]'))).toMatchObject({ status: 400 });
+		expect(await errorOf(post(''))).toMatchObject({
+			status: 400,
+			body: { error: { code: 'invalid_json' } }
+		});
+	});
+
+	it('caps a streamed body that has no content-length', async () => {
+		const stream = new ReadableStream({
+			pull(controller) {
+				controller.enqueue(new TextEncoder().encode('x'.repeat(1024)));
+			}
+		});
+		const request = new Request('http://x/api', {
+			method: 'POST',
+			body: stream,
+			headers: { 'content-type': 'application/json' },
+			duplex: 'half'
+		} as RequestInit);
+		expect(await errorOf(request, 10_000)).toMatchObject({ status: 413 });
+	});
+});

@@ -1,0 +1,121 @@
+// The `hearth` CLI as a user runs it: the built bin against a temporary DATA_DIR.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = path.resolve('bin/hearth.js');
+let dataDir: string;
+
+function hearth(args: string[], input?: string, env: Record<string, string> = {}) {
+	const result = spawnSync(process.execPath, [BIN, ...args], {
+		input,
+		encoding: 'utf8',
+		env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env }
+	});
+	return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+describe('hearth CLI', () => {
+	beforeAll(() => {
+		if (!fs.existsSync('build/cli/main.js'))
+			throw new Error('run `npm run build` before this suite');
+		dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-cli-'));
+	});
+	afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+	it('prints usage with exit 2 when called without a command', () => {
+		const r = hearth([]);
+		expect(r.code).toBe(2);
+		expect(r.out).toMatch(/Usage: hearth <command>/);
+		expect(hearth(['frobnicate']).code).toBe(2);
+	});
+
+	it('migrates, then reports up to date', () => {
+		expect(hearth(['migrate'])).toMatchObject({
+			code: 0,
+			out: expect.stringMatching(/Applied 1 migration/)
+		});
+		expect(hearth(['migrate'])).toMatchObject({
+			code: 0,
+			out: expect.stringMatching(/up to date/)
+		});
+	});
+
+	it('manages users with clear errors and exit codes', () => {
+		expect(
+			hearth(['user', 'add', 'Root', '--admin', '--password-stdin'], 'hunter22hunter\n')
+		).toMatchObject({
+			code: 0,
+			out: 'Created admin root\n'
+		});
+		expect(hearth(['user', 'add', 'root', '--password-stdin'], 'hunter22hunter')).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/taken/)
+		});
+		expect(hearth(['user', 'add', 'kim', '--password-stdin'], 'short')).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/at least 8/)
+		});
+		expect(hearth(['user', 'add', 'kim'])).toMatchObject({
+			code: 2,
+			err: expect.stringMatching(/--password-stdin/)
+		});
+		expect(hearth(['user', 'add', 'kim', '--sudo'])).toMatchObject({
+			code: 2,
+			err: expect.stringMatching(/unknown option/)
+		});
+		expect(hearth(['user', 'add', 'kim', '--password-stdin'], 'kimkimkim1')).toMatchObject({
+			code: 0
+		});
+		expect(hearth(['user', 'passwd', 'kim', '--password-stdin'], 'kimkimkim2')).toMatchObject({
+			code: 0
+		});
+		expect(hearth(['user', 'passwd', 'nobody', '--password-stdin'], 'kimkimkim2')).toMatchObject({
+			code: 1
+		});
+		const list = hearth(['user', 'list']);
+		expect(list.code).toBe(0);
+		expect(list.out).toMatch(/^kim\s+user /m);
+		expect(list.out).toMatch(/^root\s+admin /m);
+		expect(hearth(['user', 'remove', 'root'])).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/last admin/)
+		});
+		expect(hearth(['user', 'remove', 'kim'])).toMatchObject({ code: 0 });
+		expect(hearth(['user', 'list']).out).not.toMatch(/kim/);
+	});
+
+	it('takes a consistent backup that opens as a database, and never overwrites', () => {
+		const target = path.join(dataDir, 'backup.db');
+		expect(hearth(['backup', target])).toMatchObject({ code: 0 });
+		const copy = new SQLite(target, { readonly: true });
+		expect(copy.prepare('select username from user').all()).toEqual([{ username: 'root' }]);
+		expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+		copy.close();
+		expect((fs.statSync(target).mode & 0o777).toString(8)).toBe('600');
+		expect(hearth(['backup', target])).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/already exists/)
+		});
+		expect(hearth(['backup'])).toMatchObject({ code: 2 });
+		expect(
+			hearth(['backup', path.join(dataDir, 'b2.db')], undefined, {
+				DATABASE_URL: 'postgres://x@127.0.0.1/x'
+			})
+		).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/pg_dump/)
+		});
+	});
+
+	it('stops with one line naming a bad variable', () => {
+		const r = hearth(['user', 'list'], undefined, { LLAMA_URL: 'gopher://x' });
+		expect(r.code).toBe(78);
+		expect(r.err.trim().split('\n')).toEqual([
+			expect.stringMatching(/^hearth: invalid configuration: LLAMA_URL /)
+		]);
+	});
+});

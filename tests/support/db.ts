@@ -1,0 +1,48 @@
+// A fresh, migrated database per suite, for either dialect.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createDatabase, type Database } from '$lib/server/db/database';
+import { migrateToLatest } from '$lib/server/db/migrator';
+
+export const DIALECTS = ['sqlite', 'postgres'] as const;
+export type Dialect = (typeof DIALECTS)[number];
+
+export interface TestDatabase {
+	db: Database;
+	close(): Promise<void>;
+}
+
+async function adminQuery(url: string, text: string) {
+	const client = new pg.Client({ connectionString: url });
+	await client.connect();
+	try {
+		await client.query(text);
+	} finally {
+		await client.end();
+	}
+}
+
+export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
+	if (dialect === 'sqlite') {
+		const db = createDatabase({ kind: 'sqlite', path: ':memory:' });
+		const migrated = await migrateToLatest(db);
+		if (!migrated.ok) throw new Error(migrated.error);
+		return { db, close: () => db.destroy() };
+	}
+	const adminUrl = inject('postgresUrl');
+	const name = `hearth_test_${randomBytes(6).toString('hex')}`;
+	await adminQuery(adminUrl, `create database ${name}`);
+	const url = new URL(adminUrl);
+	url.pathname = `/${name}`;
+	const db = createDatabase({ kind: 'postgres', url: url.href });
+	const migrated = await migrateToLatest(db);
+	if (!migrated.ok) throw new Error(migrated.error);
+	return {
+		db,
+		async close() {
+			await db.destroy();
+			await adminQuery(adminUrl, `drop database if exists ${name}`);
+		}
+	};
+}
