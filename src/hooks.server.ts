@@ -76,6 +76,8 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 		headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
 	}
 	if (api && !response.headers.has('cache-control')) headers['cache-control'] = 'no-store';
+	// An unread request body would stall the next request on this keep-alive connection.
+	if (event.request.body && !event.request.bodyUsed) headers.connection = 'close';
 	return withHeaders(response, headers);
 };
 

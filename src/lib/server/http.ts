@@ -22,22 +22,27 @@ export function errorResponse(
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
 
+/**
+ * Reads the body up to `limit` bytes; null when larger. Past the limit the rest is drained, not
+ * cancelled: cancelling makes the Node adapter destroy the socket before our 413 can be sent.
+ * The adapter's own BODY_SIZE_LIMIT bounds how much is drained.
+ */
 async function readCapped(request: Request, limit: number): Promise<string | null> {
 	if (!request.body) return '';
 	const reader = request.body.getReader();
 	const chunks: Uint8Array[] = [];
 	let size = 0;
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		size += value.byteLength;
-		if (size > limit) {
-			await reader.cancel();
-			return null;
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) break;
+			size += value.byteLength;
+			if (size <= limit) chunks.push(value);
 		}
-		chunks.push(value);
+	} catch {
+		return null;
 	}
-	return new TextDecoder().decode(Buffer.concat(chunks));
+	return size > limit ? null : new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -15,7 +15,10 @@ type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: (
 
 export async function serve(buildDir: string): Promise<void> {
 	const config = getConfig();
-	const ownProtocolHeader = !process.env.PROTOCOL_HEADER && !process.env.ORIGIN;
+	// adapter-node reads ORIGIN itself: hand it the validated value (an empty one would crash it).
+	if (config.origin) process.env.ORIGIN = config.origin;
+	else delete process.env.ORIGIN;
+	const ownProtocolHeader = !config.origin && !process.env.PROTOCOL_HEADER;
 	if (ownProtocolHeader) process.env.PROTOCOL_HEADER = PROTOCOL_HEADER;
 	process.env.BODY_SIZE_LIMIT ??= OUTER_BODY_LIMIT;
 

@@ -1,0 +1,159 @@
+// The account journeys a household goes through, in order, in a real browser.
+import { expect, test } from '@playwright/test';
+import { ADMIN, expectSignedInAs, signIn } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+test('first run: the app sends you to /setup and creates the admin', async ({ page }) => {
+	await page.goto('/');
+	await expect(page).toHaveURL(/\/setup$/);
+	await page.getByLabel('Admin username').fill(ADMIN.username);
+	await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+	await page.getByLabel('Repeat password').fill('something else');
+	await page.getByRole('button', { name: 'Create admin' }).click();
+	await expect(page.getByRole('alert')).toHaveText('The two passwords do not match');
+	await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+	await page.getByLabel('Repeat password').fill(ADMIN.password);
+	await page.getByRole('button', { name: 'Create admin' }).click();
+	await expectSignedInAs(page, ADMIN.username);
+	await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible();
+});
+
+test('setup is closed once an admin exists', async ({ page, request, baseURL }) => {
+	await page.goto('/setup');
+	await expect(page).toHaveURL(/\/login$/);
+	const response = await request.post('/setup', {
+		form: { username: 'intruder', password: 'intruder-pass', confirm: 'intruder-pass' },
+		headers: { origin: baseURL!, accept: 'text/html' },
+		maxRedirects: 0
+	});
+	expect([303, 409]).toContain(response.status());
+	expect(response.headers()['set-cookie'] ?? '').not.toContain('hearth_session=');
+	const login = await request.post('/api/auth/login', {
+		data: { username: 'intruder', password: 'intruder-pass' },
+		headers: { origin: baseURL! }
+	});
+	expect(login.status()).toBe(401);
+});
+
+test('sign out, a wrong password, then sign in', async ({ page }) => {
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await expectSignedInAs(page, ADMIN.username);
+	await page.getByRole('button', { name: 'Sign out' }).click();
+	await expect(page).toHaveURL(/\/login$/);
+	await page.goto('/settings');
+	await expect(page).toHaveURL(/\/login\?next=%2Fsettings$/);
+	await page.getByLabel('Username').fill(ADMIN.username);
+	await page.getByLabel('Password').fill('wrong-password');
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expect(page.getByRole('alert')).toHaveText('Wrong username or password');
+	await page.getByLabel('Password').fill(ADMIN.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expect(page).toHaveURL(/\/settings$/);
+});
+
+test('an invite link makes one account, once', async ({ page, browser }) => {
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await page.goto('/admin');
+	await page.getByRole('button', { name: 'Create invite link' }).click();
+	const link = (await page.getByTestId('invite-url').textContent())!.trim();
+	expect(link).toMatch(/\/invite\/[a-z2-7]{32}$/);
+
+	const guest = await browser.newContext();
+	const bob = await guest.newPage();
+	await bob.goto(link);
+	await bob.getByLabel('Username').fill('bob');
+	await bob.getByLabel('Password', { exact: true }).fill('bob-password-1');
+	await bob.getByLabel('Repeat password').fill('bob-password-1');
+	await bob.getByRole('button', { name: 'Create account' }).click();
+	await expectSignedInAs(bob, 'bob');
+	await expect(bob.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+	const adminPage = await bob.goto('/admin');
+	expect(adminPage?.status()).toBe(404);
+	await guest.close();
+
+	const late = await browser.newContext();
+	const eve = await late.newPage();
+	await eve.goto(link);
+	await expect(eve.getByRole('heading', { name: 'Invite not valid' })).toBeVisible();
+	await late.close();
+
+	await page.reload();
+	await expect(page.getByRole('cell', { name: 'bob', exact: true })).toBeVisible();
+});
+
+test("changing a password ends the other browser's session", async ({ browser }) => {
+	const phone = await (await browser.newContext()).newPage();
+	const laptop = await (await browser.newContext()).newPage();
+	await signIn(phone, 'bob', 'bob-password-1');
+	await expectSignedInAs(phone, 'bob');
+	await signIn(laptop, 'bob', 'bob-password-1');
+	await expectSignedInAs(laptop, 'bob');
+
+	await laptop.goto('/settings');
+	await laptop.getByLabel('Current password').fill('bob-password-1');
+	await laptop.getByLabel('New password', { exact: true }).fill('bob-password-2');
+	await laptop.getByLabel('Repeat new password').fill('bob-password-2');
+	await laptop.getByRole('button', { name: 'Change password' }).click();
+	await expect(laptop.getByRole('status')).toContainText('Password changed');
+	await laptop.goto('/');
+	await expectSignedInAs(laptop, 'bob');
+
+	await phone.reload();
+	await expect(phone).toHaveURL(/\/login$/);
+	await signIn(phone, 'bob', 'bob-password-1');
+	await expect(phone.getByRole('alert')).toHaveText('Wrong username or password');
+	await signIn(phone, 'bob', 'bob-password-2');
+	await expectSignedInAs(phone, 'bob');
+});
+
+test('repeated failures throttle the account, even for the right password', async ({ page }) => {
+	for (let i = 0; i < 5; i++) {
+		await signIn(page, 'bob', `guess-${i}-wrong`);
+		await expect(page.getByRole('alert')).toHaveText('Wrong username or password');
+	}
+	await signIn(page, 'bob', 'bob-password-2');
+	await expect(page.getByRole('alert')).toContainText('Too many failed sign-ins');
+	await expect(page).toHaveURL(/\/login$/);
+});
+
+test('the admin removes a user, who is signed out everywhere', async ({ page, browser }) => {
+	const carolContext = await browser.newContext();
+	const carol = await carolContext.newPage();
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await page.goto('/admin');
+	await page.getByRole('button', { name: 'Create invite link' }).click();
+	const link = (await page.getByTestId('invite-url').textContent())!.trim();
+	await carol.goto(link);
+	await carol.getByLabel('Username').fill('carol');
+	await carol.getByLabel('Password', { exact: true }).fill('carol-password');
+	await carol.getByLabel('Repeat password').fill('carol-password');
+	await carol.getByRole('button', { name: 'Create account' }).click();
+	await expectSignedInAs(carol, 'carol');
+
+	await page.reload();
+	page.once('dialog', (dialog) => dialog.accept());
+	await page.getByRole('button', { name: 'Remove carol' }).click();
+	await expect(page.getByRole('status')).toContainText('Removed carol');
+	await expect(page.getByRole('cell', { name: 'carol', exact: true })).toHaveCount(0);
+	await carol.reload();
+	await expect(carol).toHaveURL(/\/login$/);
+	await carolContext.close();
+});
+
+test('CSP blocks an injected inline script', async ({ page }) => {
+	await page.goto('/login');
+	const ran = await page.evaluate(async () => {
+		const w = window as unknown as { injected?: boolean };
+		const violation = new Promise<string>((resolve) =>
+			document.addEventListener('securitypolicyviolation', (e) => resolve(e.violatedDirective), {
+				once: true
+			})
+		);
+		const script = document.createElement('script');
+		script.textContent = 'window.injected = true';
+		document.body.append(script);
+		return { directive: await violation, injected: w.injected === true };
+	});
+	expect(ran).toEqual({ directive: 'script-src-elem', injected: false });
+});

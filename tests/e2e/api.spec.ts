@@ -1,0 +1,200 @@
+// The JSON API under bad input: every answer is a 4xx with { error: { code, message } }, never a
+// 500 or a stack trace.
+import { spawnSync } from 'node:child_process';
+import {
+	expect,
+	request as playwrightRequest,
+	test,
+	type APIRequestContext
+} from '@playwright/test';
+
+const USER = { username: 'apiuser', password: 'api-user-password' };
+let api: APIRequestContext;
+let origin: string;
+
+test.beforeAll(async ({ baseURL }) => {
+	origin = baseURL!;
+	const add = spawnSync(
+		process.execPath,
+		['bin/hearth.js', 'user', 'add', USER.username, '--password-stdin'],
+		{
+			input: USER.password,
+			encoding: 'utf8',
+			env: {
+				...process.env,
+				DATA_DIR: process.env.HEARTH_E2E_DATA,
+				DATABASE_URL: '',
+				LOG_LEVEL: 'warn'
+			}
+		}
+	);
+	// A worker restarted after a failure runs beforeAll again: the user may exist already.
+	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
+	api = await playwrightRequest.newContext({ baseURL: origin, extraHTTPHeaders: { origin } });
+});
+
+test.afterAll(() => api.dispose());
+
+async function expectError(
+	response: Awaited<ReturnType<APIRequestContext['post']>>,
+	status: number,
+	code?: string
+) {
+	expect(response.status()).toBe(status);
+	expect(response.headers()['content-type']).toMatch(/application\/json/);
+	const body = (await response.json()) as { error: { code: string; message: string } };
+	expect(body).toEqual({
+		error: { code: code ?? expect.any(String), message: expect.any(String) }
+	});
+	expect(JSON.stringify(body)).not.toMatch(/at .*\.js:\d+/);
+	return body.error as { code: string; message: string };
+}
+
+async function freshSession() {
+	const context = await playwrightRequest.newContext({
+		baseURL: origin,
+		extraHTTPHeaders: { origin }
+	});
+	const login = await context.post('/api/auth/login', { data: USER });
+	expect(login.status()).toBe(200);
+	const cookie = login.headers()['set-cookie']!;
+	return { context, cookie, token: /hearth_session=([^;]+)/.exec(cookie)![1]! };
+}
+
+test('JSON login sets a hardened session cookie and /api/me answers', async () => {
+	const { context, cookie } = await freshSession();
+	expect(cookie).toMatch(/HttpOnly/i);
+	expect(cookie).toMatch(/SameSite=Lax/i);
+	expect(cookie).toMatch(/Path=\//);
+	const me = await context.get('/api/me');
+	expect(await me.json()).toEqual({ user: { username: USER.username, role: 'user' } });
+	await context.dispose();
+});
+
+test('login: malformed, incomplete, mistyped and oversized bodies', async () => {
+	const post = (data: string, type = 'application/json') =>
+		api.post('/api/auth/login', { data: Buffer.from(data), headers: { 'content-type': type } });
+	await expectError(await post('{"username":'), 400, 'invalid_json');
+	expect(
+		(await expectError(await post('{"username":"a"}'), 400, 'invalid_request')).message
+	).toMatch(/^password/);
+	await expectError(await post('{"username":1,"password":[]}'), 400, 'invalid_request');
+	await expectError(await post('"just a string"'), 400, 'invalid_request');
+	await expectError(await post('username=a&password=b', 'application/x-www-form-urlencoded'), 415);
+	const huge = JSON.stringify({ username: 'a', password: 'x'.repeat(2 * 1024 * 1024) });
+	await expectError(await post(huge), 413, 'payload_too_large');
+	await expectError(await post(JSON.stringify({ username: '\u0000\ud800💥', password: 'x' })), 401);
+});
+
+test('an unknown user and a wrong password get the same answer', async () => {
+	const wrong = await api.post('/api/auth/login', {
+		data: { username: USER.username, password: 'nope-nope' }
+	});
+	const unknown = await api.post('/api/auth/login', {
+		data: { username: 'no-such-user', password: 'nope-nope' }
+	});
+	expect(wrong.status()).toBe(401);
+	expect(unknown.status()).toBe(401);
+	expect(await wrong.json()).toEqual(await unknown.json());
+});
+
+test('malformed, forged and replayed session cookies get 401, never 500', async () => {
+	const cookies = [
+		'hearth_session=',
+		'hearth_session=%E0%A4%A',
+		'hearth_session=abcdefghijklmnopqrstuvwxyz234567',
+		`hearth_session=${'a'.repeat(4000)}`,
+		'hearth_session="quoted"; other=1',
+		'garbage-without-equals'
+	];
+	for (const cookie of cookies) {
+		await expectError(await api.get('/api/me', { headers: { cookie } }), 401, 'unauthorized');
+	}
+	const { context, token } = await freshSession();
+	expect((await context.post('/api/auth/logout')).status()).toBe(204);
+	await expectError(
+		await api.get('/api/me', { headers: { cookie: `hearth_session=${token}` } }),
+		401
+	);
+	await context.dispose();
+});
+
+test('a session token planted before sign-in is not adopted (no fixation)', async () => {
+	const planted = 'abcdefghijklmnopqrstuvwxyz234567';
+	const login = await api.post('/api/auth/login', {
+		data: USER,
+		headers: { cookie: `hearth_session=${planted}` }
+	});
+	const issued = /hearth_session=([^;]+)/.exec(login.headers()['set-cookie']!)![1];
+	expect(issued).not.toBe(planted);
+	await expectError(
+		await api.get('/api/me', { headers: { cookie: `hearth_session=${planted}` } }),
+		401
+	);
+});
+
+test('cross-origin JSON writes are refused with 403, even with a valid session', async () => {
+	const { context, cookie } = await freshSession();
+	const session = cookie.split(';')[0]!;
+	const fromEvil = await api.post('/api/auth/logout', {
+		headers: { cookie: session, origin: 'https://evil.example' }
+	});
+	await expectError(fromEvil, 403, 'cross_origin');
+	const crossSite = await playwrightRequest.newContext({ baseURL: origin });
+	await expectError(
+		await crossSite.post('/api/auth/logout', {
+			headers: { cookie: session, 'sec-fetch-site': 'cross-site' }
+		}),
+		403,
+		'cross_origin'
+	);
+	expect((await context.get('/api/me')).status()).toBe(200);
+	await crossSite.dispose();
+	await context.dispose();
+});
+
+test('unknown API routes and methods answer in the JSON error shape', async () => {
+	const { context } = await freshSession();
+	await expectError(await context.get('/api/does-not-exist'), 404, 'not_found');
+	await expectError(await context.delete('/api/me'), 405, 'method_not_allowed');
+	const anonymous = await playwrightRequest.newContext({ baseURL: origin });
+	await expectError(await anonymous.get('/api/does-not-exist'), 401, 'unauthorized');
+	await anonymous.dispose();
+	await context.dispose();
+});
+
+test('form posts: malformed or oversized bodies are 4xx', async () => {
+	const anonymous = await playwrightRequest.newContext({
+		baseURL: origin,
+		extraHTTPHeaders: { origin }
+	});
+	const malformed = await anonymous.post('/login', {
+		data: '--x\r\nbroken',
+		headers: { 'content-type': 'multipart/form-data; boundary=zzz', accept: 'text/html' },
+		maxRedirects: 0
+	});
+	expect(malformed.status()).toBeGreaterThanOrEqual(400);
+	expect(malformed.status()).toBeLessThan(500);
+	const big = await anonymous.post('/login', {
+		form: { username: 'a', password: 'x'.repeat(100_000) },
+		maxRedirects: 0
+	});
+	expect(big.status()).toBe(413);
+	await anonymous.dispose();
+});
+
+test('health, readiness and security headers', async () => {
+	expect(await (await api.get('/healthz')).json()).toEqual({ status: 'ok' });
+	expect(await (await api.get('/readyz')).json()).toEqual({
+		status: 'ready',
+		checks: { database: 'ok' }
+	});
+	const page = await api.get('/login');
+	const headers = page.headers();
+	expect(headers['content-security-policy']).toContain("default-src 'self'");
+	expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+	expect(headers['content-security-policy']).toContain("object-src 'none'");
+	expect(headers['x-content-type-options']).toBe('nosniff');
+	expect(headers['referrer-policy']).toBe('same-origin');
+	expect(headers['strict-transport-security']).toBeUndefined();
+});
