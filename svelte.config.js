@@ -7,6 +7,12 @@ const config = {
 	kit: {
 		adapter: adapter({ out: 'build', precompress: true }),
 		alias: { $migrations: 'migrations' },
+		// Type-check the llama/ helpers, benchmarks and tool configs with the app.
+		typescript: {
+			config: (tsconfig) => {
+				tsconfig.include.push('../llama/**/*.ts', '../bench/**/*.ts', '../*.config.ts');
+			}
+		},
 		// SECURITY.md: strict CSP. SvelteKit adds hashes/nonces for its own inline bootstrap script.
 		csp: {
 			mode: 'auto',

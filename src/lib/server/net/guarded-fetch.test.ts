@@ -1,0 +1,132 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuardedFetch, GuardError } from '$lib/server/net/guarded-fetch';
+
+let servers: http.Server[] = [];
+let trusted = '';
+let other = '';
+
+function listen(handler: http.RequestListener): Promise<string> {
+	const server = http.createServer(handler);
+	servers.push(server);
+	return new Promise((resolve) =>
+		server.listen(0, '127.0.0.1', () =>
+			resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+		)
+	);
+}
+
+beforeAll(async () => {
+	other = await listen((req, res) => {
+		res.setHeader('content-type', 'application/json');
+		res.end(JSON.stringify({ path: req.url, authorization: req.headers.authorization ?? null }));
+	});
+	trusted = await listen((req, res) => {
+		const url = new URL(req.url!, 'http://x');
+		if (url.pathname === '/redirect') {
+			res.writeHead(302, { location: url.searchParams.get('to')! });
+			return res.end();
+		}
+		if (url.pathname === '/loop') {
+			res.writeHead(302, { location: '/loop' });
+			return res.end();
+		}
+		if (url.pathname === '/huge') {
+			res.writeHead(200, { 'content-type': 'text/plain' });
+			const chunk = 'x'.repeat(64 * 1024);
+			let sent = 0;
+			const pump = () => {
+				while (sent < 64 && res.write(chunk)) sent++;
+				if (sent < 64) res.once('drain', pump);
+				else res.end();
+			};
+			return pump();
+		}
+		if (url.pathname === '/slow') return setTimeout(() => res.end('late'), 2_000);
+		res.end(JSON.stringify({ ok: true, authorization: req.headers.authorization ?? null }));
+	});
+});
+
+afterAll(() => {
+	for (const s of servers) s.close();
+	servers = [];
+});
+
+const guarded = (
+	allowed: string[],
+	limits: { maxResponseBytes?: number; timeoutMs?: number } = {}
+) =>
+	createGuardedFetch({
+		allowedInternalOrigins: new Set(allowed),
+		maxResponseBytes: limits.maxResponseBytes ?? 1024 * 1024,
+		timeoutMs: limits.timeoutMs ?? 5_000
+	});
+
+async function guardCode(promise: Promise<unknown>) {
+	try {
+		await promise;
+	} catch (error) {
+		if (error instanceof GuardError) return error.code;
+		throw error;
+	}
+	return 'no error';
+}
+
+describe('guarded fetch', () => {
+	it('reaches an allowlisted internal origin', async () => {
+		const res = await guarded([trusted])(`${trusted}/`);
+		expect(await res.json()).toEqual({ ok: true, authorization: null });
+	});
+
+	it.each([
+		['loopback', () => `${other}/`],
+		['localhost by name', () => `${other.replace('127.0.0.1', 'localhost')}/`],
+		['IPv6 loopback', () => 'http://[::1]:9/'],
+		['IPv4-mapped IPv6', () => 'http://[::ffff:127.0.0.1]:9/'],
+		['0.0.0.0', () => 'http://0.0.0.0:9/'],
+		['cloud metadata', () => 'http://169.254.169.254/latest/meta-data/'],
+		['10/8', () => 'http://10.0.0.1/'],
+		['decimal-encoded loopback', () => `http://2130706433:${new URL(other).port}/`],
+		['octal-ish loopback', () => `http://0177.0.0.1:${new URL(other).port}/`]
+	])('refuses %s', async (_name, target) => {
+		expect(await guardCode(guarded([trusted])(target()))).toBe('blocked_address');
+	});
+
+	it.each([
+		'file:///etc/passwd',
+		'gopher://127.0.0.1:70/',
+		'ftp://example.com/',
+		'http://user:pw@example.com/'
+	])('refuses the URL %s', async (target) => {
+		expect(await guardCode(guarded([])(target))).toBe('blocked_scheme');
+	});
+
+	it('checks every redirect hop: an allowed origin cannot bounce to an internal one', async () => {
+		const hop = `${trusted}/redirect?to=${encodeURIComponent(`${other}/secret`)}`;
+		expect(await guardCode(guarded([trusted])(hop))).toBe('blocked_address');
+		const toFile = `${trusted}/redirect?to=${encodeURIComponent('file:///etc/passwd')}`;
+		expect(await guardCode(guarded([trusted])(toFile))).toBe('blocked_scheme');
+		expect(await guardCode(guarded([trusted])(`${trusted}/loop`))).toBe('too_many_redirects');
+	});
+
+	it('drops credentials when a redirect changes origin', async () => {
+		const hop = `${trusted}/redirect?to=${encodeURIComponent(`${other}/landing`)}`;
+		const res = await guarded([trusted, other])(hop, {
+			headers: { authorization: 'Bearer sk-secret' }
+		});
+		expect(await res.json()).toEqual({ path: '/landing', authorization: null });
+		const same = await guarded([trusted])(`${trusted}/`, {
+			headers: { authorization: 'Bearer sk-secret' }
+		});
+		expect(await same.json()).toMatchObject({ authorization: 'Bearer sk-secret' });
+	});
+
+	it('caps the response size and the duration', async () => {
+		const res = await guarded([trusted], { maxResponseBytes: 256 * 1024 })(`${trusted}/huge`);
+		expect(await guardCode(res.text())).toBe('too_large');
+		expect(await guardCode(guarded([trusted], { timeoutMs: 300 })(`${trusted}/slow`))).toBe(
+			'timeout'
+		);
+	});
+});

@@ -1,0 +1,181 @@
+// The one way Hearth calls a URL that a user or admin typed: http(s) only; every resolved address
+// checked at connect time on every redirect hop (so DNS rebinding and redirects to internal hosts
+// fail); internal addresses only for origins on the allowlist; credentials never follow a redirect
+// to another origin; response size and total duration capped.
+import dns from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import { internalAddressKind } from '$lib/server/net/ip';
+
+export const GUARD_ERROR_CODES = [
+	'blocked_scheme',
+	'blocked_address',
+	'too_many_redirects',
+	'too_large',
+	'timeout'
+] as const;
+export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[number];
+
+export class GuardError extends Error {
+	constructor(
+		readonly code: GuardErrorCode,
+		message: string
+	) {
+		super(message);
+		this.name = 'GuardError';
+	}
+}
+
+export interface GuardPolicy {
+	/** Exact origins (scheme://host:port) allowed to resolve to internal addresses. */
+	allowedInternalOrigins: ReadonlySet<string>;
+	maxResponseBytes: number;
+	timeoutMs: number;
+}
+
+const MAX_REDIRECTS = 5;
+const CREDENTIAL_HEADERS = [
+	'authorization',
+	'x-api-key',
+	'api-key',
+	'cookie',
+	'proxy-authorization'
+];
+
+type LookupCallback = (
+	err: NodeJS.ErrnoException | null,
+	address: string | dns.LookupAddress[],
+	family?: number
+) => void;
+
+function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback) {
+	dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+		if (err) return callback(err, []);
+		const bad = addresses.find((a) => internalAddressKind(a.address) !== null);
+		if (bad) {
+			const kind = internalAddressKind(bad.address);
+			return callback(
+				new GuardError(
+					'blocked_address',
+					`${hostname} resolves to a ${kind} address (${bad.address})`
+				),
+				[]
+			);
+		}
+		if (options.all) return callback(null, addresses);
+		const first = addresses[0]!;
+		callback(null, first.address, first.family);
+	});
+}
+
+const guardedAgent = new Agent({ connect: { lookup: guardedLookup as never } });
+const allowedAgent = new Agent();
+
+function checkTarget(url: URL, policy: GuardPolicy): { allowedInternal: boolean } {
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new GuardError(
+			'blocked_scheme',
+			`Only http and https URLs are allowed (got ${url.protocol})`
+		);
+	}
+	if (url.username || url.password) {
+		throw new GuardError('blocked_scheme', 'URLs with embedded credentials are not allowed');
+	}
+	const allowedInternal = policy.allowedInternalOrigins.has(url.origin);
+	const host = url.hostname.replace(/^\[|\]$/g, '');
+	if (!allowedInternal && isIP(host)) {
+		const kind = internalAddressKind(host);
+		if (kind) throw new GuardError('blocked_address', `${host} is a ${kind} address`);
+	}
+	return { allowedInternal };
+}
+
+function capBody(body: ReadableStream<Uint8Array> | null, maxBytes: number) {
+	if (!body) return null;
+	let seen = 0;
+	return body.pipeThrough(
+		new TransformStream<Uint8Array, Uint8Array>({
+			transform(chunk, controller) {
+				seen += chunk.byteLength;
+				if (seen > maxBytes) {
+					controller.error(
+						new GuardError('too_large', `Response is larger than ${maxBytes} bytes`)
+					);
+					return;
+				}
+				controller.enqueue(chunk);
+			}
+		})
+	);
+}
+
+/** A fetch-compatible function bound to a policy, for SDKs that accept a custom fetch. */
+export function createGuardedFetch(policy: GuardPolicy) {
+	return async function guardedFetch(
+		input: string | URL | Request,
+		init: RequestInit = {}
+	): Promise<Response> {
+		let url = new URL(input instanceof Request ? input.url : input.toString());
+		const headers = new Headers(
+			init.headers ?? (input instanceof Request ? input.headers : undefined)
+		);
+		let method = (init.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+		let body = init.body ?? null;
+		const timeout = AbortSignal.timeout(policy.timeoutMs);
+		const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+
+		for (let hop = 0; ; hop++) {
+			const { allowedInternal } = checkTarget(url, policy);
+			let response: Response;
+			try {
+				response = (await undiciFetch(url, {
+					method,
+					headers,
+					body: body as UndiciRequestInit['body'],
+					redirect: 'manual',
+					signal,
+					dispatcher: allowedInternal ? allowedAgent : guardedAgent
+				})) as unknown as Response;
+			} catch (error) {
+				const cause = (error as { cause?: unknown }).cause;
+				if (cause instanceof GuardError) throw cause;
+				if (timeout.aborted && !init.signal?.aborted) {
+					throw new GuardError('timeout', `No complete answer within ${policy.timeoutMs} ms`);
+				}
+				throw error;
+			}
+			const location = response.headers.get('location');
+			if (response.status >= 300 && response.status < 400 && location) {
+				await response.body?.cancel();
+				if (hop >= MAX_REDIRECTS) throw new GuardError('too_many_redirects', 'Too many redirects');
+				const next = new URL(location, url);
+				if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
+				if (
+					response.status === 303 ||
+					((response.status === 301 || response.status === 302) && method === 'POST')
+				) {
+					method = 'GET';
+					body = null;
+					headers.delete('content-type');
+				}
+				url = next;
+				continue;
+			}
+			const declared = Number(response.headers.get('content-length') ?? 0);
+			if (declared > policy.maxResponseBytes) {
+				await response.body?.cancel();
+				throw new GuardError(
+					'too_large',
+					`Response is larger than ${policy.maxResponseBytes} bytes`
+				);
+			}
+			return new Response(capBody(response.body, policy.maxResponseBytes), {
+				status: response.status,
+				statusText: response.statusText,
+				headers: response.headers
+			});
+		}
+	};
+}
+
+export type GuardedFetch = ReturnType<typeof createGuardedFetch>;
