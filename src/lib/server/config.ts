@@ -10,6 +10,7 @@ export interface Config {
 	readonly dataDir: string;
 	readonly database: DatabaseConfig;
 	readonly llamaUrl: string;
+	readonly llamaApiKey: string | null;
 	readonly origin: string | null;
 	readonly host: string;
 	readonly port: number;
@@ -118,6 +119,7 @@ function parseConfig(env: Env): Config {
 		dataDir,
 		database: parseDatabase(env, dataDir),
 		llamaUrl: parseHttpUrl('LLAMA_URL', read(env, 'LLAMA_URL') ?? 'http://127.0.0.1:8080', true),
+		llamaApiKey: read(env, 'LLAMA_API_KEY'),
 		origin: originValue ? parseHttpUrl('ORIGIN', originValue, false) : null,
 		host: read(env, 'HOST') ?? '127.0.0.1',
 		port: parsePort(env),

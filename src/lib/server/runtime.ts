@@ -5,6 +5,8 @@ import { createDatabase, type Database } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
 import { getLogger } from '$lib/server/log';
 import { loadSecretKey } from '$lib/server/secret';
+import { ProviderRegistry } from '$lib/server/llm/registry';
+import { loadProviderRecords } from '$lib/server/services/providers';
 import {
 	LoginThrottle,
 	REQUESTS_PER_IP,
@@ -19,6 +21,7 @@ export interface Runtime {
 	loginThrottle: LoginThrottle;
 	ipLimiter: TokenBucketLimiter;
 	userLimiter: TokenBucketLimiter;
+	providers: ProviderRegistry;
 }
 
 let runtime: Runtime | null = null;
@@ -34,10 +37,12 @@ export async function startRuntime(): Promise<Runtime> {
 	if (migrated.applied.length > 0) {
 		getLogger().info({ applied: migrated.applied }, 'database migrated');
 	}
+	const secretKey = loadSecretKey(config);
 	runtime = {
 		config,
 		db,
-		secretKey: loadSecretKey(config),
+		secretKey,
+		providers: new ProviderRegistry(() => loadProviderRecords(db, config, secretKey)),
 		loginThrottle: new LoginThrottle(),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)

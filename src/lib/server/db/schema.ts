@@ -82,6 +82,8 @@ export interface ProviderTable {
 	key_origin: string | null;
 	enabled_models: ColumnType<string, string | undefined, string>;
 	max_concurrency: number | null;
+	/** 1: the admin allowed this exact origin to resolve to a private/loopback address. */
+	allow_internal: ColumnType<number, number | undefined, number>;
 	enabled: ColumnType<number, number | undefined, number>;
 	created_at: number;
 	updated_at: number;
@@ -190,6 +192,9 @@ export type Session = Selectable<SessionTable>;
 export type NewSession = Insertable<SessionTable>;
 export type Invite = Selectable<InviteTable>;
 export type NewInvite = Insertable<InviteTable>;
+export type ProviderRow = Selectable<ProviderTable>;
+export type NewProviderRow = Insertable<ProviderTable>;
+export type ProviderRowUpdate = Updateable<ProviderTable>;
 export type Conversation = Selectable<ConversationTable>;
 export type Message = Selectable<MessageTable>;
 export type Job = Selectable<JobTable>;

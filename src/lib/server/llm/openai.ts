@@ -1,0 +1,63 @@
+// OpenAI itself and any OpenAI-compatible server (LocalAI, Ollama, vLLM, OpenRouter) by base URL.
+import { describeFailure } from '$lib/server/llm/errors';
+import {
+	FALLBACK_MODELS,
+	isOpenAiChatModel,
+	isOpenAiReasoningModel
+} from '$lib/server/llm/fallback-models';
+import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
+import { DEFAULT_CLOUD_CONCURRENCY, type ProviderOptions } from '$lib/server/llm/provider-options';
+import type { ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
+
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+function openAiExtras(request: ChatRequest): Record<string, unknown> {
+	if (!isOpenAiReasoningModel(request.model) || !request.reasoning) return {};
+	return { reasoning_effort: request.reasoning === 'off' ? 'minimal' : request.reasoning };
+}
+
+export function createOpenAiProvider(options: ProviderOptions): Provider {
+	const official = options.kind === 'openai';
+	return {
+		id: options.id,
+		kind: options.kind,
+		name: options.name,
+		baseUrl: options.baseUrl,
+		async listModels(signal): Promise<ModelList> {
+			try {
+				const models = await listOpenAiModels(options, signal);
+				return {
+					source: 'live',
+					models: official ? models.filter((m) => isOpenAiChatModel(m.id)) : models
+				};
+			} catch (error) {
+				const fallback =
+					options.enabledModels.length > 0 ? options.enabledModels : FALLBACK_MODELS[options.kind];
+				return {
+					source: 'fallback',
+					models: fallback.map((id) => ({ id })),
+					error: describeFailure(error, options.name)
+				};
+			}
+		},
+		streamChat(request, signal) {
+			return streamOpenAiChat(
+				{
+					providerName: options.name,
+					baseUrl: options.baseUrl,
+					apiKey: options.apiKey,
+					fetch: options.fetch,
+					firstTokenTimeoutMs: options.firstTokenTimeoutMs,
+					idleTimeoutMs: options.idleTimeoutMs,
+					extraBody: official ? openAiExtras : undefined,
+					maxTokensField: official ? 'max_completion_tokens' : 'max_tokens'
+				},
+				request,
+				signal
+			);
+		},
+		async concurrency() {
+			return options.maxConcurrency ?? DEFAULT_CLOUD_CONCURRENCY;
+		}
+	};
+}

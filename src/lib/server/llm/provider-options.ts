@@ -1,0 +1,21 @@
+// What every adapter is built from: where it lives, its key (already decrypted, only for the
+// origin it was stored for) and the guarded fetch bound to this provider's allowlist.
+import type { ProviderKind } from '$lib/server/db/schema';
+import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
+
+export interface ProviderOptions {
+	id: string;
+	kind: ProviderKind;
+	name: string;
+	baseUrl: string;
+	apiKey: string | null;
+	fetch: GuardedFetch;
+	maxConcurrency: number | null;
+	enabledModels: string[];
+	firstTokenTimeoutMs: number;
+	idleTimeoutMs: number;
+}
+
+export const DEFAULT_CLOUD_CONCURRENCY = 4;
+export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 120_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;

@@ -1,0 +1,121 @@
+// Builds a live Provider for each configured record, each with its own guarded fetch (only its own
+// origin may be internal, and only when allowed) and its own concurrency gate.
+import { createAnthropicProvider } from '$lib/server/llm/anthropic';
+import { Semaphore } from '$lib/server/llm/concurrency';
+import { createLlamaCppProvider } from '$lib/server/llm/llamacpp';
+import { createOpenAiProvider } from '$lib/server/llm/openai';
+import {
+	DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+	DEFAULT_IDLE_TIMEOUT_MS,
+	type ProviderOptions
+} from '$lib/server/llm/provider-options';
+import type { ModelList, Provider } from '$lib/server/llm/types';
+import { createGuardedFetch } from '$lib/server/net/guarded-fetch';
+import type { ProviderRecord } from '$lib/server/services/providers';
+
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const MAX_UPSTREAM_DURATION_MS = 30 * 60_000;
+const MODEL_LIST_TIMEOUT_MS = 10_000;
+const MODEL_LIST_TTL_MS = 60_000;
+
+export interface Timeouts {
+	firstTokenTimeoutMs: number;
+	idleTimeoutMs: number;
+}
+
+export function buildProvider(
+	record: ProviderRecord,
+	timeouts: Timeouts = {
+		firstTokenTimeoutMs: DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+		idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS
+	}
+): Provider {
+	const origin = new URL(record.baseUrl).origin;
+	const options: ProviderOptions = {
+		...record,
+		...timeouts,
+		fetch: createGuardedFetch({
+			allowedInternalOrigins: new Set(record.allowInternal ? [origin] : []),
+			maxResponseBytes: MAX_RESPONSE_BYTES,
+			timeoutMs: MAX_UPSTREAM_DURATION_MS
+		})
+	};
+	switch (record.kind) {
+		case 'llamacpp':
+			return createLlamaCppProvider(options);
+		case 'anthropic':
+			return createAnthropicProvider(options);
+		case 'openai':
+		case 'openai_compatible':
+			return createOpenAiProvider(options);
+	}
+}
+
+export interface ProviderModels {
+	id: string;
+	name: string;
+	kind: Provider['kind'];
+	list: ModelList;
+}
+
+export class ProviderRegistry {
+	private providers: Map<string, Provider> | null = null;
+	private readonly gates = new Map<string, Semaphore>();
+	private modelCache: { at: number; value: Promise<ProviderModels[]> } | null = null;
+
+	constructor(
+		private readonly load: () => Promise<ProviderRecord[]>,
+		private readonly timeouts?: Timeouts
+	) {}
+
+	/** Drop built providers (after the admin changed settings); gates keep their waiters. */
+	invalidate() {
+		this.providers = null;
+		this.modelCache = null;
+	}
+
+	private async all(): Promise<Map<string, Provider>> {
+		if (!this.providers) {
+			const records = await this.load();
+			this.providers = new Map(records.map((r) => [r.id, buildProvider(r, this.timeouts)]));
+		}
+		return this.providers;
+	}
+
+	async get(id: string): Promise<Provider | undefined> {
+		return (await this.all()).get(id);
+	}
+
+	async list(): Promise<Provider[]> {
+		return [...(await this.all()).values()];
+	}
+
+	/** Waits for a free slot on the provider; resolves to a release function. */
+	async acquire(provider: Provider, signal?: AbortSignal): Promise<() => void> {
+		const limit = await provider.concurrency();
+		let gate = this.gates.get(provider.id);
+		if (!gate) {
+			gate = new Semaphore(limit);
+			this.gates.set(provider.id, gate);
+		} else gate.setLimit(limit);
+		return gate.acquire(signal);
+	}
+
+	/** Every provider's model list (live, or fallback marked as such), cached for a minute. */
+	models(): Promise<ProviderModels[]> {
+		if (this.modelCache && Date.now() - this.modelCache.at < MODEL_LIST_TTL_MS)
+			return this.modelCache.value;
+		const value = this.list().then((providers) =>
+			Promise.all(
+				providers.map(async (p) => ({
+					id: p.id,
+					name: p.name,
+					kind: p.kind,
+					list: await p.listModels(AbortSignal.timeout(MODEL_LIST_TIMEOUT_MS))
+				}))
+			)
+		);
+		this.modelCache = { at: Date.now(), value };
+		return value;
+	}
+}

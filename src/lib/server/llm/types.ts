@@ -1,0 +1,88 @@
+// The provider interface every adapter implements: a model list and a chat stream. Streams are
+// AsyncIterable plus an AbortSignal; expected failures arrive as a final `error` event, typed, with
+// a message a user can read — adapters never throw for them.
+import type { ProviderKind } from '$lib/server/db/schema';
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+	role: ChatRole;
+	content: string;
+}
+
+export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
+export type ReasoningLevel = (typeof REASONING_LEVELS)[number];
+
+export interface ChatRequest {
+	model: string;
+	messages: ChatMessage[];
+	temperature?: number;
+	maxTokens?: number;
+	reasoning?: ReasoningLevel;
+}
+
+/** llama.cpp's per-reply timings, kept as the server reports them. */
+export interface LlamaTimings {
+	promptN?: number;
+	promptMs?: number;
+	predictedN?: number;
+	predictedMs?: number;
+	predictedPerSecond?: number;
+	cacheN?: number;
+}
+
+export const PROVIDER_ERROR_CODES = [
+	'unreachable',
+	'timeout',
+	'auth',
+	'rate_limited',
+	'not_found',
+	'bad_request',
+	'upstream',
+	'bad_response',
+	'blocked',
+	'interrupted'
+] as const;
+export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
+
+export interface ProviderFailure {
+	code: ProviderErrorCode;
+	message: string;
+	retryable: boolean;
+	status?: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
+
+export type ChatEvent =
+	| { type: 'text'; text: string }
+	| { type: 'reasoning'; text: string }
+	| {
+			type: 'usage';
+			promptTokens: number;
+			completionTokens: number;
+			reasoningTokens?: number;
+			timings?: LlamaTimings;
+	  }
+	| { type: 'finish'; reason: FinishReason }
+	| { type: 'error'; error: ProviderFailure };
+
+export interface ModelInfo {
+	id: string;
+	contextLength?: number;
+}
+
+export type ModelList =
+	| { source: 'live'; models: ModelInfo[] }
+	| { source: 'fallback'; models: ModelInfo[]; error: ProviderFailure };
+
+export interface Provider {
+	readonly id: string;
+	readonly kind: ProviderKind;
+	readonly name: string;
+	readonly baseUrl: string;
+	listModels(signal?: AbortSignal): Promise<ModelList>;
+	streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
+	/** How many replies may run at once (llama.cpp: its slot count). */
+	concurrency(): Promise<number>;
+}
