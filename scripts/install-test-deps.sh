@@ -2,7 +2,7 @@
 # What the test suite needs from Debian besides npm packages: Chromium for the browser tests and
 # PostgreSQL for the PostgreSQL suite (cmake and a compiler for the llama-server build).
 set -euo pipefail
-packages=(chromium postgresql cmake g++ make)
+packages=(chromium postgresql cmake g++ make git)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
-// `npm test`: everything, in order — system packages, lint, types, build, unit and integration
-// tests (SQLite and a real PostgreSQL), then the browser tests in Chromium. Ends with one line
+// `npm test`: everything, in order — system packages, lint, types, build, the llama-server build,
+// unit and integration tests (SQLite, a real PostgreSQL, a real llama-server), then the browser
+// tests in Chromium. Ends with one line
 // `hearth: N passed, N failed`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,7 +41,12 @@ const gates = [
 	['system packages', 'bash', ['scripts/install-test-deps.sh']],
 	['format and lint', 'npm', ['run', '--silent', 'lint']],
 	['types (svelte-check)', 'npm', ['run', '--silent', 'check']],
-	['build', 'npm', ['run', '--silent', 'build']]
+	['build', 'npm', ['run', '--silent', 'build']],
+	[
+		'llama-server (built once from the pinned source, then cached)',
+		'bash',
+		['llama/build-server.sh']
+	]
 ];
 for (const [name, command, args] of gates) {
 	if (!step(name, command, args)) {

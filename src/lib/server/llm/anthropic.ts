@@ -77,6 +77,7 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 		try {
 			const events = await client(options).messages.create(requestBody(request), { signal });
 			for await (const event of events) {
+				if (signal.aborted) return;
 				if (event.type === 'message_start') input = event.message.usage.input_tokens ?? 0;
 				else if (event.type === 'content_block_delta') {
 					if (event.delta.type === 'text_delta') yield { type: 'text', text: event.delta.text };

@@ -105,6 +105,7 @@ export async function* streamOpenAiChat(
 			{ signal: upstream.signal }
 		);
 		for await (const chunk of stream) {
+			if (signal.aborted) return; // chunks already buffered must not outlive a cancel
 			dog.tick();
 			const choice = chunk.choices?.[0];
 			const delta = choice?.delta as

@@ -1,0 +1,203 @@
+// The OpenAI and Anthropic adapters against local protocol-faithful stubs: streams, usage,
+// reasoning, and every fault as a typed, readable error (never an exception or a rejection).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	startAnthropicStub,
+	startOpenAiStub,
+	type StubBehaviour,
+	type StubServer
+} from '../../../../tests/support/stub-providers';
+import { buildProvider } from '$lib/server/llm/registry';
+import type { ChatEvent, Provider } from '$lib/server/llm/types';
+import type { ProviderRecord } from '$lib/server/services/providers';
+
+const KEY = 'sk-test-secret-value-1234';
+
+async function collect(provider: Provider, signal = new AbortController().signal) {
+	const events: ChatEvent[] = [];
+	for await (const event of provider.streamChat(
+		{ model: 'm', messages: [{ role: 'user', content: 'Hi' }], reasoning: 'low' },
+		signal
+	)) {
+		events.push(event);
+	}
+	return events;
+}
+
+const textOf = (events: ChatEvent[]) =>
+	events.map((e) => (e.type === 'text' ? e.text : '')).join('');
+const errorOf = (events: ChatEvent[]) => events.find((e) => e.type === 'error');
+
+describe.each([
+	{ label: 'OpenAI', kind: 'openai' as const, start: startOpenAiStub, path: '/v1' },
+	{ label: 'Anthropic', kind: 'anthropic' as const, start: startAnthropicStub, path: '' }
+])('$label adapter', ({ label, kind, start, path }) => {
+	let stub: StubServer;
+	let provider: Provider;
+	beforeAll(async () => {
+		stub = await start();
+		const record: ProviderRecord = {
+			id: kind,
+			kind,
+			name: label,
+			baseUrl: `${stub.url}${path}`,
+			apiKey: KEY,
+			allowInternal: true,
+			maxConcurrency: null,
+			enabledModels: [],
+			source: 'admin'
+		};
+		provider = buildProvider(record, { firstTokenTimeoutMs: 500, idleTimeoutMs: 500 });
+	});
+	afterAll(() => stub.close());
+
+	it('streams text deltas, a finish and the usage', async () => {
+		stub.behaviour = 'ok';
+		const events = await collect(provider);
+		expect(textOf(events)).toBe('Hello from the stub.');
+		expect(events.filter((e) => e.type === 'text').length).toBe(5);
+		expect(events).toContainEqual({ type: 'finish', reason: 'stop' });
+		const usage = events.find((e) => e.type === 'usage');
+		expect(usage).toMatchObject(
+			kind === 'openai'
+				? { promptTokens: 12, completionTokens: 5 }
+				: { promptTokens: 21, completionTokens: 9 }
+		);
+		const sent = stub.requests.at(-1)!;
+		if (kind === 'openai') {
+			expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
+			expect(sent.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+		} else {
+			// SDK 1.x sends the key as a bearer token; older ones used x-api-key.
+			expect([sent.headers.authorization, sent.headers['x-api-key']]).toContain(
+				sent.headers.authorization ? `Bearer ${KEY}` : KEY
+			);
+			expect(sent.headers['anthropic-version']).toBeTruthy();
+			expect(sent.body).toMatchObject({
+				stream: true,
+				thinking: { type: 'enabled', budget_tokens: 1024 }
+			});
+		}
+	});
+
+	it('passes reasoning through as its own event', async () => {
+		stub.behaviour = 'reasoning';
+		const events = await collect(provider);
+		expect(events.find((e) => e.type === 'reasoning')).toBeTruthy();
+		expect(textOf(events)).toBe('Hello from the stub.');
+	});
+
+	it.each<[StubBehaviour, string, boolean, RegExp]>([
+		['status401', 'auth', false, /rejected the API key/],
+		['status429', 'rate_limited', true, /rate limiting/],
+		['status500', 'upstream', true, /HTTP 500/],
+		['malformed', 'bad_response', false, /malformed/],
+		['truncated', 'interrupted', true, /closed the connection|ended the reply/]
+	])('%s becomes a typed %s error', async (behaviour, code, retryable, message) => {
+		stub.behaviour = behaviour;
+		const error = errorOf(await collect(provider));
+		expect(error).toMatchObject({ type: 'error', error: { code, retryable } });
+		if (error?.type === 'error') {
+			expect(error.error.message).toMatch(message);
+			expect(error.error.message).not.toContain(KEY);
+		}
+	});
+
+	it('lists models live', async () => {
+		const list = await provider.listModels();
+		expect(list.source).toBe('live');
+		expect(list.models.length).toBeGreaterThan(0);
+		if (kind === 'openai')
+			expect(list.models.map((m) => m.id)).not.toContain('text-embedding-3-small');
+	});
+});
+
+describe('OpenAI timeouts and cancellation', () => {
+	let stub: StubServer;
+	let provider: Provider;
+	beforeAll(async () => {
+		stub = await startOpenAiStub();
+		provider = buildProvider(
+			{
+				id: 'x',
+				kind: 'openai_compatible',
+				name: 'Stub',
+				baseUrl: `${stub.url}/v1`,
+				apiKey: null,
+				allowInternal: true,
+				maxConcurrency: null,
+				enabledModels: ['fallback-a'],
+				source: 'admin'
+			},
+			{ firstTokenTimeoutMs: 300, idleTimeoutMs: 300 }
+		);
+	});
+	afterAll(() => stub.close());
+
+	it('gives up on a slow first token with a readable timeout', async () => {
+		stub.behaviour = 'slowFirstToken';
+		const started = Date.now();
+		const error = errorOf(await collect(provider));
+		expect(error).toMatchObject({ error: { code: 'timeout', retryable: true } });
+		expect(Date.now() - started).toBeLessThan(3_000);
+	});
+
+	it('stops an endless stream when the caller aborts, without an error event', async () => {
+		stub.behaviour = 'endless';
+		const controller = new AbortController();
+		const events: ChatEvent[] = [];
+		for await (const event of provider.streamChat(
+			{ model: 'm', messages: [{ role: 'user', content: 'x' }] },
+			controller.signal
+		)) {
+			events.push(event);
+			if (events.length === 20) controller.abort();
+		}
+		expect(events).toHaveLength(20);
+		expect(errorOf(events)).toBeUndefined();
+	});
+
+	it('sends no Authorization header without a key', async () => {
+		stub.behaviour = 'ok';
+		await collect(provider);
+		expect(stub.requests.at(-1)!.headers.authorization).toBeUndefined();
+	});
+
+	it('falls back to the configured list, marked as fallback, when the server is gone', async () => {
+		const gone = buildProvider({
+			id: 'y',
+			kind: 'openai_compatible',
+			name: 'Gone',
+			baseUrl: 'http://127.0.0.1:9/v1',
+			apiKey: null,
+			allowInternal: true,
+			maxConcurrency: null,
+			enabledModels: ['fallback-a'],
+			source: 'admin'
+		});
+		const list = await gone.listModels();
+		expect(list).toMatchObject({
+			source: 'fallback',
+			models: [{ id: 'fallback-a' }],
+			error: { code: 'unreachable' }
+		});
+	});
+
+	it('refuses a private address that was not allowed', async () => {
+		const sneaky = buildProvider({
+			id: 'z',
+			kind: 'openai_compatible',
+			name: 'Sneaky',
+			baseUrl: `${stub.url}/v1`,
+			apiKey: KEY,
+			allowInternal: false,
+			maxConcurrency: null,
+			enabledModels: [],
+			source: 'admin'
+		});
+		const before = stub.requests.length;
+		const error = errorOf(await collect(sneaky));
+		expect(error).toMatchObject({ error: { code: 'blocked' } });
+		expect(stub.requests.length).toBe(before);
+	});
+});

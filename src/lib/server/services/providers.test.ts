@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
+import { loadConfig, type Config } from '$lib/server/config';
+import {
+	listProviderViews,
+	loadProviderRecords,
+	removeProvider,
+	saveProvider,
+	type ProviderInput
+} from '$lib/server/services/providers';
+
+const KEY = 'sk-or-v1-0123456789abcdefSECRET';
+const secret = randomBytes(32);
+const config = (loadConfig({}) as { ok: true; config: Config }).config;
+
+const input = (overrides: Partial<ProviderInput> = {}): ProviderInput => ({
+	kind: 'openai_compatible',
+	name: 'OpenRouter',
+	baseUrl: 'https://openrouter.ai/api/v1/',
+	apiKey: KEY,
+	clearKey: false,
+	allowInternal: false,
+	maxConcurrency: '',
+	enabledModels: 'a, b  b',
+	enabled: true,
+	...overrides
+});
+
+describe.each(DIALECTS)('provider settings on %s', (dialect) => {
+	let t: TestDatabase;
+	let id: string;
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+	});
+	afterAll(() => t.close());
+
+	it('stores the key encrypted, never in plaintext', async () => {
+		const saved = await saveProvider(t.db, secret, input(), null);
+		expect(saved).toMatchObject({ ok: true, keyDropped: false });
+		if (!saved.ok) return;
+		id = saved.id;
+		const row = await t.db.selectFrom('provider').selectAll().executeTakeFirstOrThrow();
+		expect(JSON.stringify(row)).not.toContain(KEY);
+		expect(JSON.stringify(row)).not.toContain('0123456789abcdef');
+		expect(row).toMatchObject({
+			base_url: 'https://openrouter.ai/api/v1',
+			key_last4: 'CRET',
+			key_origin: 'https://openrouter.ai'
+		});
+		expect(JSON.parse(row.enabled_models)).toEqual(['a', 'b']);
+	});
+
+	it('shows only the last 4 characters, and hands the key to the runtime', async () => {
+		const views = await listProviderViews(t.db, config, secret);
+		expect(JSON.stringify(views)).not.toContain(KEY.slice(0, -4));
+		expect(views.find((v) => v.id === id)).toMatchObject({
+			keyLast4: 'CRET',
+			keyNeedsReentry: false,
+			source: 'admin'
+		});
+		const records = await loadProviderRecords(t.db, config, secret);
+		expect(records.find((r) => r.id === id)?.apiKey).toBe(KEY);
+		expect(records.find((r) => r.id === 'llama')).toMatchObject({
+			kind: 'llamacpp',
+			allowInternal: true,
+			source: 'config'
+		});
+	});
+
+	it('drops the key when the base URL moves to another origin', async () => {
+		const moved = await saveProvider(
+			t.db,
+			secret,
+			input({ apiKey: '', baseUrl: 'https://evil.example/v1' }),
+			id
+		);
+		expect(moved).toMatchObject({ ok: true, keyDropped: true });
+		const records = await loadProviderRecords(t.db, config, secret);
+		expect(records.find((r) => r.id === id)?.apiKey).toBeNull();
+		const row = await t.db.selectFrom('provider').selectAll().executeTakeFirstOrThrow();
+		expect(row.key_ciphertext).toBeNull();
+	});
+
+	it('keeps the key on a same-origin edit, and refuses a tampered ciphertext', async () => {
+		await saveProvider(t.db, secret, input({ baseUrl: 'https://openrouter.ai/api/v1' }), id);
+		await saveProvider(
+			t.db,
+			secret,
+			input({ apiKey: '', name: 'Renamed', baseUrl: 'https://openrouter.ai/api/v2' }),
+			id
+		);
+		let records = await loadProviderRecords(t.db, config, secret);
+		expect(records.find((r) => r.id === id)).toMatchObject({ name: 'Renamed', apiKey: KEY });
+
+		const row = await t.db.selectFrom('provider').selectAll().executeTakeFirstOrThrow();
+		const [v, iv, body] = row.key_ciphertext!.split('.') as [string, string, string];
+		const tampered = Buffer.from(body, 'base64url');
+		tampered[3] = tampered[3]! ^ 0xff;
+		await t.db
+			.updateTable('provider')
+			.set({ key_ciphertext: `${v}.${iv}.${tampered.toString('base64url')}` })
+			.execute();
+		records = await loadProviderRecords(t.db, config, secret);
+		expect(records.find((r) => r.id === id)?.apiKey).toBeNull();
+		const views = await listProviderViews(t.db, config, secret);
+		expect(views.find((v) => v.id === id)?.keyNeedsReentry).toBe(true);
+		expect(
+			(await loadProviderRecords(t.db, config, randomBytes(32))).find((r) => r.id === id)?.apiKey
+		).toBeNull();
+	});
+
+	it.each<[Partial<ProviderInput>, RegExp]>([
+		[{ kind: 'mystery' }, /Unknown provider type/],
+		[{ name: '' }, /Name/],
+		[{ baseUrl: 'ftp://x' }, /http/],
+		[{ baseUrl: 'https://user:pw@x.com' }, /key field/],
+		[{ baseUrl: 'not a url' }, /not a valid URL/],
+		[{ maxConcurrency: '0' }, /1 to 64/],
+		[{ maxConcurrency: 'lots' }, /whole number/],
+		[{ apiKey: 'has spaces in it' }, /API key/]
+	])('rejects bad input %j', async (overrides, message) => {
+		const result = await saveProvider(t.db, secret, input(overrides), null);
+		expect(result).toMatchObject({ ok: false, code: 'invalid' });
+		if (!result.ok) expect(result.message).toMatch(message);
+	});
+
+	it('answers not found for unknown ids, and removes', async () => {
+		expect(await saveProvider(t.db, secret, input(), 'p999999')).toMatchObject({
+			ok: false,
+			code: 'not_found'
+		});
+		expect(await saveProvider(t.db, secret, input(), 'llama')).toMatchObject({
+			ok: false,
+			code: 'not_found'
+		});
+		expect(await removeProvider(t.db, 'llama')).toBe(false);
+		expect(await removeProvider(t.db, id)).toBe(true);
+		expect(await removeProvider(t.db, id)).toBe(false);
+	});
+});

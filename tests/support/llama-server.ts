@@ -1,0 +1,99 @@
+// Starts a real llama-server (built from source by llama/build-server.sh, cached) on 127.0.0.1 and
+// a free port, serving the generated test model; stops it after the suite.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { generateTestModel, type TestModelOptions } from '../../llama/test-model';
+import { freePort } from './ports';
+
+export const TEST_MODEL_ALIAS = 'hearth-test';
+
+export interface LlamaServer {
+	url: string;
+	process: ChildProcess;
+	log(): string;
+	stop(): Promise<void>;
+}
+
+let binary: string | null = null;
+
+/** The cached llama-server binary (building it on first use takes minutes). */
+export function llamaServerBinary(): string {
+	if (binary) return binary;
+	const out = execFileSync('bash', [path.resolve('llama/build-server.sh')], {
+		encoding: 'utf8',
+		stdio: ['ignore', 'pipe', 'inherit'],
+		timeout: 30 * 60_000
+	});
+	binary = out.trim().split('\n').at(-1)!;
+	return binary;
+}
+
+export interface LlamaServerOptions {
+	parallel?: number;
+	contextSize?: number;
+	model?: TestModelOptions;
+	apiKey?: string;
+}
+
+export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-llama-'));
+	const modelPath = path.join(dir, 'model.gguf');
+	fs.writeFileSync(modelPath, generateTestModel(options.model));
+	const port = await freePort();
+	const parallel = options.parallel ?? 1;
+	const args = [
+		'-m',
+		modelPath,
+		'--alias',
+		TEST_MODEL_ALIAS,
+		'--host',
+		'127.0.0.1',
+		'--port',
+		String(port),
+		'-c',
+		String((options.contextSize ?? 1024) * parallel),
+		'-np',
+		String(parallel),
+		'-t',
+		'1',
+		'--jinja',
+		'--no-webui',
+		...(options.apiKey ? ['--api-key', options.apiKey] : [])
+	];
+	const child = spawn(llamaServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+	let output = '';
+	child.stdout!.on('data', (d) => (output = (output + d).slice(-20_000)));
+	child.stderr!.on('data', (d) => (output = (output + d).slice(-20_000)));
+	const url = `http://127.0.0.1:${port}`;
+	const deadline = Date.now() + 30_000;
+	for (;;) {
+		if (child.exitCode !== null)
+			throw new Error(`llama-server exited (${child.exitCode}):\n${output}`);
+		try {
+			if ((await fetch(`${url}/health`)).ok) break;
+		} catch {
+			// not listening yet
+		}
+		if (Date.now() > deadline) {
+			child.kill('SIGKILL');
+			throw new Error(`llama-server did not become healthy:\n${output}`);
+		}
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	return {
+		url,
+		process: child,
+		log: () => output,
+		async stop() {
+			if (child.exitCode === null && child.signalCode === null) {
+				const exited = new Promise((r) => child.once('exit', r));
+				child.kill('SIGTERM');
+				await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+				if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+			}
+			fs.rmSync(dir, { recursive: true, force: true });
+		}
+	};
+}
