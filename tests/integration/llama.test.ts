@@ -114,22 +114,6 @@ describe('llama.cpp adapter against a real llama-server', () => {
 		expect(nonAscii).toBeGreaterThan(0);
 	});
 
-	it('aborting the stream stops generation upstream (the slot goes idle)', async () => {
-		const controller = new AbortController();
-		let seen = 0;
-		for await (const event of provider.streamChat(
-			ask(4000, { temperature: 1 }),
-			controller.signal
-		)) {
-			if (event.type === 'text' && ++seen === 5) {
-				expect(await slotsBusy(server.url)).toBe(true);
-				controller.abort();
-			}
-		}
-		expect(seen).toBe(5);
-		await expect.poll(() => slotsBusy(server.url), { timeout: 5_000 }).toBe(false);
-	});
-
 	it('gives a readable error when the prompt does not fit the context', async () => {
 		const long = 'hearth '.repeat(3_000);
 		const events = await collect(provider, {
@@ -207,6 +191,32 @@ describe('llama.cpp faults', () => {
 			expect(error).toMatchObject({
 				error: { code: expect.stringMatching(/^(interrupted|unreachable)$/), retryable: true }
 			});
+		} finally {
+			await server.stop();
+		}
+	});
+
+	it('aborting the stream stops generation upstream (the slot goes idle)', async () => {
+		// A slower model that cannot end by itself: 4000 tokens would take far longer than the wait.
+		const server = await startLlamaServer({
+			model: { embedding: 256, blocks: 4, heads: 4, feedForward: 512 },
+			extraArgs: ['--ignore-eos']
+		});
+		try {
+			const provider = buildProvider(record(server.url));
+			const controller = new AbortController();
+			let seen = 0;
+			for await (const event of provider.streamChat(
+				ask(4000, { temperature: 1 }),
+				controller.signal
+			)) {
+				if (event.type === 'text' && ++seen === 5) {
+					expect(await slotsBusy(server.url)).toBe(true);
+					controller.abort();
+				}
+			}
+			expect(seen).toBe(5);
+			await expect.poll(() => slotsBusy(server.url), { timeout: 3_000 }).toBe(false);
 		} finally {
 			await server.stop();
 		}

@@ -35,6 +35,8 @@ export interface LlamaServerOptions {
 	contextSize?: number;
 	model?: TestModelOptions;
 	apiKey?: string;
+	/** More llama-server flags, e.g. --ignore-eos for a reply that cannot end by itself. */
+	extraArgs?: string[];
 }
 
 export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
@@ -60,7 +62,8 @@ export async function startLlamaServer(options: LlamaServerOptions = {}): Promis
 		'1',
 		'--jinja',
 		'--no-webui',
-		...(options.apiKey ? ['--api-key', options.apiKey] : [])
+		...(options.apiKey ? ['--api-key', options.apiKey] : []),
+		...(options.extraArgs ?? [])
 	];
 	const child = spawn(llamaServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
