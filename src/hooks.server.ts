@@ -1,7 +1,7 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getLogger } from '$lib/server/log';
-import { getRuntime, startRuntime } from '$lib/server/runtime';
+import { getRuntime, startJobRunner, startRuntime, stopRuntime } from '$lib/server/runtime';
 import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import {
@@ -13,6 +13,9 @@ import {
 
 export const init: ServerInit = async () => {
 	await startRuntime();
+	await startJobRunner();
+	// `hearth serve` emits this on SIGTERM/SIGINT: running replies end as interrupted, text kept.
+	process.once('sveltekit:shutdown' as 'exit', () => void stopRuntime());
 };
 
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;

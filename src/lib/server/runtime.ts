@@ -7,6 +7,8 @@ import { getLogger } from '$lib/server/log';
 import { loadSecretKey } from '$lib/server/secret';
 import { ProviderRegistry } from '$lib/server/llm/registry';
 import { loadProviderRecords } from '$lib/server/services/providers';
+import { JobBus } from '$lib/server/jobs/bus';
+import { JobRunner } from '$lib/server/jobs/runner';
 import {
 	LoginThrottle,
 	REQUESTS_PER_IP,
@@ -22,6 +24,8 @@ export interface Runtime {
 	ipLimiter: TokenBucketLimiter;
 	userLimiter: TokenBucketLimiter;
 	providers: ProviderRegistry;
+	bus: JobBus;
+	runner: JobRunner;
 }
 
 let runtime: Runtime | null = null;
@@ -38,11 +42,15 @@ export async function startRuntime(): Promise<Runtime> {
 		getLogger().info({ applied: migrated.applied }, 'database migrated');
 	}
 	const secretKey = loadSecretKey(config);
+	const providers = new ProviderRegistry(() => loadProviderRecords(db, config, secretKey));
+	const bus = new JobBus();
 	runtime = {
 		config,
 		db,
 		secretKey,
-		providers: new ProviderRegistry(() => loadProviderRecords(db, config, secretKey)),
+		providers,
+		bus,
+		runner: new JobRunner({ db, providers, bus, log: getLogger() }),
 		loginThrottle: new LoginThrottle(),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
@@ -55,8 +63,16 @@ export function getRuntime(): Runtime {
 	return runtime;
 }
 
+/** The server (not the CLI) runs replies: recover what a crash left, then claim jobs. */
+export async function startJobRunner(): Promise<void> {
+	const { runner, config } = getRuntime();
+	// One SQLite file means one instance: every job still marked running was ours.
+	await runner.start({ recoverAll: config.database.kind === 'sqlite' });
+}
+
 export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
+	await current?.runner.stop();
 	await current?.db.destroy();
 }

@@ -26,6 +26,23 @@ export class Semaphore {
 		}
 	}
 
+	/** A release function if a slot is free right now (and nobody is waiting), else null. */
+	tryAcquire(): (() => void) | null {
+		if (this.active >= this.limit || this.waiters.length > 0) return null;
+		this.active++;
+		return this.releaser();
+	}
+
+	private releaser(): () => void {
+		let released = false;
+		return () => {
+			if (released) return;
+			released = true;
+			this.active--;
+			this.drain();
+		};
+	}
+
 	/** Resolves with a release function once a slot is free. */
 	async acquire(signal?: AbortSignal): Promise<() => void> {
 		signal?.throwIfAborted();
@@ -48,12 +65,6 @@ export class Semaphore {
 				);
 			});
 		}
-		let released = false;
-		return () => {
-			if (released) return;
-			released = true;
-			this.active--;
-			this.drain();
-		};
+		return this.releaser();
 	}
 }

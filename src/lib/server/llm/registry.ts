@@ -90,15 +90,24 @@ export class ProviderRegistry {
 		return [...(await this.all()).values()];
 	}
 
-	/** Waits for a free slot on the provider; resolves to a release function. */
-	async acquire(provider: Provider, signal?: AbortSignal): Promise<() => void> {
+	private async gate(provider: Provider): Promise<Semaphore> {
 		const limit = await provider.concurrency();
 		let gate = this.gates.get(provider.id);
 		if (!gate) {
 			gate = new Semaphore(limit);
 			this.gates.set(provider.id, gate);
 		} else gate.setLimit(limit);
-		return gate.acquire(signal);
+		return gate;
+	}
+
+	/** Waits for a free slot on the provider; resolves to a release function. */
+	async acquire(provider: Provider, signal?: AbortSignal): Promise<() => void> {
+		return (await this.gate(provider)).acquire(signal);
+	}
+
+	/** A slot on the provider if one is free now, else null (the job stays queued). */
+	async tryAcquire(provider: Provider): Promise<(() => void) | null> {
+		return (await this.gate(provider)).tryAcquire();
 	}
 
 	/** Every provider's model list (live, or fallback marked as such), cached for a minute. */

@@ -1,0 +1,62 @@
+// Fan-out of a running job's output to its SSE subscribers, in this process. The bus also holds
+// the job's text so far, so a subscriber that joins mid-reply starts from an exact snapshot.
+import type { UsageDto } from '$lib/shared/dto';
+
+export type Channel = 'text' | 'reasoning';
+
+export type BusEvent =
+	| { type: 'delta'; channel: Channel; offset: number; text: string }
+	| { type: 'usage'; usage: UsageDto }
+	/** The job reached a final state (or went back to the queue): read it from the database. */
+	| { type: 'end' };
+
+type Listener = (event: BusEvent) => void;
+
+export class JobBus {
+	private readonly output = new Map<number, { text: string; reasoning: string }>();
+	private readonly listeners = new Map<number, Set<Listener>>();
+
+	subscribe(jobId: number, listener: Listener): () => void {
+		let set = this.listeners.get(jobId);
+		if (!set) this.listeners.set(jobId, (set = new Set()));
+		set.add(listener);
+		return () => {
+			set.delete(listener);
+			if (set.size === 0) this.listeners.delete(jobId);
+		};
+	}
+
+	subscriberCount(jobId: number): number {
+		return this.listeners.get(jobId)?.size ?? 0;
+	}
+
+	private emit(jobId: number, event: BusEvent) {
+		for (const listener of this.listeners.get(jobId) ?? []) listener(event);
+	}
+
+	begin(jobId: number) {
+		this.output.set(jobId, { text: '', reasoning: '' });
+	}
+
+	append(jobId: number, channel: Channel, text: string) {
+		const out = this.output.get(jobId);
+		if (!out || !text) return;
+		const offset = out[channel].length;
+		out[channel] += text;
+		this.emit(jobId, { type: 'delta', channel, offset, text });
+	}
+
+	usage(jobId: number, usage: UsageDto) {
+		this.emit(jobId, { type: 'usage', usage });
+	}
+
+	snapshot(jobId: number): { text: string; reasoning: string } | undefined {
+		const out = this.output.get(jobId);
+		return out && { ...out };
+	}
+
+	end(jobId: number) {
+		this.output.delete(jobId);
+		this.emit(jobId, { type: 'end' });
+	}
+}

@@ -1,0 +1,112 @@
+// GET /api/jobs/:id/events as a stream: everything after the client's Last-Event-ID (a position:
+// text and reasoning offsets), from this process's live output, the checkpoint, or the finished
+// reply; then the live tail; keepalive comments while waiting. Never a gap, never a duplicate.
+import type { Database } from '$lib/server/db/database';
+import type { Job } from '$lib/server/db/schema';
+import type { BusEvent, Channel, JobBus } from '$lib/server/jobs/bus';
+import * as jobs from '$lib/server/repos/jobs';
+import { findMessage } from '$lib/server/repos/messages';
+import { toMessageDto } from '$lib/server/services/dto';
+import { decodePosition, encodePosition } from '$lib/shared/dto';
+
+export const KEEPALIVE_MS = 15_000;
+const RETRY_HINT_MS = 2_000;
+const TERMINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
+
+export const SSE_HEADERS = {
+	'content-type': 'text/event-stream; charset=utf-8',
+	'cache-control': 'no-cache, no-transform',
+	'x-accel-buffering': 'no',
+	connection: 'keep-alive'
+} as const;
+
+export function jobEventStream(
+	deps: { db: Database; bus: JobBus },
+	job: Job,
+	lastEventId: string | null,
+	keepaliveMs = KEEPALIVE_MS
+): ReadableStream<Uint8Array> {
+	const encoder = new TextEncoder();
+	const position = decodePosition(lastEventId);
+	const have: Record<Channel, number> = { text: position.text, reasoning: position.reasoning };
+	let cleanup = () => {};
+
+	return new ReadableStream<Uint8Array>({
+		async start(controller) {
+			let closed = false;
+			const write = (chunk: string) => {
+				if (!closed) controller.enqueue(encoder.encode(chunk));
+			};
+			const id = () => encodePosition(have.text, have.reasoning);
+			const send = (event: string, data: unknown) =>
+				write(`id: ${id()}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+			/** Sends what the client lacks of `full` (the channel's text from offset `from`). */
+			const catchUp = (channel: Channel, piece: string, from: number) => {
+				const end = from + piece.length;
+				if (end <= have[channel] || from > have[channel]) return;
+				const missing = piece.slice(have[channel] - from);
+				have[channel] = end;
+				send('delta', { [channel]: missing });
+			};
+
+			const finish = async () => {
+				if (closed) return;
+				const row = await jobs.findJob(deps.db, job.id);
+				const reply = row?.assistant_message_id
+					? await findMessage(deps.db, job.user_id, row.assistant_message_id)
+					: undefined;
+				if (!row || !reply) {
+					send('error', { code: 'not_found', message: 'This reply no longer exists' });
+				} else {
+					catchUp('reasoning', reply.reasoning ?? '', 0);
+					catchUp('text', reply.content, 0);
+					const dto = toMessageDto(reply);
+					if (dto.usage) send('usage', dto.usage);
+					if (row.state === 'failed')
+						send('error', {
+							code: row.error_code ?? 'failed',
+							message: row.error_message ?? 'The reply failed'
+						});
+					else send('done', { message: dto });
+				}
+				closed = true;
+				cleanup();
+				controller.close();
+			};
+
+			let ready = false;
+			const queued: BusEvent[] = [];
+			const handle = (event: BusEvent) => {
+				if (event.type === 'delta') catchUp(event.channel, event.text, event.offset);
+				else if (event.type === 'usage') send('usage', event.usage);
+				else void finish();
+			};
+			const unsubscribe = deps.bus.subscribe(job.id, (event) =>
+				ready ? handle(event) : queued.push(event)
+			);
+			const keepalive = setInterval(() => write(': keepalive\n\n'), keepaliveMs);
+			cleanup = () => {
+				clearInterval(keepalive);
+				unsubscribe();
+			};
+			write(`retry: ${RETRY_HINT_MS}\n: connected\n\n`);
+
+			const live = deps.bus.snapshot(job.id);
+			if (live) {
+				catchUp('reasoning', live.reasoning, 0);
+				catchUp('text', live.text, 0);
+			} else {
+				const row = await jobs.findJob(deps.db, job.id);
+				if (!row || TERMINAL.has(row.state)) return finish();
+				catchUp('reasoning', row.partial_reasoning, 0);
+				catchUp('text', row.partial_text, 0);
+			}
+			ready = true;
+			for (const event of queued.splice(0)) handle(event);
+		},
+		cancel() {
+			cleanup();
+		}
+	});
+}

@@ -1,0 +1,91 @@
+import type { Executor } from '$lib/server/db/database';
+import type { Conversation } from '$lib/server/db/schema';
+
+export function findConversation(
+	db: Executor,
+	userId: number,
+	id: number
+): Promise<Conversation | undefined> {
+	return db
+		.selectFrom('conversation')
+		.selectAll()
+		.where('id', '=', id)
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null)
+		.executeTakeFirst();
+}
+
+export function listConversations(
+	db: Executor,
+	userId: number,
+	limit: number,
+	before: number | null
+) {
+	let query = db
+		.selectFrom('conversation')
+		.select(['id', 'title', 'updated_at', 'pinned_at'])
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null);
+	if (before !== null) query = query.where('updated_at', '<', before);
+	return query.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+export function insertConversation(
+	db: Executor,
+	values: {
+		user_id: number;
+		title: string;
+		model: string | null;
+		system_prompt: string | null;
+		settings: string;
+		now: number;
+	}
+) {
+	return db
+		.insertInto('conversation')
+		.values({
+			user_id: values.user_id,
+			title: values.title,
+			model: values.model,
+			system_prompt: values.system_prompt,
+			settings: values.settings,
+			created_at: values.now,
+			updated_at: values.now
+		})
+		.returningAll()
+		.executeTakeFirstOrThrow();
+}
+
+export async function updateConversation(
+	db: Executor,
+	userId: number,
+	id: number,
+	set: Partial<
+		Pick<
+			Conversation,
+			'title' | 'model' | 'system_prompt' | 'settings' | 'pinned_at' | 'updated_at' | 'deleted_at'
+		>
+	>
+): Promise<boolean> {
+	const result = await db
+		.updateTable('conversation')
+		.set(set)
+		.where('id', '=', id)
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null)
+		.executeTakeFirst();
+	return result.numUpdatedRows > 0n;
+}
+
+export async function deleteConversation(
+	db: Executor,
+	userId: number,
+	id: number
+): Promise<boolean> {
+	const result = await db
+		.deleteFrom('conversation')
+		.where('id', '=', id)
+		.where('user_id', '=', userId)
+		.executeTakeFirst();
+	return result.numDeletedRows > 0n;
+}

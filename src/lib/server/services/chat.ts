@@ -1,0 +1,196 @@
+// Sending a message: the user message, the reply placeholder and its job are written in one
+// transaction, so nothing a client does afterwards can lose the message. Idempotent by clientId.
+import type { Database } from '$lib/server/db/database';
+import { dialectOf } from '$lib/server/db/database';
+import { isUniqueViolation } from '$lib/server/db/errors';
+import type { ReasoningLevel } from '$lib/server/llm/types';
+import * as conversations from '$lib/server/repos/conversations';
+import * as jobs from '$lib/server/repos/jobs';
+import * as messages from '$lib/server/repos/messages';
+import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
+import type { SendResultDto } from '$lib/shared/dto';
+
+export const MAX_MESSAGE_CHARS = 100_000;
+export const MAX_ACTIVE_JOBS_PER_USER = 4;
+const AUTO_TITLE_CHARS = 60;
+
+export interface SendInput {
+	content: string;
+	parentId?: number | null;
+	/** "provider/model"; defaults to the conversation's model, then the server's default. */
+	model?: string;
+	temperature?: number;
+	maxTokens?: number;
+	reasoning?: ReasoningLevel;
+	clientId?: string;
+}
+
+export interface JobParams {
+	temperature?: number;
+	maxTokens?: number;
+	reasoning?: ReasoningLevel;
+	systemPrompt?: string;
+}
+
+type Fail<C extends string> = { ok: false; code: C; message: string };
+export type SendResult =
+	| ({ ok: true; duplicate: boolean } & SendResultDto)
+	| Fail<'not_found' | 'invalid' | 'too_many_jobs'>;
+
+export function splitModelRef(ref: string): { provider: string; model: string } | null {
+	const slash = ref.indexOf('/');
+	if (slash <= 0 || slash === ref.length - 1) return null;
+	return { provider: ref.slice(0, slash), model: ref.slice(slash + 1) };
+}
+
+async function existingSend(
+	db: Database,
+	userId: number,
+	clientId: string
+): Promise<SendResult | null> {
+	const message = await messages.findMessageByClientId(db, userId, clientId);
+	if (!message) return null;
+	const job = await db
+		.selectFrom('job')
+		.selectAll()
+		.where('user_message_id', '=', message.id)
+		.executeTakeFirst();
+	const reply = job?.assistant_message_id
+		? await messages.findMessage(db, userId, job.assistant_message_id)
+		: undefined;
+	if (!job || !reply) return null;
+	const active = job.state === 'queued' || job.state === 'running';
+	return {
+		ok: true,
+		duplicate: true,
+		message: toMessageDto(message),
+		reply: toMessageDto(reply, active ? job.id : undefined),
+		job: toJobDto(job)
+	};
+}
+
+export async function sendMessage(
+	db: Database,
+	userId: number,
+	conversationId: number,
+	input: SendInput,
+	defaultModel: () => Promise<string>
+): Promise<SendResult> {
+	const content = input.content;
+	if (!content.trim())
+		return { ok: false, code: 'invalid', message: 'content: the message is empty' };
+	if (content.length > MAX_MESSAGE_CHARS) {
+		return {
+			ok: false,
+			code: 'invalid',
+			message: `content: longer than ${MAX_MESSAGE_CHARS} characters`
+		};
+	}
+	if (input.clientId) {
+		const existing = await existingSend(db, userId, input.clientId);
+		if (existing) return existing;
+	}
+	const conversation = await conversations.findConversation(db, userId, conversationId);
+	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
+	const ref = splitModelRef(input.model ?? conversation.model ?? (await defaultModel()));
+	if (!ref)
+		return {
+			ok: false,
+			code: 'invalid',
+			message: 'model: expected "provider/model", e.g. "llama/default"'
+		};
+	const settings = parseSettings(conversation.settings);
+	const params: JobParams = {
+		temperature: input.temperature ?? settings.temperature,
+		maxTokens: input.maxTokens,
+		reasoning: input.reasoning ?? settings.reasoning
+	};
+
+	try {
+		const result = await db.transaction().execute(async (trx) => {
+			if (dialectOf(trx) === 'postgres') {
+				// Serialise this user's sends so the active-job cap holds under a burst.
+				await trx.selectFrom('user').select('id').where('id', '=', userId).forUpdate().execute();
+			}
+			if ((await jobs.countActiveJobs(trx, userId)) >= MAX_ACTIVE_JOBS_PER_USER) {
+				return {
+					ok: false as const,
+					code: 'too_many_jobs' as const,
+					message: `You already have ${MAX_ACTIVE_JOBS_PER_USER} replies in progress; wait for one to finish or stop one`
+				};
+			}
+			let parentId: number | null;
+			if (input.parentId !== undefined && input.parentId !== null) {
+				const parent = await messages.findMessage(trx, userId, input.parentId);
+				if (!parent || parent.conversation_id !== conversationId) {
+					return {
+						ok: false as const,
+						code: 'invalid' as const,
+						message: 'parentId: no such message in this conversation'
+					};
+				}
+				parentId = parent.id;
+			} else {
+				parentId = (await messages.latestMessage(trx, conversationId))?.id ?? null;
+			}
+			const now = Date.now();
+			const userMessage = await messages.insertMessage(trx, {
+				conversation_id: conversationId,
+				user_id: userId,
+				parent_id: parentId,
+				role: 'user',
+				content,
+				status: 'done',
+				client_id: input.clientId ?? null,
+				created_at: now,
+				updated_at: now
+			});
+			const reply = await messages.insertMessage(trx, {
+				conversation_id: conversationId,
+				user_id: userId,
+				parent_id: userMessage.id,
+				role: 'assistant',
+				content: '',
+				status: 'queued',
+				provider: ref.provider,
+				model: ref.model,
+				created_at: now,
+				updated_at: now
+			});
+			const job = await jobs.insertJob(trx, {
+				user_id: userId,
+				conversation_id: conversationId,
+				user_message_id: userMessage.id,
+				assistant_message_id: reply.id,
+				provider: ref.provider,
+				model: ref.model,
+				params: JSON.stringify(params),
+				state: 'queued',
+				run_after: now,
+				created_at: now,
+				updated_at: now
+			});
+			await conversations.updateConversation(trx, userId, conversationId, {
+				updated_at: now,
+				...(conversation.title
+					? {}
+					: { title: content.replace(/\s+/g, ' ').trim().slice(0, AUTO_TITLE_CHARS) })
+			});
+			return {
+				ok: true as const,
+				duplicate: false,
+				message: toMessageDto(userMessage),
+				reply: toMessageDto(reply, job.id),
+				job: toJobDto(job)
+			};
+		});
+		return result;
+	} catch (error) {
+		// Two requests with the same clientId raced: the loser answers with the winner's result.
+		if (input.clientId && isUniqueViolation(error)) {
+			const existing = await existingSend(db, userId, input.clientId);
+			if (existing) return existing;
+		}
+		throw error;
+	}
+}

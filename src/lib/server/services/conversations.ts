@@ -1,0 +1,103 @@
+// Conversations of one user: list, create, read with the message tree, rename/settings, delete.
+// Every query carries the owner: another user's id is simply not found.
+import type { Database } from '$lib/server/db/database';
+import * as repo from '$lib/server/repos/conversations';
+import { listConversationMessages } from '$lib/server/repos/messages';
+import { listActiveJobsInConversation } from '$lib/server/repos/jobs';
+import { parseSettings, toMessageDto, toSummary } from '$lib/server/services/dto';
+import type {
+	ConversationDto,
+	ConversationSettingsDto,
+	ConversationSummaryDto
+} from '$lib/shared/dto';
+
+export const MAX_TITLE_CHARS = 200;
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
+export const CONVERSATION_PAGE_SIZE = 50;
+
+export async function listUserConversations(
+	db: Database,
+	userId: number,
+	options: { limit?: number; before?: number | null } = {}
+): Promise<{ conversations: ConversationSummaryDto[]; nextBefore: number | null }> {
+	const limit = Math.min(Math.max(options.limit ?? CONVERSATION_PAGE_SIZE, 1), 200);
+	const rows = await repo.listConversations(db, userId, limit + 1, options.before ?? null);
+	const page = rows.slice(0, limit);
+	return {
+		conversations: page.map(toSummary),
+		nextBefore: rows.length > limit ? (page.at(-1)?.updated_at ?? null) : null
+	};
+}
+
+export interface ConversationInput {
+	title?: string;
+	model?: string | null;
+	systemPrompt?: string | null;
+	settings?: ConversationSettingsDto;
+	pinned?: boolean;
+}
+
+export async function createConversation(
+	db: Database,
+	userId: number,
+	input: ConversationInput
+): Promise<ConversationDto> {
+	const row = await repo.insertConversation(db, {
+		user_id: userId,
+		title: input.title?.trim().slice(0, MAX_TITLE_CHARS) ?? '',
+		model: input.model ?? null,
+		system_prompt: input.systemPrompt ?? null,
+		settings: JSON.stringify(input.settings ?? {}),
+		now: Date.now()
+	});
+	return {
+		...toSummary(row),
+		model: row.model,
+		systemPrompt: row.system_prompt,
+		settings: parseSettings(row.settings),
+		createdAt: row.created_at,
+		messages: []
+	};
+}
+
+export async function getConversation(
+	db: Database,
+	userId: number,
+	id: number
+): Promise<ConversationDto | null> {
+	const row = await repo.findConversation(db, userId, id);
+	if (!row) return null;
+	const [messages, jobs] = await Promise.all([
+		listConversationMessages(db, id),
+		listActiveJobsInConversation(db, id)
+	]);
+	const jobByReply = new Map(jobs.map((j) => [j.assistant_message_id, j.id]));
+	return {
+		...toSummary(row),
+		model: row.model,
+		systemPrompt: row.system_prompt,
+		settings: parseSettings(row.settings),
+		createdAt: row.created_at,
+		messages: messages.map((m) => toMessageDto(m, jobByReply.get(m.id)))
+	};
+}
+
+export async function updateConversation(
+	db: Database,
+	userId: number,
+	id: number,
+	input: ConversationInput
+): Promise<ConversationDto | null> {
+	const set: Parameters<typeof repo.updateConversation>[3] = { updated_at: Date.now() };
+	if (input.title !== undefined) set.title = input.title.trim().slice(0, MAX_TITLE_CHARS);
+	if (input.model !== undefined) set.model = input.model;
+	if (input.systemPrompt !== undefined) set.system_prompt = input.systemPrompt;
+	if (input.settings !== undefined) set.settings = JSON.stringify(input.settings);
+	if (input.pinned !== undefined) set.pinned_at = input.pinned ? Date.now() : null;
+	if (!(await repo.updateConversation(db, userId, id, set))) return null;
+	return getConversation(db, userId, id);
+}
+
+export function deleteConversation(db: Database, userId: number, id: number): Promise<boolean> {
+	return repo.deleteConversation(db, userId, id);
+}

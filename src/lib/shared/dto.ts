@@ -1,0 +1,94 @@
+// The JSON shapes of the HTTP API (camelCase), shared by the server, the PWA and the tests.
+export const MESSAGE_STATUSES = [
+	'queued',
+	'streaming',
+	'done',
+	'failed',
+	'cancelled',
+	'interrupted'
+] as const;
+export type MessageStatusDto = (typeof MESSAGE_STATUSES)[number];
+export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+export type ReasoningDto = 'off' | 'low' | 'medium' | 'high';
+
+export interface UsageDto {
+	promptTokens: number;
+	completionTokens: number;
+	tokensPerSecond?: number;
+}
+
+export interface MessageDto {
+	id: number;
+	parentId: number | null;
+	role: 'system' | 'user' | 'assistant';
+	content: string;
+	reasoning?: string;
+	status: MessageStatusDto;
+	/** "provider/model", e.g. "llama/qwen2.5-1.5b" */
+	model: string | null;
+	usage?: UsageDto;
+	error?: string;
+	/** The reply job, while it is queued or running. */
+	jobId?: number;
+	createdAt: number;
+}
+
+export interface ConversationSettingsDto {
+	temperature?: number;
+	reasoning?: ReasoningDto;
+}
+
+export interface ConversationSummaryDto {
+	id: number;
+	title: string;
+	updatedAt: number;
+	pinned: boolean;
+}
+
+export interface ConversationDto extends ConversationSummaryDto {
+	model: string | null;
+	systemPrompt: string | null;
+	settings: ConversationSettingsDto;
+	createdAt: number;
+	messages: MessageDto[];
+}
+
+export interface JobDto {
+	id: number;
+	conversationId: number;
+	userMessageId: number;
+	assistantMessageId: number | null;
+	state: JobStateDto;
+	model: string;
+	error?: { code: string; message: string };
+	createdAt: number;
+}
+
+export interface SendResultDto {
+	message: MessageDto;
+	reply: MessageDto;
+	job: JobDto;
+}
+
+/**
+ * SSE event ids are positions: text offset × POSITION_BASE + reasoning offset (UTF-16 units).
+ * A client's Last-Event-ID says exactly what it has; the server sends only the rest.
+ */
+export const POSITION_BASE = 10_000_000;
+
+export function encodePosition(textOffset: number, reasoningOffset: number): number {
+	return textOffset * POSITION_BASE + reasoningOffset;
+}
+
+export function decodePosition(id: string | null | undefined): { text: number; reasoning: number } {
+	const n = Number(id);
+	if (!id || !Number.isSafeInteger(n) || n < 0) return { text: 0, reasoning: 0 };
+	return { text: Math.floor(n / POSITION_BASE), reasoning: n % POSITION_BASE };
+}
+
+/** The events of GET /api/jobs/:id/events. */
+export type JobEventDto =
+	| { event: 'delta'; data: { text?: string; reasoning?: string } }
+	| { event: 'usage'; data: UsageDto }
+	| { event: 'done'; data: { message: MessageDto } }
+	| { event: 'error'; data: { code: string; message: string } };

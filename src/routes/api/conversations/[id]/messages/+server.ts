@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import type { RequestHandler } from './$types';
+import { errorResponse, json, readJson } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
+import { getRuntime } from '$lib/server/runtime';
+import { MAX_MESSAGE_CHARS, sendMessage } from '$lib/server/services/chat';
+import { defaultModelRef } from '$lib/server/services/models';
+import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
+
+const SendBody = z.object({
+	content: z.string().max(MAX_MESSAGE_CHARS),
+	parentId: z.number().int().positive().nullable().optional(),
+	model: ModelRef.optional(),
+	temperature: Temperature.optional(),
+	maxTokens: z.number().int().min(1).max(200_000).optional(),
+	reasoning: Reasoning.optional(),
+	clientId: z
+		.string()
+		.min(8)
+		.max(100)
+		.regex(/^[\w-]+$/, 'letters, digits, - and _ only')
+		.optional()
+});
+
+export const POST: RequestHandler = async ({ params, locals, request }) => {
+	const id = parseId(params.id);
+	if (!id) return errorResponse(404, 'not_found', 'No such conversation');
+	const body = await readJson(request, SendBody);
+	if (!body.ok) return body.response;
+	const { db, providers, runner } = getRuntime();
+	const result = await sendMessage(db, locals.user!.id, id, body.value, () =>
+		defaultModelRef(providers)
+	);
+	if (!result.ok) {
+		const status = result.code === 'not_found' ? 404 : result.code === 'too_many_jobs' ? 429 : 400;
+		return errorResponse(
+			status,
+			result.code === 'invalid' ? 'invalid_request' : result.code,
+			result.message
+		);
+	}
+	if (!result.duplicate) runner.wake();
+	const { message, reply, job } = result;
+	return json({ message, reply, job }, result.duplicate ? 200 : 202);
+};

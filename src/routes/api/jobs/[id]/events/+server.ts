@@ -1,0 +1,15 @@
+import type { RequestHandler } from './$types';
+import { errorResponse } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
+import { getRuntime } from '$lib/server/runtime';
+import { findUserJob } from '$lib/server/repos/jobs';
+import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
+
+export const GET: RequestHandler = async ({ params, locals, request, url }) => {
+	const id = parseId(params.id);
+	const { db, bus } = getRuntime();
+	const job = id && (await findUserJob(db, locals.user!.id, id));
+	if (!job) return errorResponse(404, 'not_found', 'No such job');
+	const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId');
+	return new Response(jobEventStream({ db, bus }, job, lastEventId), { headers: SSE_HEADERS });
+};

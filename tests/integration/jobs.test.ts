@@ -1,0 +1,368 @@
+// Replies as durable jobs, end to end: the built server, a real llama-server, HTTP and SSE.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLlamaServer, type LlamaServer } from '../support/llama-server';
+import {
+	addUser,
+	signIn,
+	startHearth,
+	type ApiClient,
+	type HearthServer
+} from '../support/hearth-server';
+import type { SseEvent } from '$lib/client/sse';
+import type { ConversationDto, MessageDto, SendResultDto } from '$lib/shared/dto';
+import { encodePosition } from '$lib/shared/dto';
+
+// Slow enough (≈140 tokens/s) to act mid-reply; --ignore-eos: a reply always runs to maxTokens.
+const SLOW_MODEL = { embedding: 512, blocks: 8, heads: 8, feedForward: 1024 };
+const TERMINAL = ['done', 'failed', 'cancelled', 'interrupted'];
+
+async function newConversation(client: ApiClient): Promise<number> {
+	const res = await client.json<{ id: number }>('POST', '/api/conversations', {});
+	expect(res.status).toBe(201);
+	return res.body.id;
+}
+
+async function send(
+	client: ApiClient,
+	conversationId: number,
+	maxTokens: number,
+	extra: Record<string, unknown> = {}
+) {
+	const res = await client.json<SendResultDto>(
+		'POST',
+		`/api/conversations/${conversationId}/messages`,
+		{ content: 'Tell me about the hearth.', maxTokens, ...extra }
+	);
+	expect(res.status, JSON.stringify(res.body)).toBe(202);
+	return res.body;
+}
+
+async function conversation(client: ApiClient, id: number) {
+	return (await client.json<ConversationDto>('GET', `/api/conversations/${id}`)).body;
+}
+
+async function settledReply(
+	client: ApiClient,
+	conversationId: number,
+	replyId: number,
+	timeout = 30_000
+): Promise<MessageDto> {
+	let reply: MessageDto | undefined;
+	await expect
+		.poll(
+			async () => {
+				reply = (await conversation(client, conversationId)).messages.find((m) => m.id === replyId);
+				return TERMINAL.includes(reply?.status ?? '');
+			},
+			{ timeout, interval: 100 }
+		)
+		.toBe(true);
+	return reply!;
+}
+
+/** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
+async function read(
+	stream: AsyncGenerator<SseEvent>,
+	stop: (deltas: number) => boolean = () => false
+) {
+	let text = '';
+	let deltas = 0;
+	let lastId: string | null = null;
+	let end: SseEvent | null = null;
+	for await (const event of stream) {
+		lastId = event.id ?? lastId;
+		if (event.event === 'delta') {
+			text += (JSON.parse(event.data) as { text?: string }).text ?? '';
+			deltas++;
+			if (stop(deltas)) break;
+		} else if (event.event === 'done' || event.event === 'error') {
+			end = event;
+			break;
+		}
+	}
+	return { text, lastId, end, deltas };
+}
+
+describe('durable reply jobs', () => {
+	let llama: LlamaServer;
+	let hearth: HearthServer;
+	let alice: ApiClient;
+	let bob: ApiClient;
+
+	beforeAll(async () => {
+		llama = await startLlamaServer({
+			parallel: 4,
+			contextSize: 4096,
+			model: SLOW_MODEL,
+			extraArgs: ['--ignore-eos']
+		});
+		hearth = await startHearth({ LLAMA_URL: llama.url });
+		addUser(hearth, 'alice', 'alice-password');
+		addUser(hearth, 'bob', 'bob-password-1');
+		alice = await signIn(hearth, 'alice', 'alice-password');
+		bob = await signIn(hearth, 'bob', 'bob-password-1');
+	}, 120_000);
+	afterAll(async () => {
+		await hearth?.stop();
+		await llama?.stop();
+	});
+
+	it('stores the message at once (202) and finishes the reply with nobody listening', async () => {
+		const id = await newConversation(alice);
+		const sent = await send(alice, id, 24);
+		expect(sent.message).toMatchObject({
+			role: 'user',
+			content: 'Tell me about the hearth.',
+			status: 'done'
+		});
+		expect(sent.reply).toMatchObject({
+			role: 'assistant',
+			status: 'queued',
+			model: 'llama/hearth-test',
+			jobId: sent.job.id
+		});
+		expect(sent.job).toMatchObject({ state: 'queued', assistantMessageId: sent.reply.id });
+		const reply = await settledReply(alice, id, sent.reply.id);
+		expect(reply).toMatchObject({ status: 'done', usage: { completionTokens: 24 } });
+		expect(reply.content.length).toBeGreaterThan(0);
+		expect(reply.jobId).toBeUndefined();
+		const conv = await conversation(alice, id);
+		expect(conv.messages).toHaveLength(2);
+		expect(conv.title).toBe('Tell me about the hearth.');
+	});
+
+	it('a reconnect with Last-Event-ID gets exactly what was missed: no gap, no duplicate', async () => {
+		const id = await newConversation(alice);
+		const sent = await send(alice, id, 600);
+		const controller = new AbortController();
+		const first = await read(
+			await alice.events(sent.job.id, undefined, controller.signal),
+			(n) => n >= 15
+		);
+		controller.abort();
+		expect(first.deltas).toBe(15);
+		await new Promise((r) => setTimeout(r, 500));
+		const rest = await read(await alice.events(sent.job.id, first.lastId!));
+		expect(rest.end?.event).toBe('done');
+		const final = (JSON.parse(rest.end!.data) as { message: MessageDto }).message;
+		expect(first.text + rest.text).toBe(final.content);
+		const stored = (await conversation(alice, id)).messages.find((m) => m.id === sent.reply.id)!;
+		expect(stored.content).toBe(final.content);
+	});
+
+	it('a finished reply replays whole, or from any position', async () => {
+		const id = await newConversation(alice);
+		const sent = await send(alice, id, 40);
+		const reply = await settledReply(alice, id, sent.reply.id);
+		const whole = await read(await alice.events(sent.job.id));
+		expect(whole.text).toBe(reply.content);
+		expect(whole.end?.event).toBe('done');
+		const k = Math.floor(reply.content.length / 2);
+		const tail = await read(await alice.events(sent.job.id, String(encodePosition(k, 0))));
+		expect(tail.text).toBe(reply.content.slice(k));
+		const garbage = await read(await alice.events(sent.job.id, 'not-a-number'));
+		expect(garbage.text).toBe(reply.content);
+	});
+
+	it('cancel mid-stream stops upstream and keeps the partial text as a cancelled reply', async () => {
+		const id = await newConversation(alice);
+		const sent = await send(alice, id, 1500);
+		const controller = new AbortController();
+		const seen = await read(
+			await alice.events(sent.job.id, undefined, controller.signal),
+			(n) => n >= 5
+		);
+		controller.abort();
+		const cancel = await alice.json<{ job: { state: string } }>(
+			'POST',
+			`/api/jobs/${sent.job.id}/cancel`
+		);
+		expect(cancel).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
+		const reply = await settledReply(alice, id, sent.reply.id);
+		expect(reply.status).toBe('cancelled');
+		expect(reply.content.startsWith(seen.text)).toBe(true);
+		expect(reply.content.length).toBeLessThan(1500 * 8);
+		const again = await alice.json('POST', `/api/jobs/${sent.job.id}/cancel`);
+		expect(again).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
+		const slots = (await (await fetch(`${llama.url}/slots`)).json()) as {
+			is_processing: boolean;
+		}[];
+		await expect
+			.poll(
+				async () =>
+					((await (await fetch(`${llama.url}/slots`)).json()) as typeof slots).some(
+						(s) => s.is_processing
+					),
+				{ timeout: 5_000 }
+			)
+			.toBe(false);
+	});
+
+	it("another user's job and conversation answer 404", async () => {
+		const id = await newConversation(alice);
+		const sent = await send(alice, id, 20);
+		expect((await bob.call('GET', `/api/jobs/${sent.job.id}/events`)).status).toBe(404);
+		expect((await bob.call('POST', `/api/jobs/${sent.job.id}/cancel`)).status).toBe(404);
+		expect((await bob.call('GET', `/api/conversations/${id}`)).status).toBe(404);
+		expect(
+			(await bob.call('POST', `/api/conversations/${id}/messages`, { content: 'hi' })).status
+		).toBe(404);
+		expect((await bob.call('DELETE', `/api/conversations/${id}`)).status).toBe(404);
+		const bobsList = await bob.json<{ conversations: unknown[] }>('GET', '/api/conversations');
+		expect(bobsList.body.conversations).toEqual([]);
+		await settledReply(alice, id, sent.reply.id);
+	});
+
+	it('100 parallel sends: at most 4 run, the rest get 429, and the server stays responsive', async () => {
+		const id = await newConversation(bob);
+		const started = Date.now();
+		const responses = await Promise.all(
+			Array.from({ length: 100 }, () =>
+				bob.call('POST', `/api/conversations/${id}/messages`, { content: 'burst', maxTokens: 1500 })
+			)
+		);
+		const health = await fetch(`${hearth.url}/healthz`);
+		expect(health.ok).toBe(true);
+		const statuses = responses.map((r) => r.status);
+		expect(statuses.filter((s) => s === 202)).toHaveLength(4);
+		expect(statuses.filter((s) => s === 429)).toHaveLength(96);
+		const refused = await responses.find((r) => r.status === 429)!.json();
+		expect(refused).toEqual({
+			error: { code: 'too_many_jobs', message: expect.stringMatching(/4 replies in progress/) }
+		});
+		expect(Date.now() - started).toBeLessThan(15_000);
+		const active = await bob.json<{ jobs: { id: number }[] }>('GET', '/api/jobs');
+		expect(active.body.jobs).toHaveLength(4);
+		for (const job of active.body.jobs) await bob.call('POST', `/api/jobs/${job.id}/cancel`);
+		expect((await bob.json<{ jobs: unknown[] }>('GET', '/api/jobs')).body.jobs).toEqual([]);
+	});
+
+	it('the same clientId sent twice is stored once', async () => {
+		const id = await newConversation(alice);
+		const body = { content: 'only once', maxTokens: 8, clientId: 'outbox-7f3a9c21' };
+		const [a, b] = await Promise.all([
+			alice.json<SendResultDto>('POST', `/api/conversations/${id}/messages`, body),
+			alice.json<SendResultDto>('POST', `/api/conversations/${id}/messages`, body)
+		]);
+		expect([a.status, b.status].sort()).toEqual([200, 202]);
+		expect(a.body.message.id).toBe(b.body.message.id);
+		expect(a.body.job.id).toBe(b.body.job.id);
+		await settledReply(alice, id, a.body.reply.id);
+		expect((await conversation(alice, id)).messages).toHaveLength(2);
+	});
+
+	it('bad input gets a clear 4xx', async () => {
+		const id = await newConversation(alice);
+		const cases: [string, string, unknown, number, RegExp][] = [
+			['POST', `/api/conversations/${id}/messages`, { content: '   ' }, 400, /empty/],
+			['POST', `/api/conversations/${id}/messages`, {}, 400, /content/],
+			[
+				'POST',
+				`/api/conversations/${id}/messages`,
+				{ content: 'x', temperature: 9 },
+				400,
+				/temperature/
+			],
+			[
+				'POST',
+				`/api/conversations/${id}/messages`,
+				{ content: 'x', model: 'no-slash' },
+				400,
+				/provider\/model/
+			],
+			[
+				'POST',
+				`/api/conversations/${id}/messages`,
+				{ content: 'x', parentId: 999999 },
+				400,
+				/parentId/
+			],
+			[
+				'POST',
+				`/api/conversations/${id}/messages`,
+				{ content: 'x', clientId: 'bad id!' },
+				400,
+				/clientId/
+			],
+			['POST', '/api/conversations/999999/messages', { content: 'x' }, 404, /conversation/],
+			['POST', '/api/conversations/abc/messages', { content: 'x' }, 404, /conversation/],
+			['GET', '/api/jobs/0/events', undefined, 404, /job/],
+			['PATCH', `/api/conversations/${id}`, { title: 5 }, 400, /title/],
+			['PATCH', `/api/conversations/${id}`, { unknownField: 1 }, 400, /unknownField|Unrecognized/i],
+			['GET', '/api/conversations?limit=lots', undefined, 400, /whole numbers/]
+		];
+		for (const [method, path, body, status, message] of cases) {
+			const res = await alice.json<{ error: { message: string } }>(method, path, body);
+			expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(status);
+			expect(res.body.error.message).toMatch(message);
+		}
+	});
+});
+
+describe('restarts and a missing model server', () => {
+	it('SIGKILL mid-reply: after restart the message is there and the reply is interrupted with its partial text, once', async () => {
+		const llama = await startLlamaServer({
+			contextSize: 4096,
+			model: SLOW_MODEL,
+			extraArgs: ['--ignore-eos']
+		});
+		const hearth = await startHearth({ LLAMA_URL: llama.url });
+		try {
+			addUser(hearth, 'carol', 'carol-password');
+			let carol = await signIn(hearth, 'carol', 'carol-password');
+			const id = await newConversation(carol);
+			const sent = await send(carol, id, 3000);
+			const controller = new AbortController();
+			const started = Date.now();
+			const seen = await read(
+				await carol.events(sent.job.id, undefined, controller.signal),
+				() => Date.now() - started > 2_500
+			);
+			await hearth.kill('SIGKILL');
+			controller.abort();
+			await hearth.restart();
+			carol = await signIn(hearth, 'carol', 'carol-password');
+			const conv = await conversation(carol, id);
+			expect(conv.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+			expect(conv.messages[0]).toMatchObject({
+				content: 'Tell me about the hearth.',
+				status: 'done'
+			});
+			const reply = conv.messages[1]!;
+			expect(reply.status).toBe('interrupted');
+			expect(reply.error).toMatch(/server stopped/);
+			expect(reply.content.length).toBeGreaterThan(0);
+			expect(seen.text.startsWith(reply.content)).toBe(true);
+			const replay = await read(await carol.events(sent.job.id));
+			expect(replay.text).toBe(reply.content);
+			expect(replay.end?.event).toBe('done');
+			expect((await carol.json<{ jobs: unknown[] }>('GET', '/api/jobs')).body.jobs).toEqual([]);
+		} finally {
+			await hearth.stop();
+			await llama.stop();
+		}
+	}, 60_000);
+
+	it('llama-server down: the job retries, then fails with a readable error', async () => {
+		const hearth = await startHearth({ LLAMA_URL: 'http://127.0.0.1:9' });
+		try {
+			addUser(hearth, 'dan', 'dan-password-1');
+			const dan = await signIn(hearth, 'dan', 'dan-password-1');
+			const id = await newConversation(dan);
+			const sent = await send(dan, id, 10, { model: 'llama/any' });
+			const events = await read(await dan.events(sent.job.id));
+			expect(events.end?.event).toBe('error');
+			expect(JSON.parse(events.end!.data)).toEqual({
+				code: 'unreachable',
+				message: 'Cannot reach llama.cpp — is it running?'
+			});
+			const reply = await settledReply(dan, id, sent.reply.id);
+			expect(reply).toMatchObject({
+				status: 'failed',
+				error: 'Cannot reach llama.cpp — is it running?'
+			});
+		} finally {
+			await hearth.stop();
+		}
+	}, 30_000);
+});
