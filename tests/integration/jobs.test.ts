@@ -190,7 +190,7 @@ describe('durable reply jobs', () => {
 		await expect
 			.poll(
 				async () =>
-					((await (await fetch(`${llama.url}/slots`)).json()) as typeof slots).some(
+					((await (await fetch(`${llama.url}/slots`)).json()) as Slots).some(
 						(s) => s.is_processing
 					),
 				{ timeout: 5_000 }

@@ -7,7 +7,8 @@ export interface SseEvent {
 }
 
 export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-	const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+	const reader = body.getReader();
+	const decoder = new TextDecoder();
 	let buffer = '';
 	let id: string | null = null;
 	let event = '';
@@ -16,7 +17,7 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
 		for (;;) {
 			const { done, value } = await reader.read();
 			if (done) return;
-			buffer += value;
+			buffer += decoder.decode(value, { stream: true });
 			let newline: number;
 			while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
 				// A lone CR at the end may be the first half of a CRLF: wait for the next chunk.
