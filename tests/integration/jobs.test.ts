@@ -184,9 +184,7 @@ describe('durable reply jobs', () => {
 		expect(reply.content.length).toBeLessThan(1500 * 8);
 		const again = await alice.json('POST', `/api/jobs/${sent.job.id}/cancel`);
 		expect(again).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
-		const slots = (await (await fetch(`${llama.url}/slots`)).json()) as {
-			is_processing: boolean;
-		}[];
+		type Slots = { is_processing: boolean }[];
 		await expect
 			.poll(
 				async () =>
