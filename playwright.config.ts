@@ -5,12 +5,32 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { freePort } from './tests/support/ports';
+import { llamaServerBinary } from './tests/support/llama-server';
+import { generateTestModel } from './llama/test-model';
 
 // Workers re-read this file: the first evaluation picks the port and folder, later ones inherit.
-process.env.HEARTH_E2E_PORT ??= String(await freePort());
-process.env.HEARTH_E2E_DATA ??= fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
+if (!process.env.HEARTH_E2E_PORT) {
+	process.env.HEARTH_E2E_PORT = String(await freePort());
+	process.env.HEARTH_E2E_LLAMA_PORT = String(await freePort());
+	process.env.HEARTH_E2E_DATA = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
+	// A slowish model (≈140 tokens/s) that runs to the context limit: replies last a few seconds.
+	const model = path.join(process.env.HEARTH_E2E_DATA, 'model.gguf');
+	fs.writeFileSync(
+		model,
+		generateTestModel({ embedding: 512, blocks: 8, heads: 8, feedForward: 1024 })
+	);
+	process.env.HEARTH_E2E_MODEL = model;
+	process.env.HEARTH_E2E_LLAMA_BIN = llamaServerBinary();
+}
 const port = Number(process.env.HEARTH_E2E_PORT);
+const llamaPort = Number(process.env.HEARTH_E2E_LLAMA_PORT);
 const baseURL = `http://127.0.0.1:${port}`;
+const llamaArgs = [
+	`-m ${process.env.HEARTH_E2E_MODEL}`,
+	'--alias hearth-test',
+	`--host 127.0.0.1 --port ${llamaPort}`,
+	'-c 1536 -np 2 -t 1 --jinja --no-webui --ignore-eos'
+].join(' ');
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -36,20 +56,31 @@ export default defineConfig({
 			]
 		}
 	},
-	webServer: {
-		command: 'node bin/hearth.js serve',
-		url: `${baseURL}/healthz`,
-		reuseExistingServer: false,
-		timeout: 60_000,
-		stdout: 'ignore',
-		stderr: 'pipe',
-		env: {
-			DATA_DIR: process.env.HEARTH_E2E_DATA,
-			DATABASE_URL: '',
-			HOST: '127.0.0.1',
-			PORT: String(port),
-			ORIGIN: '',
-			LOG_LEVEL: 'warn'
+	webServer: [
+		{
+			command: `${process.env.HEARTH_E2E_LLAMA_BIN} ${llamaArgs}`,
+			url: `http://127.0.0.1:${llamaPort}/health`,
+			reuseExistingServer: false,
+			timeout: 60_000,
+			stdout: 'ignore',
+			stderr: 'ignore'
+		},
+		{
+			command: 'node bin/hearth.js serve',
+			url: `${baseURL}/healthz`,
+			reuseExistingServer: false,
+			timeout: 60_000,
+			stdout: 'ignore',
+			stderr: 'pipe',
+			env: {
+				DATA_DIR: process.env.HEARTH_E2E_DATA,
+				DATABASE_URL: '',
+				HOST: '127.0.0.1',
+				PORT: String(port),
+				ORIGIN: '',
+				LLAMA_URL: `http://127.0.0.1:${llamaPort}`,
+				LOG_LEVEL: 'warn'
+			}
 		}
-	}
+	]
 });

@@ -15,5 +15,5 @@ export async function signIn(page: Page, username: string, password: string) {
 }
 
 export async function expectSignedInAs(page: Page, username: string) {
-	await expect(page.getByRole('heading', { name: `Hello, ${username}` })).toBeVisible();
+	await expect(page.getByTestId('signed-in-as')).toHaveText(username);
 }

@@ -66,12 +66,12 @@ test('an admin adds a provider; only the last 4 characters of its key ever show'
 	const body = await models.text();
 	expect(body).not.toContain(KEY.slice(0, -4));
 	const parsed = JSON.parse(body) as {
-		providers: { name: string; source: string; error?: { code: string } }[];
+		providers: { name: string; source: string; models: { id: string }[] }[];
 	};
 	expect(parsed.providers.find((p) => p.name === 'Home stub')).toMatchObject({ source: 'live' });
 	expect(parsed.providers.find((p) => p.name === 'llama.cpp')).toMatchObject({
-		source: 'fallback',
-		error: { code: 'unreachable' }
+		source: 'live',
+		models: [{ id: 'hearth-test' }]
 	});
 
 	await card.getByRole('button', { name: 'Test connection' }).click();

@@ -1,0 +1,98 @@
+// The chat screen in a real browser against a real llama-server: send, watch the reply stream,
+// lose the network mid-reply, leave and come back, stop.
+import { spawnSync } from 'node:child_process';
+import { expect, test, type Page } from '@playwright/test';
+import { signIn } from './helpers';
+import type { ConversationDto } from '$lib/shared/dto';
+
+const USER = { username: 'chatter', password: 'chatter-password' };
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(() => {
+	const add = spawnSync(
+		process.execPath,
+		['bin/hearth.js', 'user', 'add', USER.username, '--password-stdin'],
+		{
+			input: USER.password,
+			encoding: 'utf8',
+			env: {
+				...process.env,
+				DATA_DIR: process.env.HEARTH_E2E_DATA,
+				DATABASE_URL: '',
+				LOG_LEVEL: 'warn'
+			}
+		}
+	);
+	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
+});
+
+const reply = (page: Page) => page.locator('article.message.assistant').last();
+
+async function ask(page: Page, text: string) {
+	await page.getByLabel('Message').fill(text);
+	await page.getByLabel('Message').press('Enter');
+	await expect(page).toHaveURL(/\/c\/\d+$/);
+	await expect(page.locator('article.message.user').last()).toContainText(text);
+}
+
+async function stored(page: Page) {
+	const id = new URL(page.url()).pathname.split('/').pop();
+	const res = await page.request.get(`/api/conversations/${id}`);
+	return ((await res.json()) as ConversationDto).messages.at(-1)!;
+}
+
+test('send a message and watch the reply stream in', async ({ page }) => {
+	await signIn(page, USER.username, USER.password);
+	await expect(page.getByLabel('Model')).toHaveValue('llama/hearth-test');
+	await ask(page, 'Hello hearth');
+	await expect(reply(page)).toHaveAttribute('data-status', 'streaming');
+	await expect(page.getByTestId('running-jobs')).toContainText('1 reply in progress');
+	await expect(page.getByRole('button', { name: 'Stop' })).toBeVisible();
+	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 20_000 });
+	await expect(reply(page).locator('footer')).toContainText('tok/s');
+	const saved = await stored(page);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	await expect(page.getByRole('link', { name: 'Hello hearth' })).toBeVisible();
+});
+
+test('going offline mid-reply, then back: the whole reply is shown', async ({ page, context }) => {
+	await signIn(page, USER.username, USER.password);
+	await ask(page, 'Keep talking while I drive through a tunnel');
+	await expect(reply(page).getByTestId('message-content')).not.toHaveText('', { timeout: 10_000 });
+	await context.setOffline(true);
+	await page.waitForTimeout(1_500);
+	await context.setOffline(false);
+	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+	const saved = await stored(page);
+	expect(saved.status).toBe('done');
+	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+});
+
+test('leave while the reply runs, come back: it resumes and finishes', async ({ page }) => {
+	await signIn(page, USER.username, USER.password);
+	await ask(page, 'Write while I am away');
+	const url = page.url();
+	await expect(reply(page).getByTestId('message-content')).not.toHaveText('', { timeout: 10_000 });
+	await page.goto('/settings');
+	await page.waitForTimeout(1_000);
+	await page.goto(url);
+	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+	const saved = await stored(page);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	expect(saved.content.length).toBeGreaterThan(0);
+});
+
+test('stop keeps what was written so far', async ({ page }) => {
+	await signIn(page, USER.username, USER.password);
+	await ask(page, 'A long story, please');
+	await expect(reply(page).getByTestId('message-content')).not.toHaveText('', { timeout: 10_000 });
+	await page.getByRole('button', { name: 'Stop' }).click();
+	await expect(reply(page)).toHaveAttribute('data-status', 'cancelled', { timeout: 10_000 });
+	await expect(reply(page)).toContainText('stopped');
+	const saved = await stored(page);
+	expect(saved.status).toBe('cancelled');
+	expect(saved.content.length).toBeGreaterThan(0);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
+});
