@@ -73,7 +73,7 @@ export default defineConfig({
 			stdout: 'ignore',
 			stderr: 'pipe',
 			env: {
-				DATA_DIR: process.env.HEARTH_E2E_DATA,
+				DATA_DIR: process.env.HEARTH_E2E_DATA ?? '',
 				DATABASE_URL: '',
 				HOST: '127.0.0.1',
 				PORT: String(port),

@@ -150,6 +150,28 @@ describe('durable reply jobs', () => {
 		expect(stored.content).toBe(final.content);
 	});
 
+	it('Accept: text/event-stream enqueues and streams in one request', async () => {
+		const id = await newConversation(alice);
+		const res = await alice.call(
+			'POST',
+			`/api/conversations/${id}/messages`,
+			{ content: 'one trip', maxTokens: 30 },
+			{ headers: { accept: 'text/event-stream' } }
+		);
+		expect(res.status).toBe(202);
+		expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+		const { parseSse } = await import('$lib/client/sse');
+		const events = parseSse(res.body!);
+		const first = (await events.next()).value!;
+		expect(first.event).toBe('job');
+		const sent = JSON.parse(first.data) as SendResultDto;
+		expect(sent.message).toMatchObject({ role: 'user', content: 'one trip' });
+		const rest = await read(events);
+		expect(rest.end?.event).toBe('done');
+		const reply = await settledReply(alice, id, sent.reply.id);
+		expect(rest.text).toBe(reply.content);
+	});
+
 	it('a finished reply replays whole, or from any position', async () => {
 		const id = await newConversation(alice);
 		const sent = await send(alice, id, 40);

@@ -25,7 +25,7 @@ async function adminQuery(url: string, text: string) {
 
 export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
 	if (dialect === 'sqlite') {
-		const db = createDatabase({ kind: 'sqlite', path: ':memory:' });
+		const db = await createDatabase({ kind: 'sqlite', path: ':memory:' });
 		const migrated = await migrateToLatest(db);
 		if (!migrated.ok) throw new Error(migrated.error);
 		return { db, close: () => db.destroy() };
@@ -35,7 +35,7 @@ export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
 	await adminQuery(adminUrl, `create database ${name}`);
 	const url = new URL(adminUrl);
 	url.pathname = `/${name}`;
-	const db = createDatabase({ kind: 'postgres', url: url.href });
+	const db = await createDatabase({ kind: 'postgres', url: url.href });
 	const migrated = await migrateToLatest(db);
 	if (!migrated.ok) throw new Error(migrated.error);
 	return {

@@ -33,7 +33,7 @@ let runtime: Runtime | null = null;
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
 	const config = getConfig();
-	const db = createDatabase(config.database);
+	const db = await createDatabase(config.database);
 	const migrated = await migrateToLatest(db);
 	if (!migrated.ok) {
 		throw new Error(`database migration ${migrated.failed} failed: ${migrated.error}`);

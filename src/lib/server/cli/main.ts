@@ -27,7 +27,7 @@ Commands:
 Configuration comes from the environment (see .env.example).`;
 
 async function migrate(io: Io): Promise<number> {
-	const db = createDatabase(getConfig().database);
+	const db = await createDatabase(getConfig().database);
 	try {
 		const result = await migrateToLatest(db);
 		if (!result.ok) {

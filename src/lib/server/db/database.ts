@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
-import pg from 'pg';
 import type { DatabaseConfig } from '$lib/server/config';
 import type { DB } from '$lib/server/db/schema';
 
@@ -25,10 +24,12 @@ export function openSqlite(file: string): SQLite.Database {
 	return sqlite;
 }
 
-export function createDatabase(config: DatabaseConfig): Database {
+/** `pg` is imported only for PostgreSQL, so a SQLite install does not carry it in memory. */
+export async function createDatabase(config: DatabaseConfig): Promise<Database> {
 	if (config.kind === 'sqlite') {
 		return new Kysely<DB>({ dialect: new SqliteDialect({ database: openSqlite(config.path) }) });
 	}
+	const { default: pg } = await import('pg');
 	const pool = new pg.Pool({
 		connectionString: config.url,
 		max: PG_POOL_MAX,

@@ -2,7 +2,6 @@
 // text and reasoning offsets), from this process's live output, the checkpoint, or the finished
 // reply; then the live tail; keepalive comments while waiting. Never a gap, never a duplicate.
 import type { Database } from '$lib/server/db/database';
-import type { Job } from '$lib/server/db/schema';
 import type { BusEvent, Channel, JobBus } from '$lib/server/jobs/bus';
 import * as jobs from '$lib/server/repos/jobs';
 import { findMessage } from '$lib/server/repos/messages';
@@ -20,12 +19,19 @@ export const SSE_HEADERS = {
 	connection: 'keep-alive'
 } as const;
 
+export interface StreamOptions {
+	/** A first event (sent with id 0), e.g. the stored message when enqueue and stream share a request. */
+	prelude?: { event: string; data: unknown };
+	keepaliveMs?: number;
+}
+
 export function jobEventStream(
 	deps: { db: Database; bus: JobBus },
-	job: Job,
+	job: { id: number; user_id: number },
 	lastEventId: string | null,
-	keepaliveMs = KEEPALIVE_MS
+	options: StreamOptions = {}
 ): ReadableStream<Uint8Array> {
+	const keepaliveMs = options.keepaliveMs ?? KEEPALIVE_MS;
 	const encoder = new TextEncoder();
 	const position = decodePosition(lastEventId);
 	const have: Record<Channel, number> = { text: position.text, reasoning: position.reasoning };
@@ -91,6 +97,7 @@ export function jobEventStream(
 				unsubscribe();
 			};
 			write(`retry: ${RETRY_HINT_MS}\n: connected\n\n`);
+			if (options.prelude) send(options.prelude.event, options.prelude.data);
 
 			const live = deps.bus.snapshot(job.id);
 			if (live) {

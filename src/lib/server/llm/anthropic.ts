@@ -1,6 +1,5 @@
 // Anthropic's native Messages API: system prompt apart, alternating turns, extended thinking with a
 // token budget, and its own usage counts (input at message_start, output at message_delta).
-import Anthropic from '@anthropic-ai/sdk';
 import { describeFailure } from '$lib/server/llm/errors';
 import { FALLBACK_MODELS } from '$lib/server/llm/fallback-models';
 import { DEFAULT_CLOUD_CONCURRENCY, type ProviderOptions } from '$lib/server/llm/provider-options';
@@ -17,7 +16,9 @@ export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 const DEFAULT_MAX_TOKENS = 8_192;
 const THINKING_BUDGET = { low: 1_024, medium: 4_096, high: 16_384 } as const;
 
-function client(options: ProviderOptions) {
+/** The SDK is loaded on first use: most installs never talk to Anthropic. */
+async function client(options: ProviderOptions) {
+	const { default: Anthropic } = await import('@anthropic-ai/sdk');
 	return new Anthropic({
 		apiKey: options.apiKey ?? '',
 		baseURL: options.baseUrl,
@@ -75,7 +76,9 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 		let output = 0;
 		let finished = false;
 		try {
-			const events = await client(options).messages.create(requestBody(request), { signal });
+			const events = await (
+				await client(options)
+			).messages.create(requestBody(request), { signal });
 			for await (const event of events) {
 				if (signal.aborted) return;
 				if (event.type === 'message_start') input = event.message.usage.input_tokens ?? 0;
@@ -116,7 +119,7 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 		baseUrl: options.baseUrl,
 		async listModels(signal): Promise<ModelList> {
 			try {
-				const page = await client(options).models.list({}, { signal });
+				const page = await (await client(options)).models.list({}, { signal });
 				return { source: 'live', models: page.data.map((m) => ({ id: m.id })) };
 			} catch (error) {
 				const fallback =

@@ -16,6 +16,7 @@ const AUTO_TITLE_CHARS = 60;
 
 export interface SendInput {
 	content: string;
+	/** Absent: reply to the newest message. null: start a new root thread. */
 	parentId?: number | null;
 	/** "provider/model"; defaults to the conversation's model, then the server's default. */
 	model?: string;
@@ -119,8 +120,10 @@ export async function sendMessage(
 					message: `You already have ${MAX_ACTIVE_JOBS_PER_USER} replies in progress; wait for one to finish or stop one`
 				};
 			}
-			let parentId: number | null;
-			if (input.parentId !== undefined && input.parentId !== null) {
+			let parentId: number | null = null;
+			if (input.parentId === undefined) {
+				parentId = (await messages.latestMessage(trx, conversationId))?.id ?? null;
+			} else if (input.parentId !== null) {
 				const parent = await messages.findMessage(trx, userId, input.parentId);
 				if (!parent || parent.conversation_id !== conversationId) {
 					return {
@@ -130,8 +133,6 @@ export async function sendMessage(
 					};
 				}
 				parentId = parent.id;
-			} else {
-				parentId = (await messages.latestMessage(trx, conversationId))?.id ?? null;
 			}
 			const now = Date.now();
 			const userMessage = await messages.insertMessage(trx, {

@@ -6,6 +6,7 @@ import { getRuntime } from '$lib/server/runtime';
 import { MAX_MESSAGE_CHARS, sendMessage } from '$lib/server/services/chat';
 import { defaultModelRef } from '$lib/server/services/models';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
+import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
 
 const SendBody = z.object({
 	content: z.string().max(MAX_MESSAGE_CHARS),
@@ -27,7 +28,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	if (!id) return errorResponse(404, 'not_found', 'No such conversation');
 	const body = await readJson(request, SendBody);
 	if (!body.ok) return body.response;
-	const { db, providers, runner } = getRuntime();
+	const { db, providers, runner, bus } = getRuntime();
 	const result = await sendMessage(db, locals.user!.id, id, body.value, () =>
 		defaultModelRef(providers)
 	);
@@ -41,5 +42,14 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	}
 	if (!result.duplicate) runner.wake();
 	const { message, reply, job } = result;
+	// Accept: text/event-stream — enqueue and stream in one request (one round trip fewer on a
+	// phone); the first event, `job`, carries what the 202 body would. Reconnects use /events.
+	if (request.headers.get('accept')?.includes('text/event-stream')) {
+		const prelude = { event: 'job', data: { message, reply, job } };
+		const stream = jobEventStream({ db, bus }, { id: job.id, user_id: locals.user!.id }, null, {
+			prelude
+		});
+		return new Response(stream, { status: result.duplicate ? 200 : 202, headers: SSE_HEADERS });
+	}
 	return json({ message, reply, job }, result.duplicate ? 200 : 202);
 };
