@@ -57,16 +57,19 @@ export async function messagePath(
 	conversationId: number,
 	messageId: number
 ): Promise<Message[]> {
-	const all = await listConversationMessages(db, conversationId);
-	const byId = new Map(all.map((m) => [m.id, m]));
-	const path: Message[] = [];
-	for (
-		let m = byId.get(messageId);
-		m;
-		m = m.parent_id === null ? undefined : byId.get(m.parent_id)
-	) {
-		path.push(m);
-		if (path.length > all.length) break;
-	}
-	return path.reverse();
+	const rows = await db
+		.withRecursive('path', (qb) =>
+			qb
+				.selectFrom('message')
+				.selectAll()
+				.where('id', '=', messageId)
+				.where('conversation_id', '=', conversationId)
+				.unionAll((up) =>
+					up.selectFrom('message as m').innerJoin('path', 'path.parent_id', 'm.id').selectAll('m')
+				)
+		)
+		.selectFrom('path')
+		.selectAll()
+		.execute();
+	return (rows as Message[]).sort((a, b) => a.id - b.id);
 }

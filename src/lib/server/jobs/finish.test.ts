@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
+import { sendMessage } from '$lib/server/services/chat';
+import { createConversation } from '$lib/server/services/conversations';
+import { INTERRUPTED_MESSAGE, recoverJob } from '$lib/server/jobs/finish';
+import { findJob } from '$lib/server/repos/jobs';
+
+describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
+	let t: TestDatabase;
+	let userId: number;
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+		userId = (
+			await t.db
+				.insertInto('user')
+				.values({ username: 'u', password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
+				.returning('id')
+				.executeTakeFirstOrThrow()
+		).id;
+	});
+	afterAll(() => t.close());
+
+	async function runningJob(partial: string, attempts = 1) {
+		const conv = await createConversation(t.db, userId, {});
+		const sent = await sendMessage(
+			t.db,
+			userId,
+			conv.id,
+			{ content: 'hi', parentId: null },
+			async () => 'llama/m'
+		);
+		if (!sent.ok) throw new Error(sent.message);
+		await t.db
+			.updateTable('job')
+			.set({ state: 'running', attempts, partial_text: partial, heartbeat_at: 0 })
+			.where('id', '=', sent.job.id)
+			.execute();
+		await t.db
+			.updateTable('message')
+			.set({ status: 'streaming' })
+			.where('id', '=', sent.reply.id)
+			.execute();
+		return { jobId: sent.job.id, replyId: sent.reply.id };
+	}
+	const reply = (id: number) =>
+		t.db.selectFrom('message').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+	it('re-queues a job that had streamed nothing (nothing reached the user, nothing to duplicate)', async () => {
+		const { jobId, replyId } = await runningJob('');
+		expect(await recoverJob(t.db, (await findJob(t.db, jobId))!, 3)).toBe('requeued');
+		expect(await findJob(t.db, jobId)).toMatchObject({ state: 'queued', claimed_by: null });
+		expect(await reply(replyId)).toMatchObject({ status: 'queued', content: '' });
+	});
+
+	it('ends a job with partial text as interrupted, keeping the text', async () => {
+		const { jobId, replyId } = await runningJob('The fire was');
+		expect(await recoverJob(t.db, (await findJob(t.db, jobId))!, 3)).toBe('interrupted');
+		expect(await findJob(t.db, jobId)).toMatchObject({
+			state: 'interrupted',
+			partial_text: '',
+			error_code: 'interrupted'
+		});
+		expect(await reply(replyId)).toMatchObject({
+			status: 'interrupted',
+			content: 'The fire was',
+			error: INTERRUPTED_MESSAGE
+		});
+	});
+
+	it('gives up re-running a job that keeps dying before its first token', async () => {
+		const { jobId } = await runningJob('', 3);
+		expect(await recoverJob(t.db, (await findJob(t.db, jobId))!, 3)).toBe('interrupted');
+		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
+	});
+});

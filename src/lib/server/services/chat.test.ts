@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
+import { MAX_ACTIVE_JOBS_PER_USER, sendMessage } from '$lib/server/services/chat';
+import { createConversation } from '$lib/server/services/conversations';
+import { messagePath } from '$lib/server/repos/messages';
+
+const defaultModel = async () => 'llama/default';
+
+describe.each(DIALECTS)('sending messages on %s', (dialect) => {
+	let t: TestDatabase;
+	let userId: number;
+	let otherId: number;
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+		const insert = (username: string) =>
+			t.db
+				.insertInto('user')
+				.values({ username, password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
+				.returning('id')
+				.executeTakeFirstOrThrow();
+		userId = (await insert('u')).id;
+		otherId = (await insert('o')).id;
+	});
+	afterAll(() => t.close());
+
+	const finishAll = () => t.db.updateTable('job').set({ state: 'done' }).execute();
+
+	it('stores the message, a queued reply and its job together', async () => {
+		const conv = await createConversation(t.db, userId, {});
+		const sent = await sendMessage(t.db, userId, conv.id, { content: 'hello' }, defaultModel);
+		expect(sent).toMatchObject({
+			ok: true,
+			message: { role: 'user', content: 'hello', parentId: null },
+			reply: { role: 'assistant', status: 'queued', model: 'llama/default' },
+			job: { state: 'queued', model: 'llama/default' }
+		});
+		await finishAll();
+	});
+
+	it('walks branches: absent parent replies to the newest, null starts a root, an id branches', async () => {
+		const conv = await createConversation(t.db, userId, {});
+		const a = await sendMessage(t.db, userId, conv.id, { content: 'a' }, defaultModel);
+		const b = await sendMessage(t.db, userId, conv.id, { content: 'b' }, defaultModel);
+		if (!a.ok || !b.ok) throw new Error('send failed');
+		expect(b.message.parentId).toBe(a.reply.id);
+		const sibling = await sendMessage(
+			t.db,
+			userId,
+			conv.id,
+			{ content: 'c', parentId: a.reply.id },
+			defaultModel
+		);
+		const root = await sendMessage(
+			t.db,
+			userId,
+			conv.id,
+			{ content: 'd', parentId: null },
+			defaultModel
+		);
+		if (!sibling.ok || !root.ok) throw new Error('send failed');
+		expect(root.message.parentId).toBeNull();
+		const contents = async (id: number) =>
+			(await messagePath(t.db, conv.id, id)).map((m) => m.content || m.role);
+		expect(await contents(b.reply.id)).toEqual(['a', 'assistant', 'b', 'assistant']);
+		expect(await contents(sibling.message.id)).toEqual(['a', 'assistant', 'c']);
+		expect(await contents(root.message.id)).toEqual(['d']);
+		expect(await messagePath(t.db, conv.id + 1000, b.reply.id)).toEqual([]);
+		await finishAll();
+	});
+
+	it(`holds the cap of ${MAX_ACTIVE_JOBS_PER_USER} active replies under a concurrent burst`, async () => {
+		const conv = await createConversation(t.db, userId, {});
+		const results = await Promise.all(
+			Array.from({ length: 10 }, () =>
+				sendMessage(t.db, userId, conv.id, { content: 'burst', parentId: null }, defaultModel)
+			)
+		);
+		expect(results.filter((r) => r.ok)).toHaveLength(MAX_ACTIVE_JOBS_PER_USER);
+		expect(results.filter((r) => !r.ok && r.code === 'too_many_jobs')).toHaveLength(
+			10 - MAX_ACTIVE_JOBS_PER_USER
+		);
+		const otherConv = await createConversation(t.db, otherId, {});
+		expect(
+			(await sendMessage(t.db, otherId, otherConv.id, { content: 'me too' }, defaultModel)).ok
+		).toBe(true);
+		await finishAll();
+	});
+
+	it('is idempotent by clientId, even when the same send races itself', async () => {
+		const conv = await createConversation(t.db, userId, {});
+		const input = { content: 'once', clientId: 'client-abc-123' };
+		const [x, y] = await Promise.all([
+			sendMessage(t.db, userId, conv.id, input, defaultModel),
+			sendMessage(t.db, userId, conv.id, input, defaultModel)
+		]);
+		if (!x.ok || !y.ok) throw new Error('send failed');
+		expect(x.message.id).toBe(y.message.id);
+		expect([x.duplicate, y.duplicate].sort()).toEqual([false, true]);
+		const rows = await t.db
+			.selectFrom('message')
+			.select('id')
+			.where('conversation_id', '=', conv.id)
+			.execute();
+		expect(rows).toHaveLength(2);
+		await finishAll();
+	});
+
+	it("refuses another user's conversation and foreign parents", async () => {
+		const conv = await createConversation(t.db, userId, {});
+		expect(await sendMessage(t.db, otherId, conv.id, { content: 'x' }, defaultModel)).toMatchObject(
+			{ ok: false, code: 'not_found' }
+		);
+		const otherConv = await createConversation(t.db, otherId, {});
+		const foreign = await sendMessage(t.db, otherId, otherConv.id, { content: 'x' }, defaultModel);
+		if (!foreign.ok) throw new Error('send failed');
+		expect(
+			await sendMessage(
+				t.db,
+				userId,
+				conv.id,
+				{ content: 'x', parentId: foreign.message.id },
+				defaultModel
+			)
+		).toMatchObject({ ok: false, code: 'invalid' });
+		expect(await sendMessage(t.db, userId, conv.id, { content: '  ' }, defaultModel)).toMatchObject(
+			{ ok: false, code: 'invalid' }
+		);
+		await finishAll();
+	});
+});
