@@ -1,7 +1,7 @@
 // Gateway overhead: time to first token and tokens/s through Hearth (enqueue → job → SSE) versus
 // streaming directly from the same llama-server, interleaved round by round in one run.
 import { afterAll, beforeAll, it } from 'vitest';
-import { parseSse } from '$lib/client/sse';
+import { parseSse, type SseEvent } from '$lib/client/sse';
 import type { SendResultDto } from '$lib/shared/dto';
 import {
 	startLlamaServer,
@@ -90,6 +90,25 @@ async function direct(): Promise<Sample> {
 	return sample(start, first, last, tokens, chars);
 }
 
+/** Reads a Hearth reply stream to its end and measures it from `start`. */
+async function measureReply(events: AsyncIterable<SseEvent>, start: number): Promise<Sample> {
+	let first = 0;
+	let last = 0;
+	let chars = 0;
+	let tokens = 0;
+	for await (const event of events) {
+		if (event.event === 'delta') {
+			last = performance.now();
+			if (first) chars += ((JSON.parse(event.data) as { text?: string }).text ?? '').length;
+			first ||= last;
+		} else if (event.event === 'usage') {
+			tokens = (JSON.parse(event.data) as { completionTokens: number }).completionTokens;
+		} else if (event.event === 'error') throw new Error(event.data);
+		else if (event.event === 'done') break;
+	}
+	return sample(start, first, last, tokens, chars);
+}
+
 async function viaHearth(): Promise<Sample> {
 	const start = performance.now();
 	// A fresh branch from the root each round, so every round sends the same prompt.
@@ -103,21 +122,7 @@ async function viaHearth(): Promise<Sample> {
 		}
 	);
 	if (sent.status !== 202) throw new Error(JSON.stringify(sent.body));
-	let first = 0;
-	let last = 0;
-	let chars = 0;
-	let tokens = 0;
-	for await (const event of await client.events(sent.body.job.id)) {
-		if (event.event === 'delta') {
-			last = performance.now();
-			if (first) chars += ((JSON.parse(event.data) as { text?: string }).text ?? '').length;
-			first ||= last;
-		} else if (event.event === 'usage') {
-			tokens = (JSON.parse(event.data) as { completionTokens: number }).completionTokens;
-		} else if (event.event === 'error') throw new Error(event.data);
-		else if (event.event === 'done') break;
-	}
-	return sample(start, first, last, tokens, chars);
+	return measureReply(await client.events(sent.body.job.id), start);
 }
 
 /** Enqueue and stream in one request (POST with Accept: text/event-stream). */
@@ -130,21 +135,7 @@ async function viaHearthOneRequest(): Promise<Sample> {
 		{ headers: { accept: 'text/event-stream' } }
 	);
 	if (res.status !== 202) throw new Error(await res.text());
-	let first = 0;
-	let last = 0;
-	let chars = 0;
-	let tokens = 0;
-	for await (const event of parseSse(res.body!)) {
-		if (event.event === 'delta') {
-			last = performance.now();
-			if (first) chars += ((JSON.parse(event.data) as { text?: string }).text ?? '').length;
-			first ||= last;
-		} else if (event.event === 'usage') {
-			tokens = (JSON.parse(event.data) as { completionTokens: number }).completionTokens;
-		} else if (event.event === 'error') throw new Error(event.data);
-		else if (event.event === 'done') break;
-	}
-	return sample(start, first, last, tokens, chars);
+	return measureReply(parseSse(res.body!), start);
 }
 
 it('gateway overhead', async () => {

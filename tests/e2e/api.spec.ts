@@ -1,12 +1,12 @@
 // The JSON API under bad input: every answer is a 4xx with { error: { code, message } }, never a
 // 500 or a stack trace.
-import { spawnSync } from 'node:child_process';
 import {
 	expect,
 	request as playwrightRequest,
 	test,
 	type APIRequestContext
 } from '@playwright/test';
+import { ensureUser } from './helpers';
 
 const USER = { username: 'apiuser', password: 'api-user-password' };
 let api: APIRequestContext;
@@ -14,22 +14,7 @@ let origin: string;
 
 test.beforeAll(async ({ baseURL }) => {
 	origin = baseURL!;
-	const add = spawnSync(
-		process.execPath,
-		['bin/hearth.js', 'user', 'add', USER.username, '--password-stdin'],
-		{
-			input: USER.password,
-			encoding: 'utf8',
-			env: {
-				...process.env,
-				DATA_DIR: process.env.HEARTH_E2E_DATA,
-				DATABASE_URL: '',
-				LOG_LEVEL: 'warn'
-			}
-		}
-	);
-	// A worker restarted after a failure runs beforeAll again: the user may exist already.
-	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
+	ensureUser(USER.username, USER.password);
 	api = await playwrightRequest.newContext({ baseURL: origin, extraHTTPHeaders: { origin } });
 });
 

@@ -1,31 +1,14 @@
 // The chat screen in a real browser against a real llama-server: send, watch the reply stream,
 // lose the network mid-reply, leave and come back, stop.
-import { spawnSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
-import { signIn } from './helpers';
+import { ensureUser, signIn } from './helpers';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const USER = { username: 'chatter', password: 'chatter-password' };
 
 test.describe.configure({ mode: 'serial' });
 
-test.beforeAll(() => {
-	const add = spawnSync(
-		process.execPath,
-		['bin/hearth.js', 'user', 'add', USER.username, '--password-stdin'],
-		{
-			input: USER.password,
-			encoding: 'utf8',
-			env: {
-				...process.env,
-				DATA_DIR: process.env.HEARTH_E2E_DATA,
-				DATABASE_URL: '',
-				LOG_LEVEL: 'warn'
-			}
-		}
-	);
-	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
-});
+test.beforeAll(() => ensureUser(USER.username, USER.password));
 
 const reply = (page: Page) => page.locator('article.message.assistant').last();
 

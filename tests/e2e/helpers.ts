@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { expect, type Page } from '@playwright/test';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
@@ -16,4 +17,27 @@ export async function signIn(page: Page, username: string, password: string) {
 
 export async function expectSignedInAs(page: Page, username: string) {
 	await expect(page.getByTestId('signed-in-as')).toHaveText(username);
+}
+
+/** Runs the `hearth` CLI against the e2e server's data folder. */
+export function hearthCli(args: string[], input?: string) {
+	return spawnSync(process.execPath, ['bin/hearth.js', ...args], {
+		input,
+		encoding: 'utf8',
+		env: {
+			...process.env,
+			DATA_DIR: process.env.HEARTH_E2E_DATA,
+			DATABASE_URL: '',
+			LOG_LEVEL: 'warn'
+		}
+	});
+}
+
+/** Creates a user through the CLI; a worker restarted after a failure may find it there already. */
+export function ensureUser(username: string, password: string, admin = false) {
+	const add = hearthCli(
+		['user', 'add', username, ...(admin ? ['--admin'] : []), '--password-stdin'],
+		password
+	);
+	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
 }

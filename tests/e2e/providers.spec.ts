@@ -1,33 +1,18 @@
 // The admin's provider settings in a real browser: keys never reach a page or an API response,
 // and a base URL pointing at an internal address is refused unless the admin allowed it.
-import { spawnSync } from 'node:child_process';
 import { expect, test, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import { expectSignedInAs, signIn } from './helpers';
+import { ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
 
 const ADMIN = { username: 'provadmin', password: 'prov-admin-password' };
 const KEY = 'sk-proj-e2eSECRETkeyVALUE9876';
 let stub: StubServer;
 
-function cli(args: string[], input?: string) {
-	return spawnSync(process.execPath, ['bin/hearth.js', ...args], {
-		input,
-		encoding: 'utf8',
-		env: {
-			...process.env,
-			DATA_DIR: process.env.HEARTH_E2E_DATA,
-			DATABASE_URL: '',
-			LOG_LEVEL: 'warn'
-		}
-	});
-}
-
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async () => {
 	stub = await startOpenAiStub();
-	const add = cli(['user', 'add', ADMIN.username, '--admin', '--password-stdin'], ADMIN.password);
-	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
+	ensureUser(ADMIN.username, ADMIN.password, true);
 });
 test.afterAll(() => stub.close());
 
@@ -120,7 +105,7 @@ test('bad provider input gets a clear message; non-admins get 404', async ({ pag
 	await expect(page.getByRole('alert')).toHaveText('Base URL must start with http:// or https://');
 
 	expect(
-		cli(['user', 'add', 'plainuser', '--password-stdin'], 'plain-user-pass').status
+		hearthCli(['user', 'add', 'plainuser', '--password-stdin'], 'plain-user-pass').status
 	).toBeLessThan(2);
 	const context = await browser.newContext();
 	const other = await context.newPage();

@@ -8,8 +8,31 @@ export const MESSAGE_STATUSES = [
 	'interrupted'
 ] as const;
 export type MessageStatusDto = (typeof MESSAGE_STATUSES)[number];
-export type JobStateDto = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+export const JOB_STATES = [
+	'queued',
+	'running',
+	'done',
+	'failed',
+	'cancelled',
+	'interrupted'
+] as const;
+export type JobStateDto = (typeof JOB_STATES)[number];
 export type ReasoningDto = 'off' | 'low' | 'medium' | 'high';
+
+/** A provider as the admin sees it: never a key, only its last 4 characters. */
+export interface ProviderViewDto {
+	id: string;
+	kind: 'llamacpp' | 'openai' | 'anthropic' | 'openai_compatible';
+	name: string;
+	baseUrl: string;
+	keyLast4: string | null;
+	keyNeedsReentry: boolean;
+	allowInternal: boolean;
+	maxConcurrency: number | null;
+	enabledModels: string[];
+	enabled: boolean;
+	source: 'config' | 'admin';
+}
 
 export interface UsageDto {
 	promptTokens: number;

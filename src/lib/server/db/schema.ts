@@ -5,28 +5,17 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 export const ROLES = ['admin', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const MESSAGE_STATUSES = [
-	'queued',
-	'streaming',
-	'done',
-	'failed',
-	'cancelled',
-	'interrupted'
-] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+import type { JobStateDto, MessageStatusDto, ProviderViewDto } from '$lib/shared/dto';
 
-export const JOB_STATES = [
-	'queued',
-	'running',
-	'done',
-	'failed',
-	'cancelled',
-	'interrupted'
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-export const PROVIDER_KINDS = ['llamacpp', 'openai', 'anthropic', 'openai_compatible'] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+export type MessageStatus = MessageStatusDto;
+export type JobState = JobStateDto;
+export type ProviderKind = ProviderViewDto['kind'];
+export const PROVIDER_KINDS = [
+	'llamacpp',
+	'openai',
+	'anthropic',
+	'openai_compatible'
+] as const satisfies readonly ProviderKind[];
 
 type Id = Generated<number>;
 

@@ -5,10 +5,12 @@ import * as repo from '$lib/server/repos/conversations';
 import { listConversationMessages } from '$lib/server/repos/messages';
 import { listActiveJobsInConversation } from '$lib/server/repos/jobs';
 import { parseSettings, toMessageDto, toSummary } from '$lib/server/services/dto';
+import type { Conversation } from '$lib/server/db/schema';
 import type {
 	ConversationDto,
 	ConversationSettingsDto,
-	ConversationSummaryDto
+	ConversationSummaryDto,
+	MessageDto
 } from '$lib/shared/dto';
 
 export const MAX_TITLE_CHARS = 200;
@@ -37,6 +39,17 @@ export interface ConversationInput {
 	pinned?: boolean;
 }
 
+function toConversationDto(row: Conversation, messages: MessageDto[]): ConversationDto {
+	return {
+		...toSummary(row),
+		model: row.model,
+		systemPrompt: row.system_prompt,
+		settings: parseSettings(row.settings),
+		createdAt: row.created_at,
+		messages
+	};
+}
+
 export async function createConversation(
 	db: Database,
 	userId: number,
@@ -50,14 +63,7 @@ export async function createConversation(
 		settings: JSON.stringify(input.settings ?? {}),
 		now: Date.now()
 	});
-	return {
-		...toSummary(row),
-		model: row.model,
-		systemPrompt: row.system_prompt,
-		settings: parseSettings(row.settings),
-		createdAt: row.created_at,
-		messages: []
-	};
+	return toConversationDto(row, []);
 }
 
 export async function getConversation(
@@ -72,14 +78,10 @@ export async function getConversation(
 		listActiveJobsInConversation(db, id)
 	]);
 	const jobByReply = new Map(jobs.map((j) => [j.assistant_message_id, j.id]));
-	return {
-		...toSummary(row),
-		model: row.model,
-		systemPrompt: row.system_prompt,
-		settings: parseSettings(row.settings),
-		createdAt: row.created_at,
-		messages: messages.map((m) => toMessageDto(m, jobByReply.get(m.id)))
-	};
+	return toConversationDto(
+		row,
+		messages.map((m) => toMessageDto(m, jobByReply.get(m.id)))
+	);
 }
 
 export async function updateConversation(

@@ -8,6 +8,7 @@ import { ANTHROPIC_BASE_URL } from '$lib/server/llm/anthropic';
 import { OPENAI_BASE_URL } from '$lib/server/llm/openai';
 import * as repo from '$lib/server/repos/providers';
 import { lastFour, openSecret, sealSecret } from '$lib/server/secret-box';
+import type { ProviderViewDto } from '$lib/shared/dto';
 
 export const MAX_PROVIDER_CONCURRENCY = 64;
 
@@ -23,20 +24,7 @@ export interface ProviderRecord {
 	source: 'config' | 'admin';
 }
 
-/** What the admin page and API may see: never a key, only its last 4 characters. */
-export interface ProviderView {
-	id: string;
-	kind: ProviderKind;
-	name: string;
-	baseUrl: string;
-	keyLast4: string | null;
-	keyNeedsReentry: boolean;
-	allowInternal: boolean;
-	maxConcurrency: number | null;
-	enabledModels: string[];
-	enabled: boolean;
-	source: 'config' | 'admin';
-}
+export type ProviderView = ProviderViewDto;
 
 export const DEFAULT_BASE_URLS: Record<ProviderKind, string> = {
 	llamacpp: 'http://127.0.0.1:8080',
