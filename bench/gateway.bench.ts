@@ -2,7 +2,7 @@
 // streaming directly from the same llama-server, interleaved round by round in one run.
 import { afterAll, beforeAll, it } from 'vitest';
 import { parseSse, type SseEvent } from '$lib/client/sse';
-import type { SendResultDto } from '$lib/shared/dto';
+import type { MessageDto, SendResultDto } from '$lib/shared/dto';
 import {
 	startLlamaServer,
 	TEST_MODEL_ALIAS,
@@ -44,6 +44,8 @@ interface Sample {
 	tokensPerSecond: number;
 	/** Characters after the first delta over the time after it: the streaming rate itself. */
 	charsPerSecond: number;
+	/** llama-server's own generation speed for this reply (its `timings`). */
+	upstreamTokensPerSecond: number;
 }
 
 function sample(
@@ -51,12 +53,14 @@ function sample(
 	first: number,
 	last: number,
 	tokens: number,
-	charsAfterFirst: number
+	charsAfterFirst: number,
+	upstreamTokensPerSecond: number
 ): Sample {
 	return {
 		ttftMs: first - start,
 		tokensPerSecond: tokens / ((last - start) / 1000),
-		charsPerSecond: charsAfterFirst / ((last - first) / 1000)
+		charsPerSecond: charsAfterFirst / ((last - first) / 1000),
+		upstreamTokensPerSecond
 	};
 }
 
@@ -76,9 +80,14 @@ async function direct(): Promise<Sample> {
 	let last = 0;
 	let tokens = 0;
 	let chars = 0;
+	let upstream = 0;
 	for await (const event of parseSse(res.body!)) {
 		if (event.data === '[DONE]') break;
-		const chunk = JSON.parse(event.data) as { choices: { delta?: { content?: string } }[] };
+		const chunk = JSON.parse(event.data) as {
+			choices: { delta?: { content?: string } }[];
+			timings?: { predicted_per_second?: number };
+		};
+		if (chunk.timings?.predicted_per_second) upstream = chunk.timings.predicted_per_second;
 		const text = chunk.choices[0]?.delta?.content;
 		if (text) {
 			last = performance.now();
@@ -87,7 +96,7 @@ async function direct(): Promise<Sample> {
 			tokens++;
 		}
 	}
-	return sample(start, first, last, tokens, chars);
+	return sample(start, first, last, tokens, chars, upstream);
 }
 
 /** Reads a Hearth reply stream to its end and measures it from `start`. */
@@ -96,6 +105,7 @@ async function measureReply(events: AsyncIterable<SseEvent>, start: number): Pro
 	let last = 0;
 	let chars = 0;
 	let tokens = 0;
+	let upstream = 0;
 	for await (const event of events) {
 		if (event.event === 'delta') {
 			last = performance.now();
@@ -104,9 +114,13 @@ async function measureReply(events: AsyncIterable<SseEvent>, start: number): Pro
 		} else if (event.event === 'usage') {
 			tokens = (JSON.parse(event.data) as { completionTokens: number }).completionTokens;
 		} else if (event.event === 'error') throw new Error(event.data);
-		else if (event.event === 'done') break;
+		else if (event.event === 'done') {
+			upstream =
+				(JSON.parse(event.data) as { message: MessageDto }).message.usage?.tokensPerSecond ?? 0;
+			break;
+		}
 	}
-	return sample(start, first, last, tokens, chars);
+	return sample(start, first, last, tokens, chars, upstream);
 }
 
 async function viaHearth(): Promise<Sample> {
@@ -155,6 +169,8 @@ it('gateway overhead', async () => {
 	const added = pairs.map((p) => p.hearth.ttftMs - p.direct.ttftMs);
 	const directTps = median(pairs.map((p) => p.direct.tokensPerSecond));
 	const hearthTps = median(pairs.map((p) => p.hearth.tokensPerSecond));
+	const directUp = median(pairs.map((p) => p.direct.upstreamTokensPerSecond));
+	const hearthUp = median(pairs.map((p) => p.hearth.upstreamTokensPerSecond));
 	const directCps = median(pairs.map((p) => p.direct.charsPerSecond));
 	const hearthCps = median(pairs.map((p) => p.hearth.charsPerSecond));
 	const lines = [
@@ -174,6 +190,8 @@ it('gateway overhead', async () => {
 		`  added by Hearth, POST then GET /events: p50 ${fmt(median(added), 2)} ms, p99 ${fmt(percentile(added, 99), 2)} ms (target ≤ 2 / ≤ 10)`,
 		`  added by Hearth, one streaming POST: p50 ${fmt(median(addedOne), 2)} ms, p99 ${fmt(percentile(addedOne, 99), 2)} ms`,
 		`  tokens/s (request to last token): direct ${fmt(directTps, 0)}, Hearth ${fmt(hearthTps, 0)}, ratio ${fmt(hearthTps / directTps, 3)}×`,
+		`  llama-server's own generation speed meanwhile: direct rounds ${fmt(directUp, 0)}, Hearth rounds ${fmt(hearthUp, 0)} tokens/s (${fmt(hearthUp / directUp, 3)}×; the 2 cores are shared)`,
+		`  delivered rate relative to llama-server's own speed in the same round: ${fmt(hearthCps / hearthUp / (directCps / directUp), 3)}× (Hearth keeps up with what is generated)`,
 		`  streaming rate after the first token: direct ${fmt(directCps, 0)} chars/s, Hearth ${fmt(hearthCps, 0)} chars/s, ratio ${fmt(hearthCps / directCps, 3)}× (target ≥ 0.99×)`
 	];
 	console.log(lines.join('\n'));

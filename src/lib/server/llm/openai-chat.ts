@@ -56,22 +56,31 @@ function readTimings(raw: unknown): LlamaTimings | undefined {
 	};
 }
 
-/** Aborts `controller` when no chunk arrives for the current deadline. */
+const WATCHDOG_MAX_CHECK_MS = 1_000;
+
+/**
+ * Aborts `controller` when the first chunk takes longer than `firstMs`, or a later gap longer than
+ * `idleMs`. A chunk only stamps the time (no timer per token); one coarse interval checks.
+ */
 function watchdog(controller: AbortController, firstMs: number, idleMs: number) {
 	let fired: 'first' | 'idle' | null = null;
-	let timer = setTimeout(() => {
-		fired = 'first';
-		controller.abort();
-	}, firstMs);
+	const started = Date.now();
+	let lastChunk = 0;
+	const timer = setInterval(
+		() => {
+			const now = Date.now();
+			if (lastChunk === 0 ? now - started >= firstMs : now - lastChunk >= idleMs) {
+				fired = lastChunk === 0 ? 'first' : 'idle';
+				controller.abort();
+			}
+		},
+		Math.max(1, Math.min(firstMs, idleMs, WATCHDOG_MAX_CHECK_MS) / 4)
+	);
 	return {
 		tick() {
-			clearTimeout(timer);
-			timer = setTimeout(() => {
-				fired = 'idle';
-				controller.abort();
-			}, idleMs);
+			lastChunk = Date.now();
 		},
-		stop: () => clearTimeout(timer),
+		stop: () => clearInterval(timer),
 		fired: () => fired
 	};
 }
