@@ -1,7 +1,13 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { getLogger } from '$lib/server/log';
-import { getRuntime, startJobRunner, startRuntime, stopRuntime } from '$lib/server/runtime';
+import {
+	getRuntime,
+	SHUTDOWN_DONE,
+	startJobRunner,
+	startRuntime,
+	stopRuntime
+} from '$lib/server/runtime';
 import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import {
@@ -14,8 +20,11 @@ import {
 export const init: ServerInit = async () => {
 	await startRuntime();
 	await startJobRunner();
-	// `hearth serve` emits this on SIGTERM/SIGINT: running replies end as interrupted, text kept.
-	process.once('sveltekit:shutdown' as 'exit', () => void stopRuntime());
+	// `hearth serve` emits this on SIGTERM/SIGINT: running replies end as interrupted, text kept,
+	// and serve waits for that (the promise is handed over under a global symbol) before exiting.
+	process.once('sveltekit:shutdown' as 'exit', () => {
+		(globalThis as Record<symbol, unknown>)[SHUTDOWN_DONE] = stopRuntime();
+	});
 };
 
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;

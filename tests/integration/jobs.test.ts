@@ -363,6 +363,40 @@ describe('restarts and a missing model server', () => {
 		}
 	}, 60_000);
 
+	it('SIGTERM mid-reply: a graceful stop ends the reply as interrupted, text kept', async () => {
+		const llama = await startLlamaServer({
+			contextSize: 4096,
+			model: SLOW_MODEL,
+			extraArgs: ['--ignore-eos']
+		});
+		const hearth = await startHearth({ LLAMA_URL: llama.url });
+		try {
+			addUser(hearth, 'erin', 'erin-password');
+			let erin = await signIn(hearth, 'erin', 'erin-password');
+			const id = await newConversation(erin);
+			const sent = await send(erin, id, 3000);
+			const controller = new AbortController();
+			const seen = await read(
+				await erin.events(sent.job.id, undefined, controller.signal),
+				(n) => n >= 10
+			);
+			controller.abort();
+			await hearth.kill('SIGTERM');
+			expect(hearth.process.exitCode).toBe(0);
+			await hearth.restart();
+			erin = await signIn(hearth, 'erin', 'erin-password');
+			const reply = (await conversation(erin, id)).messages[1]!;
+			expect(reply).toMatchObject({
+				status: 'interrupted',
+				error: expect.stringMatching(/shut down/)
+			});
+			expect(reply.content.startsWith(seen.text)).toBe(true);
+		} finally {
+			await hearth.stop();
+			await llama.stop();
+		}
+	}, 60_000);
+
 	it('llama-server down: the job retries, then fails with a readable error', async () => {
 		const hearth = await startHearth({ LLAMA_URL: 'http://127.0.0.1:9' });
 		try {

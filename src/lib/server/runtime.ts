@@ -30,6 +30,9 @@ export interface Runtime {
 
 let runtime: Runtime | null = null;
 
+/** Where the server's shutdown promise is left for `hearth serve` (a separate bundle) to await. */
+export const SHUTDOWN_DONE = Symbol.for('hearth.shutdown-done');
+
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
 	const config = getConfig();

@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getConfig } from '$lib/server/config';
+import { SHUTDOWN_DONE } from '$lib/server/runtime';
 
 const PROTOCOL_HEADER = 'x-hearth-socket-protocol';
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -49,11 +50,19 @@ export async function serve(buildDir: string): Promise<void> {
 		stopping = true;
 		process.stdout.write(`hearth: ${signal} received, shutting down\n`);
 		process.emit('sveltekit:shutdown' as 'exit', signal as unknown as number);
-		server.close(() => process.exit(0));
+		const runtimeDone = (globalThis as Record<symbol, unknown>)[SHUTDOWN_DONE] as
+			Promise<void> | undefined;
+		// Running replies are being ended (text kept); wait for that, but never past the grace period.
+		const finish = () =>
+			void Promise.race([
+				Promise.resolve(runtimeDone),
+				new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS))
+			]).finally(() => process.exit(0));
+		server.close(finish);
 		server.closeIdleConnections();
 		setTimeout(() => {
 			server.closeAllConnections();
-			process.exit(0);
+			finish();
 		}, SHUTDOWN_GRACE_MS).unref();
 	};
 	process.on('SIGTERM', stop);

@@ -58,10 +58,20 @@ export function jobEventStream(
 
 			const finish = async () => {
 				if (closed) return;
-				const row = await jobs.findJob(deps.db, job.id);
-				const reply = row?.assistant_message_id
-					? await findMessage(deps.db, job.user_id, row.assistant_message_id)
-					: undefined;
+				let row: Awaited<ReturnType<typeof jobs.findJob>>;
+				let reply: Awaited<ReturnType<typeof findMessage>>;
+				try {
+					row = await jobs.findJob(deps.db, job.id);
+					reply = row?.assistant_message_id
+						? await findMessage(deps.db, job.user_id, row.assistant_message_id)
+						: undefined;
+				} catch {
+					// The database is going away (shutdown): end the stream; the client reconnects later.
+					closed = true;
+					cleanup();
+					controller.close();
+					return;
+				}
 				if (!row || !reply) {
 					send('error', { code: 'not_found', message: 'This reply no longer exists' });
 				} else {
