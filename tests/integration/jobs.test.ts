@@ -319,29 +319,47 @@ describe('durable reply jobs', () => {
 	});
 });
 
+/** A fresh llama-server (slow, never stops by itself) and Hearth, with one signed-in user. */
+async function withSlowHearth(
+	username: string,
+	body: (ctx: {
+		hearth: HearthServer;
+		client: ApiClient;
+		signInAgain: () => Promise<ApiClient>;
+	}) => Promise<void>
+) {
+	const llama = await startLlamaServer({
+		contextSize: 4096,
+		model: SLOW_MODEL,
+		extraArgs: ['--ignore-eos']
+	});
+	const hearth = await startHearth({ LLAMA_URL: llama.url });
+	try {
+		const password = `${username}-password`;
+		addUser(hearth, username, password);
+		const signInAgain = () => signIn(hearth, username, password);
+		await body({ hearth, client: await signInAgain(), signInAgain });
+	} finally {
+		await hearth.stop();
+		await llama.stop();
+	}
+}
+
 describe('restarts and a missing model server', () => {
 	it('SIGKILL mid-reply: after restart the message is there and the reply is interrupted with its partial text, once', async () => {
-		const llama = await startLlamaServer({
-			contextSize: 4096,
-			model: SLOW_MODEL,
-			extraArgs: ['--ignore-eos']
-		});
-		const hearth = await startHearth({ LLAMA_URL: llama.url });
-		try {
-			addUser(hearth, 'carol', 'carol-password');
-			let carol = await signIn(hearth, 'carol', 'carol-password');
-			const id = await newConversation(carol);
-			const sent = await send(carol, id, 3000);
+		await withSlowHearth('carol', async ({ hearth, client, signInAgain }) => {
+			const id = await newConversation(client);
+			const sent = await send(client, id, 3000);
 			const controller = new AbortController();
 			const started = Date.now();
 			const seen = await read(
-				await carol.events(sent.job.id, undefined, controller.signal),
+				await client.events(sent.job.id, undefined, controller.signal),
 				() => Date.now() - started > 2_500
 			);
 			await hearth.kill('SIGKILL');
 			controller.abort();
 			await hearth.restart();
-			carol = await signIn(hearth, 'carol', 'carol-password');
+			const carol = await signInAgain();
 			const conv = await conversation(carol, id);
 			expect(conv.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
 			expect(conv.messages[0]).toMatchObject({
@@ -357,44 +375,30 @@ describe('restarts and a missing model server', () => {
 			expect(replay.text).toBe(reply.content);
 			expect(replay.end?.event).toBe('done');
 			expect((await carol.json<{ jobs: unknown[] }>('GET', '/api/jobs')).body.jobs).toEqual([]);
-		} finally {
-			await hearth.stop();
-			await llama.stop();
-		}
+		});
 	}, 60_000);
 
 	it('SIGTERM mid-reply: a graceful stop ends the reply as interrupted, text kept', async () => {
-		const llama = await startLlamaServer({
-			contextSize: 4096,
-			model: SLOW_MODEL,
-			extraArgs: ['--ignore-eos']
-		});
-		const hearth = await startHearth({ LLAMA_URL: llama.url });
-		try {
-			addUser(hearth, 'erin', 'erin-password');
-			let erin = await signIn(hearth, 'erin', 'erin-password');
-			const id = await newConversation(erin);
-			const sent = await send(erin, id, 3000);
+		await withSlowHearth('erin', async ({ hearth, client, signInAgain }) => {
+			const id = await newConversation(client);
+			const sent = await send(client, id, 3000);
 			const controller = new AbortController();
 			const seen = await read(
-				await erin.events(sent.job.id, undefined, controller.signal),
+				await client.events(sent.job.id, undefined, controller.signal),
 				(n) => n >= 10
 			);
 			controller.abort();
 			await hearth.kill('SIGTERM');
 			expect(hearth.process.exitCode).toBe(0);
 			await hearth.restart();
-			erin = await signIn(hearth, 'erin', 'erin-password');
+			const erin = await signInAgain();
 			const reply = (await conversation(erin, id)).messages[1]!;
 			expect(reply).toMatchObject({
 				status: 'interrupted',
 				error: expect.stringMatching(/shut down/)
 			});
 			expect(reply.content.startsWith(seen.text)).toBe(true);
-		} finally {
-			await hearth.stop();
-			await llama.stop();
-		}
+		});
 	}, 60_000);
 
 	it('llama-server down: the job retries, then fails with a readable error', async () => {
