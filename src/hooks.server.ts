@@ -57,6 +57,7 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 
 /** Security headers everywhere; API errors of any origin in the one JSON error shape. */
 const shapeResponses: Handle = async ({ event, resolve }) => {
+	const started = performance.now();
 	let response = await resolve(event);
 	const api = isApi(event.url.pathname);
 	if (api && response.status >= 400 && !/json/.test(response.headers.get('content-type') ?? '')) {
@@ -90,6 +91,12 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 	if (api && !response.headers.has('cache-control')) headers['cache-control'] = 'no-store';
 	// An unread request body would stall the next request on this keep-alive connection.
 	if (event.request.body && !event.request.bodyUsed) headers.connection = 'close';
+	getRuntime().metrics.http(
+		event.route.id ?? 'unmatched',
+		event.request.method,
+		response.status,
+		(performance.now() - started) / 1000
+	);
 	return withHeaders(response, headers);
 };
 

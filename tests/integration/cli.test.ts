@@ -111,6 +111,39 @@ describe('hearth CLI', () => {
 		});
 	});
 
+	it('restores only an intact Hearth backup, and replaces a database only with --force', () => {
+		const backup = path.join(dataDir, 'restore-source.db');
+		expect(hearth(['backup', backup])).toMatchObject({ code: 0 });
+		const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-restore-'));
+		const env = { DATA_DIR: fresh };
+		expect(hearth(['restore', backup], undefined, env)).toMatchObject({ code: 0 });
+		expect(hearth(['user', 'list'], undefined, env).out).toMatch(/^root\s+admin /m);
+		expect(hearth(['restore', backup], undefined, env)).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/--force/)
+		});
+		expect(hearth(['restore', backup, '--force'], undefined, env)).toMatchObject({ code: 0 });
+		const junk = path.join(fresh, 'junk.db');
+		fs.writeFileSync(junk, 'not a database at all, just some text');
+		expect(hearth(['restore', junk, '--force'], undefined, env)).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/not a SQLite database|cannot open|damaged/)
+		});
+		const foreign = path.join(fresh, 'foreign.db');
+		new SQLite(foreign).exec('create table t (x)');
+		expect(hearth(['restore', foreign, '--force'], undefined, env)).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/not a Hearth database/)
+		});
+		expect(hearth(['restore', path.join(fresh, 'missing.db')], undefined, env)).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/does not exist/)
+		});
+		expect(hearth(['restore'], undefined, env)).toMatchObject({ code: 2 });
+		expect(hearth(['user', 'list'], undefined, env).out).toMatch(/^root\s+admin /m);
+		fs.rmSync(fresh, { recursive: true, force: true });
+	});
+
 	it('stops with one line naming a bad variable', () => {
 		const r = hearth(['user', 'list'], undefined, { LLAMA_URL: 'gopher://x' });
 		expect(r.code).toBe(78);

@@ -9,56 +9,15 @@ import {
 	type HearthServer
 } from '../support/hearth-server';
 import type { SseEvent } from '$lib/client/sse';
-import type { ConversationDto, MessageDto, SendResultDto } from '$lib/shared/dto';
-import { encodePosition } from '$lib/shared/dto';
-
-// Slow enough (≈140 tokens/s) to act mid-reply; --ignore-eos: a reply always runs to maxTokens.
-const SLOW_MODEL = { embedding: 512, blocks: 8, heads: 8, feedForward: 1024 };
-const TERMINAL = ['done', 'failed', 'cancelled', 'interrupted'];
-
-async function newConversation(client: ApiClient): Promise<number> {
-	const res = await client.json<{ id: number }>('POST', '/api/conversations', {});
-	expect(res.status).toBe(201);
-	return res.body.id;
-}
-
-async function send(
-	client: ApiClient,
-	conversationId: number,
-	maxTokens: number,
-	extra: Record<string, unknown> = {}
-) {
-	const res = await client.json<SendResultDto>(
-		'POST',
-		`/api/conversations/${conversationId}/messages`,
-		{ content: 'Tell me about the hearth.', maxTokens, ...extra }
-	);
-	expect(res.status, JSON.stringify(res.body)).toBe(202);
-	return res.body;
-}
-
-async function conversation(client: ApiClient, id: number) {
-	return (await client.json<ConversationDto>('GET', `/api/conversations/${id}`)).body;
-}
-
-async function settledReply(
-	client: ApiClient,
-	conversationId: number,
-	replyId: number,
-	timeout = 30_000
-): Promise<MessageDto> {
-	let reply: MessageDto | undefined;
-	await expect
-		.poll(
-			async () => {
-				reply = (await conversation(client, conversationId)).messages.find((m) => m.id === replyId);
-				return TERMINAL.includes(reply?.status ?? '');
-			},
-			{ timeout, interval: 100 }
-		)
-		.toBe(true);
-	return reply!;
-}
+import { encodePosition, type MessageDto, type SendResultDto } from '$lib/shared/dto';
+import {
+	conversation,
+	newConversation,
+	send,
+	settledReply,
+	SLOW_MODEL,
+	TERMINAL
+} from '../support/chat';
 
 /** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
 async function read(

@@ -80,17 +80,20 @@ export async function startHearth(
 	return server;
 }
 
+/** Runs the built `hearth` CLI against a data folder. */
+export function runCli(dataDir: string, args: string[], input?: string) {
+	const result = spawnSync(process.execPath, ['bin/hearth.js', ...args], {
+		input,
+		encoding: 'utf8',
+		env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' }
+	});
+	return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
 export function addUser(server: HearthServer, username: string, password: string, admin = false) {
-	const result = spawnSync(
-		process.execPath,
-		['bin/hearth.js', 'user', 'add', username, ...(admin ? ['--admin'] : []), '--password-stdin'],
-		{
-			input: password,
-			encoding: 'utf8',
-			env: { ...process.env, DATA_DIR: server.dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' }
-		}
-	);
-	if (result.status !== 0) throw new Error(result.stderr);
+	const args = ['user', 'add', username, ...(admin ? ['--admin'] : []), '--password-stdin'];
+	const result = runCli(server.dataDir, args, password);
+	if (result.code !== 0) throw new Error(result.err);
 }
 
 /** A signed-in API client: JSON helpers that carry the session cookie and our Origin. */

@@ -9,6 +9,7 @@ import { ProviderRegistry } from '$lib/server/llm/registry';
 import { loadProviderRecords } from '$lib/server/services/providers';
 import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
+import { Metrics } from '$lib/server/metrics';
 import {
 	LoginThrottle,
 	REQUESTS_PER_IP,
@@ -26,6 +27,7 @@ export interface Runtime {
 	providers: ProviderRegistry;
 	bus: JobBus;
 	runner: JobRunner;
+	metrics: Metrics;
 }
 
 let runtime: Runtime | null = null;
@@ -47,13 +49,15 @@ export async function startRuntime(): Promise<Runtime> {
 	const secretKey = loadSecretKey(config);
 	const providers = new ProviderRegistry(() => loadProviderRecords(db, config, secretKey));
 	const bus = new JobBus();
+	const metrics = new Metrics({ db, providers });
 	runtime = {
 		config,
 		db,
 		secretKey,
 		providers,
 		bus,
-		runner: new JobRunner({ db, providers, bus, log: getLogger() }),
+		metrics,
+		runner: new JobRunner({ db, providers, bus, log: getLogger(), observer: metrics }),
 		loginThrottle: new LoginThrottle(),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)

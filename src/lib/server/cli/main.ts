@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { serve } from '$lib/server/cli/serve';
 import { runUserCommand } from '$lib/server/cli/users';
-import { runBackup } from '$lib/server/cli/backup';
+import { runBackup, runRestore } from '$lib/server/cli/backup';
 import { getConfig } from '$lib/server/config';
 import { createDatabase } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
@@ -23,6 +23,7 @@ Commands:
   user list                               list users
   user remove <name>                      remove a user and everything they own
   backup <file>                           consistent copy of the SQLite database, safe while serving
+  restore <file> [--force]                put a backup in place of the database (server stopped)
 
 Configuration comes from the environment (see .env.example).`;
 
@@ -58,6 +59,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
 				return await runUserCommand(rest, io);
 			case 'backup':
 				return await runBackup(rest, io);
+			case 'restore':
+				return await runRestore(rest, io);
 			case undefined:
 			case 'help':
 			case '--help':

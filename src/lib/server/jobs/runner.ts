@@ -22,6 +22,7 @@ import * as jobs from '$lib/server/repos/jobs';
 import { messagePath, updateMessage } from '$lib/server/repos/messages';
 import { findConversation } from '$lib/server/repos/conversations';
 import type { JobParams } from '$lib/server/services/chat';
+import type { JobObserver } from '$lib/server/metrics';
 
 export const JOB_LIMITS = {
 	checkpointIntervalMs: 1_000,
@@ -47,6 +48,8 @@ export interface RunnerDeps {
 	providers: ProviderRegistry;
 	bus: JobBus;
 	log: Logger;
+	/** Told of first tokens and final states (metrics). */
+	observer?: JobObserver;
 	limits?: Partial<typeof JOB_LIMITS>;
 }
 
@@ -208,6 +211,8 @@ export class JobRunner {
 		let failure: ProviderFailure | null = null;
 		let checkpointAt = Date.now();
 		let unsaved = 0;
+		const startedAt = performance.now();
+		let firstToken = true;
 		bus.begin(job.id);
 		const deadline = setTimeout(
 			() => controller.abort('too_long' satisfies StopReason),
@@ -240,6 +245,14 @@ export class JobRunner {
 			for await (const event of provider.streamChat(request, controller.signal)) {
 				if (event.type === 'text' || event.type === 'reasoning') {
 					const channel = event.type;
+					if (firstToken) {
+						firstToken = false;
+						this.deps.observer?.firstToken(
+							job.provider,
+							job.model,
+							(performance.now() - startedAt) / 1000
+						);
+					}
 					produced[channel] += event.text;
 					bus.append(job.id, channel, event.text);
 					unsaved += event.text.length;
@@ -270,11 +283,18 @@ export class JobRunner {
 			clearTimeout(deadline);
 			clearInterval(heartbeat);
 		}
-		await this.conclude(
+		const state = await this.conclude(
 			job,
 			produced,
 			failure,
 			controller.signal.aborted ? (controller.signal.reason as StopReason) : null
+		);
+		this.deps.observer?.finished(
+			job.provider,
+			job.model,
+			state,
+			(performance.now() - startedAt) / 1000,
+			produced.usage?.completionTokens ?? null
 		);
 	}
 
@@ -283,7 +303,7 @@ export class JobRunner {
 		produced: Produced,
 		failure: ProviderFailure | null,
 		stop: StopReason | null
-	) {
+	): Promise<Outcome['state'] | 'retry'> {
 		const { db, bus } = this.deps;
 		const nothingYet = !produced.text && !produced.reasoning;
 		if (!stop && failure?.retryable && nothingYet && job.attempts < this.limits.maxAttempts) {
@@ -293,7 +313,7 @@ export class JobRunner {
 				{ jobId: job.id, attempt: job.attempts, delay, code: failure.code },
 				'job will retry'
 			);
-			return;
+			return 'retry';
 		}
 		let outcome: Outcome;
 		if (stop === 'cancel') outcome = { state: 'cancelled' };
@@ -319,5 +339,6 @@ export class JobRunner {
 		else outcome = { state: 'done' };
 		await finishJob(db, job, outcome, produced);
 		bus.end(job.id);
+		return outcome.state;
 	}
 }
