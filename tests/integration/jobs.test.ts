@@ -16,7 +16,6 @@ import {
 	send,
 	settledReply,
 	SLOW_MODEL,
-	TERMINAL
 } from '../support/chat';
 
 /** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
