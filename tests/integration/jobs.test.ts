@@ -10,13 +10,7 @@ import {
 } from '../support/hearth-server';
 import type { SseEvent } from '$lib/client/sse';
 import { encodePosition, type MessageDto, type SendResultDto } from '$lib/shared/dto';
-import {
-	conversation,
-	newConversation,
-	send,
-	settledReply,
-	SLOW_MODEL,
-} from '../support/chat';
+import { conversation, newConversation, send, settledReply, SLOW_MODEL } from '../support/chat';
 
 /** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
 async function read(

@@ -10,6 +10,8 @@ export type Dialect = (typeof DIALECTS)[number];
 
 export interface TestDatabase {
 	db: Database;
+	/** PostgreSQL only: where another process (a Hearth server) reaches the same database. */
+	url?: string;
 	close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
 	if (!migrated.ok) throw new Error(migrated.error);
 	return {
 		db,
+		url: url.href,
 		async close() {
 			await db.destroy();
 			await adminQuery(adminUrl, `drop database if exists ${name}`);

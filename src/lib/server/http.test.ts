@@ -33,6 +33,16 @@ describe('readJson', () => {
 			status: 413
 		});
 		expect(await errorOf(post('[]'))).toMatchObject({ status: 400 });
+		for (const nul of ['{"name":"a\\u0000b"}', '{"name":"a","x\\u0000":1}', '{"name":["\\u0000"]}'])
+			expect(await errorOf(post(nul))).toEqual({
+				status: 400,
+				body: { error: { code: 'invalid_request', message: expect.stringMatching(/NUL/) } }
+			});
+		// An escaped backslash followed by "u0000" is ordinary text.
+		expect(await readJson(post('{"name":"a\\\\u0000"}'), Body)).toEqual({
+			ok: true,
+			value: { name: 'a\\u0000' }
+		});
 		expect(await errorOf(post(''))).toMatchObject({
 			status: 400,
 			body: { error: { code: 'invalid_json' } }

@@ -70,10 +70,25 @@ export async function readJson<S extends z.ZodType>(
 		};
 	}
 	let body: unknown;
+	let nul = false;
 	try {
-		body = JSON.parse(text);
+		// NUL cannot be stored (PostgreSQL text refuses it) and is never meaningful in Hearth.
+		body = JSON.parse(text, (key, value: unknown) => {
+			if (key.includes('\0') || (typeof value === 'string' && value.includes('\0'))) nul = true;
+			return value;
+		});
 	} catch {
 		return { ok: false, response: errorResponse(400, 'invalid_json', 'Body is not valid JSON') };
+	}
+	if (nul) {
+		return {
+			ok: false,
+			response: errorResponse(
+				400,
+				'invalid_request',
+				'Text must not contain NUL (\\u0000) characters'
+			)
+		};
 	}
 	const result = schema.safeParse(body);
 	if (!result.success) {

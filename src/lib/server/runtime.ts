@@ -10,6 +10,7 @@ import { loadProviderRecords } from '$lib/server/services/providers';
 import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { Metrics } from '$lib/server/metrics';
+import { PgRelay } from '$lib/server/jobs/relay';
 import {
 	LoginThrottle,
 	REQUESTS_PER_IP,
@@ -28,6 +29,8 @@ export interface Runtime {
 	bus: JobBus;
 	runner: JobRunner;
 	metrics: Metrics;
+	/** Job events between instances (PostgreSQL only). */
+	relay: PgRelay | null;
 }
 
 let runtime: Runtime | null = null;
@@ -50,6 +53,23 @@ export async function startRuntime(): Promise<Runtime> {
 	const providers = new ProviderRegistry(() => loadProviderRecords(db, config, secretKey));
 	const bus = new JobBus();
 	const metrics = new Metrics({ db, providers });
+	const relay =
+		config.database.kind === 'postgres'
+			? new PgRelay({
+					url: config.database.url,
+					bus,
+					log: getLogger(),
+					onCancel: (jobId) => runner.abortLocal(jobId)
+				})
+			: null;
+	const runner = new JobRunner({
+		db,
+		providers,
+		bus,
+		log: getLogger(),
+		observer: metrics,
+		peers: relay ?? undefined
+	});
 	runtime = {
 		config,
 		db,
@@ -57,7 +77,8 @@ export async function startRuntime(): Promise<Runtime> {
 		providers,
 		bus,
 		metrics,
-		runner: new JobRunner({ db, providers, bus, log: getLogger(), observer: metrics }),
+		relay,
+		runner,
 		loginThrottle: new LoginThrottle(),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
@@ -72,7 +93,8 @@ export function getRuntime(): Runtime {
 
 /** The server (not the CLI) runs replies: recover what a crash left, then claim jobs. */
 export async function startJobRunner(): Promise<void> {
-	const { runner, config } = getRuntime();
+	const { runner, config, relay } = getRuntime();
+	await relay?.start();
 	// One SQLite file means one instance: every job still marked running was ours.
 	await runner.start({ recoverAll: config.database.kind === 'sqlite' });
 }
@@ -81,5 +103,6 @@ export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
 	await current?.runner.stop();
+	await current?.relay?.stop();
 	await current?.db.destroy();
 }

@@ -12,7 +12,9 @@ export const GET: RequestHandler = async () => {
 		checks.database = error instanceof Error ? error.message : 'unreachable';
 	}
 	const ready = Object.values(checks).every((v) => v === 'ok');
-	return json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503, {
+	// Which instance answered (behind a load balancer); an opaque id, new at every start.
+	const instance = getRuntime().runner.instanceId;
+	return json({ status: ready ? 'ready' : 'not_ready', instance, checks }, ready ? 200 : 503, {
 		'cache-control': 'no-store'
 	});
 };

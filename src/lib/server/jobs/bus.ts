@@ -1,5 +1,7 @@
 // Fan-out of a running job's output to its SSE subscribers, in this process. The bus also holds
 // the job's text so far, so a subscriber that joins mid-reply starts from an exact snapshot.
+// With several instances (PostgreSQL), a relay taps what this process's jobs emit and delivers
+// what other instances' jobs emit; those jobs have no snapshot here (subscribers use checkpoints).
 import type { UsageDto } from '$lib/shared/dto';
 
 export type Channel = 'text' | 'reasoning';
@@ -11,10 +13,22 @@ export type BusEvent =
 	| { type: 'end' };
 
 type Listener = (event: BusEvent) => void;
+type Tap = (jobId: number, event: BusEvent) => void;
 
 export class JobBus {
 	private readonly output = new Map<number, { text: string; reasoning: string }>();
 	private readonly listeners = new Map<number, Set<Listener>>();
+	private tapListener: Tap | null = null;
+
+	/** Sees every event of the jobs running in this process (one tap: the relay). */
+	tap(listener: Tap | null) {
+		this.tapListener = listener;
+	}
+
+	/** An event of a job running on another instance, for this process's subscribers. */
+	deliver(jobId: number, event: BusEvent) {
+		for (const listener of this.listeners.get(jobId) ?? []) listener(event);
+	}
 
 	subscribe(jobId: number, listener: Listener): () => void {
 		let set = this.listeners.get(jobId);
@@ -31,7 +45,8 @@ export class JobBus {
 	}
 
 	private emit(jobId: number, event: BusEvent) {
-		for (const listener of this.listeners.get(jobId) ?? []) listener(event);
+		this.deliver(jobId, event);
+		this.tapListener?.(jobId, event);
 	}
 
 	begin(jobId: number) {

@@ -10,6 +10,7 @@ import { decodePosition, encodePosition } from '$lib/shared/dto';
 
 export const KEEPALIVE_MS = 15_000;
 const RETRY_HINT_MS = 2_000;
+const RESYNC_MS = 250;
 const TERMINAL = new Set(['done', 'failed', 'cancelled', 'interrupted']);
 
 export const SSE_HEADERS = {
@@ -91,17 +92,65 @@ export function jobEventStream(
 				controller.close();
 			};
 
+			// Events wait in `queued` until the snapshot is sent, and while a gap is being filled.
 			let ready = false;
+			let resyncing = false;
+			let lastResync = 0;
 			const queued: BusEvent[] = [];
+			const drain = () => {
+				while (ready && !resyncing && queued.length > 0) handle(queued.shift()!);
+			};
+			/**
+			 * A delta beyond what the client has: its start was never seen here (the job runs on
+			 * another instance and we joined, or the relay reconnected). Fill from the checkpoint,
+			 * at most every RESYNC_MS; the checkpoint is never more than a second behind.
+			 */
+			const resync = async () => {
+				if (resyncing) return;
+				resyncing = true;
+				const wait = lastResync + RESYNC_MS - Date.now();
+				if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+				lastResync = Date.now();
+				let row: Awaited<ReturnType<typeof jobs.findJob>>;
+				try {
+					row = await jobs.findJob(deps.db, job.id);
+				} catch {
+					row = undefined;
+				}
+				resyncing = false;
+				if (!row || TERMINAL.has(row.state)) return finish();
+				catchUp('reasoning', row.partial_reasoning, 0);
+				catchUp('text', row.partial_text, 0);
+				drain();
+			};
 			const handle = (event: BusEvent) => {
-				if (event.type === 'delta') catchUp(event.channel, event.text, event.offset);
-				else if (event.type === 'usage') send('usage', event.usage);
+				if (event.type === 'delta') {
+					if (event.offset > have[event.channel]) {
+						queued.unshift(event);
+						void resync();
+						return;
+					}
+					catchUp(event.channel, event.text, event.offset);
+				} else if (event.type === 'usage') send('usage', event.usage);
 				else void finish();
 			};
-			const unsubscribe = deps.bus.subscribe(job.id, (event) =>
-				ready ? handle(event) : queued.push(event)
-			);
-			const keepalive = setInterval(() => write(': keepalive\n\n'), keepaliveMs);
+			const unsubscribe = deps.bus.subscribe(job.id, (event) => {
+				queued.push(event);
+				drain();
+			});
+			const keepalive = setInterval(() => {
+				write(': keepalive\n\n');
+				// A job running elsewhere: if its end notification was lost, notice it here.
+				if (!deps.bus.snapshot(job.id) && !resyncing) void checkEnded();
+			}, keepaliveMs);
+			const checkEnded = async () => {
+				try {
+					const row = await jobs.findJob(deps.db, job.id);
+					if (!row || TERMINAL.has(row.state)) await finish();
+				} catch {
+					// The database is briefly unavailable: the next keepalive tries again.
+				}
+			};
 			cleanup = () => {
 				clearInterval(keepalive);
 				unsubscribe();
@@ -120,7 +169,7 @@ export function jobEventStream(
 				catchUp('text', row.partial_text, 0);
 			}
 			ready = true;
-			for (const event of queued.splice(0)) handle(event);
+			drain();
 		},
 		cancel() {
 			cleanup();

@@ -50,6 +50,8 @@ export interface RunnerDeps {
 	log: Logger;
 	/** Told of first tokens and final states (metrics). */
 	observer?: JobObserver;
+	/** Other instances on the same database (PostgreSQL): where a cancel goes if not here. */
+	peers?: { requestCancel(jobId: number): void };
 	limits?: Partial<typeof JOB_LIMITS>;
 }
 
@@ -152,13 +154,49 @@ export class JobRunner {
 			const controller = new AbortController();
 			const claimedJob: Job = { ...job, state: 'running', attempts: job.attempts + 1 };
 			const done = this.execute(claimedJob, provider, controller)
-				.catch((error) => this.deps.log.error({ err: error, jobId: job.id }, 'job crashed'))
+				.catch(async (error) => {
+					this.deps.log.error({ err: error, jobId: job.id }, 'job crashed');
+					await this.endCrashed(job.id);
+				})
 				.finally(() => {
 					release();
 					this.running.delete(job.id);
 					this.wake();
 				});
 			this.running.set(job.id, { controller, done });
+		}
+	}
+
+	/** A run that threw (a database error, a bug): fail it now, keeping its last checkpoint. */
+	private async endCrashed(jobId: number) {
+		try {
+			const job = await jobs.findJob(this.deps.db, jobId);
+			if (job?.state !== 'running') return;
+			await finishJob(
+				this.deps.db,
+				job,
+				{ state: 'failed', code: 'internal', message: 'The reply failed on the server' },
+				{ text: job.partial_text, reasoning: job.partial_reasoning, usage: null }
+			);
+			this.deps.bus.end(jobId);
+		} catch (error) {
+			// Still failing: stale-job recovery ends it later.
+			this.deps.log.error({ err: error, jobId }, 'could not end a crashed job');
+		}
+	}
+
+	/** Stops a job if it runs in this process (a cancel relayed from another instance). */
+	abortLocal(jobId: number) {
+		this.running.get(jobId)?.controller.abort('cancel' satisfies StopReason);
+	}
+
+	private async settled(jobId: number, timeoutMs: number): Promise<Job | null> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const job = await jobs.findJob(this.deps.db, jobId);
+			if (!job || !jobs.ACTIVE_STATES.includes(job.state)) return job ?? null;
+			if (Date.now() > deadline) return null;
+			await new Promise((r) => setTimeout(r, 50));
 		}
 	}
 
@@ -173,12 +211,19 @@ export class JobRunner {
 		} else if (job.state === 'queued') {
 			if (await cancelQueuedJob(this.deps.db, job)) this.deps.bus.end(jobId);
 		} else if (job.state === 'running') {
-			// Running but not here: its runner is gone (or on another instance): end it now.
+			// Running on another instance: ask it to stop (it keeps the partial text as usual).
+			if (this.deps.peers && job.claimed_by !== this.instanceId) {
+				this.deps.peers.requestCancel(jobId);
+				const done = await this.settled(jobId, 5_000);
+				if (done) return done;
+			}
+			// Its runner is gone (or did not answer): end it now from the last checkpoint.
+			const current = (await jobs.findJob(this.deps.db, jobId)) ?? job;
 			await finishJob(
 				this.deps.db,
-				job,
+				current,
 				{ state: 'cancelled' },
-				{ text: job.partial_text, reasoning: job.partial_reasoning, usage: null }
+				{ text: current.partial_text, reasoning: current.partial_reasoning, usage: null }
 			);
 			this.deps.bus.end(jobId);
 		}
@@ -245,6 +290,9 @@ export class JobRunner {
 			for await (const event of provider.streamChat(request, controller.signal)) {
 				if (event.type === 'text' || event.type === 'reasoning') {
 					const channel = event.type;
+					// A model can emit NUL; no database text column takes it, so it never enters.
+					const text = event.text.includes('\0') ? event.text.replaceAll('\0', '') : event.text;
+					if (!text) continue;
 					if (firstToken) {
 						firstToken = false;
 						this.deps.observer?.firstToken(
@@ -253,9 +301,9 @@ export class JobRunner {
 							(performance.now() - startedAt) / 1000
 						);
 					}
-					produced[channel] += event.text;
-					bus.append(job.id, channel, event.text);
-					unsaved += event.text.length;
+					produced[channel] += text;
+					bus.append(job.id, channel, text);
+					unsaved += text.length;
 					if (produced.text.length + produced.reasoning.length > this.limits.maxOutputChars) {
 						controller.abort('too_large' satisfies StopReason);
 						break;
