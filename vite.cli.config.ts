@@ -10,7 +10,10 @@ const external = [
 	...Object.keys(pkg.dependencies)
 ];
 
+// Like adapter-node's server build: `dependencies` stay external (installed in the release),
+// everything else (devDependencies) is bundled.
 export default defineConfig({
+	ssr: { noExternal: true },
 	resolve: {
 		alias: {
 			$lib: fileURLToPath(new URL('./src/lib', import.meta.url)),

