@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What the test suite needs from Debian besides npm packages: Chromium for the browser tests and
-# PostgreSQL for the PostgreSQL suite (cmake and a compiler for the llama-server build).
+# What the test suite needs from Debian besides npm packages: Chromium for the browser tests,
+# PostgreSQL for the PostgreSQL suite, nginx and openssl for the reverse-proxy tests (cmake and a
+# compiler for the llama-server build).
 set -euo pipefail
-packages=(chromium postgresql cmake g++ make git)
+packages=(chromium postgresql nginx openssl cmake g++ make git)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,3 +18,5 @@ apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts a default cluster on install; the tests run their own on a free port.
 if command -v pg_ctlcluster >/dev/null; then pg_ctlcluster --force 15 main stop 2>/dev/null || true; fi
+# nginx may start its default site on port 80; the tests run their own on free ports.
+if [ -f /run/nginx.pid ]; then nginx -s quit 2>/dev/null || true; fi

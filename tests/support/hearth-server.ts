@@ -24,7 +24,7 @@ export async function startHearth(
 	if (!fs.existsSync('build/cli/main.js'))
 		throw new Error('run `npm run build` before the integration tests');
 	const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-it-'));
-	const port = await freePort();
+	const port = env.PORT ? Number(env.PORT) : await freePort();
 	const url = `http://127.0.0.1:${port}`;
 	let output = '';
 	const server: HearthServer = {

@@ -1,18 +1,40 @@
 import { isIP } from 'node:net';
 import type { RequestEvent } from '@sveltejs/kit';
+import { internalAddressKind } from '$lib/server/net/ip';
 
-/**
- * The client's IP: from TRUST_PROXY_HEADER when configured (the tunnel/proxy sets it and
- * overwrites whatever the client sent), otherwise the socket's peer. Other headers are ignored.
- */
-export function clientIp(event: RequestEvent, trustProxyHeader: string | null): string {
-	if (trustProxyHeader) {
-		const value = event.request.headers.get(trustProxyHeader)?.split(',')[0]?.trim();
-		if (value && isIP(value)) return value;
-	}
+/** Where a proxy in front of Hearth can be: this host, or the private network (compose, LAN). */
+const PROXY_PEER_KINDS = new Set([
+	'loopback',
+	'private',
+	'unique local',
+	'link-local',
+	'carrier-grade NAT'
+]);
+
+function peerAddress(event: RequestEvent): string | null {
 	try {
 		return event.getClientAddress();
 	} catch {
-		return 'unknown';
+		return null;
 	}
+}
+
+/**
+ * The client's IP: from TRUST_PROXY_HEADER when configured (the tunnel/proxy sets it and
+ * overwrites whatever the client sent) and the connection comes from where a proxy can be (this
+ * host or a private network); otherwise the socket's peer. A public peer's header is a forgery.
+ * Other headers (X-Forwarded-For and friends) are ignored.
+ */
+export function clientIp(event: RequestEvent, trustProxyHeader: string | null): string {
+	const peer = peerAddress(event);
+	if (trustProxyHeader && (peer === null || isProxyPeer(peer))) {
+		const value = event.request.headers.get(trustProxyHeader)?.split(',')[0]?.trim();
+		if (value && isIP(value)) return value;
+	}
+	return peer ?? 'unknown';
+}
+
+export function isProxyPeer(address: string): boolean {
+	const kind = internalAddressKind(address.replace(/^::ffff:(?=\d+\.)/i, ''));
+	return kind !== null && PROXY_PEER_KINDS.has(kind);
 }
