@@ -115,9 +115,7 @@ http {
 			break;
 		} catch (error) {
 			if (Date.now() > deadline)
-				throw new Error(
-					`nginx did not start: ${String((error as Error).cause ?? error)}\n${output}`
-				);
+				throw new Error(`nginx did not start:\n${output}`, { cause: error });
 			await new Promise((r) => setTimeout(r, 50));
 		}
 	}
