@@ -68,7 +68,12 @@ test('login: malformed, incomplete, mistyped and oversized bodies', async () => 
 	await expectError(await post('username=a&password=b', 'application/x-www-form-urlencoded'), 415);
 	const huge = JSON.stringify({ username: 'a', password: 'x'.repeat(2 * 1024 * 1024) });
 	await expectError(await post(huge), 413, 'payload_too_large');
-	await expectError(await post(JSON.stringify({ username: '\u0000\ud800💥', password: 'x' })), 401);
+	await expectError(
+		await post(JSON.stringify({ username: '\u0000\ud800💥', password: 'x' })),
+		400,
+		'invalid_request'
+	);
+	await expectError(await post(JSON.stringify({ username: '\ud800💥', password: 'x' })), 401);
 });
 
 test('an unknown user and a wrong password get the same answer', async () => {
@@ -172,6 +177,7 @@ test('health, readiness and security headers', async () => {
 	expect(await (await api.get('/healthz')).json()).toEqual({ status: 'ok' });
 	expect(await (await api.get('/readyz')).json()).toEqual({
 		status: 'ready',
+		instance: expect.stringMatching(/^[0-9a-f-]{36}$/),
 		checks: { database: 'ok' }
 	});
 	const page = await api.get('/login');
