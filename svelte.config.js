@@ -7,6 +7,8 @@ const config = {
 	kit: {
 		adapter: adapter({ out: 'build', precompress: true }),
 		alias: { $migrations: 'migrations' },
+		// Registered by workbox-window (src/lib/client/pwa.ts), which handles updates.
+		serviceWorker: { register: false },
 		// Type-check the llama/ helpers, benchmarks and tool configs with the app.
 		typescript: {
 			config: (tsconfig) => {

@@ -13,7 +13,7 @@ declare global {
 			clientIp: string;
 		}
 		interface PageData {
-			user?: { username: string; role: SessionUser['role'] } | null;
+			user?: { id: number; username: string; role: SessionUser['role'] } | null;
 		}
 	}
 }

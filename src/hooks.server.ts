@@ -1,5 +1,8 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { redirect } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
+import { requireUser } from '$lib/server/guards';
+import { isSetupNeeded } from '$lib/server/services/accounts';
 import { getLogger } from '$lib/server/log';
 import {
 	getRuntime,
@@ -42,6 +45,9 @@ const ERROR_CODES: Record<number, string> = {
 };
 
 const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/');
+/** The offline shell holds nothing of anyone; every other chat page needs a signed-in user. */
+const isGatedChatPage = (routeId: string | null) =>
+	routeId !== null && routeId.startsWith('/(chat)') && routeId !== '/(chat)/shell';
 
 function withHeaders(response: Response, headers: Record<string, string>): Response {
 	let target = response;
@@ -139,6 +145,12 @@ const auth: Handle = async ({ event, resolve }) => {
 		} else {
 			clearSessionCookie(event.cookies, secure);
 		}
+	}
+	// The chat pages render in the browser (they must work offline from the cached shell), so
+	// their sign-in gate is here rather than in a server load.
+	if (!event.locals.user && isGatedChatPage(event.route.id)) {
+		if (await isSetupNeeded(db)) redirect(303, '/setup');
+		requireUser(event.locals, event.url);
 	}
 	if (isApi(event.url.pathname) && !PUBLIC_API_PATHS.has(event.url.pathname)) {
 		if (!event.locals.user) return errorResponse(401, 'unauthorized', 'Sign in first');

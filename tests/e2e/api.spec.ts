@@ -52,7 +52,9 @@ test('JSON login sets a hardened session cookie and /api/me answers', async () =
 	expect(cookie).toMatch(/SameSite=Lax/i);
 	expect(cookie).toMatch(/Path=\//);
 	const me = await context.get('/api/me');
-	expect(await me.json()).toEqual({ user: { username: USER.username, role: 'user' } });
+	expect(await me.json()).toEqual({
+		user: { id: expect.any(Number), username: USER.username, role: 'user' }
+	});
 	await context.dispose();
 });
 

@@ -1,7 +1,24 @@
 // The chat screen's state and its only fetcher: conversations, the open conversation, models,
-// the user's running replies, and the live streams that fill replies in.
+// the user's running replies, and the live streams that fill replies in. With the offline copy on
+// (the default), everything read is also kept on the device and shown from there first; messages
+// written offline wait in the outbox and are sent once when the network is back.
 import { api, ApiError } from '$lib/client/api';
 import { followJob } from '$lib/client/job-stream';
+import {
+	applySync,
+	cachedSummaries,
+	deviceDb,
+	evict,
+	readCacheSettings,
+	searchCached,
+	storeConversation,
+	syncCursor,
+	type DeviceDb,
+	type OutboxItem
+} from '$lib/client/device-cache';
+import type { SyncPage } from '$lib/client/device-cache';
+import { flushOutbox } from '$lib/client/outbox';
+import type { DeviceUser } from '$lib/client/identity';
 import type {
 	ConversationDto,
 	ConversationSummaryDto,
@@ -27,8 +44,95 @@ class ChatStore {
 	error = $state<string | null>(null);
 	sending = $state(false);
 	reconnecting = $state(false);
+	online = $state(true);
+	/** Messages written offline for the open conversation, waiting to be sent. */
+	outbox = $state<OutboxItem[]>([]);
+	/** Conversation ids matching the sidebar search (null: no search). */
+	searchHits = $state<number[] | null>(null);
+	private currentUser: () => DeviceUser | null = () => null;
 	private streams = new Map<number, () => void>();
 
+	/** Who is signed in (read from the layout's data); their device cache is used unless off. */
+	setUser(user: () => DeviceUser | null) {
+		this.currentUser = user;
+	}
+
+	private get user(): DeviceUser | null {
+		return this.currentUser();
+	}
+
+	private cache(): DeviceDb | null {
+		if (!this.user || typeof indexedDB === 'undefined') return null;
+		return readCacheSettings(this.user.id).enabled ? deviceDb(this.user.id) : null;
+	}
+
+	/** Tracks the network; back online: send the outbox, then catch up. */
+	watchNetwork(): () => void {
+		this.online = navigator.onLine;
+		const online = () => {
+			this.online = true;
+			void this.reconnect();
+		};
+		const offline = () => (this.online = false);
+		const message = (event: MessageEvent) => {
+			if ((event.data as { type?: string } | null)?.type === 'outbox-flushed')
+				void this.reconnect();
+		};
+		window.addEventListener('online', online);
+		window.addEventListener('offline', offline);
+		navigator.serviceWorker?.addEventListener('message', message);
+		return () => {
+			window.removeEventListener('online', online);
+			window.removeEventListener('offline', offline);
+			navigator.serviceWorker?.removeEventListener('message', message);
+		};
+	}
+
+	/** On start and whenever the network returns: outbox first, then sidebar, sync, the open chat. */
+	async reconnect() {
+		await this.sendOutbox();
+		await this.loadSidebar();
+		await this.sync();
+		if (this.current) await this.open(this.current.id, { keepStreams: true });
+	}
+
+	private async sendOutbox() {
+		const db = this.cache();
+		if (!db) return;
+		const sent = await flushOutbox(db, fetch);
+		if (sent > 0) await this.refreshOutbox();
+	}
+
+	private async refreshOutbox() {
+		const db = this.cache();
+		const id = this.current?.id;
+		this.outbox =
+			db && id ? await db.outbox.where('conversationId').equals(id).sortBy('createdAt') : [];
+	}
+
+	/** Brings the device copy up to date: only conversations changed since the last sync. */
+	async sync() {
+		const db = this.cache();
+		if (!db || !this.user) return;
+		try {
+			const limit = readCacheSettings(this.user.id).limit;
+			const have = (await db.conversations.toCollection().primaryKeys()).join(',');
+			const since = await syncCursor(db);
+			const page = await api<SyncPage>(
+				'GET',
+				`/api/sync?since=${since}&limit=${limit}${have ? `&have=${have}` : ''}`
+			);
+			await applySync(db, page);
+			await evict(db, limit);
+		} catch {
+			// Offline or a server hiccup: the next sync catches up from the same cursor.
+		}
+	}
+
+	async search(query: string) {
+		const db = this.cache();
+		this.searchHits = query.trim() && db ? await searchCached(db, query) : null;
+	}
 	/** The messages on the current branch: from the newest message back to the root. */
 	get thread(): MessageDto[] {
 		const messages = this.current?.messages ?? [];
@@ -49,6 +153,11 @@ class ChatStore {
 	}
 
 	async loadSidebar() {
+		const db = this.cache();
+		if (db && this.conversations.length === 0) {
+			const cached = await cachedSummaries(db).catch(() => []);
+			if (cached.length > 0 && this.conversations.length === 0) this.conversations = cached;
+		}
 		try {
 			const [list, jobs] = await Promise.all([
 				api<{ conversations: ConversationSummaryDto[] }>('GET', '/api/conversations'),
@@ -57,7 +166,8 @@ class ChatStore {
 			this.conversations = list.conversations;
 			this.jobs = jobs.jobs;
 		} catch (error) {
-			this.fail(error);
+			if (!(error instanceof ApiError && error.status === 0 && this.conversations.length > 0))
+				this.fail(error);
 		}
 	}
 
@@ -76,16 +186,33 @@ class ChatStore {
 		return group?.models[0] ? `${group.id}/${group.models[0].id}` : null;
 	}
 
-	async open(id: number) {
-		this.closeStreams();
+	async open(id: number, options: { keepStreams?: boolean } = {}) {
+		if (!options.keepStreams) this.closeStreams();
 		this.error = null;
+		const db = this.cache();
+		if (db && this.current?.id !== id) {
+			const cached = await db.conversations.get(id).catch(() => undefined);
+			if (cached) this.current = cached;
+		}
+		await this.refreshOutbox();
 		try {
-			this.current = await api<ConversationDto>('GET', `/api/conversations/${id}`);
-			if (this.current.model) this.model = this.current.model;
-			for (const m of this.current.messages) if (m.jobId !== undefined) this.follow(m.jobId, m.id);
+			const fresh = await api<ConversationDto>('GET', `/api/conversations/${id}`);
+			this.current = fresh;
+			if (fresh.model) this.model = fresh.model;
+			if (db) await storeConversation(db, fresh, true).catch(() => {});
+			for (const m of fresh.messages) if (m.jobId !== undefined) this.follow(m.jobId, m.id);
 		} catch (error) {
+			// Offline with a cached copy: read it; the network coming back refreshes it.
+			if (error instanceof ApiError && error.status === 0 && this.current?.id === id) {
+				if (db) await db.conversations.update(id, { openedAt: Date.now() }).catch(() => {});
+				return;
+			}
 			this.current = null;
-			this.fail(error);
+			this.fail(
+				error instanceof ApiError && error.status === 0
+					? new Error('You are offline and this conversation is not saved on this device')
+					: error
+			);
 		}
 	}
 
@@ -95,11 +222,37 @@ class ChatStore {
 		this.error = null;
 	}
 
+	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
+	private async queue(content: string): Promise<number | null> {
+		const db = this.cache();
+		const conversation = this.current;
+		if (!db || !conversation) {
+			this.error = db
+				? 'You are offline. Open a saved conversation to write a message that is sent when you are back online.'
+				: 'You are offline, and the offline copy is turned off in Settings.';
+			return null;
+		}
+		const pending = await db.outbox.where('conversationId').equals(conversation.id).count();
+		await db.outbox.put({
+			clientId: crypto.randomUUID(),
+			conversationId: conversation.id,
+			content,
+			// Queued messages follow each other; the first answers the newest message.
+			parentId: pending > 0 ? null : (conversation.messages.at(-1)?.id ?? null),
+			model: this.model,
+			createdAt: Date.now()
+		});
+		await this.refreshOutbox();
+		await requestBackgroundSync();
+		return conversation.id;
+	}
+
 	/** Sends a message (creating the conversation first if needed); returns the conversation id. */
 	async send(content: string): Promise<number | null> {
 		if (!content.trim() || this.sending) return null;
-		this.sending = true;
 		this.error = null;
+		if (!navigator.onLine) return this.queue(content);
+		this.sending = true;
 		try {
 			if (!this.current) {
 				const created = await api<ConversationDto>(
@@ -110,6 +263,11 @@ class ChatStore {
 				this.current = created;
 			}
 			const conversation = this.current;
+			if (this.outbox.length > 0) {
+				// Earlier messages are still waiting: this one waits behind them, in order.
+				this.sending = false;
+				return this.queue(content);
+			}
 			const parentId = conversation.messages.at(-1)?.id ?? null;
 			const result = await api<SendResultDto>(
 				'POST',
@@ -126,6 +284,10 @@ class ChatStore {
 			void this.loadSidebar();
 			return conversation.id;
 		} catch (error) {
+			if (error instanceof ApiError && error.status === 0 && this.current) {
+				this.sending = false;
+				return this.queue(content);
+			}
 			this.fail(error);
 			return null;
 		} finally {
@@ -193,6 +355,18 @@ class ChatStore {
 	closeStreams() {
 		for (const close of this.streams.values()) close();
 		this.streams.clear();
+	}
+}
+
+/** Asks the service worker to send the outbox when the network returns, even if Hearth is closed. */
+async function requestBackgroundSync() {
+	try {
+		const registration = await navigator.serviceWorker?.ready;
+		const sync = (registration as { sync?: { register(tag: string): Promise<void> } } | undefined)
+			?.sync;
+		await sync?.register('hearth-outbox');
+	} catch {
+		// No Background Sync here: the online event or the next app start sends it.
 	}
 }
 

@@ -89,3 +89,15 @@ export async function deleteConversation(
 		.executeTakeFirst();
 	return result.numDeletedRows > 0n;
 }
+
+/** Summaries of those of `ids` that are the user's and still exist. */
+export function listConversationsById(db: Executor, userId: number, ids: number[]) {
+	if (ids.length === 0) return Promise.resolve([]);
+	return db
+		.selectFrom('conversation')
+		.select(['id', 'title', 'updated_at', 'pinned_at'])
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null)
+		.where('id', 'in', ids)
+		.execute();
+}

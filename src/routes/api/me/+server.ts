@@ -3,5 +3,5 @@ import { json } from '$lib/server/http';
 
 export const GET: RequestHandler = ({ locals }) => {
 	const user = locals.user!;
-	return json({ user: { username: user.username, role: user.role } });
+	return json({ user: { id: user.id, username: user.username, role: user.role } });
 };

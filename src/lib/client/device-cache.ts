@@ -1,0 +1,173 @@
+// The offline copy on this device: one IndexedDB database per user (Dexie) holding recent
+// conversations with their message trees, the sync cursor, and the outbox of messages written
+// offline. Used by the page and by the service worker (which flushes the outbox in the background).
+import Dexie, { type Table } from 'dexie';
+import type { ConversationDto, ConversationSummaryDto } from '$lib/shared/dto';
+
+export interface CachedConversation extends ConversationDto {
+	/** When it was last opened on this device (least recently opened is evicted first). */
+	openedAt: number;
+}
+
+export interface OutboxItem {
+	/** The idempotency key the server stores: a retried send is stored once. */
+	clientId: string;
+	conversationId: number;
+	content: string;
+	parentId: number | null;
+	model: string | null;
+	createdAt: number;
+	/** Set when the server refused it (a 4xx): shown to the user, not retried. */
+	error?: string;
+}
+
+export interface CacheSettings {
+	enabled: boolean;
+	/** How many conversations the offline copy keeps. */
+	limit: number;
+}
+
+export const DEFAULT_CACHE_SETTINGS: CacheSettings = { enabled: true, limit: 100 };
+export const CACHE_LIMITS = { min: 10, max: 200 };
+const PREFIX = 'hearth-u';
+
+export class DeviceDb extends Dexie {
+	conversations!: Table<CachedConversation, number>;
+	outbox!: Table<OutboxItem, string>;
+	meta!: Table<{ key: string; value: unknown }, string>;
+
+	constructor(readonly userId: number) {
+		super(`${PREFIX}${userId}`);
+		this.version(1).stores({
+			conversations: 'id, updatedAt, openedAt',
+			outbox: 'clientId, conversationId, createdAt',
+			meta: 'key'
+		});
+	}
+}
+
+const open = new Map<number, DeviceDb>();
+
+export function deviceDb(userId: number): DeviceDb {
+	let db = open.get(userId);
+	if (!db) open.set(userId, (db = new DeviceDb(userId)));
+	return db;
+}
+
+/** Every Hearth user database in this browser (the service worker does not know who is signed in). */
+export async function deviceUserIds(): Promise<number[]> {
+	const all = (await indexedDB.databases?.()) ?? [];
+	return all
+		.map((d) => d.name ?? '')
+		.filter((name) => name.startsWith(PREFIX))
+		.map((name) => Number(name.slice(PREFIX.length)))
+		.filter((id) => Number.isInteger(id));
+}
+
+export async function deleteDeviceCache(userId: number) {
+	const db = open.get(userId);
+	open.delete(userId);
+	db?.close();
+	await Dexie.delete(`${PREFIX}${userId}`);
+}
+
+export function cacheSettingsKey(userId: number) {
+	return `hearth:offline:${userId}`;
+}
+
+export function readCacheSettings(userId: number): CacheSettings {
+	try {
+		const value = JSON.parse(
+			localStorage.getItem(cacheSettingsKey(userId)) ?? 'null'
+		) as Partial<CacheSettings> | null;
+		return { ...DEFAULT_CACHE_SETTINGS, ...value };
+	} catch {
+		return DEFAULT_CACHE_SETTINGS;
+	}
+}
+
+export async function writeCacheSettings(userId: number, settings: CacheSettings) {
+	localStorage.setItem(cacheSettingsKey(userId), JSON.stringify(settings));
+	if (!settings.enabled) await deleteDeviceCache(userId);
+}
+
+/** The cached conversation list, newest first. */
+export async function cachedSummaries(db: DeviceDb): Promise<ConversationSummaryDto[]> {
+	const rows = await db.conversations.orderBy('updatedAt').reverse().toArray();
+	return rows.map(({ id, title, updatedAt, pinned }) => ({ id, title, updatedAt, pinned }));
+}
+
+/** Stores a conversation as the server sent it, keeping when it was last opened here. */
+export async function storeConversation(
+	db: DeviceDb,
+	conversation: ConversationDto,
+	opened = false
+) {
+	await db.transaction('rw', db.conversations, async () => {
+		const existing = await db.conversations.get(conversation.id);
+		await db.conversations.put({
+			...$stateSnapshot(conversation),
+			openedAt: opened ? Date.now() : (existing?.openedAt ?? 0)
+		});
+	});
+}
+
+function $stateSnapshot<T>(value: T): T {
+	// Svelte state proxies cannot be structured-cloned into IndexedDB; plain JSON can.
+	return JSON.parse(JSON.stringify(value)) as T;
+}
+
+export interface SyncPage {
+	cursor: number;
+	/** The user's most recent conversations (up to the limit asked for), newest first. */
+	conversations: ConversationSummaryDto[];
+	/** Those changed since the cursor, whole. */
+	changed: ConversationDto[];
+}
+
+/** Applies a sync answer: changed conversations replaced, anything no longer listed evicted. */
+export async function applySync(db: DeviceDb, page: SyncPage) {
+	await db.transaction('rw', db.conversations, db.meta, async () => {
+		const keep = new Set(page.conversations.map((c) => c.id));
+		const stale = (await db.conversations.toCollection().primaryKeys()).filter(
+			(id) => !keep.has(id)
+		);
+		await db.conversations.bulkDelete(stale);
+		for (const conversation of page.changed) {
+			const existing = await db.conversations.get(conversation.id);
+			await db.conversations.put({ ...conversation, openedAt: existing?.openedAt ?? 0 });
+		}
+		for (const summary of page.conversations) {
+			await db.conversations.update(summary.id, {
+				title: summary.title,
+				pinned: summary.pinned,
+				updatedAt: summary.updatedAt
+			});
+		}
+		await db.meta.put({ key: 'cursor', value: page.cursor });
+	});
+}
+
+export async function syncCursor(db: DeviceDb): Promise<number> {
+	return Number((await db.meta.get('cursor'))?.value ?? 0);
+}
+
+/** Keeps at most `limit` conversations: the least recently opened (then updated) go first. */
+export async function evict(db: DeviceDb, limit: number) {
+	const rows = await db.conversations.toArray();
+	if (rows.length <= limit) return;
+	rows.sort((a, b) => Math.max(b.openedAt, b.updatedAt) - Math.max(a.openedAt, a.updatedAt));
+	await db.conversations.bulkDelete(rows.slice(limit).map((r) => r.id));
+}
+
+/** Conversations whose title or messages contain every word of `query` (case-insensitive). */
+export async function searchCached(db: DeviceDb, query: string): Promise<number[]> {
+	const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+	if (words.length === 0) return [];
+	const hits: { id: number; updatedAt: number }[] = [];
+	await db.conversations.each((c) => {
+		const text = [c.title, ...c.messages.map((m) => m.content)].join('\n').toLowerCase();
+		if (words.every((w) => text.includes(w))) hits.push({ id: c.id, updatedAt: c.updatedAt });
+	});
+	return hits.sort((a, b) => b.updatedAt - a.updatedAt).map((h) => h.id);
+}

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
+import { sendMessage } from '$lib/server/services/chat';
+import {
+	createConversation,
+	deleteConversation,
+	updateConversation
+} from '$lib/server/services/conversations';
+import { syncConversations } from '$lib/server/services/sync';
+
+const defaultModel = async () => 'llama/default';
+const tick = () => new Promise((r) => setTimeout(r, 3));
+
+describe.each(DIALECTS)('device sync on %s', (dialect) => {
+	let t: TestDatabase;
+	let userId: number;
+	let otherId: number;
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+		const insert = (username: string) =>
+			t.db
+				.insertInto('user')
+				.values({ username, password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
+				.returning('id')
+				.executeTakeFirstOrThrow();
+		userId = (await insert('u')).id;
+		otherId = (await insert('o')).id;
+	});
+	afterAll(() => t.close());
+
+	it('sends everything first, then only what changed, and reports deletions by absence', async () => {
+		const ids: number[] = [];
+		for (let i = 0; i < 4; i++) {
+			const c = await createConversation(t.db, userId, { title: `c${i}` });
+			await sendMessage(t.db, userId, c.id, { content: `hello ${i}` }, defaultModel);
+			ids.push(c.id);
+			await tick();
+		}
+		const theirs = await createConversation(t.db, otherId, { title: 'not yours' });
+
+		const first = await syncConversations(t.db, userId, { since: 0, limit: 10, have: [] });
+		expect(first.conversations.map((c) => c.id)).toEqual([...ids].reverse());
+		expect(first.changed.map((c) => c.id).sort()).toEqual([...ids].sort());
+		expect(first.changed.find((c) => c.id === ids[0])!.messages.map((m) => m.role)).toEqual([
+			'user',
+			'assistant'
+		]);
+
+		await tick();
+		await updateConversation(t.db, userId, ids[1]!, { title: 'renamed' });
+		await deleteConversation(t.db, userId, ids[2]!);
+		const next = await syncConversations(t.db, userId, {
+			since: first.cursor + 1,
+			limit: 10,
+			have: ids
+		});
+		expect(next.changed.map((c) => c.id)).toEqual([ids[1]]);
+		expect(next.changed[0]!.title).toBe('renamed');
+		expect(next.conversations.map((c) => c.id)).not.toContain(ids[2]);
+		expect(next.cursor).toBeGreaterThan(first.cursor);
+
+		// A small window still covers what the device holds; another user's ids are never returned.
+		const small = await syncConversations(t.db, userId, {
+			since: 0,
+			limit: 1,
+			have: [ids[0]!, theirs.id]
+		});
+		expect(small.conversations.map((c) => c.id).sort()).toEqual([ids[1]!, ids[0]!].sort());
+		expect(small.changed.map((c) => c.id)).not.toContain(theirs.id);
+	});
+});

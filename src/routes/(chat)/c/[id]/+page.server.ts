@@ -1,7 +1,0 @@
-import type { PageServerLoad } from './$types';
-import { requireUser } from '$lib/server/guards';
-
-export const load: PageServerLoad = ({ locals, url }) => {
-	requireUser(locals, url);
-	return {};
-};

@@ -1,0 +1,61 @@
+/// <reference types="@sveltejs/kit" />
+/// <reference no-default-lib="true"/>
+/// <reference lib="esnext" />
+/// <reference lib="webworker" />
+// Hearth's service worker (Workbox): precaches the app shell only — the hashed build, the static
+// files and one user-free HTML shell. /api, sign-in pages and per-user page data are never cached:
+// they go to the network, and a navigation that cannot reach it gets the shell, which opens
+// conversations from the device cache. A new version waits until the user chooses to reload.
+// Background Sync sends the outbox while Hearth is closed.
+import { build, files, version } from '$service-worker';
+import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
+import { NetworkOnly } from 'workbox-strategies';
+import { deviceDb, deviceUserIds } from '$lib/client/device-cache';
+import { flushOutbox } from '$lib/client/outbox';
+
+declare const self: ServiceWorkerGlobalScope;
+
+const SHELL = '/shell';
+
+precacheAndRoute([
+	// Hashed file names are their own revision.
+	...build.map((url) => ({ url, revision: url.includes('/immutable/') ? null : version })),
+	...files.map((url) => ({ url, revision: version })),
+	{ url: SHELL, revision: version }
+]);
+cleanupOutdatedCaches();
+
+registerRoute(new NavigationRoute(new NetworkOnly()));
+setCatchHandler(async ({ request }) => {
+	if (request.mode === 'navigate') return (await matchPrecache(SHELL)) ?? Response.error();
+	return Response.error();
+});
+
+self.addEventListener('message', (event) => {
+	if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
+
+interface SyncEvent extends ExtendableEvent {
+	tag: string;
+}
+
+self.addEventListener('sync', ((event: SyncEvent) => {
+	if (event.tag === 'hearth-outbox') event.waitUntil(sendOutboxes());
+}) as EventListener);
+
+/** Sends every outbox on this device; rejects while some remain, so the browser retries later. */
+async function sendOutboxes() {
+	let sent = 0;
+	let left = 0;
+	for (const userId of await deviceUserIds()) {
+		const db = deviceDb(userId);
+		sent += await flushOutbox(db, fetch);
+		left += await db.outbox.filter((item) => !item.error).count();
+	}
+	if (sent > 0) {
+		for (const client of await self.clients.matchAll({ type: 'window' }))
+			client.postMessage({ type: 'outbox-flushed' });
+	}
+	if (left > 0) throw new Error(`${left} message(s) still waiting to be sent`);
+}
