@@ -15,7 +15,11 @@ if (!fs.existsSync(newest) || fs.statSync(newest).mtimeMs < fs.statSync(source).
 	fs.copyFileSync(source, path.join(out, 'icon.svg'));
 	execFileSync(
 		process.execPath,
-		[path.join(root, 'node_modules/@vite-pwa/assets-generator/dist/cli.mjs'), '--manifest', 'false'],
+		[
+			path.join(root, 'node_modules/@vite-pwa/assets-generator/dist/cli.mjs'),
+			'--manifest',
+			'false'
+		],
 		{ cwd: root, stdio: ['ignore', 'ignore', 'inherit'] }
 	);
 }
