@@ -9,6 +9,9 @@ const config = {
 		alias: { $migrations: 'migrations' },
 		// Registered by workbox-window (src/lib/client/pwa.ts), which handles updates.
 		serviceWorker: { register: false },
+		// Absolute asset paths: the offline shell is served for every URL (/c/1, /c/1/…), so paths
+		// relative to the shell's own URL would point nowhere.
+		paths: { relative: false },
 		// Type-check the llama/ helpers, benchmarks and tool configs with the app.
 		typescript: {
 			config: (tsconfig) => {

@@ -6,6 +6,7 @@ export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 /** Submits the sign-in form and waits until it settled: navigated away, or an error shown. */
 export async function signIn(page: Page, username: string, password: string) {
 	await page.goto('/login');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
 	await page.getByLabel('Username').fill(username);
 	await page.getByLabel('Password').fill(password);
 	await page.getByRole('button', { name: 'Sign in' }).click();
