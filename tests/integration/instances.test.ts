@@ -69,6 +69,14 @@ describe('two instances on one PostgreSQL', () => {
 		await database?.close();
 	});
 
+	const job = (id: number) =>
+		database.db.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+	/** Waits until the job's first checkpoint: it is running and has written something. */
+	const streaming = (id: number) =>
+		expect
+			.poll(async () => (await job(id)).partial_text.length, { timeout: 20_000, interval: 50 })
+			.toBeGreaterThan(0);
+
 	it('200 queued jobs are each run exactly once, by both instances between them', async () => {
 		const db = database.db;
 		const sent: number[] = [];
@@ -137,19 +145,7 @@ describe('two instances on one PostgreSQL', () => {
 		const result = await send(onB, id, 500);
 		const jobId = result.job.id;
 		const early = [onA, onB].map(async (client) => drain(await client.events(jobId)));
-		await expect
-			.poll(
-				async () =>
-					(
-						await database.db
-							.selectFrom('job')
-							.select('partial_text')
-							.where('id', '=', jobId)
-							.executeTakeFirstOrThrow()
-					).partial_text.length,
-				{ timeout: 20_000, interval: 50 }
-			)
-			.toBeGreaterThan(0);
+		await streaming(jobId);
 		// Joining mid-reply: the instance that does not run it starts from the checkpoint.
 		const late = [onA, onB].map(async (client) => drain(await client.events(jobId)));
 		const streams = await Promise.all([...early, ...late]);
@@ -160,13 +156,7 @@ describe('two instances on one PostgreSQL', () => {
 			expect(stream.text).toBe(reply.content);
 			expect(stream.deltas).toBeGreaterThan(5);
 		}
-		const running = (
-			await database.db
-				.selectFrom('job')
-				.select('claimed_by')
-				.where('id', '=', jobId)
-				.executeTakeFirstOrThrow()
-		).claimed_by;
+		const running = (await job(jobId)).claimed_by;
 		expect([await instanceId(a), await instanceId(b)]).toContain(running);
 	}, 60_000);
 
@@ -174,26 +164,8 @@ describe('two instances on one PostgreSQL', () => {
 		const id = await newConversation(onB);
 		const result = await send(onB, id, 3000);
 		const jobId = result.job.id;
-		await expect
-			.poll(
-				async () =>
-					(
-						await database.db
-							.selectFrom('job')
-							.select('partial_text')
-							.where('id', '=', jobId)
-							.executeTakeFirstOrThrow()
-					).partial_text.length,
-				{ timeout: 20_000, interval: 50 }
-			)
-			.toBeGreaterThan(0);
-		const runner = (
-			await database.db
-				.selectFrom('job')
-				.select('claimed_by')
-				.where('id', '=', jobId)
-				.executeTakeFirstOrThrow()
-		).claimed_by;
+		await streaming(jobId);
+		const runner = (await job(jobId)).claimed_by;
 		const other = runner === (await instanceId(a)) ? onB : onA;
 		const cancelled = await other.json<{ job: JobDto }>('POST', `/api/jobs/${jobId}/cancel`);
 		expect(cancelled.status).toBe(200);

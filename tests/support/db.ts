@@ -49,3 +49,17 @@ export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
 		}
 	};
 }
+
+/** Inserts plain users (no password anyone can use) and returns their ids, in order. */
+export async function insertUsers(db: Database, ...usernames: string[]): Promise<number[]> {
+	const ids: number[] = [];
+	for (const username of usernames) {
+		const row = await db
+			.insertInto('user')
+			.values({ username, password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		ids.push(row.id);
+	}
+	return ids;
+}

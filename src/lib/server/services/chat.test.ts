@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
+import {
+	DIALECTS,
+	freshDatabase,
+	insertUsers,
+	type TestDatabase
+} from '../../../../tests/support/db';
 import { MAX_ACTIVE_JOBS_PER_USER, sendMessage } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
 import { messagePath } from '$lib/server/repos/messages';
@@ -12,14 +17,7 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 	let otherId: number;
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
-		const insert = (username: string) =>
-			t.db
-				.insertInto('user')
-				.values({ username, password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
-				.returning('id')
-				.executeTakeFirstOrThrow();
-		userId = (await insert('u')).id;
-		otherId = (await insert('o')).id;
+		[userId, otherId] = (await insertUsers(t.db, 'u', 'o')) as [number, number];
 	});
 	afterAll(() => t.close());
 

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
+import {
+	DIALECTS,
+	freshDatabase,
+	insertUsers,
+	type TestDatabase
+} from '../../../../tests/support/db';
 import { sendMessage } from '$lib/server/services/chat';
 import {
 	createConversation,
@@ -17,14 +22,7 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 	let otherId: number;
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
-		const insert = (username: string) =>
-			t.db
-				.insertInto('user')
-				.values({ username, password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
-				.returning('id')
-				.executeTakeFirstOrThrow();
-		userId = (await insert('u')).id;
-		otherId = (await insert('o')).id;
+		[userId, otherId] = (await insertUsers(t.db, 'u', 'o')) as [number, number];
 	});
 	afterAll(() => t.close());
 
