@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { ensureUser, expectSignedInAs, signIn } from './helpers';
+import { ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const A = { username: 'wanderer', password: 'wanderer-password' };
@@ -261,6 +261,24 @@ test.describe('offline', () => {
 		await expect(page.getByText('Hello from the mountains')).toHaveCount(0);
 		await context.setOffline(false);
 	});
+});
+
+test('a session ended elsewhere (401) removes the offline copy from this device', async ({
+	page
+}) => {
+	await signIn(page, B.username, B.password);
+	await expectSignedInAs(page, B.username);
+	const { id } = await me(page);
+	await page.getByLabel('Message').fill('Something to keep offline');
+	await page.getByLabel('Message').press('Enter');
+	await expect(page).toHaveURL(/\/c\/\d+$/);
+	await expect.poll(() => cachedConversationCount(page, id), { timeout: 10_000 }).toBe(1);
+	// A password change from the CLI ends every session of the user.
+	expect(hearthCli(['user', 'passwd', B.username, '--password-stdin'], B.password).status).toBe(0);
+	await page.reload();
+	await expect(page).toHaveURL(/\/login/);
+	await expect.poll(() => databases(page)).not.toContain(`hearth-u${id}`);
+	expect(await page.evaluate(() => localStorage.getItem('hearth:user'))).toBeNull();
 });
 
 test('a new build is detected and offered as an update', async ({ browser }) => {

@@ -18,7 +18,7 @@ import {
 } from '$lib/client/device-cache';
 import type { SyncPage } from '$lib/client/device-cache';
 import { flushOutbox } from '$lib/client/outbox';
-import type { DeviceUser } from '$lib/client/identity';
+import { wipeDevice, type DeviceUser } from '$lib/client/identity';
 import type {
 	ConversationDto,
 	ConversationSummaryDto,
@@ -148,6 +148,11 @@ class ChatStore {
 	}
 
 	private fail(error: unknown) {
+		if (error instanceof ApiError && error.status === 401) {
+			// The session ended (expired, or signed out elsewhere): forget this user here too.
+			void wipeDevice().then(() => location.assign('/login'));
+			return;
+		}
 		this.error =
 			error instanceof ApiError || error instanceof Error ? error.message : 'Something went wrong';
 	}
@@ -280,6 +285,7 @@ class ChatStore {
 				}
 			);
 			conversation.messages.push(result.message, result.reply);
+			this.save();
 			this.follow(result.job.id, result.reply.id);
 			void this.loadSidebar();
 			return conversation.id;
@@ -342,10 +348,17 @@ class ChatStore {
 		this.streams.set(jobId, close);
 	}
 
+	/** Keeps the open conversation on the device as it is now. */
+	private save() {
+		const db = this.cache();
+		if (db && this.current) void storeConversation(db, this.current, true).catch(() => {});
+	}
+
 	private settle(jobId: number, replyId: number, message: MessageDto) {
 		if (this.current) {
 			const i = this.current.messages.findIndex((m) => m.id === replyId);
 			if (i >= 0) this.current.messages[i] = message;
+			this.save();
 		}
 		this.streams.delete(jobId);
 		this.reconnecting = false;
