@@ -3,6 +3,7 @@
 // navigation online in the same run; and the JavaScript a chat page ships before anything lazy
 // (gzipped, as served). Targets from the issue: ≤ 1 s offline, ≤ 100 KB gzipped initial JS.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import SQLite from 'better-sqlite3';
@@ -58,13 +59,15 @@ it('offline start: cached conversation list, and initial JS', async () => {
 	const server = await startHearth();
 	addUser(server, 'bench', 'bench-password');
 	seed(server.dataDir, 'bench');
-	const browser = await chromium.launch({
+	// A real profile, as on a phone (an incognito-like context keeps storage in memory).
+	const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-bench-profile-'));
+	const context = await chromium.launchPersistentContext(profile, {
 		executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run']
+		args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+		baseURL: server.url
 	});
 	try {
-		const context = await browser.newContext({ baseURL: server.url });
-		const page = await context.newPage();
+		const page = context.pages()[0] ?? (await context.newPage());
 		await page.goto('/login');
 		await page.locator('html[data-ready]').waitFor({ state: 'attached' });
 		await page.getByLabel('Username').fill('bench');
@@ -138,7 +141,8 @@ it('offline start: cached conversation list, and initial JS', async () => {
 			].join('\n')
 		);
 	} finally {
-		await browser.close();
+		await context.close();
 		await server.stop();
+		fs.rmSync(profile, { recursive: true, force: true });
 	}
 });

@@ -61,9 +61,18 @@ class ChatStore {
 		return this.currentUser();
 	}
 
+	private persistAsked = false;
+
 	private cache(): DeviceDb | null {
 		if (!this.user || typeof indexedDB === 'undefined') return null;
-		return readCacheSettings(this.user.id).enabled ? deviceDb(this.user.id) : null;
+		if (!readCacheSettings(this.user.id).enabled) return null;
+		if (!this.persistAsked) {
+			// Ask the browser not to evict the offline copy under storage pressure (Chrome grants
+			// it to installed apps; elsewhere it stays best-effort).
+			this.persistAsked = true;
+			void navigator.storage?.persist?.().catch(() => false);
+		}
+		return deviceDb(this.user.id);
 	}
 
 	/** Tracks the network; back online: send the outbox, then catch up. */
