@@ -145,6 +145,27 @@ test('cross-origin JSON writes are refused with 403, even with a valid session',
 	await context.dispose();
 });
 
+test('device sync: bad cursors, limits and id lists are 400; signed out is 401', async () => {
+	const anonymous = await playwrightRequest.newContext({ baseURL: origin });
+	await expectError(await anonymous.get('/api/sync'), 401, 'unauthorized');
+	await anonymous.dispose();
+	const { context } = await freshSession();
+	for (const query of [
+		'since=abc',
+		'since=-1',
+		'limit=1e3',
+		'limit=9999',
+		'have=1,,2',
+		'have=1,x',
+		`have=${Array.from({ length: 401 }, (_, i) => i + 1).join(',')}`
+	])
+		await expectError(await context.get(`/api/sync?${query}`), 400, 'invalid_request');
+	const ok = await context.get('/api/sync?since=0&limit=5&have=999999');
+	expect(ok.status()).toBe(200);
+	expect(await ok.json()).toMatchObject({ cursor: 0, conversations: [], changed: [] });
+	await context.dispose();
+});
+
 test('unknown API routes and methods answer in the JSON error shape', async () => {
 	const { context } = await freshSession();
 	await expectError(await context.get('/api/does-not-exist'), 404, 'not_found');
