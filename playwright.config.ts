@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { freePort } from './tests/support/ports';
-import { llamaServerBinary } from './tests/support/llama-server';
+import { llamaServerBinary, SLOW_MODEL } from './tests/support/llama-server';
 import { generateTestModel } from './llama/test-model';
 
 // Workers re-read this file: the first evaluation picks the port and folder, later ones inherit.
@@ -15,10 +15,7 @@ if (!process.env.HEARTH_E2E_PORT) {
 	process.env.HEARTH_E2E_DATA = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-e2e-'));
 	// A slowish model (≈140 tokens/s) that runs to the context limit: replies last a few seconds.
 	const model = path.join(process.env.HEARTH_E2E_DATA, 'model.gguf');
-	fs.writeFileSync(
-		model,
-		generateTestModel({ embedding: 512, blocks: 8, heads: 8, feedForward: 1024 })
-	);
+	fs.writeFileSync(model, generateTestModel(SLOW_MODEL));
 	process.env.HEARTH_E2E_MODEL = model;
 	process.env.HEARTH_E2E_LLAMA_BIN = llamaServerBinary();
 }

@@ -3,10 +3,10 @@
 // the other (LISTEN/NOTIFY), with no gap and no duplicate even for a subscriber joining late.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { startLlamaServer, type LlamaServer } from '../support/llama-server';
+import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { signIn, startHearth, type ApiClient, type HearthServer } from '../support/hearth-server';
-import { newConversation, send, settledReply, SLOW_MODEL } from '../support/chat';
+import { newConversation, send, settledReply } from '../support/chat';
 import { addUser } from '$lib/server/services/accounts';
 import { createConversation } from '$lib/server/services/conversations';
 import { sendMessage } from '$lib/server/services/chat';
@@ -46,12 +46,7 @@ describe('two instances on one PostgreSQL', () => {
 
 	beforeAll(async () => {
 		database = await freshDatabase('postgres');
-		llama = await startLlamaServer({
-			parallel: 4,
-			contextSize: 4096,
-			model: SLOW_MODEL,
-			extraArgs: ['--ignore-eos']
-		});
+		llama = await startSlowLlamaServer({ parallel: 4 });
 		const env = { DATABASE_URL: database.url!, LLAMA_URL: llama.url };
 		[a, b] = await Promise.all([startHearth(env), startHearth(env)]);
 		const added = await addUser(database.db, {

@@ -1,6 +1,6 @@
 // Replies as durable jobs, end to end: the built server, a real llama-server, HTTP and SSE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlamaServer, type LlamaServer } from '../support/llama-server';
+import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
 	signIn,
@@ -10,7 +10,7 @@ import {
 } from '../support/hearth-server';
 import type { SseEvent } from '$lib/client/sse';
 import { encodePosition, type MessageDto, type SendResultDto } from '$lib/shared/dto';
-import { conversation, newConversation, send, settledReply, SLOW_MODEL } from '../support/chat';
+import { conversation, newConversation, send, settledReply } from '../support/chat';
 
 /** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
 async function read(
@@ -42,12 +42,7 @@ describe('durable reply jobs', () => {
 	let bob: ApiClient;
 
 	beforeAll(async () => {
-		llama = await startLlamaServer({
-			parallel: 4,
-			contextSize: 4096,
-			model: SLOW_MODEL,
-			extraArgs: ['--ignore-eos']
-		});
+		llama = await startSlowLlamaServer({ parallel: 4 });
 		hearth = await startHearth({ LLAMA_URL: llama.url });
 		addUser(hearth, 'alice', 'alice-password');
 		addUser(hearth, 'bob', 'bob-password-1');
@@ -280,11 +275,7 @@ async function withSlowHearth(
 		signInAgain: () => Promise<ApiClient>;
 	}) => Promise<void>
 ) {
-	const llama = await startLlamaServer({
-		contextSize: 4096,
-		model: SLOW_MODEL,
-		extraArgs: ['--ignore-eos']
-	});
+	const llama = await startSlowLlamaServer();
 	const hearth = await startHearth({ LLAMA_URL: llama.url });
 	try {
 		const password = `${username}-password`;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlamaServer, type LlamaServer } from '../support/llama-server';
+import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
 	runCli,
@@ -13,14 +13,7 @@ import {
 	type ApiClient,
 	type HearthServer
 } from '../support/hearth-server';
-import {
-	conversation,
-	newConversation,
-	send,
-	settledReply,
-	SLOW_MODEL,
-	TERMINAL
-} from '../support/chat';
+import { conversation, newConversation, send, settledReply, TERMINAL } from '../support/chat';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 
@@ -30,12 +23,7 @@ describe('operations', () => {
 	let client: ApiClient;
 
 	beforeAll(async () => {
-		llama = await startLlamaServer({
-			parallel: 4,
-			contextSize: 4096,
-			model: SLOW_MODEL,
-			extraArgs: ['--ignore-eos']
-		});
+		llama = await startSlowLlamaServer({ parallel: 4 });
 		hearth = await startHearth({ LLAMA_URL: llama.url, METRICS_TOKEN });
 		addUser(hearth, 'olga', 'olga-password');
 		client = await signIn(hearth, 'olga', 'olga-password');

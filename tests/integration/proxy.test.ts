@@ -5,11 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSse } from '$lib/client/sse';
 import type { SendResultDto } from '$lib/shared/dto';
-import { startLlamaServer, type LlamaServer } from '../support/llama-server';
+import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import { addUser, startHearth, type HearthServer } from '../support/hearth-server';
 import { startNginx, type ReverseProxy } from '../support/nginx';
 import { freePort } from '../support/ports';
-import { SLOW_MODEL } from '../support/chat';
 
 const HOSTNAME = 'chat.hearth.test';
 
@@ -21,11 +20,7 @@ describe('behind a TLS reverse proxy', () => {
 	let login: Awaited<ReturnType<ReverseProxy['fetch']>>;
 
 	beforeAll(async () => {
-		llama = await startLlamaServer({
-			contextSize: 2048,
-			model: SLOW_MODEL,
-			extraArgs: ['--ignore-eos']
-		});
+		llama = await startSlowLlamaServer({ contextSize: 2048 });
 		const port = await freePort();
 		proxy = await startNginx({
 			upstream: `http://127.0.0.1:${port}`,

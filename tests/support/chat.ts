@@ -3,8 +3,6 @@ import { expect } from 'vitest';
 import type { ApiClient } from './hearth-server';
 import type { ConversationDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
-// Slow enough (≈140 tokens/s) to act mid-reply; --ignore-eos: a reply always runs to maxTokens.
-export const SLOW_MODEL = { embedding: 512, blocks: 8, heads: 8, feedForward: 1024 };
 export const TERMINAL = ['done', 'failed', 'cancelled', 'interrupted'];
 
 export async function newConversation(client: ApiClient): Promise<number> {

@@ -105,3 +105,16 @@ export async function startLlamaServer(options: LlamaServerOptions = {}): Promis
 		}
 	};
 }
+
+// Slow enough (≈140 tokens/s) to act mid-reply; --ignore-eos: a reply always runs to maxTokens.
+export const SLOW_MODEL = { embedding: 512, blocks: 8, heads: 8, feedForward: 1024 };
+
+/** llama-server with the slow test model, for tests that act while a reply is being written. */
+export function startSlowLlamaServer(options: { parallel?: number; contextSize?: number } = {}) {
+	return startLlamaServer({
+		parallel: options.parallel ?? 1,
+		contextSize: options.contextSize ?? 4096,
+		model: SLOW_MODEL,
+		extraArgs: ['--ignore-eos']
+	});
+}

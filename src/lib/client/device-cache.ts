@@ -106,13 +106,13 @@ export async function storeConversation(
 	await db.transaction('rw', db.conversations, async () => {
 		const existing = await db.conversations.get(conversation.id);
 		await db.conversations.put({
-			...$stateSnapshot(conversation),
+			...plain(conversation),
 			openedAt: opened ? Date.now() : (existing?.openedAt ?? 0)
 		});
 	});
 }
 
-function $stateSnapshot<T>(value: T): T {
+function plain<T>(value: T): T {
 	// Svelte state proxies cannot be structured-cloned into IndexedDB; plain JSON can.
 	return JSON.parse(JSON.stringify(value)) as T;
 }
