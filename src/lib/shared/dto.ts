@@ -69,11 +69,48 @@ export interface ConversationSummaryDto {
 }
 
 export interface ConversationDto extends ConversationSummaryDto {
+	/** Set when this conversation was branched from another at one of its messages. */
+	branchOf: { conversationId: number; messageId: number } | null;
 	model: string | null;
 	systemPrompt: string | null;
 	settings: ConversationSettingsDto;
 	createdAt: number;
 	messages: MessageDto[];
+}
+
+export interface SnippetPartDto {
+	text: string;
+	hit: boolean;
+}
+
+/** One message matching a search, best first. */
+export interface SearchHitDto {
+	conversationId: number;
+	title: string;
+	messageId: number;
+	role: 'system' | 'user' | 'assistant';
+	createdAt: number;
+	snippet: SnippetPartDto[];
+}
+
+/** Token totals and estimated cost (micro-dollars) for one slice of usage. */
+export interface UsageTotalsDto {
+	promptTokens: number;
+	completionTokens: number;
+	costMicroUsd: number;
+	/** Some of these tokens are from models with no known price. */
+	unpriced: boolean;
+}
+
+export interface UserSettingsDto {
+	/** What the user's own electricity and hardware cost them, per million local tokens. */
+	localCostPerMillionUsd?: number;
+}
+
+export interface UsageReportDto {
+	overall: UsageTotalsDto;
+	conversation?: UsageTotalsDto;
+	byModel: ({ model: string } & UsageTotalsDto)[];
 }
 
 export interface JobDto {

@@ -38,6 +38,8 @@ export function insertConversation(
 		model: string | null;
 		system_prompt: string | null;
 		settings: string;
+		parent_conversation_id?: number | null;
+		branch_message_id?: number | null;
 		now: number;
 	}
 ) {
@@ -49,6 +51,8 @@ export function insertConversation(
 			model: values.model,
 			system_prompt: values.system_prompt,
 			settings: values.settings,
+			parent_conversation_id: values.parent_conversation_id ?? null,
+			branch_message_id: values.branch_message_id ?? null,
 			created_at: values.now,
 			updated_at: values.now
 		})

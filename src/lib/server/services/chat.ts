@@ -1,6 +1,6 @@
 // Sending a message: the user message, the reply placeholder and its job are written in one
 // transaction, so nothing a client does afterwards can lose the message. Idempotent by clientId.
-import type { Database } from '$lib/server/db/database';
+import type { Database, Executor } from '$lib/server/db/database';
 import { dialectOf } from '$lib/server/db/database';
 import { isUniqueViolation } from '$lib/server/db/errors';
 import type { ReasoningLevel } from '$lib/server/llm/types';
@@ -8,7 +8,8 @@ import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
 import * as messages from '$lib/server/repos/messages';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
-import type { SendResultDto } from '$lib/shared/dto';
+import type { Conversation } from '$lib/server/db/schema';
+import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
 export const MAX_ACTIVE_JOBS_PER_USER = 4;
@@ -70,6 +71,76 @@ async function existingSend(
 	};
 }
 
+const BAD_MODEL = {
+	ok: false as const,
+	code: 'invalid' as const,
+	message: 'model: expected "provider/model", e.g. "llama/default"'
+};
+
+type ReplyOptions = Pick<SendInput, 'temperature' | 'maxTokens' | 'reasoning'>;
+
+function jobParams(conversation: Conversation, input: ReplyOptions): JobParams {
+	const settings = parseSettings(conversation.settings);
+	return {
+		temperature: input.temperature ?? settings.temperature,
+		maxTokens: input.maxTokens,
+		reasoning: input.reasoning ?? settings.reasoning
+	};
+}
+
+/** Locks the user's row (PostgreSQL) so the active-job cap holds under a burst; the refusal if full. */
+async function atJobCap(trx: Executor, userId: number) {
+	if (dialectOf(trx) === 'postgres')
+		await trx.selectFrom('user').select('id').where('id', '=', userId).forUpdate().execute();
+	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER) return null;
+	return {
+		ok: false as const,
+		code: 'too_many_jobs' as const,
+		message: `You already have ${MAX_ACTIVE_JOBS_PER_USER} replies in progress; wait for one to finish or stop one`
+	};
+}
+
+/** The empty reply to `userMessageId` and the job that will write it. */
+async function enqueueReply(
+	trx: Executor,
+	values: {
+		userId: number;
+		conversationId: number;
+		userMessageId: number;
+		ref: { provider: string; model: string };
+		params: JobParams;
+		now: number;
+	}
+) {
+	const { userId, conversationId, userMessageId, ref, params, now } = values;
+	const reply = await messages.insertMessage(trx, {
+		conversation_id: conversationId,
+		user_id: userId,
+		parent_id: userMessageId,
+		role: 'assistant',
+		content: '',
+		status: 'queued',
+		provider: ref.provider,
+		model: ref.model,
+		created_at: now,
+		updated_at: now
+	});
+	const job = await jobs.insertJob(trx, {
+		user_id: userId,
+		conversation_id: conversationId,
+		user_message_id: userMessageId,
+		assistant_message_id: reply.id,
+		provider: ref.provider,
+		model: ref.model,
+		params: JSON.stringify(params),
+		state: 'queued',
+		run_after: now,
+		created_at: now,
+		updated_at: now
+	});
+	return { reply, job };
+}
+
 export async function sendMessage(
 	db: Database,
 	userId: number,
@@ -94,32 +165,13 @@ export async function sendMessage(
 	const conversation = await conversations.findConversation(db, userId, conversationId);
 	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
 	const ref = splitModelRef(input.model ?? conversation.model ?? (await defaultModel()));
-	if (!ref)
-		return {
-			ok: false,
-			code: 'invalid',
-			message: 'model: expected "provider/model", e.g. "llama/default"'
-		};
-	const settings = parseSettings(conversation.settings);
-	const params: JobParams = {
-		temperature: input.temperature ?? settings.temperature,
-		maxTokens: input.maxTokens,
-		reasoning: input.reasoning ?? settings.reasoning
-	};
+	if (!ref) return BAD_MODEL;
+	const params = jobParams(conversation, input);
 
 	try {
 		const result = await db.transaction().execute(async (trx) => {
-			if (dialectOf(trx) === 'postgres') {
-				// Serialise this user's sends so the active-job cap holds under a burst.
-				await trx.selectFrom('user').select('id').where('id', '=', userId).forUpdate().execute();
-			}
-			if ((await jobs.countActiveJobs(trx, userId)) >= MAX_ACTIVE_JOBS_PER_USER) {
-				return {
-					ok: false as const,
-					code: 'too_many_jobs' as const,
-					message: `You already have ${MAX_ACTIVE_JOBS_PER_USER} replies in progress; wait for one to finish or stop one`
-				};
-			}
+			const full = await atJobCap(trx, userId);
+			if (full) return full;
 			let parentId: number | null = null;
 			if (input.parentId === undefined) {
 				parentId = (await messages.latestMessage(trx, conversationId))?.id ?? null;
@@ -146,30 +198,13 @@ export async function sendMessage(
 				created_at: now,
 				updated_at: now
 			});
-			const reply = await messages.insertMessage(trx, {
-				conversation_id: conversationId,
-				user_id: userId,
-				parent_id: userMessage.id,
-				role: 'assistant',
-				content: '',
-				status: 'queued',
-				provider: ref.provider,
-				model: ref.model,
-				created_at: now,
-				updated_at: now
-			});
-			const job = await jobs.insertJob(trx, {
-				user_id: userId,
-				conversation_id: conversationId,
-				user_message_id: userMessage.id,
-				assistant_message_id: reply.id,
-				provider: ref.provider,
-				model: ref.model,
-				params: JSON.stringify(params),
-				state: 'queued',
-				run_after: now,
-				created_at: now,
-				updated_at: now
+			const { reply, job } = await enqueueReply(trx, {
+				userId,
+				conversationId,
+				userMessageId: userMessage.id,
+				ref,
+				params,
+				now
 			});
 			await conversations.updateConversation(trx, userId, conversationId, {
 				updated_at: now,
@@ -194,4 +229,51 @@ export async function sendMessage(
 		}
 		throw error;
 	}
+}
+
+export type RegenerateResult =
+	{ ok: true; reply: MessageDto; job: JobDto } | Fail<'not_found' | 'invalid' | 'too_many_jobs'>;
+
+/**
+ * A new reply to the user message `messageId` (or to the message a reply `messageId` answered):
+ * a sibling of the earlier replies, which stay as they are.
+ */
+export async function regenerateReply(
+	db: Database,
+	userId: number,
+	conversationId: number,
+	input: ReplyOptions & { messageId: number; model?: string },
+	defaultModel: () => Promise<string>
+): Promise<RegenerateResult> {
+	const conversation = await conversations.findConversation(db, userId, conversationId);
+	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
+	let prompt = await messages.findMessage(db, userId, input.messageId);
+	if (prompt?.role === 'assistant' && prompt.parent_id !== null)
+		prompt = await messages.findMessage(db, userId, prompt.parent_id);
+	if (!prompt || prompt.conversation_id !== conversationId || prompt.role !== 'user') {
+		return {
+			ok: false,
+			code: 'invalid',
+			message: 'messageId: no such message to answer in this conversation'
+		};
+	}
+	const ref = splitModelRef(input.model ?? conversation.model ?? (await defaultModel()));
+	if (!ref) return BAD_MODEL;
+	const params = jobParams(conversation, input);
+	const userMessageId = prompt.id;
+	return db.transaction().execute(async (trx) => {
+		const full = await atJobCap(trx, userId);
+		if (full) return full;
+		const now = Date.now();
+		const { reply, job } = await enqueueReply(trx, {
+			userId,
+			conversationId,
+			userMessageId,
+			ref,
+			params,
+			now
+		});
+		await conversations.updateConversation(trx, userId, conversationId, { updated_at: now });
+		return { ok: true as const, reply: toMessageDto(reply, job.id), job: toJobDto(job) };
+	});
 }

@@ -42,6 +42,10 @@ export interface ConversationInput {
 function toConversationDto(row: Conversation, messages: MessageDto[]): ConversationDto {
 	return {
 		...toSummary(row),
+		branchOf:
+			row.parent_conversation_id !== null && row.branch_message_id !== null
+				? { conversationId: row.parent_conversation_id, messageId: row.branch_message_id }
+				: null,
 		model: row.model,
 		systemPrompt: row.system_prompt,
 		settings: parseSettings(row.settings),

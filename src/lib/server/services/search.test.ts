@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	DIALECTS,
+	freshDatabase,
+	insertUsers,
+	type TestDatabase
+} from '../../../../tests/support/db';
+import { createConversation, deleteConversation } from '$lib/server/services/conversations';
+import { searchUserMessages } from '$lib/server/services/search';
+
+describe.each(DIALECTS)('search on %s', (dialect) => {
+	let t: TestDatabase;
+	let userId: number;
+	let otherId: number;
+	const ids: Record<string, number> = {};
+
+	async function seed(owner: number, title: string, contents: string[]) {
+		const conv = await createConversation(t.db, owner, { title });
+		let parent: number | null = null;
+		for (const [i, content] of contents.entries()) {
+			const now = Date.now();
+			const row = await t.db
+				.insertInto('message')
+				.values({
+					conversation_id: conv.id,
+					user_id: owner,
+					parent_id: parent,
+					role: i % 2 === 0 ? 'user' : 'assistant',
+					content,
+					status: 'done',
+					created_at: now,
+					updated_at: now
+				})
+				.returning('id')
+				.executeTakeFirstOrThrow();
+			parent = row.id;
+		}
+		return conv.id;
+	}
+
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+		[userId, otherId] = (await insertUsers(t.db, 'u', 'o')) as [number, number];
+		ids.sourdough = await seed(userId, 'Baking', [
+			'How do I feed a sourdough starter?',
+			'Feed the sourdough starter daily: equal parts flour and water. A sourdough starter likes warmth; sourdough bread needs a lively starter.'
+		]);
+		ids.bread = await seed(userId, 'Bread', [
+			'What flour for bread?',
+			'Bread flour has more protein. Some people also use sourdough once.'
+		]);
+		ids.garden = await seed(userId, 'Garden', ['When to plant tomatoes?', 'After the last frost.']);
+		ids.secret = await seed(otherId, 'Other user', [
+			'My secret sourdough sourdough sourdough recipe',
+			'sourdough'
+		]);
+		ids.deleted = await seed(userId, 'Gone', ['sourdough in a deleted conversation']);
+		await deleteConversation(t.db, userId, ids.deleted);
+	});
+	afterAll(() => t.close());
+
+	it('ranks the message that is most about the words first, with the hits marked', async () => {
+		const hits = await searchUserMessages(t.db, userId, 'sourdough starter');
+		expect(hits.length).toBeGreaterThanOrEqual(2);
+		expect(hits[0]).toMatchObject({
+			conversationId: ids.sourdough,
+			title: 'Baking',
+			role: 'assistant'
+		});
+		const marked = hits[0]!.snippet.filter((p) => p.hit).map((p) => p.text.toLowerCase());
+		expect(marked).toContain('sourdough');
+		expect(marked).toContain('starter');
+		expect(hits[0]!.snippet.map((p) => p.text).join('')).toContain('Feed the');
+	});
+
+	it('treats the last word as a prefix, so results come while typing', async () => {
+		const hits = await searchUserMessages(t.db, userId, 'tomat');
+		expect(hits.map((h) => h.conversationId)).toEqual([ids.garden]);
+	});
+
+	it("never returns another user's messages or deleted conversations", async () => {
+		const hits = await searchUserMessages(t.db, userId, 'sourdough');
+		const conversations = new Set(hits.map((h) => h.conversationId));
+		expect(conversations.has(ids.secret!)).toBe(false);
+		expect(conversations.has(ids.deleted!)).toBe(false);
+		expect(conversations).toEqual(new Set([ids.sourdough, ids.bread]));
+		const theirs = await searchUserMessages(t.db, otherId, 'sourdough');
+		expect(new Set(theirs.map((h) => h.conversationId))).toEqual(new Set([ids.secret]));
+	});
+
+	it('reads query syntax as plain words', async () => {
+		for (const q of [
+			'"',
+			'sourdough OR garden',
+			'NEAR(a b)',
+			"'; drop table message; --",
+			'*',
+			'a & | ! :*'
+		])
+			await expect(searchUserMessages(t.db, userId, q)).resolves.toBeInstanceOf(Array);
+		expect(await searchUserMessages(t.db, userId, '   ')).toEqual([]);
+	});
+});

@@ -1,0 +1,55 @@
+// Search terms and highlighted snippets, shared by the server's full-text search and the
+// device's offline search so both read the query the same way and mark hits the same way.
+import type { SnippetPartDto } from '$lib/shared/dto';
+
+export const MAX_SEARCH_TERMS = 12;
+export const MAX_SEARCH_CHARS = 200;
+/** Marks around a hit in a snippet, as the databases write them (control characters). */
+export const HIT_START = '\u0002';
+export const HIT_END = '\u0003';
+
+/** The words of a query: letters and digits only, so no query syntax ever reaches a database. */
+export function searchTerms(query: string): string[] {
+	return (
+		query
+			.slice(0, MAX_SEARCH_CHARS)
+			.toLowerCase()
+			.match(/[\p{L}\p{N}_]+/gu) ?? []
+	).slice(0, MAX_SEARCH_TERMS);
+}
+
+/** Splits a marked snippet into plain and hit parts (rendered as text, never as HTML). */
+export function snippetParts(marked: string): SnippetPartDto[] {
+	const parts: SnippetPartDto[] = [];
+	for (const piece of marked.split(HIT_START)) {
+		const end = piece.indexOf(HIT_END);
+		if (end >= 0) {
+			parts.push({ text: piece.slice(0, end), hit: true });
+			if (end + 1 < piece.length) parts.push({ text: piece.slice(end + 1), hit: false });
+		} else if (piece) parts.push({ text: piece, hit: false });
+	}
+	return parts.filter((p) => p.text);
+}
+
+const SNIPPET_RADIUS_CHARS = 60;
+
+/** A snippet around the first hit of `terms` in `text` (prefix matches, like the server). */
+export function makeSnippet(text: string, terms: string[]): SnippetPartDto[] | null {
+	const lower = text.toLowerCase();
+	const at = Math.min(...terms.map((t) => lower.indexOf(t)).filter((i) => i >= 0));
+	if (!Number.isFinite(at)) return null;
+	const start = Math.max(0, at - SNIPPET_RADIUS_CHARS);
+	const end = Math.min(text.length, at + SNIPPET_RADIUS_CHARS * 2);
+	const window = text.slice(start, end).replace(/\s+/g, ' ');
+	const pattern = new RegExp(`(${terms.map(escapeRegExp).join('|')})[\\p{L}\\p{N}_]*`, 'giu');
+	const marked = window.replace(pattern, (m) => `${HIT_START}${m}${HIT_END}`);
+	return [
+		...(start > 0 ? [{ text: '…', hit: false }] : []),
+		...snippetParts(marked),
+		...(end < text.length ? [{ text: '…', hit: false }] : [])
+	];
+}
+
+function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import type { RequestHandler } from './$types';
+import { errorResponse, json, readJson } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
+import { getRuntime } from '$lib/server/runtime';
+import { branchConversation } from '$lib/server/services/branching';
+
+const BranchBody = z.object({ messageId: z.number().int().positive() }).strict();
+
+/** POST — a new conversation with the history up to `messageId`, linked to this one. */
+export const POST: RequestHandler = async ({ params, locals, request }) => {
+	const id = parseId(params.id);
+	if (!id) return errorResponse(404, 'not_found', 'No such conversation');
+	const body = await readJson(request, BranchBody);
+	if (!body.ok) return body.response;
+	const result = await branchConversation(
+		getRuntime().db,
+		locals.user!.id,
+		id,
+		body.value.messageId
+	);
+	if (!result.ok)
+		return result.code === 'not_found'
+			? errorResponse(404, 'not_found', result.message)
+			: errorResponse(400, 'invalid_request', result.message);
+	return json(result.conversation, 201);
+};

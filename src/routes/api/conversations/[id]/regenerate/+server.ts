@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import type { RequestHandler } from './$types';
+import { errorResponse, json, readJson } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
+import { getRuntime } from '$lib/server/runtime';
+import { regenerateReply } from '$lib/server/services/chat';
+import { defaultModelRef } from '$lib/server/services/models';
+import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
+
+const RegenerateBody = z
+	.object({
+		messageId: z.number().int().positive(),
+		model: ModelRef.optional(),
+		temperature: Temperature.optional(),
+		maxTokens: z.number().int().min(1).max(200_000).optional(),
+		reasoning: Reasoning.optional()
+	})
+	.strict();
+
+/** POST — another reply to a user message (or to the message a reply answered) → 202. */
+export const POST: RequestHandler = async ({ params, locals, request }) => {
+	const id = parseId(params.id);
+	if (!id) return errorResponse(404, 'not_found', 'No such conversation');
+	const body = await readJson(request, RegenerateBody);
+	if (!body.ok) return body.response;
+	const { db, providers, runner } = getRuntime();
+	const result = await regenerateReply(db, locals.user!.id, id, body.value, () =>
+		defaultModelRef(providers)
+	);
+	if (!result.ok) {
+		const status = result.code === 'not_found' ? 404 : result.code === 'too_many_jobs' ? 429 : 400;
+		const code = result.code === 'invalid' ? 'invalid_request' : result.code;
+		return errorResponse(status, code, result.message);
+	}
+	runner.wake();
+	return json({ reply: result.reply, job: result.job }, 202);
+};
