@@ -42,3 +42,24 @@ export function ensureUser(username: string, password: string, admin = false) {
 	);
 	expect(add.status === 0 || /taken/.test(add.stderr), add.stderr).toBe(true);
 }
+
+/** Adds an OpenAI-compatible provider through the admin page (the page must be signed in as admin). */
+export async function addProvider(
+	page: Page,
+	key: string,
+	name: string,
+	baseUrl: string,
+	allowInternal: boolean
+) {
+	await page.goto('/admin/providers');
+	const form = page.locator('section', {
+		has: page.getByRole('heading', { name: 'Add a provider' })
+	});
+	await form.getByLabel('Type').selectOption('openai_compatible');
+	await form.getByLabel('Name').fill(name);
+	await form.getByLabel('Base URL').fill(baseUrl);
+	await form.getByLabel('API key').fill(key);
+	if (allowInternal) await form.getByLabel(/private network/).check();
+	await form.getByRole('button', { name: 'Add provider' }).click();
+	await expect(page.getByRole('status')).toHaveText('Saved.');
+}

@@ -2,7 +2,7 @@
 // and a base URL pointing at an internal address is refused unless the admin allowed it.
 import { expect, test, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import { ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
+import { addProvider, ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
 
 const ADMIN = { username: 'provadmin', password: 'prov-admin-password' };
 const KEY = 'sk-proj-e2eSECRETkeyVALUE9876';
@@ -16,20 +16,6 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => stub.close());
 
-async function addProvider(page: Page, name: string, baseUrl: string, allowInternal: boolean) {
-	await page.goto('/admin/providers');
-	const form = page.locator('section', {
-		has: page.getByRole('heading', { name: 'Add a provider' })
-	});
-	await form.getByLabel('Type').selectOption('openai_compatible');
-	await form.getByLabel('Name').fill(name);
-	await form.getByLabel('Base URL').fill(baseUrl);
-	await form.getByLabel('API key').fill(KEY);
-	if (allowInternal) await form.getByLabel(/private network/).check();
-	await form.getByRole('button', { name: 'Add provider' }).click();
-	await expect(page.getByRole('status')).toHaveText('Saved.');
-}
-
 function providerCard(page: Page, name: string) {
 	return page.locator('section', { has: page.getByRole('heading', { name, exact: true }) });
 }
@@ -39,7 +25,7 @@ test('an admin adds a provider; only the last 4 characters of its key ever show'
 }) => {
 	await signIn(page, ADMIN.username, ADMIN.password);
 	await expectSignedInAs(page, ADMIN.username);
-	await addProvider(page, 'Home stub', `${stub.url}/v1`, true);
+	await addProvider(page, KEY, 'Home stub', `${stub.url}/v1`, true);
 	const card = providerCard(page, 'Home stub');
 	await expect(card).toContainText('key …9876');
 	expect(await page.content()).not.toContain(KEY);
@@ -74,7 +60,7 @@ test('internal addresses are refused unless allowed, whatever their spelling', a
 		['Sneaky metadata', 'http://169.254.169.254/v1']
 	] as const) {
 		const before = stub.requests.length;
-		await addProvider(page, name, url, false);
+		await addProvider(page, KEY, name, url, false);
 		const card = providerCard(page, name);
 		await card.getByRole('button', { name: 'Test connection' }).click();
 		await expect(card.getByRole('alert')).toContainText(/address/);

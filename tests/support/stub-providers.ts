@@ -18,9 +18,14 @@ export type StubBehaviour =
 export interface StubServer {
 	url: string;
 	behaviour: StubBehaviour;
+	/** OpenAI stub, behaviour 'ok': stream this text instead, `chunkChars` every `intervalMs`. */
+	script?: { text: string; chunkChars: number; intervalMs: number };
 	requests: { path: string; headers: http.IncomingHttpHeaders; body: unknown }[];
 	close(): Promise<void>;
 }
+
+export const TINY_PNG_BASE64 =
+	'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
 const REPLY = ['Hello', ' from', ' the', ' stub', '.'];
 
@@ -73,6 +78,29 @@ function endlessWriter(res: http.ServerResponse, write: (i: number) => string) {
 	res.on('close', () => clearInterval(timer));
 }
 
+function streamScript(
+	res: http.ServerResponse,
+	script: NonNullable<StubServer['script']>,
+	chunk: (delta: Record<string, unknown>, finish?: string | null) => string
+) {
+	let at = 0;
+	const timer = setInterval(() => {
+		if (res.destroyed) return clearInterval(timer);
+		if (at < script.text.length) {
+			res.write(chunk({ content: script.text.slice(at, at + script.chunkChars) }));
+			at += script.chunkChars;
+			return;
+		}
+		clearInterval(timer);
+		res.write(chunk({}, 'stop'));
+		res.write(
+			`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 40, completion_tokens: Math.ceil(script.text.length / 4), total_tokens: 0 } })}\n\n`
+		);
+		res.end('data: [DONE]\n\n');
+	}, script.intervalMs);
+	res.on('close', () => clearInterval(timer));
+}
+
 export function startOpenAiStub(): Promise<StubServer> {
 	return startStub((stub, req, res) => {
 		const json = (status: number, value: unknown) => {
@@ -89,6 +117,14 @@ export function startOpenAiStub(): Promise<StubServer> {
 					owned_by: 'stub'
 				}))
 			});
+		}
+		if (req.url === '/v1/images/generations') {
+			if (stub.behaviour === 'status401')
+				return json(401, {
+					error: { message: 'Incorrect API key provided', type: 'invalid_request_error' }
+				});
+			// The smallest valid PNG (1×1), as gpt-image-1 answers: base64 in b64_json.
+			return json(200, { created: 0, data: [{ b64_json: TINY_PNG_BASE64 }] });
 		}
 		if (req.url !== '/v1/chat/completions')
 			return json(404, { error: { message: 'Unknown path', type: 'invalid_request_error' } });
@@ -138,6 +174,7 @@ export function startOpenAiStub(): Promise<StubServer> {
 				sse(res);
 				if (stub.behaviour === 'reasoning')
 					res.write(chunk({ role: 'assistant', reasoning_content: 'Thinking…' }));
+				if (stub.script) return void streamScript(res, stub.script, chunk);
 				for (const piece of REPLY) res.write(chunk({ content: piece }));
 				res.write(chunk({}, 'stop'));
 				res.write(

@@ -2,7 +2,8 @@
 // conversations with their message trees, the sync cursor, and the outbox of messages written
 // offline. Used by the page and by the service worker (which flushes the outbox in the background).
 import Dexie, { type Table } from 'dexie';
-import type { ConversationDto, ConversationSummaryDto } from '$lib/shared/dto';
+import type { ConversationDto, ConversationSummaryDto, SearchHitDto } from '$lib/shared/dto';
+import { makeSnippet, searchTerms } from '$lib/shared/search';
 
 export interface CachedConversation extends ConversationDto {
 	/** When it was last opened on this device (least recently opened is evicted first). */
@@ -161,13 +162,30 @@ export async function evict(db: DeviceDb, limit: number) {
 }
 
 /** Conversations whose title or messages contain every word of `query` (case-insensitive). */
-export async function searchCached(db: DeviceDb, query: string): Promise<number[]> {
-	const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-	if (words.length === 0) return [];
-	const hits: { id: number; updatedAt: number }[] = [];
+/** Offline search over the saved conversations: every word must appear in a message. */
+export async function searchCached(
+	db: DeviceDb,
+	query: string,
+	limit: number
+): Promise<SearchHitDto[]> {
+	const terms = searchTerms(query);
+	if (terms.length === 0) return [];
+	const hits: SearchHitDto[] = [];
 	await db.conversations.each((c) => {
-		const text = [c.title, ...c.messages.map((m) => m.content)].join('\n').toLowerCase();
-		if (words.every((w) => text.includes(w))) hits.push({ id: c.id, updatedAt: c.updatedAt });
+		for (const m of c.messages) {
+			const lower = m.content.toLowerCase();
+			if (!terms.every((t) => lower.includes(t))) continue;
+			const snippet = makeSnippet(m.content, terms);
+			if (snippet)
+				hits.push({
+					conversationId: c.id,
+					title: c.title,
+					messageId: m.id,
+					role: m.role,
+					createdAt: m.createdAt,
+					snippet
+				});
+		}
 	});
-	return hits.sort((a, b) => b.updatedAt - a.updatedAt).map((h) => h.id);
+	return hits.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
 }

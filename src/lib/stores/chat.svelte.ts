@@ -10,7 +10,6 @@ import {
 	deviceDb,
 	evict,
 	readCacheSettings,
-	searchCached,
 	storeConversation,
 	syncCursor,
 	type DeviceDb,
@@ -19,13 +18,21 @@ import {
 import type { SyncPage } from '$lib/client/device-cache';
 import { flushOutbox } from '$lib/client/outbox';
 import { wipeDevice, type DeviceUser } from '$lib/client/identity';
+import { choicesFor, threadOf, type BranchChoices, type ThreadEntry } from '$lib/client/thread';
 import type {
 	ConversationDto,
+	ConversationSettingsDto,
 	ConversationSummaryDto,
 	JobDto,
 	MessageDto,
 	SendResultDto
 } from '$lib/shared/dto';
+
+/** What a new conversation starts with (set by slash commands before the first message). */
+export interface ConversationDraft {
+	settings: ConversationSettingsDto;
+	systemPrompt: string | null;
+}
 
 export interface ModelGroup {
 	id: string;
@@ -47,8 +54,9 @@ class ChatStore {
 	online = $state(true);
 	/** Messages written offline for the open conversation, waiting to be sent. */
 	outbox = $state<OutboxItem[]>([]);
-	/** Conversation ids matching the sidebar search (null: no search). */
-	searchHits = $state<number[] | null>(null);
+	/** Which sibling is on screen at each fork of the open conversation. */
+	choices = $state<BranchChoices>({});
+	draft = $state<ConversationDraft>({ settings: {}, systemPrompt: null });
 	private currentUser: () => DeviceUser | null = () => null;
 	private streams = new Map<number, () => void>();
 
@@ -63,7 +71,8 @@ class ChatStore {
 
 	private persistAsked = false;
 
-	private cache(): DeviceDb | null {
+	/** This user's device copy, or null (signed out, or the offline copy is off). */
+	cache(): DeviceDb | null {
 		if (!this.user || typeof indexedDB === 'undefined') return null;
 		if (!readCacheSettings(this.user.id).enabled) return null;
 		if (!this.persistAsked) {
@@ -138,18 +147,24 @@ class ChatStore {
 		}
 	}
 
-	async search(query: string) {
-		const db = this.cache();
-		this.searchHits = query.trim() && db ? await searchCached(db, query) : null;
+	/** The branch on screen, from the root down, with each message's siblings. */
+	get entries(): ThreadEntry[] {
+		return threadOf(this.current?.messages ?? [], this.choices);
 	}
-	/** The messages on the current branch: from the newest message back to the root. */
+
 	get thread(): MessageDto[] {
-		const messages = this.current?.messages ?? [];
-		const byId = new Map(messages.map((m) => [m.id, m]));
-		const path: MessageDto[] = [];
-		for (let m = messages.at(-1); m; m = m.parentId === null ? undefined : byId.get(m.parentId))
-			path.push(m);
-		return path.reverse();
+		return this.entries.map((e) => e.message);
+	}
+
+	/** Puts `messageId` and the messages above it on screen. */
+	showMessage(messageId: number) {
+		this.choices = { ...this.choices, ...choicesFor(this.current?.messages ?? [], messageId) };
+	}
+
+	/** Shows the previous (-1) or next (+1) sibling at a fork. */
+	showSibling(entry: ThreadEntry, step: -1 | 1) {
+		const id = entry.siblings[entry.index + step];
+		if (id !== undefined) this.showMessage(id);
 	}
 
 	get activeJobId(): number | undefined {
@@ -202,6 +217,7 @@ class ChatStore {
 
 	async open(id: number, options: { keepStreams?: boolean } = {}) {
 		if (!options.keepStreams) this.closeStreams();
+		if (this.current?.id !== id) this.choices = {};
 		this.error = null;
 		const db = this.cache();
 		if (db && this.current?.id !== id) {
@@ -234,6 +250,8 @@ class ChatStore {
 		this.closeStreams();
 		this.current = null;
 		this.error = null;
+		this.choices = {};
+		this.draft = { settings: {}, systemPrompt: null };
 	}
 
 	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
@@ -252,7 +270,7 @@ class ChatStore {
 			conversationId: conversation.id,
 			content,
 			// Queued messages follow each other; the first answers the newest message.
-			parentId: pending > 0 ? null : (conversation.messages.at(-1)?.id ?? null),
+			parentId: pending > 0 ? null : (this.thread.at(-1)?.id ?? null),
 			model: this.model,
 			createdAt: Date.now()
 		});
@@ -261,39 +279,74 @@ class ChatStore {
 		return conversation.id;
 	}
 
+	private async ensureConversation(): Promise<ConversationDto> {
+		if (!this.current) {
+			this.current = await api<ConversationDto>('POST', '/api/conversations', {
+				...(this.model ? { model: this.model } : {}),
+				settings: this.draft.settings,
+				...(this.draft.systemPrompt ? { systemPrompt: this.draft.systemPrompt } : {})
+			});
+		}
+		return this.current;
+	}
+
+	/** /image: a generated picture as a new exchange; returns the conversation id. */
+	async generateImage(prompt: string): Promise<number | null> {
+		if (this.sending) return null;
+		this.error = null;
+		this.sending = true;
+		try {
+			const conversation = this.current;
+			const result = await api<{ conversationId: number; message: MessageDto; reply: MessageDto }>(
+				'POST',
+				'/api/images',
+				{ prompt, ...(conversation ? { conversationId: conversation.id } : {}) }
+			);
+			if (conversation) {
+				conversation.messages.push(result.message, result.reply);
+				this.showMessage(result.reply.id);
+				this.save();
+			} else {
+				this.current = await api<ConversationDto>(
+					'GET',
+					`/api/conversations/${result.conversationId}`
+				);
+			}
+			void this.loadSidebar();
+			return result.conversationId;
+		} catch (error) {
+			this.fail(error);
+			return null;
+		} finally {
+			this.sending = false;
+		}
+	}
+
 	/** Sends a message (creating the conversation first if needed); returns the conversation id. */
-	async send(content: string): Promise<number | null> {
+	async send(content: string, parentId?: number | null): Promise<number | null> {
 		if (!content.trim() || this.sending) return null;
 		this.error = null;
 		if (!navigator.onLine) return this.queue(content);
 		this.sending = true;
 		try {
-			if (!this.current) {
-				const created = await api<ConversationDto>(
-					'POST',
-					'/api/conversations',
-					this.model ? { model: this.model } : {}
-				);
-				this.current = created;
-			}
-			const conversation = this.current;
+			const conversation = await this.ensureConversation();
 			if (this.outbox.length > 0) {
 				// Earlier messages are still waiting: this one waits behind them, in order.
 				this.sending = false;
 				return this.queue(content);
 			}
-			const parentId = conversation.messages.at(-1)?.id ?? null;
 			const result = await api<SendResultDto>(
 				'POST',
 				`/api/conversations/${conversation.id}/messages`,
 				{
 					content,
-					parentId,
+					parentId: parentId === undefined ? (this.thread.at(-1)?.id ?? null) : parentId,
 					...(this.model ? { model: this.model } : {}),
 					clientId: crypto.randomUUID()
 				}
 			);
 			conversation.messages.push(result.message, result.reply);
+			this.showMessage(result.reply.id);
 			this.save();
 			this.follow(result.job.id, result.reply.id);
 			void this.loadSidebar();
@@ -308,6 +361,102 @@ class ChatStore {
 		} finally {
 			this.sending = false;
 		}
+	}
+
+	/** Sends an edited copy of a user message: a sibling of it, answered afresh. */
+	async edit(messageId: number, content: string): Promise<boolean> {
+		const original = this.current?.messages.find((m) => m.id === messageId);
+		if (!original || original.role !== 'user') return false;
+		if (!navigator.onLine) {
+			this.error = 'You are offline; edits are sent once you are back online.';
+			return false;
+		}
+		return (await this.send(content, original.parentId)) !== null;
+	}
+
+	/** Asks for another reply to the message `messageId` answered (or to a user message). */
+	async regenerate(messageId: number) {
+		const conversation = this.current;
+		if (!conversation || this.sending) return;
+		this.error = null;
+		this.sending = true;
+		try {
+			const result = await api<{ reply: MessageDto; job: JobDto }>(
+				'POST',
+				`/api/conversations/${conversation.id}/regenerate`,
+				{ messageId, ...(this.model ? { model: this.model } : {}) }
+			);
+			conversation.messages.push(result.reply);
+			this.showMessage(result.reply.id);
+			this.follow(result.job.id, result.reply.id);
+			void this.loadSidebar();
+		} catch (error) {
+			this.fail(error);
+		} finally {
+			this.sending = false;
+		}
+	}
+
+	/** A new conversation holding the history up to `messageId`; returns its id. */
+	async branchFrom(messageId: number): Promise<number | null> {
+		const conversation = this.current;
+		if (!conversation) return null;
+		try {
+			const copy = await api<ConversationDto>(
+				'POST',
+				`/api/conversations/${conversation.id}/branch`,
+				{ messageId }
+			);
+			void this.loadSidebar();
+			return copy.id;
+		} catch (error) {
+			this.fail(error);
+			return null;
+		}
+	}
+
+	/** Changes the open conversation's model, settings or system prompt (or the draft's). */
+	async configure(patch: {
+		model?: string;
+		settings?: ConversationSettingsDto;
+		systemPrompt?: string | null;
+	}): Promise<boolean> {
+		if (patch.model) this.model = patch.model;
+		const conversation = this.current;
+		if (!conversation) {
+			this.draft = {
+				settings: { ...this.draft.settings, ...patch.settings },
+				systemPrompt:
+					patch.systemPrompt === undefined ? this.draft.systemPrompt : patch.systemPrompt
+			};
+			return true;
+		}
+		try {
+			const body = {
+				...patch,
+				...(patch.settings ? { settings: { ...conversation.settings, ...patch.settings } } : {})
+			};
+			const fresh = await api<ConversationDto>(
+				'PATCH',
+				`/api/conversations/${conversation.id}`,
+				body
+			);
+			conversation.model = fresh.model;
+			conversation.settings = fresh.settings;
+			conversation.systemPrompt = fresh.systemPrompt;
+			this.save();
+			return true;
+		} catch (error) {
+			this.fail(error);
+			return false;
+		}
+	}
+
+	/** The settings in force for the next reply. */
+	get settings(): ConversationSettingsDto & { systemPrompt: string | null } {
+		return this.current
+			? { ...this.current.settings, systemPrompt: this.current.systemPrompt }
+			: { ...this.draft.settings, systemPrompt: this.draft.systemPrompt };
 	}
 
 	async stop(jobId: number) {

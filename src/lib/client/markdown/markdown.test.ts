@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { createSanitizer } from '$lib/client/markdown/sanitize';
 import { MarkdownStream, renderMarkdown } from '$lib/client/markdown/stream';
-import { highlight, grammarName } from '$lib/client/markdown/highlight';
+import { highlight } from '$lib/client/markdown/highlight';
+import { grammarName } from '$lib/client/markdown/grammars';
 
 const sanitize = createSanitizer(window);
 const render = (text: string) => renderMarkdown(text, sanitize);

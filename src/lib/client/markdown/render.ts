@@ -3,7 +3,7 @@
 // grammar to highlight them with once they are complete. Everything leaves through sanitize().
 import { Marked, type Links, type Token, type Tokens } from 'marked';
 import { escapeHtml } from '$lib/client/markdown/escape';
-import { grammarName } from '$lib/client/markdown/highlight';
+import { grammarName } from '$lib/client/markdown/grammars';
 
 const OWN_IMAGE = /^\/api\/images\/[A-Za-z0-9_-]+$/;
 

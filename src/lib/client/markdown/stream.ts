@@ -9,7 +9,7 @@ import {
 	normalize,
 	renderBlockTokens
 } from '$lib/client/markdown/render';
-import { grammarName } from '$lib/client/markdown/highlight';
+import { grammarName } from '$lib/client/markdown/grammars';
 
 /** The live block is re-parsed once it has grown by this share of its rendered length… */
 const TAIL_GROWTH = 0.5;

@@ -5,6 +5,7 @@ import {
 	isOpenAiChatModel,
 	isOpenAiReasoningModel
 } from '$lib/server/llm/fallback-models';
+import { generateOpenAiImage } from '$lib/server/llm/openai-images';
 import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
 import { DEFAULT_CLOUD_CONCURRENCY, type ProviderOptions } from '$lib/server/llm/provider-options';
 import type { ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
@@ -58,6 +59,12 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 		},
 		async concurrency() {
 			return options.maxConcurrency ?? DEFAULT_CLOUD_CONCURRENCY;
-		}
+		},
+		...(official
+			? {
+					generateImage: (prompt: string, signal: AbortSignal) =>
+						generateOpenAiImage(options, prompt, signal)
+				}
+			: {})
 	};
 }

@@ -76,6 +76,9 @@ export type ModelList =
 	| { source: 'live'; models: ModelInfo[] }
 	| { source: 'fallback'; models: ModelInfo[]; error: ProviderFailure };
 
+export type ImageResult =
+	{ ok: true; png: Uint8Array; model: string } | { ok: false; error: ProviderFailure };
+
 export interface Provider {
 	readonly id: string;
 	readonly kind: ProviderKind;
@@ -85,4 +88,6 @@ export interface Provider {
 	streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
 	/** How many replies may run at once (llama.cpp: its slot count). */
 	concurrency(): Promise<number>;
+	/** Image generation, where the provider offers it (OpenAI). */
+	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
 }
