@@ -166,6 +166,74 @@ test('device sync: bad cursors, limits and id lists are 400; signed out is 401',
 	await context.dispose();
 });
 
+test("search, usage, branch, regenerate, images and settings: bad input is 4xx, others' ids 404", async () => {
+	const anonymous = await playwrightRequest.newContext({ baseURL: origin });
+	for (const path of ['/api/search?q=x', '/api/usage', '/api/me/settings', '/api/images/abc'])
+		await expectError(await anonymous.get(path), 401, 'unauthorized');
+	await anonymous.dispose();
+	const { context } = await freshSession();
+	await expectError(await context.get(`/api/search?q=${'a'.repeat(201)}`), 400, 'invalid_request');
+	for (const limit of ['0', '51', 'x', '-1'])
+		await expectError(await context.get(`/api/search?q=a&limit=${limit}`), 400, 'invalid_request');
+	const empty = await context.get('/api/search?q=%22%20OR%20*');
+	expect(empty.status()).toBe(200);
+	expect(await empty.json()).toEqual({ hits: [] });
+	await expectError(await context.get('/api/usage?conversationId=abc'), 400, 'invalid_request');
+	const usage = await context.get('/api/usage');
+	expect(await usage.json()).toMatchObject({ overall: { promptTokens: 0, costMicroUsd: 0 } });
+
+	for (const data of [
+		{ localCostPerMillionUsd: -1 },
+		{ localCostPerMillionUsd: 'free' },
+		{ other: 1 }
+	])
+		await expectError(await context.patch('/api/me/settings', { data }), 400, 'invalid_request');
+	const saved = await context.patch('/api/me/settings', { data: { localCostPerMillionUsd: 0.5 } });
+	expect(await saved.json()).toEqual({ localCostPerMillionUsd: 0.5 });
+
+	const created = await context.post('/api/conversations', { data: {} });
+	const { id } = (await created.json()) as { id: number };
+	for (const data of [{}, { messageId: 'x' }, { messageId: 1, extra: true }]) {
+		await expectError(await context.post(`/api/conversations/${id}/branch`, { data }), 400);
+		await expectError(await context.post(`/api/conversations/${id}/regenerate`, { data }), 400);
+	}
+	await expectError(
+		await context.post(`/api/conversations/${id}/branch`, { data: { messageId: 999999 } }),
+		400,
+		'invalid_request'
+	);
+	await expectError(
+		await context.post(`/api/conversations/${id}/regenerate`, { data: { messageId: 999999 } }),
+		400,
+		'invalid_request'
+	);
+	await expectError(
+		await context.post('/api/conversations/999999/branch', { data: { messageId: 1 } }),
+		404,
+		'not_found'
+	);
+	for (const data of [
+		{},
+		{ prompt: '' },
+		{ prompt: 'x'.repeat(4001) },
+		{ prompt: 'x', conversationId: 'y' }
+	])
+		await expectError(await context.post('/api/images', { data }), 400, 'invalid_request');
+	await expectError(
+		await context.post('/api/images', { data: { prompt: 'a fox' } }),
+		400,
+		'image_unavailable'
+	);
+	await expectError(
+		await context.post('/api/images', { data: { prompt: 'a fox', conversationId: 999999 } }),
+		404,
+		'not_found'
+	);
+	for (const name of ['abc', '..%2F..%2Fhearth.db', 'AAAAAAAAAAAAAAAAAAAAAA'])
+		await expectError(await context.get(`/api/images/${name}`), 404, 'not_found');
+	await context.dispose();
+});
+
 test('unknown API routes and methods answer in the JSON error shape', async () => {
 	const { context } = await freshSession();
 	await expectError(await context.get('/api/does-not-exist'), 404, 'not_found');

@@ -1,7 +1,7 @@
 // The chat screen in a real browser against a real llama-server: send, watch the reply stream,
 // lose the network mid-reply, leave and come back, stop.
 import { expect, test, type Page } from '@playwright/test';
-import { ensureUser, signIn } from './helpers';
+import { ensureUser, renderedText, signIn } from './helpers';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const USER = { username: 'chatter', password: 'chatter-password' };
@@ -35,7 +35,7 @@ test('send a message and watch the reply stream in', async ({ page }) => {
 	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 20_000 });
 	await expect(reply(page).locator('footer')).toContainText('tok/s');
 	const saved = await stored(page);
-	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(renderedText(saved.content));
 	await expect(page.getByRole('link', { name: 'Hello hearth' })).toBeVisible();
 });
 
@@ -49,7 +49,7 @@ test('going offline mid-reply, then back: the whole reply is shown', async ({ pa
 	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
 	const saved = await stored(page);
 	expect(saved.status).toBe('done');
-	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(renderedText(saved.content));
 });
 
 test('leave while the reply runs, come back: it resumes and finishes', async ({ page }) => {
@@ -62,7 +62,7 @@ test('leave while the reply runs, come back: it resumes and finishes', async ({ 
 	await page.goto(url);
 	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
 	const saved = await stored(page);
-	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(renderedText(saved.content));
 	expect(saved.content.length).toBeGreaterThan(0);
 });
 
@@ -76,6 +76,6 @@ test('stop keeps what was written so far', async ({ page }) => {
 	const saved = await stored(page);
 	expect(saved.status).toBe('cancelled');
 	expect(saved.content.length).toBeGreaterThan(0);
-	await expect(reply(page).getByTestId('message-content')).toHaveText(saved.content);
+	await expect(reply(page).getByTestId('message-content')).toHaveText(renderedText(saved.content));
 	await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
 });

@@ -1,5 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { expect, type Page } from '@playwright/test';
+import type { WindowLike } from 'dompurify';
+import { JSDOM } from 'jsdom';
+import { createSanitizer } from '$lib/client/markdown/sanitize';
+import { renderMarkdown } from '$lib/client/markdown/stream';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 
@@ -62,4 +66,12 @@ export async function addProvider(
 	if (allowInternal) await form.getByLabel(/private network/).check();
 	await form.getByRole('button', { name: 'Add provider' }).click();
 	await expect(page.getByRole('status')).toHaveText('Saved.');
+}
+
+/** The text a reply shows once rendered: Hearth's own renderer and sanitizer, run in jsdom. */
+export function renderedText(markdown: string): string {
+	const { window } = new JSDOM('');
+	const body = window.document.createElement('div');
+	body.innerHTML = renderMarkdown(markdown, createSanitizer(window as unknown as WindowLike));
+	return body.textContent ?? '';
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
+import { ensureUser, expectSignedInAs, hearthCli, renderedText, signIn } from './helpers';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const A = { username: 'wanderer', password: 'wanderer-password' };
@@ -188,11 +188,11 @@ test.describe('offline', () => {
 		);
 		expect(saved?.length).toBeGreaterThan(0);
 		// Search works on what the device holds.
-		await page.getByLabel('Search saved conversations').fill('mountains');
+		await page.getByLabel('Search conversations').fill('mountains');
 		await expect(page.getByRole('link', { name: 'Hello from the mountains' })).toBeVisible();
-		await page.getByLabel('Search saved conversations').fill('no such words anywhere');
+		await page.getByLabel('Search conversations').fill('no such words anywhere');
 		await expect(page.getByRole('link', { name: 'Hello from the mountains' })).toHaveCount(0);
-		await page.getByLabel('Search saved conversations').fill('');
+		await page.getByLabel('Search conversations').fill('');
 		// A fresh navigation offline also gets the shell.
 		await page.goto(`/c/${conversationId}`);
 		await expect(page.locator('article.message.user')).toContainText('Hello from the mountains');
@@ -237,7 +237,9 @@ test.describe('offline', () => {
 		await page.goto(`/c/${conversationId}`);
 		const stored = (await conversation(page, conversationId)).messages.at(-1)!;
 		await expect(reply(page)).toHaveAttribute('data-status', 'done');
-		await expect(reply(page).getByTestId('message-content')).toHaveText(stored.content);
+		await expect(reply(page).getByTestId('message-content')).toHaveText(
+			renderedText(stored.content)
+		);
 	});
 
 	test('sign out, then another user on the same browser finds nothing of the first', async () => {
