@@ -38,10 +38,31 @@ async function load(name: string): Promise<HighlighterCore> {
 	return hl;
 }
 
+/** Recently highlighted code (a conversation opened again shows the same blocks). */
+const recent = new Map<string, string>();
+const RECENT_BLOCKS = 300;
+let ready: HighlighterCore | null = null;
+const readyGrammars = new Set<string>();
+
 /** The highlighted lines of `code` as HTML spans (loads the grammar on first use). */
 export async function highlight(code: string, name: string): Promise<string> {
 	const hl = await load(name);
-	return renderTokens(hl, code, name);
+	ready = hl;
+	readyGrammars.add(name);
+	return highlightNow(code, name)!;
+}
+
+/** The same, at once, if the grammar is loaded already; null otherwise. */
+export function highlightNow(code: string, name: string): string | null {
+	if (!ready || !readyGrammars.has(name)) return null;
+	const key = `${name}\u0000${code}`;
+	let html = recent.get(key);
+	if (html === undefined) {
+		html = renderTokens(ready, code, name);
+		if (recent.size >= RECENT_BLOCKS) recent.delete(recent.keys().next().value!);
+		recent.set(key, html);
+	}
+	return html;
 }
 
 function renderTokens(hl: HighlighterCore, code: string, name: string): string {

@@ -225,6 +225,20 @@ describe('streaming markdown', () => {
 		expect(highlights).toBe(1);
 	});
 
+	it('shows a code block still being written as plain code, without parsing it', () => {
+		const stream = new MarkdownStream({ sanitize });
+		stream.update('Intro.\n\n```python\nprint(1)\n', false);
+		const parses = stream.work.parses;
+		for (let i = 0; i < 50; i++)
+			stream.update(`Intro.\n\n\`\`\`python\nprint(1)\n${'x = 1\n'.repeat(i)}`, false);
+		expect(stream.work.parses).toBe(parses);
+		expect(stream.openCode).toEqual({ info: 'python', code: `print(1)\n${'x = 1\n'.repeat(49)}` });
+		expect(stream.tail).toBe('');
+		stream.update(`Intro.\n\n\`\`\`python\nprint(1)\n\`\`\`\n`, true);
+		expect(stream.openCode).toBeNull();
+		expect(stream.blocks.at(-1)?.html).toContain('data-lang="python"');
+	});
+
 	it('starts over when the text is replaced rather than extended', () => {
 		const stream = new MarkdownStream({ sanitize });
 		stream.update('Alpha.\n\nBeta.', true);

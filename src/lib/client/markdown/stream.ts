@@ -10,11 +10,14 @@ import {
 	renderBlockTokens
 } from '$lib/client/markdown/render';
 import { grammarName } from '$lib/client/markdown/grammars';
+import { sanitizeMany } from '$lib/client/markdown/sanitize';
 
-/** The live block is re-parsed once it has grown by this share of its rendered length… */
-const TAIL_GROWTH = 0.5;
-/** …and by at least this many characters. */
-const TAIL_MIN_STEP_CHARS = 32;
+/** The live block is re-parsed once it has doubled in length… */
+const TAIL_GROWTH = 1;
+/** …and grown by at least this many characters… */
+const TAIL_MIN_STEP_CHARS = 384;
+/** …and it is rendered as markdown only from this length (before that: plain text). */
+const TAIL_MIN_RENDER_CHARS = 384;
 
 export interface RenderedBlock {
 	key: number;
@@ -25,12 +28,25 @@ export interface MarkdownStreamOptions {
 	sanitize: (html: string) => string;
 	/** Highlights a completed code block; absent: code stays plain. */
 	highlight?: (code: string, grammar: string) => Promise<string>;
+	/** The highlighted code at once, when the highlighter is ready (null: not yet). */
+	highlightNow?: (code: string, grammar: string) => string | null;
 	/** Called when a block changed after update() returned (a highlight arrived). */
 	onChange?: () => void;
 }
 
 /** New text that may complete a block (a blank line or a fence line) is parsed at once. */
-const BLOCK_BOUNDARY = /\n[ \t]*\n|\n {0,3}(`{3,}|~{3,})/;
+const BLOCK_BOUNDARY = /\n[ \t]*\n|\n {0,3}(`{3,}|~{3,})/g;
+const BOUNDARY_OVERLAP = 8;
+const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
+/** How many of its last characters identify the text an update continues. */
+const APPEND_CHECK_CHARS = 256;
+
+/** `next` continues `previous`: longer, and the same where `previous` ended. */
+function isAppend(previous: string, next: string): boolean {
+	if (!previous || next.length < previous.length || previous.endsWith('\r')) return false;
+	const from = Math.max(0, previous.length - APPEND_CHECK_CHARS);
+	return next.slice(from, previous.length) === previous.slice(from);
+}
 const CLOSING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 
 /** A fenced code block whose closing fence has arrived: nothing after it can change it. */
@@ -51,45 +67,114 @@ export class MarkdownStream {
 	tail = '';
 	/** Text after the rendered tail, not parsed yet: shown as plain text. */
 	pending = '';
-	private source = '';
-	private stable = 0;
+	/** A code block still being written: shown as plain text in a code box, highlighted once closed. */
+	openCode: { info: string; code: string } | null = null;
+	/** The text last given (before line endings were normalised), to spot appends. */
+	private raw = '';
+	/** The normalised text from the first block that is not complete yet. */
+	private live = '';
+	/** How much of `live` the tail's HTML shows, and where the last block boundary ended. */
 	private tailEnd = 0;
+	private boundaryEnd = 0;
 	private nextKey = 0;
 	private links: Links = {};
 	private generation = 0;
+	/** What the renderer has done so far (read by the streaming benchmark). */
+	readonly work = { parses: 0, lexedChars: 0, blocks: 0 };
 
 	constructor(private readonly options: MarkdownStreamOptions) {}
 
-	/** Feeds the whole text so far; `final` renders everything (the reply is complete). */
+	/**
+	 * Feeds the whole text so far; `final` renders everything (the reply is complete). Work per
+	 * call is bounded by the live block, never the whole reply: text that ends like the last one
+	 * did (its final characters) is taken as an append, anything else starts over.
+	 */
 	update(raw: string, final: boolean): void {
-		const text = normalize(raw);
-		if (!text.startsWith(this.source.slice(0, this.stable))) this.reset();
-		this.source = text;
-		const rendered = this.tailEnd - this.stable;
+		const seen = this.live.length;
+		if (isAppend(this.raw, raw)) this.live += normalize(raw.slice(this.raw.length));
+		else {
+			if (this.raw) this.reset();
+			this.live = normalize(raw);
+		}
+		this.raw = raw;
+		const text = this.live;
+		// Only text new since the last update can complete a block (a few characters of overlap
+		// catch a blank line split across two deltas).
+		const boundary = this.newBoundary(text, Math.max(0, seen - BOUNDARY_OVERLAP));
+		if (!final && !boundary && this.showOpenCode(text)) return;
 		const grown = text.length - this.tailEnd;
-		const fresh = text.slice(this.tailEnd);
-		const boundary = BLOCK_BOUNDARY.test(fresh);
-		if (!final && !boundary && grown < Math.max(TAIL_MIN_STEP_CHARS, rendered * TAIL_GROWTH)) {
-			this.pending = fresh;
+		if (!final && !boundary && grown < Math.max(TAIL_MIN_STEP_CHARS, this.tailEnd * TAIL_GROWTH)) {
+			this.pending = text.slice(this.tailEnd);
 			return;
 		}
-		const tokens = lexBlocks(text.slice(this.stable));
+		this.openCode = null;
+		const tokens = lexBlocks(text);
+		this.work.parses++;
+		this.work.lexedChars += text.length;
 		Object.assign(this.links, tokens.links);
 		const live = final ? tokens.length : this.liveIndex(tokens);
-		let offset = this.stable;
+		let offset = 0;
 		let done = 0;
 		for (; done < live; done++) {
 			const token = tokens[done]!;
 			if (!text.startsWith(token.raw, offset)) break;
 			offset += token.raw.length;
-			if (token.type !== 'space') this.blocks.push(this.renderBlock(token));
 		}
-		if (done > 0) this.blocks = [...this.blocks];
-		this.stable = offset;
+		const completed = tokens.slice(0, done).filter((t) => t.type !== 'space');
 		const rest = tokens.slice(done);
-		this.tail = rest.length > 0 ? this.options.sanitize(renderBlockTokens(rest, this.links)) : '';
-		this.tailEnd = text.length;
+		// A live block that is only just starting stays plain text until it is worth a parse.
+		const renderTail = rest.length > 0 && (final || text.length - offset >= TAIL_MIN_RENDER_CHARS);
+		const highlighted = new Set<Token>();
+		const html = completed.map((t) => {
+			const now = this.highlightedNow(t);
+			if (now === null) return renderBlockTokens([t], this.links);
+			highlighted.add(t);
+			return now;
+		});
+		if (renderTail) html.push(renderBlockTokens(rest, this.links));
+		const clean = sanitizeMany(this.options.sanitize, html);
+		if (completed.length > 0) {
+			this.blocks = [
+				...this.blocks,
+				...completed.map((token, i) => this.keep(token, clean[i]!, highlighted.has(token)))
+			];
+		}
+		this.live = text.slice(offset);
+		this.boundaryEnd = Math.max(0, this.boundaryEnd - offset);
+		this.tail = renderTail ? clean.at(-1)! : '';
+		this.tailEnd = renderTail ? this.live.length : 0;
+		this.pending = this.live.slice(this.tailEnd);
+	}
+
+	/** While the live block is an open code fence, it is shown as plain code without parsing. */
+	private showOpenCode(text: string): boolean {
+		if (!FENCE_OPEN.test(text)) return false;
+		const newline = text.indexOf('\n');
+		this.tail = '';
+		this.tailEnd = 0;
 		this.pending = '';
+		this.openCode = {
+			info:
+				newline < 0 ? text.replace(FENCE_OPEN, '') : text.slice(0, newline).replace(FENCE_OPEN, ''),
+			code: newline < 0 ? '' : text.slice(newline + 1)
+		};
+		return true;
+	}
+
+	/** Whether a blank line or fence line ends after `from`, and after the last one seen. */
+	private newBoundary(text: string, from: number): boolean {
+		// Inside an open code fence only a fence line can end the block, not a blank line.
+		const inFence = FENCE_OPEN.test(text);
+		BLOCK_BOUNDARY.lastIndex = from;
+		for (let m = BLOCK_BOUNDARY.exec(text); m; m = BLOCK_BOUNDARY.exec(text)) {
+			const end = m.index + m[0].length;
+			if (inFence && !m[1]) continue;
+			if (end > this.boundaryEnd) {
+				this.boundaryEnd = end;
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/** Index of the first token that may still change: the last one, unless it is a closed fence. */
@@ -105,13 +190,21 @@ export class MarkdownStream {
 		return live;
 	}
 
-	private renderBlock(token: Token): RenderedBlock {
-		const block = {
-			key: this.nextKey++,
-			html: this.options.sanitize(renderBlockTokens([token], this.links))
-		};
+	/** A completed block; its code is highlighted once, in the background. */
+	/** A code block's highlighted HTML if the highlighter can do it right now, else null. */
+	private highlightedNow(token: Token): string | null {
 		const grammar = token.type === 'code' ? grammarName((token as Tokens.Code).lang) : null;
-		if (grammar && this.options.highlight) {
+		if (!grammar || !this.options.highlightNow) return null;
+		const { text, lang } = token as Tokens.Code;
+		const body = this.options.highlightNow(text, grammar);
+		return body === null ? null : codeBlockHtml(text, lang, body);
+	}
+
+	private keep(token: Token, html: string, highlighted: boolean): RenderedBlock {
+		this.work.blocks++;
+		const block = { key: this.nextKey++, html };
+		const grammar = token.type === 'code' ? grammarName((token as Tokens.Code).lang) : null;
+		if (grammar && !highlighted && this.options.highlight) {
 			const code = (token as Tokens.Code).text;
 			const generation = this.generation;
 			void this.options.highlight(code, grammar).then(
@@ -138,9 +231,11 @@ export class MarkdownStream {
 		this.blocks = [];
 		this.tail = '';
 		this.pending = '';
-		this.source = '';
-		this.stable = 0;
+		this.openCode = null;
+		this.raw = '';
+		this.live = '';
 		this.tailEnd = 0;
+		this.boundaryEnd = 0;
 		this.links = {};
 	}
 }
