@@ -4,7 +4,7 @@ import type { SnippetPartDto } from '$lib/shared/dto';
 
 export const MAX_SEARCH_TERMS = 12;
 export const MAX_SEARCH_CHARS = 200;
-/** Marks around a hit in a snippet, as the databases write them (control characters). */
+/** Marks around a hit while a snippet is being cut (control characters, never shown). */
 export const HIT_START = '\u0002';
 export const HIT_END = '\u0003';
 

@@ -76,6 +76,14 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
 	it('treats the last word as a prefix, so results come while typing', async () => {
 		const hits = await searchUserMessages(t.db, userId, 'tomat');
 		expect(hits.map((h) => h.conversationId)).toEqual([ids.garden]);
+		// Short prefixes (the prefix index) and long ones (looked up as whole words) alike.
+		for (const typed of ['so', 'sou', 'sourd', 'sourdough'])
+			expect(
+				new Set((await searchUserMessages(t.db, userId, typed)).map((h) => h.conversationId))
+			).toEqual(new Set([ids.sourdough, ids.bread]));
+		const both = await searchUserMessages(t.db, userId, 'feed sta');
+		expect(both.length).toBeGreaterThan(0);
+		expect(new Set(both.map((h) => h.conversationId))).toEqual(new Set([ids.sourdough]));
 	});
 
 	it("never returns another user's messages or deleted conversations", async () => {

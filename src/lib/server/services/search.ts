@@ -1,7 +1,7 @@
 // Search across everything a user has written and been answered, ranked, with snippets.
 import type { Database } from '$lib/server/db/database';
 import { searchMessages } from '$lib/server/repos/search';
-import { searchTerms, snippetParts } from '$lib/shared/search';
+import { makeSnippet, searchTerms } from '$lib/shared/search';
 import type { SearchHitDto } from '$lib/shared/dto';
 
 export const SEARCH_PAGE_SIZE = 20;
@@ -12,13 +12,16 @@ export async function searchUserMessages(
 	query: string,
 	limit = SEARCH_PAGE_SIZE
 ): Promise<SearchHitDto[]> {
-	const rows = await searchMessages(db, userId, searchTerms(query), limit);
+	const terms = searchTerms(query);
+	const rows = await searchMessages(db, userId, terms, limit);
 	return rows.map((r) => ({
 		conversationId: r.conversation_id,
 		title: r.title,
 		messageId: r.message_id,
 		role: r.role,
 		createdAt: r.created_at,
-		snippet: snippetParts(r.snippet)
+		// Written here rather than by the database: the same snippets as offline search, and
+		// FTS5's snippet() would run the whole query again for every row.
+		snippet: makeSnippet(r.content, terms) ?? [{ text: r.content.slice(0, 120), hit: false }]
 	}));
 }
