@@ -91,6 +91,20 @@ test('a streamed reply renders as markdown, its code is highlighted, and copy wo
 	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(REPLY);
 });
 
+test('settings list usage by model and take a cost for local tokens', async ({ page }) => {
+	await signIn(page, USER.username, USER.password);
+	await page.goto('/settings');
+	await expect(page.getByTestId('usage-by-model')).toContainText('gpt-4o-mini');
+	await page.getByLabel('Local models: dollars per million tokens').fill('lots');
+	await page.getByRole('button', { name: 'Save', exact: true }).click();
+	await expect(page.getByText('Enter a number of dollars from 0 to 1000.')).toBeVisible();
+	await page.getByLabel('Local models: dollars per million tokens').fill('0.25');
+	await page.getByRole('button', { name: 'Save', exact: true }).click();
+	await expect(page.getByText('Saved.')).toBeVisible();
+	const settings = await (await page.request.get('/api/me/settings')).json();
+	expect(settings).toEqual({ localCostPerMillionUsd: 0.25 });
+});
+
 test('the CSP blocks an injected inline script and inline handler', async ({ page }) => {
 	await signIn(page, USER.username, USER.password);
 	const outcome = await page.evaluate(async () => {
