@@ -171,7 +171,8 @@ class ChatStore {
 		return this.thread.findLast((m) => m.jobId !== undefined)?.jobId;
 	}
 
-	private fail(error: unknown) {
+	/** Shows an error (a 401 signs this device out). Used by the action modules beside this one. */
+	fail(error: unknown) {
 		if (error instanceof ApiError && error.status === 401) {
 			// The session ended (expired, or signed out elsewhere): forget this user here too.
 			void wipeDevice().then(() => location.assign('/login'));
@@ -290,38 +291,6 @@ class ChatStore {
 		return this.current;
 	}
 
-	/** /image: a generated picture as a new exchange; returns the conversation id. */
-	async generateImage(prompt: string): Promise<number | null> {
-		if (this.sending) return null;
-		this.error = null;
-		this.sending = true;
-		try {
-			const conversation = this.current;
-			const result = await api<{ conversationId: number; message: MessageDto; reply: MessageDto }>(
-				'POST',
-				'/api/images',
-				{ prompt, ...(conversation ? { conversationId: conversation.id } : {}) }
-			);
-			if (conversation) {
-				conversation.messages.push(result.message, result.reply);
-				this.showMessage(result.reply.id);
-				this.save();
-			} else {
-				this.current = await api<ConversationDto>(
-					'GET',
-					`/api/conversations/${result.conversationId}`
-				);
-			}
-			void this.loadSidebar();
-			return result.conversationId;
-		} catch (error) {
-			this.fail(error);
-			return null;
-		} finally {
-			this.sending = false;
-		}
-	}
-
 	/** Sends a message (creating the conversation first if needed); returns the conversation id. */
 	async send(content: string, parentId?: number | null): Promise<number | null> {
 		if (!content.trim() || this.sending) return null;
@@ -363,102 +332,6 @@ class ChatStore {
 		}
 	}
 
-	/** Sends an edited copy of a user message: a sibling of it, answered afresh. */
-	async edit(messageId: number, content: string): Promise<boolean> {
-		const original = this.current?.messages.find((m) => m.id === messageId);
-		if (!original || original.role !== 'user') return false;
-		if (!navigator.onLine) {
-			this.error = 'You are offline; edits are sent once you are back online.';
-			return false;
-		}
-		return (await this.send(content, original.parentId)) !== null;
-	}
-
-	/** Asks for another reply to the message `messageId` answered (or to a user message). */
-	async regenerate(messageId: number) {
-		const conversation = this.current;
-		if (!conversation || this.sending) return;
-		this.error = null;
-		this.sending = true;
-		try {
-			const result = await api<{ reply: MessageDto; job: JobDto }>(
-				'POST',
-				`/api/conversations/${conversation.id}/regenerate`,
-				{ messageId, ...(this.model ? { model: this.model } : {}) }
-			);
-			conversation.messages.push(result.reply);
-			this.showMessage(result.reply.id);
-			this.follow(result.job.id, result.reply.id);
-			void this.loadSidebar();
-		} catch (error) {
-			this.fail(error);
-		} finally {
-			this.sending = false;
-		}
-	}
-
-	/** A new conversation holding the history up to `messageId`; returns its id. */
-	async branchFrom(messageId: number): Promise<number | null> {
-		const conversation = this.current;
-		if (!conversation) return null;
-		try {
-			const copy = await api<ConversationDto>(
-				'POST',
-				`/api/conversations/${conversation.id}/branch`,
-				{ messageId }
-			);
-			void this.loadSidebar();
-			return copy.id;
-		} catch (error) {
-			this.fail(error);
-			return null;
-		}
-	}
-
-	/** Changes the open conversation's model, settings or system prompt (or the draft's). */
-	async configure(patch: {
-		model?: string;
-		settings?: ConversationSettingsDto;
-		systemPrompt?: string | null;
-	}): Promise<boolean> {
-		if (patch.model) this.model = patch.model;
-		const conversation = this.current;
-		if (!conversation) {
-			this.draft = {
-				settings: { ...this.draft.settings, ...patch.settings },
-				systemPrompt:
-					patch.systemPrompt === undefined ? this.draft.systemPrompt : patch.systemPrompt
-			};
-			return true;
-		}
-		try {
-			const body = {
-				...patch,
-				...(patch.settings ? { settings: { ...conversation.settings, ...patch.settings } } : {})
-			};
-			const fresh = await api<ConversationDto>(
-				'PATCH',
-				`/api/conversations/${conversation.id}`,
-				body
-			);
-			conversation.model = fresh.model;
-			conversation.settings = fresh.settings;
-			conversation.systemPrompt = fresh.systemPrompt;
-			this.save();
-			return true;
-		} catch (error) {
-			this.fail(error);
-			return false;
-		}
-	}
-
-	/** The settings in force for the next reply. */
-	get settings(): ConversationSettingsDto & { systemPrompt: string | null } {
-		return this.current
-			? { ...this.current.settings, systemPrompt: this.current.systemPrompt }
-			: { ...this.draft.settings, systemPrompt: this.draft.systemPrompt };
-	}
-
 	async stop(jobId: number) {
 		try {
 			await api('POST', `/api/jobs/${jobId}/cancel`);
@@ -471,7 +344,7 @@ class ChatStore {
 		return this.current?.messages.find((m) => m.id === id);
 	}
 
-	private follow(jobId: number, replyId: number) {
+	follow(jobId: number, replyId: number) {
 		if (this.streams.has(jobId)) return;
 		const start = this.reply(replyId);
 		if (start) {
@@ -507,7 +380,7 @@ class ChatStore {
 	}
 
 	/** Keeps the open conversation on the device as it is now. */
-	private save() {
+	save() {
 		const db = this.cache();
 		if (db && this.current) void storeConversation(db, this.current, true).catch(() => {});
 	}
