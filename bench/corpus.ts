@@ -1,5 +1,6 @@
 // Deterministic, realistic chat text for the benchmarks: prose with emphasis and links, lists,
 // tables and fenced code in a few languages, in the proportions assistants tend to write.
+import { mulberry32 } from '../llama/test-model';
 const WORDS = (
 	'the a of to and in is it that for you with on as are this be can your have or not by from ' +
 	'use will an if at one all so more when which their there also each about how into time ' +
@@ -8,17 +9,8 @@ const WORDS = (
 	'function value array string number object promise async await error result config query'
 ).split(' ');
 
-/** A small seeded PRNG (mulberry32), so every run writes the same corpus. */
-export function random(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** A seeded PRNG, so every run writes the same corpus. */
+export const random = mulberry32;
 
 /** Words with a Zipf-like skew: a few very common, a long tail of rare ones. */
 export function words(rand: () => number, count: number, vocabulary = WORDS): string {

@@ -40,7 +40,8 @@ function vocabulary() {
 	return { tokens, types, scores };
 }
 
-function mulberry32(seed: number) {
+/** A small seeded PRNG (mulberry32): the same seed gives the same sequence. */
+export function mulberry32(seed: number) {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;

@@ -36,7 +36,7 @@ describe('hearth CLI', () => {
 	it('migrates, then reports up to date', () => {
 		expect(hearth(['migrate'])).toMatchObject({
 			code: 0,
-			out: expect.stringMatching(/Applied 1 migration/)
+			out: expect.stringMatching(/Applied 2 migration/)
 		});
 		expect(hearth(['migrate'])).toMatchObject({
 			code: 0,
