@@ -43,10 +43,14 @@ class LibraryStore {
 				await api<{ hits: SearchHitDto[] }>('GET', `/api/search?q=${q}&limit=${SEARCH_LIMIT}`)
 			).hits;
 		} catch (error) {
-			if (!(error instanceof ApiError && error.status === 0)) throw error;
-			const db = chatStore.cache();
-			hits = db ? await searchCached(db, query, SEARCH_LIMIT) : [];
-			offline = true;
+			if (error instanceof ApiError && error.status === 0) {
+				const db = chatStore.cache();
+				hits = db ? await searchCached(db, query, SEARCH_LIMIT) : [];
+				offline = true;
+			} else {
+				chatStore.fail(error);
+				hits = [];
+			}
 		}
 		if (seq !== this.searchSeq) return;
 		this.hits = hits;
