@@ -1,6 +1,6 @@
 // Request-body pieces shared by several API routes.
 import { z } from 'zod';
-import { REASONING_LEVELS } from '$lib/server/llm/types';
+import { REASONING_LEVELS } from '$lib/shared/dto';
 
 export const ModelRef = z
 	.string()

@@ -17,7 +17,8 @@ export const JOB_STATES = [
 	'interrupted'
 ] as const;
 export type JobStateDto = (typeof JOB_STATES)[number];
-export type ReasoningDto = 'off' | 'low' | 'medium' | 'high';
+export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
+export type ReasoningDto = (typeof REASONING_LEVELS)[number];
 
 /** A provider as the admin sees it: never a key, only its last 4 characters. */
 export interface ProviderViewDto {

@@ -1,9 +1,8 @@
 // The slash commands: one table that the parser, the composer's autocomplete and /help all read.
 // A command either yields an action for the chat store or an error that explains itself; an
 // invalid command changes nothing. "//text" sends "/text" as an ordinary message.
-import type { ReasoningDto } from '$lib/shared/dto';
+import { REASONING_LEVELS, type ReasoningDto } from '$lib/shared/dto';
 
-export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const satisfies ReasoningDto[];
 export const MAX_TEMPERATURE = 2;
 export const MAX_SYSTEM_TEXT_CHARS = 20_000;
 

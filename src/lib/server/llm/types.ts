@@ -2,6 +2,7 @@
 // AsyncIterable plus an AbortSignal; expected failures arrive as a final `error` event, typed, with
 // a message a user can read — adapters never throw for them.
 import type { ProviderKind } from '$lib/server/db/schema';
+import type { ReasoningDto } from '$lib/shared/dto';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -10,8 +11,7 @@ export interface ChatMessage {
 	content: string;
 }
 
-export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
-export type ReasoningLevel = (typeof REASONING_LEVELS)[number];
+export type ReasoningLevel = ReasoningDto;
 
 export interface ChatRequest {
 	model: string;
