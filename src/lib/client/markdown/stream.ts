@@ -1,7 +1,8 @@
 // Incremental markdown for a reply that is still streaming. Completed blocks are rendered (and
 // sanitized, and their code highlighted) exactly once; only the live last block is re-parsed,
-// and only after it has grown by half again, so the parse work of a whole reply stays within a
-// small multiple of one full render. Text not yet parsed is shown as plain text meanwhile.
+// when a block boundary arrives or it has doubled, so the parse work of a whole reply stays
+// within about twice one full render. Text not parsed yet is shown as plain text meanwhile, and
+// an open code fence as plain code.
 import type { Links, Token, Tokens } from 'marked';
 import {
 	codeBlockHtml,
@@ -53,7 +54,7 @@ const CLOSING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 function isClosedFence(token: Token): boolean {
 	if (token.type !== 'code' || (token as Tokens.Code).codeBlockStyle === 'indented') return false;
 	const lines = token.raw.trimEnd().split('\n');
-	const open = /^ {0,3}(`{3,}|~{3,})/.exec(lines[0] ?? '')?.[1];
+	const open = FENCE_OPEN.exec(lines[0] ?? '')?.[1];
 	const close = CLOSING_FENCE.exec(lines.at(-1) ?? '')?.[1];
 	return (
 		lines.length > 1 && !!open && !!close && close[0] === open[0] && close.length >= open.length
