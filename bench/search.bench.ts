@@ -120,6 +120,12 @@ it('search over 1M messages: ranked top 20 with snippets', async () => {
 		};
 		const direct = new SQLite(file, { readonly: true });
 		const bare = direct.prepare('select rowid from message_fts where message_fts match ? limit 20');
+		// A first pass reads the database from disk (after a reboot, say); the measured pass runs
+		// with it in the page cache, as on a server in use.
+		const coldStarted = performance.now();
+		for (const queries of Object.values(kinds))
+			for (const [i, q] of queries.entries()) await searchUserMessages(db, (i % USERS) + 1, q);
+		const coldMs = (performance.now() - coldStarted) / (QUERIES_PER_KIND * 4);
 		const lines: string[] = [];
 		for (const [kind, queries] of Object.entries(kinds)) {
 			const ours: number[] = [];
@@ -147,9 +153,11 @@ it('search over 1M messages: ranked top 20 with snippets', async () => {
 		}
 		direct.close();
 		console.log(
-			[`search, ${QUERIES_PER_KIND} queries per kind, top 20 (target p95 ≤ 50 ms):`, ...lines].join(
-				'\n'
-			)
+			[
+				`search, ${QUERIES_PER_KIND} queries per kind, top 20 (target p95 ≤ 50 ms):`,
+				`  first pass, database not yet in memory: mean ${fmt(coldMs)} ms per query`,
+				...lines
+			].join('\n')
 		);
 	} finally {
 		await db.destroy();
