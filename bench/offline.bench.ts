@@ -10,7 +10,7 @@ import SQLite from 'better-sqlite3';
 import { chromium } from '@playwright/test';
 import { it } from 'vitest';
 import { addUser, startHearth } from '../tests/support/hearth-server';
-import { fmt, median, percentile } from './support';
+import { fmt, median, percentile, signInPage } from './support';
 
 const CONVERSATIONS = 50;
 const ROUNDS = 15;
@@ -68,12 +68,7 @@ it('offline start: cached conversation list, and initial JS', async () => {
 	});
 	try {
 		const page = context.pages()[0] ?? (await context.newPage());
-		await page.goto('/login');
-		await page.locator('html[data-ready]').waitFor({ state: 'attached' });
-		await page.getByLabel('Username').fill('bench');
-		await page.getByLabel('Password').fill('bench-password');
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL((url) => url.pathname === '/');
+		await signInPage(page, 'bench', 'bench-password');
 		await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
 		await page.reload();
 		const last = page.getByRole('link', { name: `Conversation ${CONVERSATIONS - 1}`, exact: true });

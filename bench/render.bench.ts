@@ -10,7 +10,7 @@ import { it } from 'vitest';
 import { addUser, startHearth } from '../tests/support/hearth-server';
 import { LAST_REPLY, markdownReply, random } from './corpus';
 import { bundleForBrowser } from './bundle';
-import { fmt, median, percentile } from './support';
+import { fmt, median, percentile, signInPage } from './support';
 
 const STREAM_CHARS = 64_000;
 const DELTA_CHARS = 16;
@@ -110,12 +110,7 @@ it('a 200-message conversation in Chromium: time to the last screen', async () =
 	});
 	try {
 		const page = await browser.newPage({ baseURL: server.url });
-		await page.goto('/login');
-		await page.locator('html[data-ready]').waitFor({ state: 'attached' });
-		await page.getByLabel('Username').fill('renderer');
-		await page.getByLabel('Password').fill('renderer-password');
-		await page.getByRole('button', { name: 'Sign in' }).click();
-		await page.waitForURL((url) => url.pathname === '/');
+		await signInPage(page, 'renderer', 'renderer-password');
 
 		/** Resolves once `articles` messages are drawn and the last one's code is highlighted. */
 		const lastScreen = (articles: number) =>

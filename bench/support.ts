@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: percentiles and a process's resident memory.
 import fs from 'node:fs';
+import type { Page } from '@playwright/test';
 
 export function percentile(values: number[], p: number): number {
 	const sorted = [...values].sort((a, b) => a - b);
@@ -17,3 +18,13 @@ export function rssMb(pid: number): number {
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** Signs in through the login form and waits for the chat page. */
+export async function signInPage(page: Page, username: string, password: string) {
+	await page.goto('/login');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByLabel('Username').fill(username);
+	await page.getByLabel('Password').fill(password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.waitForURL((url) => url.pathname === '/');
+}
