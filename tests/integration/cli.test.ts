@@ -90,7 +90,7 @@ describe('hearth CLI', () => {
 		expect(hearth(['user', 'list']).out).not.toMatch(/kim/);
 	});
 
-	it('unlocks an account locked by failed sign-ins, which a sign-in could not', async () => {
+	it('unlocks an account that failed sign-ins locked', async () => {
 		const db = await createDatabase({ kind: 'sqlite', path: path.join(dataDir, 'hearth.db') });
 		try {
 			const throttle = new LoginThrottle(db);
