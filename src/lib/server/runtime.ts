@@ -11,6 +11,8 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { Metrics } from '$lib/server/metrics';
 import { PgRelay } from '$lib/server/jobs/relay';
+import { KEEPALIVE_MS } from '$lib/server/jobs/events';
+import { StreamRegistry } from '$lib/server/jobs/streams';
 import {
 	LoginThrottle,
 	REQUESTS_PER_IP,
@@ -29,6 +31,8 @@ export interface Runtime {
 	bus: JobBus;
 	runner: JobRunner;
 	metrics: Metrics;
+	/** Open job event streams: the per-user cap and their end when a session ends. */
+	streams: StreamRegistry;
 	/** Job events between instances (PostgreSQL only). */
 	relay: PgRelay | null;
 }
@@ -79,6 +83,10 @@ export async function startRuntime(): Promise<Runtime> {
 		metrics,
 		relay,
 		runner,
+		streams: new StreamRegistry({
+			db,
+			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
+		}),
 		loginThrottle: new LoginThrottle(),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
@@ -102,6 +110,7 @@ export async function startJobRunner(): Promise<void> {
 export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
+	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();
 	await current?.db.destroy();
