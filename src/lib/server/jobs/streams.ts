@@ -27,14 +27,12 @@ export class StreamRegistry {
 	private timer: ReturnType<typeof setInterval> | null = null;
 	private checking = false;
 
-	constructor(
-		private readonly deps: { db: Database; checkIntervalMs: number; maxPerUser?: number }
-	) {}
+	constructor(private readonly deps: { db: Database; checkIntervalMs: number }) {}
 
 	/** A place for one more stream of this user; `onEnd` (called by the stream) gives it back. */
 	open(userId: number, sessionId: string | null): StreamSlot {
 		const streams = this.byUser.get(userId) ?? new Set<OpenStream>();
-		if (streams.size >= (this.deps.maxPerUser ?? MAX_STREAMS_PER_USER)) {
+		if (streams.size >= MAX_STREAMS_PER_USER) {
 			return { ok: false, retryAfterSeconds: STREAM_CAP_RETRY_AFTER_S };
 		}
 		const stream: OpenStream = { userId, sessionId, controller: new AbortController() };
