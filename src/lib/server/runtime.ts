@@ -13,6 +13,8 @@ import { Metrics } from '$lib/server/metrics';
 import { PgRelay } from '$lib/server/jobs/relay';
 import { Sweeper } from '$lib/server/jobs/sweeper';
 import { LoginThrottle } from '$lib/server/auth/login-throttle';
+import { KEEPALIVE_MS } from '$lib/server/jobs/events';
+import { StreamRegistry } from '$lib/server/jobs/streams';
 import {
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
@@ -30,6 +32,8 @@ export interface Runtime {
 	bus: JobBus;
 	runner: JobRunner;
 	metrics: Metrics;
+	/** Open job event streams: the per-user cap and their end when a session ends. */
+	streams: StreamRegistry;
 	/** Job events between instances (PostgreSQL only). */
 	relay: PgRelay | null;
 	sweeper: Sweeper;
@@ -82,6 +86,10 @@ export async function startRuntime(): Promise<Runtime> {
 		relay,
 		runner,
 		sweeper: new Sweeper({ db, log: getLogger() }),
+		streams: new StreamRegistry({
+			db,
+			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
+		}),
 		loginThrottle: new LoginThrottle(db),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
@@ -107,6 +115,7 @@ export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
 	await current?.sweeper.stop();
+	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();
 	await current?.db.destroy();

@@ -36,6 +36,7 @@ export const actions: Actions = {
 			return fail(result.code === 'busy' ? 503 : 400, { message: result.message });
 		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
+		getRuntime().streams.endUser(user.id, result.session.id);
 		return { ok: true, message: 'Password changed. Every other session has been signed out.' };
 	}
 };

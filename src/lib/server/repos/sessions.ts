@@ -69,3 +69,19 @@ export async function deleteExpiredSessions(db: Executor, now: number): Promise<
 	const result = await db.deleteFrom('session').where('expires_at', '<=', now).executeTakeFirst();
 	return Number(result.numDeletedRows);
 }
+
+/** Which of these sessions still exist and have not expired. */
+export async function findLiveSessionIds(
+	db: Executor,
+	sessionIds: readonly string[],
+	now: number
+): Promise<Set<string>> {
+	if (sessionIds.length === 0) return new Set();
+	const rows = await db
+		.selectFrom('session')
+		.select('id')
+		.where('id', 'in', sessionIds)
+		.where('expires_at', '>', now)
+		.execute();
+	return new Set(rows.map((row) => row.id));
+}
