@@ -14,6 +14,7 @@ describe('loadConfig', () => {
 				host: '127.0.0.1',
 				port: 3000,
 				origin: null,
+				allowedHosts: [],
 				trustProxyHeader: null
 			}
 		});
@@ -33,6 +34,14 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('reads ALLOWED_HOSTS as a list of host names and addresses', () => {
+		expect(
+			loadConfig({ ALLOWED_HOSTS: ' Hearth.LAN, 192.168.1.20 ,,::1, pi.local.' })
+		).toMatchObject({
+			config: { allowedHosts: ['hearth.lan', '192.168.1.20', '[::1]', 'pi.local'] }
+		});
+	});
+
 	it.each([
 		['PORT', 'abc', /whole number/],
 		['PORT', '70000', /65535/],
@@ -43,7 +52,11 @@ describe('loadConfig', () => {
 		['TRUST_PROXY_HEADER', 'bad header:', /not a header name/],
 		['METRICS_TOKEN', 'short', /at least 16/],
 		['HEARTH_SECRET', 'short', /at least 32/],
-		['LOG_LEVEL', 'loud', /one of/]
+		['LOG_LEVEL', 'loud', /one of/],
+		['ALLOWED_HOSTS', 'hearth.lan:3000', /without scheme or port/],
+		['ALLOWED_HOSTS', 'https://hearth.lan', /without scheme or port/],
+		['ALLOWED_HOSTS', 'ok.lan,bad host', /"bad host"/],
+		['ALLOWED_HOSTS', 'x@hearth.lan', /not a host name/]
 	])('names %s when it is %j', (variable, value, problem) => {
 		const result = loadConfig({ [variable]: value });
 		expect(result.ok).toBe(false);
