@@ -113,16 +113,15 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * Bodies are counted as they arrive (chunked ones too): past the limit the route's reader fails
- * and the answer is a 413 that closes the connection (the rest of the body is not read).
+ * Bodies are counted as they arrive (chunked ones too). Past the limit the route's reader fails
+ * and the answer is a 413 at once; the rest of the body is read and discarded (up to the
+ * adapter's BODY_SIZE_LIMIT) so the client, still sending, gets to read that answer.
  */
 const bodyLimit: Handle = async ({ event, resolve }) => {
 	const length = Number(event.request.headers.get('content-length') ?? 0);
 	const limit = isApi(event.url.pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
 	const tooLarge = () =>
-		errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`, {
-			connection: 'close'
-		});
+		errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
 	if (length > limit) return tooLarge();
 	const capped = capRequestBody(event.request, limit);
 	event.request = capped.request;

@@ -56,6 +56,9 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
 					: pg.types.getTypeParser(oid, format as 'text')
 		}
 	});
+	// An idle connection the server ended (a restart, an admin) must not take the process down:
+	// the pool drops it and opens another when needed; /readyz reports the database meanwhile.
+	pool.on('error', () => {});
 	return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
