@@ -106,6 +106,15 @@ function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
 	return { kind: 'sqlite', path: path.resolve(file) };
 }
 
+function hostUrl(entry: string): URL | null {
+	if (/[/@?#]/.test(entry)) return null;
+	try {
+		return new URL(`http://${isIP(entry) === 6 ? `[${entry}]` : entry}`);
+	} catch {
+		return null;
+	}
+}
+
 /** Comma-separated host names or IP addresses, without scheme or port; kept as URL hostnames. */
 function parseAllowedHosts(env: Env): string[] {
 	const value = read(env, 'ALLOWED_HOSTS');
@@ -115,13 +124,7 @@ function parseAllowedHosts(env: Env): string[] {
 		.map((entry) => entry.trim())
 		.filter(Boolean)
 		.map((entry) => {
-			const literal = isIP(entry) === 6 ? `[${entry}]` : entry;
-			let url: URL | null = null;
-			try {
-				url = /[/@?#]/.test(entry) ? null : new URL(`http://${literal}`);
-			} catch {
-				url = null;
-			}
+			const url = hostUrl(entry);
 			if (!url || url.host !== url.hostname) {
 				throw new ConfigError(
 					'ALLOWED_HOSTS',
