@@ -10,8 +10,9 @@ export function ownHostnames(): string[] {
 	const names = [os.hostname().toLowerCase()];
 	names.push(`${names[0]}.local`);
 	for (const list of Object.values(os.networkInterfaces())) {
-		for (const { address } of list ?? []) {
-			names.push(new URL(`http://${isIP(address) === 6 ? `[${address}]` : address}`).hostname);
+		for (const { address, family } of list ?? []) {
+			const bare = address.replace(/%.*$/, ''); // a link-local zone is no part of a Host
+			names.push(new URL(`http://${family === 'IPv6' ? `[${bare}]` : bare}`).hostname);
 		}
 	}
 	return names;
