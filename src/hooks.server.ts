@@ -17,7 +17,7 @@ import { capRequestBody } from '$lib/server/body-limit';
 import { isAllowedHost } from '$lib/server/host-check';
 import {
 	clearSessionCookie,
-	SESSION_COOKIE,
+	sessionCookieName,
 	setSessionCookie,
 	validateSessionToken
 } from '$lib/server/auth/session';
@@ -42,8 +42,8 @@ const ERROR_CODES: Record<number, string> = {
 	404: 'not_found',
 	405: 'method_not_allowed',
 	413: 'payload_too_large',
-	421: 'unknown_host',
 	415: 'unsupported_media_type',
+	421: 'unknown_host',
 	429: 'rate_limited'
 };
 
@@ -162,7 +162,7 @@ const auth: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
 	const secure = event.url.protocol === 'https:';
-	const token = event.cookies.get(SESSION_COOKIE);
+	const token = event.cookies.get(sessionCookieName(secure));
 	if (token) {
 		const result = await validateSessionToken(db, token);
 		if (result.ok) {

@@ -93,6 +93,7 @@ test('an invite link makes one account, once', async ({ page, browser }) => {
 	const guest = await browser.newContext();
 	const bob = await guest.newPage();
 	await bob.goto(link);
+	await bob.locator('html[data-ready]').waitFor({ state: 'attached' }); // hydrated: fills stick
 	await bob.getByLabel('Username').fill('bob');
 	await bob.getByLabel('Password', { exact: true }).fill('bob-password-1');
 	await bob.getByLabel('Repeat password').fill('bob-password-1');
@@ -148,6 +149,27 @@ test('repeated failures throttle the account, even for the right password', asyn
 	await expect(page).toHaveURL(/\/login$/);
 });
 
+test('a locked account answers 429 with Retry-After on the form and the API', async ({
+	request,
+	baseURL
+}) => {
+	const form = await request.post('/login', {
+		form: { username: 'bob', password: 'bob-password-2' },
+		headers: { origin: baseURL!, accept: 'text/html' },
+		maxRedirects: 0
+	});
+	expect(form.status()).toBe(429);
+	expect(Number(form.headers()['retry-after'])).toBeGreaterThan(0);
+	expect(form.headers()['set-cookie'] ?? '').not.toContain('hearth_session=');
+	const api = await request.post('/api/auth/login', {
+		data: { username: 'bob', password: 'bob-password-2' },
+		headers: { origin: baseURL! }
+	});
+	expect(api.status()).toBe(429);
+	expect(Number(api.headers()['retry-after'])).toBeGreaterThan(0);
+	expect((await api.json()).error).toMatchObject({ code: 'throttled' });
+});
+
 test('the admin removes a user, who is signed out everywhere', async ({ page, browser }) => {
 	const carolContext = await browser.newContext();
 	const carol = await carolContext.newPage();
@@ -156,6 +178,7 @@ test('the admin removes a user, who is signed out everywhere', async ({ page, br
 	await page.getByRole('button', { name: 'Create invite link' }).click();
 	const link = (await page.getByTestId('invite-url').textContent())!.trim();
 	await carol.goto(link);
+	await carol.locator('html[data-ready]').waitFor({ state: 'attached' }); // hydrated: fills stick
 	await carol.getByLabel('Username').fill('carol');
 	await carol.getByLabel('Password', { exact: true }).fill('carol-password');
 	await carol.getByLabel('Repeat password').fill('carol-password');

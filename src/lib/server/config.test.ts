@@ -42,6 +42,15 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('reads shorter connection timings for tests, and none by default', () => {
+		expect(loadConfig({})).toMatchObject({ config: { testTimings: {} } });
+		expect(
+			loadConfig({ HEARTH_TEST_TIMINGS: 'headersTimeoutMs=300, socketIdleTimeoutMs=800' })
+		).toMatchObject({
+			config: { testTimings: { headersTimeoutMs: 300, socketIdleTimeoutMs: 800 } }
+		});
+	});
+
 	it.each([
 		['PORT', 'abc', /whole number/],
 		['PORT', '70000', /65535/],
@@ -56,7 +65,9 @@ describe('loadConfig', () => {
 		['ALLOWED_HOSTS', 'hearth.lan:3000', /without scheme or port/],
 		['ALLOWED_HOSTS', 'https://hearth.lan', /without scheme or port/],
 		['ALLOWED_HOSTS', 'ok.lan,bad host', /"bad host"/],
-		['ALLOWED_HOSTS', 'x@hearth.lan', /not a host name/]
+		['ALLOWED_HOSTS', 'x@hearth.lan', /not a host name/],
+		['HEARTH_TEST_TIMINGS', 'socketIdleTimeoutMs=0', /name=milliseconds/],
+		['HEARTH_TEST_TIMINGS', 'bogusMs=5', /name=milliseconds/]
 	])('names %s when it is %j', (variable, value, problem) => {
 		const result = loadConfig({ [variable]: value });
 		expect(result.ok).toBe(false);
