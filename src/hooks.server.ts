@@ -221,8 +221,8 @@ const originCheck: Handle = async ({ event, resolve }) => {
 
 export const handle: Handle = sequence(
 	shapeResponses,
-	hostCheck,
 	bodyLimit,
+	hostCheck,
 	ipRateLimit,
 	auth,
 	originCheck
