@@ -3,7 +3,7 @@ import { redirect } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { requireUser } from '$lib/server/guards';
 import { isSetupNeeded } from '$lib/server/services/accounts';
-import { getLogger } from '$lib/server/log';
+import { getLogger, loggablePath } from '$lib/server/log';
 import {
 	getRuntime,
 	SHUTDOWN_DONE,
@@ -13,6 +13,8 @@ import {
 } from '$lib/server/runtime';
 import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
+import { capRequestBody } from '$lib/server/body-limit';
+import { isAllowedHost } from '$lib/server/host-check';
 import {
 	clearSessionCookie,
 	sessionCookieName,
@@ -41,6 +43,7 @@ const ERROR_CODES: Record<number, string> = {
 	405: 'method_not_allowed',
 	413: 'payload_too_large',
 	415: 'unsupported_media_type',
+	421: 'unknown_host',
 	429: 'rate_limited'
 };
 
@@ -94,7 +97,10 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 	if (event.url.protocol === 'https:') {
 		headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
 	}
-	if (api && !response.headers.has('cache-control')) headers['cache-control'] = 'no-store';
+	// API answers and anything rendered for a signed-in user stay out of shared and back caches.
+	if ((api || event.locals.user) && !response.headers.has('cache-control')) {
+		headers['cache-control'] = 'no-store';
+	}
 	// An unread request body would stall the next request on this keep-alive connection.
 	if (event.request.body && !event.request.bodyUsed) headers.connection = 'close';
 	getRuntime().metrics.http(
@@ -106,13 +112,34 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 	return withHeaders(response, headers);
 };
 
+/**
+ * Bodies are counted as they arrive (chunked ones too). Past the limit the route's reader fails
+ * and the answer is a 413 at once; the rest of the body is read and discarded (up to the
+ * adapter's BODY_SIZE_LIMIT) so the client, still sending, gets to read that answer.
+ */
 const bodyLimit: Handle = async ({ event, resolve }) => {
 	const length = Number(event.request.headers.get('content-length') ?? 0);
 	const limit = isApi(event.url.pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
-	if (length > limit) {
-		return errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
-	}
-	return resolve(event);
+	const tooLarge = () =>
+		errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
+	if (length > limit) return tooLarge();
+	const capped = capRequestBody(event.request, limit);
+	event.request = capped.request;
+	const response = await resolve(event);
+	return capped.exceeded() ? tooLarge() : response;
+};
+
+/** Without ORIGIN the Host header decides the origin, so it must name this machine (DNS rebinding). */
+const hostCheck: Handle = async ({ event, resolve }) => {
+	const { config } = getRuntime();
+	if (config.origin || isAllowedHost(event.url.hostname, config.allowedHosts))
+		return resolve(event);
+	return errorResponse(
+		421,
+		'unknown_host',
+		`This server does not answer to the name "${event.url.hostname.slice(0, 100)}". ` +
+			'Set ORIGIN to the public address, or list the name in ALLOWED_HOSTS.'
+	);
 };
 
 const ipRateLimit: Handle = async ({ event, resolve }) => {
@@ -164,30 +191,53 @@ const auth: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+/** What a cross-site HTML form can send (SvelteKit's list, plus its remote-form encoding). */
+const FORM_CONTENT_TYPE =
+	/^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain|application\/x-sveltekit-formdata)\s*(;|$)/i;
+
 /**
- * SvelteKit checks the origin of form posts only; JSON requests carrying the session cookie
- * must come from our own origin too (Origin, or Sec-Fetch-Site when Origin is absent).
+ * Cross-site writes are refused here, for forms (SvelteKit's own check, which answers before
+ * any hook and so cannot give /api its JSON error shape, is off in svelte.config.js) and for JSON
+ * requests carrying the session cookie (Origin, or Sec-Fetch-Site when Origin is absent). A form
+ * post without an Origin is refused, as SvelteKit does.
  */
 const originCheck: Handle = async ({ event, resolve }) => {
-	if (SAFE_METHODS.has(event.request.method) || !isApi(event.url.pathname)) return resolve(event);
+	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
+	const api = isApi(event.url.pathname);
+	const form = FORM_CONTENT_TYPE.test(event.request.headers.get('content-type') ?? '');
+	if (!api && !form) return resolve(event);
 	const origin = event.request.headers.get('origin');
 	const site = event.request.headers.get('sec-fetch-site');
 	const foreign = origin
 		? origin !== event.url.origin
-		: site !== null && site !== 'same-origin' && site !== 'none';
-	if (foreign) {
-		return errorResponse(403, 'cross_origin', 'Cross-origin requests are not allowed');
-	}
-	return resolve(event);
+		: form || (site !== null && site !== 'same-origin' && site !== 'none');
+	if (!foreign) return resolve(event);
+	if (api) return errorResponse(403, 'cross_origin', 'Cross-origin requests are not allowed');
+	return new Response(`Cross-site ${event.request.method} form submissions are forbidden`, {
+		status: 403,
+		headers: { 'content-type': 'text/plain; charset=utf-8' }
+	});
 };
 
-export const handle: Handle = sequence(shapeResponses, bodyLimit, ipRateLimit, auth, originCheck);
+export const handle: Handle = sequence(
+	shapeResponses,
+	bodyLimit,
+	hostCheck,
+	ipRateLimit,
+	auth,
+	originCheck
+);
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
-	if (status === 404) return { message, code: 'not_found' };
+	// SvelteKit's own 4xx (unknown route, a JSON body sent to a form action): the client's fault.
+	if (status < 500) return { message, code: ERROR_CODES[status] ?? 'bad_request' };
 	const errorId = crypto.randomUUID();
 	getLogger().error(
-		{ errorId, path: event.url.pathname, err: error instanceof Error ? error : String(error) },
+		{
+			errorId,
+			path: loggablePath(event.url.pathname),
+			err: error instanceof Error ? error : String(error)
+		},
 		'unhandled error'
 	);
 	return { message: 'Something went wrong on the server', code: 'internal', errorId };

@@ -52,6 +52,37 @@ test('sign out, a wrong password, then sign in', async ({ page }) => {
 	await expect(page).toHaveURL(/\/settings$/);
 });
 
+test('a hostile next= never takes the browser off the app, signed in or signing in', async ({
+	page,
+	baseURL
+}) => {
+	const origin = new URL(baseURL!).origin;
+	const hostile = [
+		'%2F%09%2Fevil.example',
+		'%2F%2Fevil.example',
+		'%2F%5Cevil.example',
+		'%2F.%2F%2Fevil.example',
+		'https%3A%2F%2Fevil.example'
+	];
+	// Typing the password on a sign-in link that carries a hostile next=.
+	await page.goto(`/login?next=${hostile[0]}`);
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByLabel('Username').fill(ADMIN.username);
+	await page.getByLabel('Password').fill(ADMIN.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await expectSignedInAs(page, ADMIN.username);
+	expect(new URL(page.url()).origin).toBe(origin);
+	expect(new URL(page.url()).pathname).toBe('/');
+	// Already signed in: the sign-in page forwards at once.
+	for (const next of hostile) {
+		await page.goto(`/login?next=${next}`);
+		await expectSignedInAs(page, ADMIN.username);
+		expect(new URL(page.url()).origin, next).toBe(origin);
+	}
+	await page.goto('/login?next=%2Fsettings');
+	await expect(page).toHaveURL(`${origin}/settings`);
+});
+
 test('an invite link makes one account, once', async ({ page, browser }) => {
 	await signIn(page, ADMIN.username, ADMIN.password);
 	await page.goto('/admin');
@@ -62,6 +93,7 @@ test('an invite link makes one account, once', async ({ page, browser }) => {
 	const guest = await browser.newContext();
 	const bob = await guest.newPage();
 	await bob.goto(link);
+	await bob.locator('html[data-ready]').waitFor({ state: 'attached' }); // hydrated: fills stick
 	await bob.getByLabel('Username').fill('bob');
 	await bob.getByLabel('Password', { exact: true }).fill('bob-password-1');
 	await bob.getByLabel('Repeat password').fill('bob-password-1');
@@ -146,6 +178,7 @@ test('the admin removes a user, who is signed out everywhere', async ({ page, br
 	await page.getByRole('button', { name: 'Create invite link' }).click();
 	const link = (await page.getByTestId('invite-url').textContent())!.trim();
 	await carol.goto(link);
+	await carol.locator('html[data-ready]').waitFor({ state: 'attached' }); // hydrated: fills stick
 	await carol.getByLabel('Username').fill('carol');
 	await carol.getByLabel('Password', { exact: true }).fill('carol-password');
 	await carol.getByLabel('Repeat password').fill('carol-password');

@@ -140,6 +140,15 @@ test('cross-origin JSON writes are refused with 403, even with a valid session',
 		403,
 		'cross_origin'
 	);
+	// A cross-site HTML form (form-encoded, no JSON): refused in the same JSON shape, not as text.
+	await expectError(
+		await api.post('/api/auth/logout', {
+			headers: { cookie: session, origin: 'https://evil.example' },
+			form: { a: '1' }
+		}),
+		403,
+		'cross_origin'
+	);
 	expect((await context.get('/api/me')).status()).toBe(200);
 	await crossSite.dispose();
 	await context.dispose();

@@ -34,6 +34,24 @@ describe('clientIp', () => {
 		);
 	});
 
+	it('takes the right-most X-Forwarded-For address (the proxy appends it), not the client-written left', () => {
+		const forwarded = { 'x-forwarded-for': '10.9.9.9, 192.0.2.66, 198.51.100.7' };
+		expect(clientIp(event('127.0.0.1', forwarded), 'x-forwarded-for')).toBe('198.51.100.7');
+		expect(
+			clientIp(event('127.0.0.1', { 'x-forwarded-for': '198.51.100.7' }), 'x-forwarded-for')
+		).toBe('198.51.100.7');
+		expect(
+			clientIp(event('127.0.0.1', { 'x-forwarded-for': '192.0.2.66, junk' }), 'x-forwarded-for')
+		).toBe('127.0.0.1');
+		// A single-value header is taken whole: a list there is not an address.
+		expect(
+			clientIp(
+				event('127.0.0.1', { 'cf-connecting-ip': '192.0.2.66, 198.51.100.7' }),
+				'cf-connecting-ip'
+			)
+		).toBe('127.0.0.1');
+	});
+
 	it('knows where proxies can be', () => {
 		expect(isProxyPeer('127.0.0.1')).toBe(true);
 		expect(isProxyPeer('8.8.8.8')).toBe(false);

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
 				host: '127.0.0.1',
 				port: 3000,
 				origin: null,
+				allowedHosts: [],
 				trustProxyHeader: null
 			}
 		});
@@ -30,6 +31,14 @@ describe('loadConfig', () => {
 			loadConfig({ ORIGIN: 'https://chat.example.com', TRUST_PROXY_HEADER: 'CF-Connecting-IP' })
 		).toMatchObject({
 			config: { origin: 'https://chat.example.com', trustProxyHeader: 'cf-connecting-ip' }
+		});
+	});
+
+	it('reads ALLOWED_HOSTS as a list of host names and addresses', () => {
+		expect(
+			loadConfig({ ALLOWED_HOSTS: ' Hearth.LAN, 192.168.1.20 ,,::1, pi.local.' })
+		).toMatchObject({
+			config: { allowedHosts: ['hearth.lan', '192.168.1.20', '[::1]', 'pi.local'] }
 		});
 	});
 
@@ -53,6 +62,10 @@ describe('loadConfig', () => {
 		['METRICS_TOKEN', 'short', /at least 16/],
 		['HEARTH_SECRET', 'short', /at least 32/],
 		['LOG_LEVEL', 'loud', /one of/],
+		['ALLOWED_HOSTS', 'hearth.lan:3000', /without scheme or port/],
+		['ALLOWED_HOSTS', 'https://hearth.lan', /without scheme or port/],
+		['ALLOWED_HOSTS', 'ok.lan,bad host', /"bad host"/],
+		['ALLOWED_HOSTS', 'x@hearth.lan', /not a host name/],
 		['HEARTH_TEST_TIMINGS', 'socketIdleTimeoutMs=0', /name=milliseconds/],
 		['HEARTH_TEST_TIMINGS', 'bogusMs=5', /name=milliseconds/]
 	])('names %s when it is %j', (variable, value, problem) => {

@@ -1,5 +1,6 @@
 // The one reader of process.env. Every setting is validated once at start; a bad value stops the
 // server (or the CLI) with one line naming the variable and what is wrong.
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type DatabaseConfig =
@@ -12,6 +13,8 @@ export interface Config {
 	readonly llamaUrl: string;
 	readonly llamaApiKey: string | null;
 	readonly origin: string | null;
+	/** Extra Host names answered when ORIGIN is unset (besides loopback and this machine's own). */
+	readonly allowedHosts: readonly string[];
 	readonly host: string;
 	readonly port: number;
 	readonly trustProxyHeader: string | null;
@@ -53,6 +56,7 @@ export const CONFIG_VARIABLES = [
 	'LLAMA_URL',
 	'LLAMA_API_KEY',
 	'ORIGIN',
+	'ALLOWED_HOSTS',
 	'HOST',
 	'PORT',
 	'TRUST_PROXY_HEADER',
@@ -118,6 +122,35 @@ function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
 	return { kind: 'sqlite', path: path.resolve(file) };
 }
 
+function hostUrl(entry: string): URL | null {
+	if (/[/@?#]/.test(entry)) return null;
+	try {
+		return new URL(`http://${isIP(entry) === 6 ? `[${entry}]` : entry}`);
+	} catch {
+		return null;
+	}
+}
+
+/** Comma-separated host names or IP addresses, without scheme or port; kept as URL hostnames. */
+function parseAllowedHosts(env: Env): string[] {
+	const value = read(env, 'ALLOWED_HOSTS');
+	if (!value) return [];
+	return value
+		.split(',')
+		.map((entry) => entry.trim())
+		.filter(Boolean)
+		.map((entry) => {
+			const url = hostUrl(entry);
+			if (!url || url.host !== url.hostname) {
+				throw new ConfigError(
+					'ALLOWED_HOSTS',
+					`"${entry}" is not a host name or address (list them without scheme or port, like hearth.lan,192.168.1.20)`
+				);
+			}
+			return url.hostname.replace(/\.$/, '');
+		});
+}
+
 function parsePort(env: Env): number {
 	const value = read(env, 'PORT') ?? '3000';
 	const port = Number(value);
@@ -168,6 +201,7 @@ function parseConfig(env: Env): Config {
 		llamaUrl: parseHttpUrl('LLAMA_URL', read(env, 'LLAMA_URL') ?? 'http://127.0.0.1:8080', true),
 		llamaApiKey: read(env, 'LLAMA_API_KEY'),
 		origin: originValue ? parseHttpUrl('ORIGIN', originValue, false) : null,
+		allowedHosts: parseAllowedHosts(env),
 		host: read(env, 'HOST') ?? '127.0.0.1',
 		port: parsePort(env),
 		trustProxyHeader: trustProxyHeader?.toLowerCase() ?? null,

@@ -15,3 +15,13 @@ export function getLogger(): pino.Logger {
 	});
 	return logger;
 }
+
+/** Paths whose segments are secrets (invite links): logged with the secret replaced. */
+const SECRET_PATH_SEGMENTS = [/^(\/invite\/)[^/]+/];
+
+export function loggablePath(pathname: string): string {
+	return SECRET_PATH_SEGMENTS.reduce(
+		(path, pattern) => path.replace(pattern, '$1[redacted]'),
+		pathname
+	);
+}

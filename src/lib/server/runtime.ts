@@ -5,6 +5,7 @@ import { createDatabase, type Database } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
 import { getLogger } from '$lib/server/log';
 import { loadSecretKey } from '$lib/server/secret';
+import { ensurePrivateDir } from '$lib/server/private-files';
 import { ProviderRegistry } from '$lib/server/llm/registry';
 import { loadProviderRecords } from '$lib/server/services/providers';
 import { JobBus } from '$lib/server/jobs/bus';
@@ -47,6 +48,7 @@ export const SHUTDOWN_DONE = Symbol.for('hearth.shutdown-done');
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
 	const config = getConfig();
+	ensurePrivateDir(config.dataDir);
 	const db = await createDatabase(config.database);
 	const migrated = await migrateToLatest(db);
 	if (!migrated.ok) {

@@ -6,7 +6,7 @@ import { setSessionCookie } from '$lib/server/auth/session';
 import { field, readForm, safeNext } from '$lib/server/forms';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
-	if (locals.user) redirect(303, safeNext(url.searchParams.get('next')));
+	if (locals.user) redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	if (await isSetupNeeded(getRuntime().db)) redirect(303, '/setup');
 	return {};
 };
@@ -31,6 +31,6 @@ export const actions: Actions = {
 			return fail(result.code === 'busy' ? 503 : 400, { username, message: result.message });
 		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
-		redirect(303, safeNext(url.searchParams.get('next')));
+		redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	}
 };

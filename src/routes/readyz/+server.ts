@@ -1,15 +1,18 @@
 import { sql } from 'kysely';
 import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
+import { getLogger } from '$lib/server/log';
 import { getRuntime } from '$lib/server/runtime';
 
 export const GET: RequestHandler = async () => {
-	const checks: Record<string, 'ok' | string> = {};
+	// Unauthenticated: say "down" only; the reason (host names, paths, driver text) goes to the log.
+	const checks: Record<string, 'ok' | 'down'> = {};
 	try {
 		await sql`select 1`.execute(getRuntime().db);
 		checks.database = 'ok';
 	} catch (error) {
-		checks.database = error instanceof Error ? error.message : 'unreachable';
+		checks.database = 'down';
+		getLogger().warn({ err: error }, 'readiness: database check failed');
 	}
 	const ready = Object.values(checks).every((v) => v === 'ok');
 	// Which instance answered (behind a load balancer); an opaque id, new at every start.

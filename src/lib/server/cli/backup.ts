@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getConfig } from '$lib/server/config';
+import { PRIVATE_DIR_MODE } from '$lib/server/private-files';
 import { backupSqlite, checkBackup, restoreSqlite } from '$lib/server/db/backup';
 import { CliError, parseArgs, type Io } from '$lib/server/cli/io';
 
@@ -44,7 +45,7 @@ export async function runRestore(args: string[], io: Io): Promise<number> {
 			`${target} already exists. Stop the server, then run again with --force to replace it`
 		);
 	}
-	fs.mkdirSync(path.dirname(target), { recursive: true });
+	fs.mkdirSync(path.dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
 	const bytes = restoreSqlite(backup, target);
 	io.out(`Restored ${backup} to ${target} (${bytes} bytes). Start the server to use it.`);
 	return 0;

@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import type { DatabaseConfig } from '$lib/server/config';
 import type { DB } from '$lib/server/db/schema';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrictMode } from '$lib/server/private-files';
 
 export type Database = Kysely<DB>;
 export type Executor = Kysely<DB> | Transaction<DB>;
@@ -16,10 +17,21 @@ const PG_POOL_MAX = 10;
 const SQLITE_CACHE_KIB = 32 * 1024;
 const PG_INT8_OID = 20;
 
+const SQLITE_FILE_SUFFIXES = ['', '-wal', '-shm'] as const;
+
 export function openSqlite(file: string): SQLite.Database {
-	if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+	const onDisk = file !== ':memory:';
+	if (onDisk) {
+		fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+		// Created 0600 before SQLite opens it: SQLite gives the WAL and SHM files the same mode.
+		fs.closeSync(fs.openSync(file, 'a', PRIVATE_FILE_MODE));
+		for (const suffix of SQLITE_FILE_SUFFIXES) restrictMode(file + suffix, PRIVATE_FILE_MODE);
+	}
 	const sqlite = new SQLite(file);
 	sqlite.pragma('journal_mode = WAL');
+	if (onDisk) {
+		for (const suffix of SQLITE_FILE_SUFFIXES) restrictMode(file + suffix, PRIVATE_FILE_MODE);
+	}
 	sqlite.pragma('synchronous = NORMAL');
 	sqlite.pragma('foreign_keys = ON');
 	sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
@@ -44,6 +56,9 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
 					: pg.types.getTypeParser(oid, format as 'text')
 		}
 	});
+	// An idle connection the server ended (a restart, an admin) must not take the process down:
+	// the pool drops it and opens another when needed; /readyz reports the database meanwhile.
+	pool.on('error', () => {});
 	return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

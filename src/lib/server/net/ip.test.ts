@@ -22,6 +22,18 @@ describe('internalAddressKind', () => {
 		['::ffff:169.254.169.254', 'link-local'],
 		['::127.0.0.1', 'loopback'],
 		['64:ff9b::a00:1', 'private'],
+		['64:ff9b::10.0.0.1', 'private'],
+		['64:ff9b::127.0.0.1', 'loopback'],
+		['64:ff9b::169.254.169.254', 'link-local'],
+		['::ffff:0:10.0.0.1', 'private'],
+		['::ffff:0:127.0.0.1', 'loopback'],
+		['::ffff:0:a9fe:a9fe', 'link-local'],
+		['::ffff:0:8.8.8.8', 'IPv4-translated'],
+		['64:ff9b:1::a00:1', 'NAT64 local-use'],
+		['64:ff9b:1:2::8.8.8.8', 'NAT64 local-use'],
+		['64:ff9b:2::808:808', 'reserved'],
+		['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo'],
+		['2001::1', 'Teredo'],
 		['2002:7f00:1::', 'loopback'],
 		['fd00::1', 'unique local'],
 		['fe80::1%eth0', 'link-local'],
@@ -37,6 +49,8 @@ describe('internalAddressKind', () => {
 		'172.32.0.1',
 		'2606:4700:4700::1111',
 		'::ffff:8.8.8.8',
+		'64:ff9b::8.8.8.8',
+		'2001:4860:4860::8888',
 		'2002:0808:0808::'
 	])('%s is public', (ip) => {
 		expect(internalAddressKind(ip)).toBeNull();

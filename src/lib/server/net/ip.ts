@@ -1,6 +1,6 @@
 // Classifies IP addresses for the outbound guard: anything that is not a public unicast address
 // (loopback, private, link-local incl. cloud metadata, CGNAT, multicast, reserved, and IPv6 forms
-// that embed an IPv4 address) is "internal".
+// that embed or tunnel to an IPv4 address: translated, NAT64, 6to4, Teredo) is "internal".
 import { isIP } from 'node:net';
 
 type Range = readonly [prefix: number[], bits: number, label: string];
@@ -73,7 +73,14 @@ export function internalAddressKind(ip: string): string | null {
 	if (zeros(15) && b[15] === 1) return 'loopback';
 	if (zeros(10) && b[10] === 0xff && b[11] === 0xff) return embedded(12) ?? null; // ::ffff:a.b.c.d
 	if (zeros(12)) return embedded(12) ?? 'IPv4-compatible'; // ::a.b.c.d (deprecated)
-	if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) return embedded(12) ?? null; // NAT64
+	if (zeros(8) && b[8] === 0xff && b[9] === 0xff && b[10] === 0 && b[11] === 0) {
+		return embedded(12) ?? 'IPv4-translated'; // ::ffff:0:a.b.c.d (SIIT)
+	}
+	if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b) {
+		if (b.slice(4, 12).every((x) => x === 0)) return embedded(12) ?? null; // NAT64 64:ff9b::/96
+		return b[4] === 0 && b[5] === 1 ? 'NAT64 local-use' : 'reserved'; // 64:ff9b:1::/48
+	}
+	if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0 && b[3] === 0) return 'Teredo'; // 2001::/32
 	if (b[0] === 0x20 && b[1] === 0x02) return embedded(2) ?? null; // 6to4
 	if ((b[0]! & 0xfe) === 0xfc) return 'unique local';
 	if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return 'link-local';

@@ -1,0 +1,302 @@
+// The HTTP edge of the built server, as the attack on it found it: chunked bodies past the limit,
+// foreign Host names on an install without ORIGIN (DNS rebinding), cross-site form posts to /api,
+// hostile `next=` values, bad input that used to log a live invite link, and what /readyz and
+// signed-in pages give away.
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { addUser, signIn, startHearth, type HearthServer } from '../support/hearth-server';
+
+const CHUNK = Buffer.alloc(16 * 1024, 'a');
+const FORM_LIMIT_BYTES = 64 * 1024;
+const JSON_LIMIT_BYTES = 1024 * 1024;
+
+interface RawResponse {
+	status: number;
+	headers: http.IncomingHttpHeaders;
+	body: string;
+}
+
+/** One request over node:http, so the Host header and a chunked body are ours to choose. */
+function raw(
+	server: HearthServer,
+	pathname: string,
+	init: { method?: string; headers?: Record<string, string>; body?: string } = {}
+): Promise<RawResponse> {
+	const { port } = new URL(server.url);
+	return new Promise((resolve, reject) => {
+		const req = http.request(
+			{
+				host: '127.0.0.1',
+				port,
+				path: pathname,
+				method: init.method ?? 'GET',
+				headers: init.headers
+			},
+			(res) => {
+				let body = '';
+				res.setEncoding('utf8');
+				res.on('data', (d: string) => (body += d));
+				res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+			}
+		);
+		req.on('error', reject);
+		req.end(init.body);
+	});
+}
+
+/**
+ * Streams `bytes` of body in chunks (Transfer-Encoding: chunked, no Content-Length) and then
+ * keeps the request open, never ending it: only a server that counts bytes as they arrive can
+ * answer. Resolves with the answer and how much had been sent when it came.
+ */
+function chunkedPostHeldOpen(
+	server: HearthServer,
+	pathname: string,
+	bytes: number,
+	headers: Record<string, string>
+): Promise<RawResponse & { sentBytes: number }> {
+	const { port } = new URL(server.url);
+	return new Promise((resolve, reject) => {
+		let sent = 0;
+		const req = http.request(
+			{ host: '127.0.0.1', port, path: pathname, method: 'POST', headers },
+			(res) => {
+				let body = '';
+				res.setEncoding('utf8');
+				res.on('data', (d: string) => (body += d));
+				res.on('end', () => {
+					resolve({ status: res.statusCode!, headers: res.headers, body, sentBytes: sent });
+					req.destroy();
+				});
+			}
+		);
+		req.on('error', (error) => {
+			if (!req.destroyed) reject(error);
+		});
+		const pump = () => {
+			while (sent < bytes) {
+				sent += CHUNK.length;
+				if (!req.write(CHUNK)) return void req.once('drain', pump);
+			}
+		};
+		pump();
+	});
+}
+
+describe('the HTTP edge', () => {
+	let hearth: HearthServer;
+	let cookie: string;
+
+	beforeAll(async () => {
+		hearth = await startHearth({ ALLOWED_HOSTS: 'hearth.lan' });
+		addUser(hearth, 'edna', 'edna-password');
+		cookie = (await signIn(hearth, 'edna', 'edna-password')).cookie;
+	}, 60_000);
+	afterAll(async () => {
+		await hearth?.stop();
+	});
+
+	it('a chunked form post past 64 KiB to /login gets 413 before its body ends', async () => {
+		const res = await chunkedPostHeldOpen(hearth, '/login', 4 * FORM_LIMIT_BYTES, {
+			'content-type': 'application/x-www-form-urlencoded',
+			origin: hearth.url
+		});
+		expect(res.status).toBe(413);
+		expect(JSON.parse(res.body)).toEqual({
+			error: { code: 'payload_too_large', message: expect.stringMatching(/65536 bytes/) }
+		});
+	});
+
+	it('a chunked JSON post past 1 MiB to the API gets 413 before its body ends', async () => {
+		const res = await chunkedPostHeldOpen(hearth, '/api/auth/login', 2 * JSON_LIMIT_BYTES, {
+			'content-type': 'application/json',
+			origin: hearth.url
+		});
+		expect(res.status).toBe(413);
+		expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+	});
+
+	it('a whole 3.9 MB chunked form post is answered 413, and the server still serves', async () => {
+		const size = 3_900_000;
+		const chunks = Math.ceil(size / CHUNK.length);
+		let i = 0;
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (i++ < chunks) controller.enqueue(CHUNK);
+				else controller.close();
+			}
+		});
+		const res = await fetch(`${hearth.url}/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded', origin: hearth.url },
+			body,
+			duplex: 'half'
+		} as RequestInit);
+		expect(res.status).toBe(413);
+		expect((await fetch(`${hearth.url}/healthz`)).status).toBe(200);
+	});
+
+	it('without ORIGIN a foreign Host (DNS rebinding) gets 421 on /setup, pages and the API', async () => {
+		const { port } = new URL(hearth.url);
+		for (const pathname of ['/setup', '/login', '/api/me']) {
+			const res = await raw(hearth, pathname, {
+				headers: { host: `rebind.evil.example:${port}`, cookie }
+			});
+			expect(res.status, pathname).toBe(421);
+			expect(JSON.parse(res.body)).toEqual({
+				error: { code: 'unknown_host', message: expect.stringMatching(/ALLOWED_HOSTS/) }
+			});
+		}
+		const login = await raw(hearth, '/api/auth/login', {
+			method: 'POST',
+			headers: {
+				host: `rebind.evil.example:${port}`,
+				origin: `http://rebind.evil.example:${port}`,
+				'content-type': 'application/json'
+			},
+			body: JSON.stringify({ username: 'edna', password: 'edna-password' })
+		});
+		expect(login.status).toBe(421);
+		expect(login.headers['set-cookie']).toBeUndefined();
+	});
+
+	it('answers loopback names, its own addresses and ALLOWED_HOSTS', async () => {
+		const { port } = new URL(hearth.url);
+		const own = Object.values(os.networkInterfaces())
+			.flat()
+			.filter((a) => a && a.family === 'IPv4' && !a.internal)
+			.map((a) => a!.address);
+		for (const host of ['127.0.0.1', 'localhost', '[::1]', 'hearth.lan', 'HEARTH.LAN', ...own]) {
+			const res = await raw(hearth, '/api/me', { headers: { host: `${host}:${port}`, cookie } });
+			expect(res.status, host).toBe(200);
+		}
+	});
+
+	it('a cross-site form post to /api is refused in the JSON error shape; to a page, still refused', async () => {
+		const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
+		const api = await raw(hearth, '/api/auth/logout', {
+			method: 'POST',
+			headers: { ...form, origin: 'https://evil.example' },
+			body: 'a=1'
+		});
+		expect(api.status).toBe(403);
+		expect(api.headers['content-type']).toMatch(/application\/json/);
+		expect(JSON.parse(api.body)).toEqual({
+			error: { code: 'cross_origin', message: expect.any(String) }
+		});
+		for (const origin of ['https://evil.example', 'null', undefined]) {
+			const page = await raw(hearth, '/login', {
+				method: 'POST',
+				headers: {
+					'content-type': 'application/x-www-form-urlencoded',
+					...(origin ? { origin } : {})
+				},
+				body: 'username=edna&password=edna-password'
+			});
+			expect(page.status, String(origin)).toBe(403);
+			expect(page.headers['set-cookie']).toBeUndefined();
+		}
+		expect((await raw(hearth, '/api/me', { headers: { cookie } })).status).toBe(200);
+	});
+
+	it('a signed-in visitor with a hostile next= stays on this origin, never a 500', async () => {
+		const cases: [string, string][] = [
+			['%2F%09%2Fevil.example', '/'],
+			['%2F%2Fevil.example', '/'],
+			['%2F%5Cevil.example', '/'],
+			['https%3A%2F%2Fevil.example', '/'],
+			['%2F.%2F%2Fevil.example', '/'],
+			['%2F%0D%0ASet-Cookie%3A%20x%3D1', '/'],
+			['%2F%E6%97%A5%E6%9C%AC', '/%E6%97%A5%E6%9C%AC'],
+			['%2Fsettings', '/settings']
+		];
+		for (const [next, location] of cases) {
+			const res = await raw(hearth, `/login?next=${next}`, { headers: { cookie } });
+			expect(res.status, next).toBe(303);
+			expect(res.headers.location, next).toBe(location);
+		}
+	});
+
+	it('a form sign-in with a hostile next= lands on this origin', async () => {
+		const res = await raw(hearth, '/login?next=%2F%09%2Fevil.example', {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/x-www-form-urlencoded',
+				origin: hearth.url,
+				accept: 'text/html'
+			},
+			body: 'username=edna&password=edna-password'
+		});
+		expect(res.status).toBe(303);
+		expect(res.headers.location).toBe('/');
+	});
+
+	it('a JSON body sent to a form action is a 4xx, and the invite token in its path is not logged', async () => {
+		const token = 'abcdefghijklmnopqrstuvwxyz234567';
+		const res = await raw(hearth, `/invite/${token}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json', origin: hearth.url, accept: 'text/html' },
+			body: '{"username":"x","password":"y"}'
+		});
+		expect(res.status).toBe(415);
+		expect(res.body).not.toContain('internal');
+		expect(hearth.log()).not.toContain(token);
+		expect(hearth.log()).not.toMatch(/unhandled error/);
+	});
+
+	it('signed-in pages are never cached; the data folder and database files are private', async () => {
+		for (const pathname of ['/', '/settings']) {
+			const res = await raw(hearth, pathname, { headers: { cookie } });
+			expect(res.status, pathname).toBe(200);
+			expect(res.headers['cache-control'], pathname).toBe('no-store');
+		}
+		expect(fs.statSync(hearth.dataDir).mode & 0o777).toBe(0o700);
+		for (const name of ['hearth.db', 'hearth.db-wal', 'hearth.db-shm', 'secret.key'])
+			expect(fs.statSync(path.join(hearth.dataDir, name)).mode & 0o777, name).toBe(0o600);
+	});
+});
+
+describe('/readyz with the database down', () => {
+	const name = `hearth_readyz_${Date.now().toString(36)}`;
+	const admin = new pg.Client({ connectionString: inject('postgresUrl') });
+	let hearth: HearthServer;
+
+	beforeAll(async () => {
+		await admin.connect();
+		await admin.query(`create database ${name}`);
+		const url = new URL(inject('postgresUrl'));
+		url.pathname = `/${name}`;
+		hearth = await startHearth({ DATABASE_URL: url.href });
+	}, 60_000);
+	afterAll(async () => {
+		await hearth?.stop();
+		await admin.query(`drop database if exists ${name}`);
+		await admin.end();
+	});
+
+	it('says "down" and nothing more to an anonymous caller, and the server stays up', async () => {
+		// Shut the database to new connections and end Hearth's own (as a restart of it would).
+		await admin.query(`alter database ${name} allow_connections false`);
+		await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [
+			name
+		]);
+		try {
+			const res = await fetch(`${hearth.url}/readyz`);
+			expect(res.status).toBe(503);
+			const text = await res.text();
+			expect(JSON.parse(text)).toEqual({
+				status: 'not_ready',
+				instance: expect.any(String),
+				checks: { database: 'down' }
+			});
+			expect(text).not.toContain(name);
+		} finally {
+			await admin.query(`alter database ${name} allow_connections true`);
+		}
+		await vi.waitFor(async () => expect((await fetch(`${hearth.url}/readyz`)).status).toBe(200));
+	});
+});
