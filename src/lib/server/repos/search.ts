@@ -66,8 +66,8 @@ export async function searchRows(
 }
 
 /**
- * The FTS5 query: whole words, and the last one as a prefix (2- and 3-character prefixes read
- * the prefix index; longer ones FTS5 resolves itself); a single letter is taken as a word.
+ * The FTS5 query: whole words, and the last one as a prefix (2 to 5 characters read a prefix
+ * index; longer ones are rare enough for FTS5 to merge their words); a letter is taken as a word.
  */
 function sqliteMatch(terms: string[]): string {
 	const words = terms.slice(0, -1).map((t) => `"${t}"`);
