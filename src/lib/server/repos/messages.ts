@@ -73,3 +73,21 @@ export async function messagePath(
 		.execute();
 	return (rows as Message[]).sort((a, b) => a.id - b.id);
 }
+
+/** How many messages a conversation holds and how many characters of content in all. */
+export async function conversationSize(
+	db: Executor,
+	conversationId: number
+): Promise<{ messages: number; chars: number }> {
+	const row = await db
+		.selectFrom('message')
+		.select((eb) => [
+			eb.fn.countAll<number | string>().as('messages'),
+			eb.fn
+				.coalesce(eb.fn.sum<number | string | null>(eb.fn('length', ['content'])), eb.lit(0))
+				.as('chars')
+		])
+		.where('conversation_id', '=', conversationId)
+		.executeTakeFirstOrThrow();
+	return { messages: Number(row.messages), chars: Number(row.chars) };
+}
