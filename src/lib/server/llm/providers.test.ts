@@ -122,10 +122,10 @@ describe.each([
 				{ firstTokenTimeoutMs: 500, idleTimeoutMs: 500 }
 			);
 			stub.behaviour = 'echoKey';
-			const failures = [
-				errorOf(await collect(echoing)),
-				await echoing.listModels().then((l) => (l.source === 'fallback' ? l.error : null))
-			];
+			const streamed = errorOf(await collect(echoing));
+			if (streamed?.type !== 'error') throw new Error('expected an error event');
+			const listed = await echoing.listModels();
+			const failures = [streamed.error, listed.source === 'fallback' ? listed.error : null];
 			const sent = stub.requests.at(-1)!.headers;
 			expect(JSON.stringify([sent.authorization, sent['x-api-key']])).toContain(apiKey);
 			for (const failure of failures) {
@@ -135,8 +135,6 @@ describe.each([
 				expect(text).not.toContain(apiKey.slice(4, -4));
 				expect(text).toContain('[redacted]');
 			}
-			const streamed = failures[0];
-			if (streamed?.type !== 'error') throw new Error('expected an error event');
 			expect(streamed.error.message).toBe(`${label} rejected the API key`);
 			expect(streamed.error.detail).toMatch(/redacted/);
 		}
