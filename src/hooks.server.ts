@@ -15,7 +15,7 @@ import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import {
 	clearSessionCookie,
-	SESSION_COOKIE,
+	sessionCookieName,
 	setSessionCookie,
 	validateSessionToken
 } from '$lib/server/auth/session';
@@ -135,7 +135,7 @@ const auth: Handle = async ({ event, resolve }) => {
 	event.locals.user = null;
 	event.locals.session = null;
 	const secure = event.url.protocol === 'https:';
-	const token = event.cookies.get(SESSION_COOKIE);
+	const token = event.cookies.get(sessionCookieName(secure));
 	if (token) {
 		const result = await validateSessionToken(db, token);
 		if (result.ok) {

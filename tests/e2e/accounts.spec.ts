@@ -117,6 +117,27 @@ test('repeated failures throttle the account, even for the right password', asyn
 	await expect(page).toHaveURL(/\/login$/);
 });
 
+test('a locked account answers 429 with Retry-After on the form and the API', async ({
+	request,
+	baseURL
+}) => {
+	const form = await request.post('/login', {
+		form: { username: 'bob', password: 'bob-password-2' },
+		headers: { origin: baseURL!, accept: 'text/html' },
+		maxRedirects: 0
+	});
+	expect(form.status()).toBe(429);
+	expect(Number(form.headers()['retry-after'])).toBeGreaterThan(0);
+	expect(form.headers()['set-cookie'] ?? '').not.toContain('hearth_session=');
+	const api = await request.post('/api/auth/login', {
+		data: { username: 'bob', password: 'bob-password-2' },
+		headers: { origin: baseURL! }
+	});
+	expect(api.status()).toBe(429);
+	expect(Number(api.headers()['retry-after'])).toBeGreaterThan(0);
+	expect((await api.json()).error).toMatchObject({ code: 'throttled' });
+});
+
 test('the admin removes a user, who is signed out everywhere', async ({ page, browser }) => {
 	const carolContext = await browser.newContext();
 	const carol = await carolContext.newPage();

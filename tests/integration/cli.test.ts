@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoginThrottle, SIGN_INS_PER_ACCOUNT } from '$lib/server/auth/login-throttle';
+import { createDatabase } from '$lib/server/db/database';
 
 const BIN = path.resolve('bin/hearth.js');
 let dataDir: string;
@@ -36,7 +38,7 @@ describe('hearth CLI', () => {
 	it('migrates, then reports up to date', () => {
 		expect(hearth(['migrate'])).toMatchObject({
 			code: 0,
-			out: expect.stringMatching(/Applied 2 migration/)
+			out: expect.stringMatching(/Applied 3 migration/)
 		});
 		expect(hearth(['migrate'])).toMatchObject({
 			code: 0,
@@ -86,6 +88,29 @@ describe('hearth CLI', () => {
 		});
 		expect(hearth(['user', 'remove', 'kim'])).toMatchObject({ code: 0 });
 		expect(hearth(['user', 'list']).out).not.toMatch(/kim/);
+	});
+
+	it('unlocks an account that failed sign-ins locked', async () => {
+		const db = await createDatabase({ kind: 'sqlite', path: path.join(dataDir, 'hearth.db') });
+		try {
+			const throttle = new LoginThrottle(db);
+			for (let i = 0; i < SIGN_INS_PER_ACCOUNT.limit; i++) {
+				expect((await throttle.reserveSignIn('root', `203.0.113.${i}`)).ok).toBe(true);
+			}
+			expect((await throttle.reserveSignIn('root', '192.0.2.1')).ok).toBe(false);
+			expect(hearth(['user', 'unlock', 'ROOT'])).toMatchObject({
+				code: 0,
+				out: expect.stringMatching(/^Unlocked/)
+			});
+			expect((await throttle.reserveSignIn('root', '192.0.2.1')).ok).toBe(true);
+		} finally {
+			await db.destroy();
+		}
+		expect(hearth(['user', 'unlock', 'nobody'])).toMatchObject({
+			code: 1,
+			err: expect.stringMatching(/No user named "nobody"/)
+		});
+		expect(hearth(['user', 'unlock'])).toMatchObject({ code: 2 });
 	});
 
 	it('takes a consistent backup that opens as a database, and never overwrites', () => {

@@ -180,4 +180,38 @@ describe('two instances on one PostgreSQL', () => {
 			)
 			.toBe(false);
 	}, 60_000);
+
+	it('70 concurrent sign-ins for one account across both instances: 5 checked, no way in', async () => {
+		const added = await addUser(database.db, {
+			username: 'target',
+			password: 'target-password',
+			role: 'user'
+		});
+		expect(added.ok).toBe(true);
+		const responses = await Promise.all(
+			Array.from({ length: 70 }, (_, i) =>
+				fetch(`${(i % 2 === 0 ? a : b).url}/api/auth/login`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', origin: (i % 2 === 0 ? a : b).url },
+					body: JSON.stringify({
+						username: 'target',
+						password: i === 50 ? 'target-password' : `guess-${i}`
+					})
+				})
+			)
+		);
+		const statuses: Record<number, number> = {};
+		for (const r of responses) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+		// 401 is a password checked and wrong; 429 was never checked.
+		expect(statuses).toEqual({ 401: 5, 429: 65 });
+		const refused = responses.find((r) => r.status === 429)!;
+		expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+		expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('throttled');
+		const rows = await database.db
+			.selectFrom('auth_throttle')
+			.select('attempts')
+			.where('key', '=', 'account:target')
+			.executeTakeFirstOrThrow();
+		expect(rows.attempts).toBe(5);
+	}, 60_000);
 });

@@ -58,6 +58,11 @@ describe('behind a TLS reverse proxy', () => {
 	it('signs in with a Secure cookie, sends HSTS, and refuses foreign origins', async () => {
 		expect(login.status).toBe(200);
 		const setCookie = login.headers.get('set-cookie')!;
+		// __Host-: the browser refuses it unless Secure, Path=/ and without Domain, so no other
+		// host under the same site can plant or shadow the session cookie.
+		expect(setCookie).toMatch(/^__Host-hearth_session=[a-z2-7]{32};/);
+		expect(setCookie).toMatch(/; Path=\/(;|$)/i);
+		expect(setCookie).not.toMatch(/; Domain=/i);
 		expect(setCookie).toMatch(/; Secure/i);
 		expect(setCookie).toMatch(/; HttpOnly/i);
 		expect(setCookie).toMatch(/; SameSite=Lax/i);
@@ -87,7 +92,13 @@ describe('behind a TLS reverse proxy', () => {
 			});
 		const ok = await form(proxy.origin);
 		expect(ok.status).toBe(303);
-		expect(ok.headers.get('set-cookie')).toMatch(/; Secure/i);
+		expect(ok.headers.get('set-cookie')).toMatch(/^__Host-hearth_session=.*; Secure/i);
+		// The plain name is not read on HTTPS: a cookie planted under it signs nobody in.
+		const token = /=([a-z2-7]{32})/.exec(cookie)![1];
+		const planted = await json('GET', '/api/me', undefined, {
+			cookie: `hearth_session=${token}`
+		});
+		expect(planted.status).toBe(401);
 		expect((await form('https://evil.example')).status).toBe(403);
 	});
 

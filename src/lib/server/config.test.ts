@@ -33,6 +33,15 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('reads shorter connection timings for tests, and none by default', () => {
+		expect(loadConfig({})).toMatchObject({ config: { testTimings: {} } });
+		expect(
+			loadConfig({ HEARTH_TEST_TIMINGS: 'headersTimeoutMs=300, socketIdleTimeoutMs=800' })
+		).toMatchObject({
+			config: { testTimings: { headersTimeoutMs: 300, socketIdleTimeoutMs: 800 } }
+		});
+	});
+
 	it.each([
 		['PORT', 'abc', /whole number/],
 		['PORT', '70000', /65535/],
@@ -43,7 +52,9 @@ describe('loadConfig', () => {
 		['TRUST_PROXY_HEADER', 'bad header:', /not a header name/],
 		['METRICS_TOKEN', 'short', /at least 16/],
 		['HEARTH_SECRET', 'short', /at least 32/],
-		['LOG_LEVEL', 'loud', /one of/]
+		['LOG_LEVEL', 'loud', /one of/],
+		['HEARTH_TEST_TIMINGS', 'socketIdleTimeoutMs=0', /name=milliseconds/],
+		['HEARTH_TEST_TIMINGS', 'bogusMs=5', /name=milliseconds/]
 	])('names %s when it is %j', (variable, value, problem) => {
 		const result = loadConfig({ [variable]: value });
 		expect(result.ok).toBe(false);

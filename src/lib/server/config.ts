@@ -20,7 +20,23 @@ export interface Config {
 	readonly openaiApiKey: string | null;
 	readonly anthropicApiKey: string | null;
 	readonly logLevel: LogLevel;
+	/** Shorter connection timings for tests only (HEARTH_TEST_TIMINGS); empty in production. */
+	readonly testTimings: TestTimings;
 }
+
+/**
+ * Overrides of the connection timeouts and stream intervals, so that tests of them take seconds.
+ * Read from HEARTH_TEST_TIMINGS (`name=ms,name=ms`), which is deliberately not a documented setting.
+ */
+export const TEST_TIMING_NAMES = [
+	'headersTimeoutMs',
+	'requestTimeoutMs',
+	'socketIdleTimeoutMs',
+	'keepAliveTimeoutMs',
+	'timeoutCheckIntervalMs',
+	'sseKeepaliveMs'
+] as const;
+export type TestTimings = Readonly<Partial<Record<(typeof TEST_TIMING_NAMES)[number], number>>>;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -111,6 +127,19 @@ function parsePort(env: Env): number {
 	return port;
 }
 
+function parseTestTimings(value: string | undefined): TestTimings {
+	const timings: Partial<Record<(typeof TEST_TIMING_NAMES)[number], number>> = {};
+	for (const pair of value?.split(',').filter((p) => p.trim()) ?? []) {
+		const [name, ms] = pair.split('=').map((part) => part.trim());
+		const known = TEST_TIMING_NAMES.find((n) => n === name);
+		if (!known || !/^\d+$/.test(ms ?? '') || Number(ms) < 1) {
+			throw new ConfigError('HEARTH_TEST_TIMINGS', `"${pair}" is not name=milliseconds`);
+		}
+		timings[known] = Number(ms);
+	}
+	return timings;
+}
+
 function parseConfig(env: Env): Config {
 	const dataDir = path.resolve(read(env, 'DATA_DIR') ?? './data');
 	const originValue = read(env, 'ORIGIN');
@@ -146,7 +175,8 @@ function parseConfig(env: Env): Config {
 		hearthSecret,
 		openaiApiKey: read(env, 'OPENAI_API_KEY'),
 		anthropicApiKey: read(env, 'ANTHROPIC_API_KEY'),
-		logLevel
+		logLevel,
+		testTimings: parseTestTimings(env.HEARTH_TEST_TIMINGS)
 	};
 }
 

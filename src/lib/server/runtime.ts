@@ -1,5 +1,5 @@
 // Process-wide singletons, created once by startRuntime() (server init or the CLI): the
-// configuration, the database (migrated), the secret key and the in-memory limiters.
+// configuration, the database (migrated), the secret key, the limiters and the periodic sweep.
 import { getConfig, type Config } from '$lib/server/config';
 import { createDatabase, type Database } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
@@ -11,8 +11,11 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { Metrics } from '$lib/server/metrics';
 import { PgRelay } from '$lib/server/jobs/relay';
+import { Sweeper } from '$lib/server/jobs/sweeper';
+import { LoginThrottle } from '$lib/server/auth/login-throttle';
+import { KEEPALIVE_MS } from '$lib/server/jobs/events';
+import { StreamRegistry } from '$lib/server/jobs/streams';
 import {
-	LoginThrottle,
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
 	TokenBucketLimiter
@@ -29,8 +32,11 @@ export interface Runtime {
 	bus: JobBus;
 	runner: JobRunner;
 	metrics: Metrics;
+	/** Open job event streams: the per-user cap and their end when a session ends. */
+	streams: StreamRegistry;
 	/** Job events between instances (PostgreSQL only). */
 	relay: PgRelay | null;
+	sweeper: Sweeper;
 }
 
 let runtime: Runtime | null = null;
@@ -79,10 +85,16 @@ export async function startRuntime(): Promise<Runtime> {
 		metrics,
 		relay,
 		runner,
-		loginThrottle: new LoginThrottle(),
+		sweeper: new Sweeper({ db, log: getLogger() }),
+		streams: new StreamRegistry({
+			db,
+			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
+		}),
+		loginThrottle: new LoginThrottle(db),
 		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
 		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
 	};
+	runtime.sweeper.start();
 	return runtime;
 }
 
@@ -102,6 +114,8 @@ export async function startJobRunner(): Promise<void> {
 export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
+	await current?.sweeper.stop();
+	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();
 	await current?.db.destroy();

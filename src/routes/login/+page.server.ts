@@ -12,7 +12,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, cookies, url, locals }) => {
+	default: async ({ request, cookies, url, locals, setHeaders }) => {
 		const data = await readForm(request);
 		if (!data) return fail(400, { username: '', message: 'The form could not be read' });
 		const username = field(data, 'username', 64);
@@ -24,8 +24,11 @@ export const actions: Actions = {
 			userAgent: request.headers.get('user-agent')
 		});
 		if (!result.ok) {
-			const status = result.code === 'throttled' ? 429 : result.code === 'busy' ? 503 : 400;
-			return fail(status, { username, message: result.message });
+			if (result.code === 'throttled') {
+				setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
+				return fail(429, { username, message: result.message });
+			}
+			return fail(result.code === 'busy' ? 503 : 400, { username, message: result.message });
 		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
 		redirect(303, safeNext(url.searchParams.get('next')));

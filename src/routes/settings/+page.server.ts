@@ -12,7 +12,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	password: async ({ request, locals, url, cookies }) => {
+	password: async ({ request, locals, url, cookies, setHeaders }) => {
 		const user = requireUser(locals, url);
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
@@ -20,14 +20,23 @@ export const actions: Actions = {
 		if (newPassword !== field(data, 'confirm')) {
 			return fail(400, { message: 'The two new passwords do not match' });
 		}
+		const { db, loginThrottle } = getRuntime();
 		const result = await changePassword(
-			getRuntime().db,
+			db,
+			loginThrottle,
 			user,
 			{ currentPassword: field(data, 'currentPassword'), newPassword },
 			request.headers.get('user-agent')
 		);
-		if (!result.ok) return fail(result.code === 'busy' ? 503 : 400, { message: result.message });
+		if (!result.ok) {
+			if (result.code === 'throttled') {
+				setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
+				return fail(429, { message: result.message });
+			}
+			return fail(result.code === 'busy' ? 503 : 400, { message: result.message });
+		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
+		getRuntime().streams.endUser(user.id, result.session.id);
 		return { ok: true, message: 'Password changed. Every other session has been signed out.' };
 	}
 };

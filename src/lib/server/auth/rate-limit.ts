@@ -1,5 +1,5 @@
-// In-memory limits: token buckets for request rates (per client IP, per user) and a sliding
-// window of failed logins (per account, per IP). Bounded in size so a flood cannot grow memory.
+// In-memory token buckets for request rates (per client IP, per user), bounded in size so a
+// flood cannot grow memory. Password attempts are counted elsewhere: auth/login-throttle.ts.
 const MAX_TRACKED_KEYS = 10_000;
 
 function evictOldest<K, V>(map: Map<K, V>): void {
@@ -45,75 +45,5 @@ export class TokenBucketLimiter {
 	}
 }
 
-export interface FailureWindowOptions {
-	limit: number;
-	windowMs: number;
-}
-
-/** Counts failures per key inside a sliding window; blocked once `limit` is reached. */
-export class FailureWindow {
-	private readonly failures = new Map<string, number[]>();
-
-	constructor(
-		private readonly options: FailureWindowOptions,
-		private readonly now: () => number = Date.now
-	) {}
-
-	private recent(key: string): number[] {
-		const cutoff = this.now() - this.options.windowMs;
-		const times = (this.failures.get(key) ?? []).filter((t) => t > cutoff);
-		if (times.length === 0) this.failures.delete(key);
-		else this.failures.set(key, times);
-		return times;
-	}
-
-	check(key: string): LimitResult {
-		const times = this.recent(key);
-		if (times.length < this.options.limit) return { ok: true };
-		const oldest = times[times.length - this.options.limit] ?? this.now();
-		const retryMs = oldest + this.options.windowMs - this.now();
-		return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(retryMs / 1000)) };
-	}
-
-	fail(key: string): void {
-		const times = this.recent(key);
-		times.push(this.now());
-		this.failures.delete(key);
-		this.failures.set(key, times.slice(-this.options.limit));
-		evictOldest(this.failures);
-	}
-
-	reset(key: string): void {
-		this.failures.delete(key);
-	}
-}
-
-export const LOGIN_FAILURES_PER_ACCOUNT = { limit: 5, windowMs: 15 * 60_000 } as const;
-export const LOGIN_FAILURES_PER_IP = { limit: 30, windowMs: 15 * 60_000 } as const;
 export const REQUESTS_PER_IP = { capacity: 240, refillPerSecond: 4 } as const;
 export const REQUESTS_PER_USER = { capacity: 240, refillPerSecond: 4 } as const;
-
-/** Throttles password attempts by account name (known or not) and by client IP. */
-export class LoginThrottle {
-	private readonly byAccount: FailureWindow;
-	private readonly byIp: FailureWindow;
-
-	constructor(now: () => number = Date.now) {
-		this.byAccount = new FailureWindow(LOGIN_FAILURES_PER_ACCOUNT, now);
-		this.byIp = new FailureWindow(LOGIN_FAILURES_PER_IP, now);
-	}
-
-	check(username: string, ip: string): LimitResult {
-		const account = this.byAccount.check(username);
-		return account.ok ? this.byIp.check(ip) : account;
-	}
-
-	fail(username: string, ip: string): void {
-		this.byAccount.fail(username);
-		this.byIp.fail(ip);
-	}
-
-	succeed(username: string): void {
-		this.byAccount.reset(username);
-	}
-}

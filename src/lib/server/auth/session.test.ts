@@ -1,10 +1,20 @@
+import type { Cookies } from '@sveltejs/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
 import {
+	DIALECTS,
+	freshDatabase,
+	insertUsers,
+	type TestDatabase
+} from '../../../../tests/support/db';
+import {
+	clearSessionCookie,
 	createSession,
 	invalidateSession,
+	MAX_SESSIONS_PER_USER,
+	sessionCookieName,
 	SESSION_LIFETIME_MS,
 	SESSION_RENEW_WINDOW_MS,
+	setSessionCookie,
 	validateSessionToken
 } from '$lib/server/auth/session';
 import { hashToken } from '$lib/server/auth/tokens';
@@ -61,5 +71,60 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 		const { token, session } = await createSession(t.db, userId, null);
 		await invalidateSession(t.db, session.id);
 		expect(await validateSessionToken(t.db, token)).toEqual({ ok: false });
+	});
+
+	it(`keeps at most ${MAX_SESSIONS_PER_USER} sessions per user, ending the oldest`, async () => {
+		const [other] = await insertUsers(t.db, 'other');
+		const theirs = await createSession(t.db, other!, null);
+		await t.db.deleteFrom('session').where('user_id', '=', userId).execute();
+		const start = 5_000_000;
+		const tokens: string[] = [];
+		for (let i = 0; i < MAX_SESSIONS_PER_USER + 5; i++) {
+			tokens.push((await createSession(t.db, userId, null, start + i)).token);
+		}
+		const valid = await Promise.all(
+			tokens.map(async (token) => (await validateSessionToken(t.db, token, start)).ok)
+		);
+		expect(valid.indexOf(true)).toBe(5);
+		expect(valid.filter(Boolean)).toHaveLength(MAX_SESSIONS_PER_USER);
+		expect((await validateSessionToken(t.db, theirs.token)).ok).toBe(true);
+		// Sessions made in the same millisecond: the one just made is never the one ended.
+		const same = await createSession(t.db, userId, null, start);
+		expect((await validateSessionToken(t.db, same.token, start)).ok).toBe(true);
+		const count = await t.db
+			.selectFrom('session')
+			.select((eb) => eb.fn.countAll<number>().as('n'))
+			.where('user_id', '=', userId)
+			.executeTakeFirstOrThrow();
+		expect(Number(count.n)).toBe(MAX_SESSIONS_PER_USER);
+	});
+});
+
+describe('session cookie', () => {
+	function recordingCookies() {
+		const calls: { op: string; name: string; options: Record<string, unknown> }[] = [];
+		const cookies = {
+			set: (name: string, _value: string, options: Record<string, unknown>) =>
+				calls.push({ op: 'set', name, options }),
+			delete: (name: string, options: Record<string, unknown>) =>
+				calls.push({ op: 'delete', name, options })
+		} as unknown as Cookies;
+		return { cookies, calls };
+	}
+
+	it('takes the __Host- prefix with Secure on HTTPS and keeps the plain name on http', () => {
+		expect(sessionCookieName(true)).toBe('__Host-hearth_session');
+		expect(sessionCookieName(false)).toBe('hearth_session');
+		for (const secure of [true, false]) {
+			const { cookies, calls } = recordingCookies();
+			setSessionCookie(cookies, 'token', Date.now() + 1000, secure);
+			clearSessionCookie(cookies, secure);
+			for (const call of calls) {
+				expect(call.name).toBe(sessionCookieName(secure));
+				// What browsers require of a __Host- cookie: Secure, Path=/, no Domain.
+				expect(call.options).toMatchObject({ secure, path: '/', httpOnly: true });
+				expect(call.options).not.toHaveProperty('domain');
+			}
+		}
 	});
 });

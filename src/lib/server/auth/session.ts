@@ -1,17 +1,23 @@
 // Sessions in the Lucia design: the cookie holds a random token, the database only its SHA-256;
-// expiry slides forward when a session is used in the second half of its life.
+// expiry slides forward when a session is used in the second half of its life. A user holds at
+// most MAX_SESSIONS_PER_USER; signing in once more ends the oldest.
 import type { Cookies } from '@sveltejs/kit';
 import type { Executor } from '$lib/server/db/database';
 import type { Role } from '$lib/server/db/schema';
 import { generateToken, hashToken } from '$lib/server/auth/tokens';
 import {
 	deleteSession,
+	deleteSessionsBeyondNewest,
 	findSessionWithUser,
 	insertSession,
 	updateSessionExpiry
 } from '$lib/server/repos/sessions';
 
-export const SESSION_COOKIE = 'hearth_session';
+const SESSION_COOKIE = 'hearth_session';
+// On HTTPS the cookie takes `__Host-`: browsers keep it only if Secure, Path=/ and host-only,
+// so no other host under the same site can plant or shadow it.
+const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+export const MAX_SESSIONS_PER_USER = 20;
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60_000;
 export const SESSION_RENEW_WINDOW_MS = 15 * 24 * 60 * 60_000;
 const TOKEN_SHAPE = /^[a-z2-7]{32}$/;
@@ -45,6 +51,7 @@ export async function createSession(
 		created_at: now,
 		user_agent: userAgent?.slice(0, 256) ?? null
 	});
+	await deleteSessionsBeyondNewest(db, userId, session.id, MAX_SESSIONS_PER_USER);
 	return { token, session };
 }
 
@@ -78,13 +85,17 @@ export function invalidateSession(db: Executor, sessionId: string): Promise<void
 	return deleteSession(db, sessionId);
 }
 
+export function sessionCookieName(secure: boolean): string {
+	return secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE;
+}
+
 export function setSessionCookie(
 	cookies: Cookies,
 	token: string,
 	expiresAt: number,
 	secure: boolean
 ) {
-	cookies.set(SESSION_COOKIE, token, {
+	cookies.set(sessionCookieName(secure), token, {
 		httpOnly: true,
 		sameSite: 'lax',
 		secure,
@@ -94,5 +105,5 @@ export function setSessionCookie(
 }
 
 export function clearSessionCookie(cookies: Cookies, secure: boolean) {
-	cookies.delete(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+	cookies.delete(sessionCookieName(secure), { httpOnly: true, sameSite: 'lax', secure, path: '/' });
 }

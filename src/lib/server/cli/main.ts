@@ -22,6 +22,7 @@ Commands:
   user passwd <name> --password-stdin     set a password (ends that user's sessions)
   user list                               list users
   user remove <name>                      remove a user and everything they own
+  user unlock <name>                      end a sign-in lock-out (failed attempts start over)
   backup <file>                           consistent copy of the SQLite database, safe while serving
   restore <file> [--force]                put a backup in place of the database (server stopped)
 

@@ -1,6 +1,7 @@
 // `hearth serve`: the production HTTP server around the adapter-node handler. It tells the
 // handler the socket's real protocol (adapter-node otherwise assumes https when ORIGIN is unset),
-// binds loopback by default, and shuts down gracefully on SIGTERM/SIGINT.
+// binds loopback by default, times out idle and slow connections, and shuts down gracefully on
+// SIGTERM/SIGINT.
 import http from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
@@ -11,6 +12,20 @@ import { SHUTDOWN_DONE } from '$lib/server/runtime';
 const PROTOCOL_HEADER = 'x-hearth-socket-protocol';
 const SHUTDOWN_GRACE_MS = 10_000;
 const OUTER_BODY_LIMIT = '4M';
+/** A client must send its request headers within this (also closes sockets that send nothing). */
+const HEADERS_TIMEOUT_MS = 20_000;
+/** The whole request, body included, must arrive within this: slow uploads on a phone still fit. */
+const REQUEST_TIMEOUT_MS = 300_000;
+/**
+ * A socket with no traffic either way for this long is closed, e.g. a client that stopped reading
+ * a response. SSE streams write a keepalive every 15 s; the slowest single answer (an image, at
+ * most 120 s) stays inside it too.
+ */
+const SOCKET_IDLE_TIMEOUT_MS = 180_000;
+/** Between requests; longer than the 60 s of common proxies, so that the proxy closes first. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How often Node checks the header and request deadlines. */
+const TIMEOUT_CHECK_INTERVAL_MS = 5_000;
 
 type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 
@@ -26,16 +41,26 @@ export async function serve(buildDir: string): Promise<void> {
 	const handlerUrl = pathToFileURL(path.join(buildDir, 'handler.js')).href;
 	const { handler } = (await import(/* @vite-ignore */ handlerUrl)) as { handler: NodeHandler };
 
-	const server = http.createServer((req, res) => {
-		if (ownProtocolHeader) {
-			req.headers[PROTOCOL_HEADER] = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+	const timings = config.testTimings;
+	const headersTimeout = timings.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+	const server = http.createServer(
+		{
+			headersTimeout,
+			requestTimeout: Math.max(headersTimeout, timings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+			connectionsCheckingInterval: timings.timeoutCheckIntervalMs ?? TIMEOUT_CHECK_INTERVAL_MS
+		},
+		(req, res) => {
+			if (ownProtocolHeader) {
+				req.headers[PROTOCOL_HEADER] = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
+			}
+			handler(req, res, () => {
+				res.statusCode = 404;
+				res.end('Not found');
+			});
 		}
-		handler(req, res, () => {
-			res.statusCode = 404;
-			res.end('Not found');
-		});
-	});
-	server.keepAliveTimeout = 65_000;
+	);
+	server.timeout = timings.socketIdleTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
+	server.keepAliveTimeout = timings.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
 
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);

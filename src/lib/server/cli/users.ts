@@ -1,5 +1,5 @@
 import { startRuntime, stopRuntime } from '$lib/server/runtime';
-import { addUser, removeUser, setPassword } from '$lib/server/services/accounts';
+import { addUser, removeUser, setPassword, unlockUser } from '$lib/server/services/accounts';
 import { listUsers } from '$lib/server/repos/users';
 import { CliError, parseArgs, type Io } from '$lib/server/cli/io';
 
@@ -18,8 +18,8 @@ function one(positionals: string[], what: string): string {
 
 export async function runUserCommand(args: string[], io: Io): Promise<number> {
 	const [sub, ...rest] = args;
-	if (!sub || !['add', 'passwd', 'list', 'remove'].includes(sub)) {
-		throw new CliError('usage: hearth user add|passwd|list|remove …', 2);
+	if (!sub || !['add', 'passwd', 'list', 'remove', 'unlock'].includes(sub)) {
+		throw new CliError('usage: hearth user add|passwd|list|remove|unlock …', 2);
 	}
 	const parsed = parseArgs(
 		rest,
@@ -30,7 +30,7 @@ export async function runUserCommand(args: string[], io: Io): Promise<number> {
 		throw new CliError('user list takes no arguments', 2);
 	const password =
 		sub === 'add' || sub === 'passwd' ? await readPassword(io, parsed.has('--password-stdin')) : '';
-	const { db } = await startRuntime();
+	const { db, loginThrottle } = await startRuntime();
 	try {
 		if (sub === 'add') {
 			const role = parsed.has('--admin') ? 'admin' : 'user';
@@ -45,6 +45,10 @@ export async function runUserCommand(args: string[], io: Io): Promise<number> {
 			const result = await removeUser(db, null, name);
 			if (!result.ok) throw new CliError(result.message);
 			io.out(`Removed ${name}`);
+		} else if (sub === 'unlock') {
+			const result = await unlockUser(db, loginThrottle, name);
+			if (!result.ok) throw new CliError(result.message);
+			io.out(`Unlocked ${name}: failed sign-ins no longer count against the account`);
 		} else {
 			const users = await listUsers(db);
 			if (users.length === 0)

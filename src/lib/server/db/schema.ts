@@ -161,6 +161,13 @@ export interface AppSettingTable {
 	updated_at: number;
 }
 
+/** Attempts counted in the window ending at `window_ends_at`; a row past it is spent and swept. */
+export interface AuthThrottleTable {
+	key: string;
+	attempts: number;
+	window_ends_at: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
@@ -172,6 +179,7 @@ export interface DB {
 	job: JobTable;
 	usage_event: UsageEventTable;
 	app_setting: AppSettingTable;
+	auth_throttle: AuthThrottleTable;
 }
 
 export type User = Selectable<UserTable>;

@@ -82,3 +82,19 @@ export function internalAddressKind(ip: string): string | null {
 	if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x0d && b[3] === 0xb8) return 'documentation';
 	return null;
 }
+
+/**
+ * The unit a client's password attempts are counted by: an IPv4 address, or the /64 an IPv6
+ * host is given (one subscriber can rotate through all of it). IPv4-mapped IPv6 is its IPv4.
+ */
+export function clientNetwork(ip: string): string {
+	const address = ip.replace(/^\[|\]$/g, '');
+	if (isIP(address.replace(/%.*$/, '')) !== 6) return address;
+	const b = v6Bytes(address);
+	if (b.length !== 16) return address;
+	if (b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
+		return b.slice(12).join('.');
+	}
+	const groups = [0, 2, 4, 6].map((i) => ((b[i]! << 8) | b[i + 1]!).toString(16));
+	return `${groups.join(':')}::/64`;
+}

@@ -42,7 +42,46 @@ export async function deleteUserSessions(db: Executor, userId: number): Promise<
 	return Number(result.numDeletedRows);
 }
 
+/** Ends the user's oldest sessions so that `keepId` and the newest others make `keep` in all. */
+export async function deleteSessionsBeyondNewest(
+	db: Executor,
+	userId: number,
+	keepId: string,
+	keep: number
+): Promise<void> {
+	const newest = db
+		.selectFrom('session')
+		.select('id')
+		.where('user_id', '=', userId)
+		.where('id', '!=', keepId)
+		.orderBy('created_at', 'desc')
+		.orderBy('id')
+		.limit(keep - 1);
+	await db
+		.deleteFrom('session')
+		.where('user_id', '=', userId)
+		.where('id', '!=', keepId)
+		.where('id', 'not in', newest)
+		.execute();
+}
+
 export async function deleteExpiredSessions(db: Executor, now: number): Promise<number> {
 	const result = await db.deleteFrom('session').where('expires_at', '<=', now).executeTakeFirst();
 	return Number(result.numDeletedRows);
+}
+
+/** Which of these sessions still exist and have not expired. */
+export async function findLiveSessionIds(
+	db: Executor,
+	sessionIds: readonly string[],
+	now: number
+): Promise<Set<string>> {
+	if (sessionIds.length === 0) return new Set();
+	const rows = await db
+		.selectFrom('session')
+		.select('id')
+		.where('id', 'in', sessionIds)
+		.where('expires_at', '>', now)
+		.execute();
+	return new Set(rows.map((row) => row.id));
 }

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
-import { LoginThrottle, LOGIN_FAILURES_PER_ACCOUNT } from '$lib/server/auth/rate-limit';
+import {
+	LoginThrottle,
+	PASSWORD_CHECKS_PER_USER,
+	SIGN_INS_PER_ACCOUNT
+} from '$lib/server/auth/login-throttle';
 import { validateSessionToken } from '$lib/server/auth/session';
 import {
 	acceptInvite,
@@ -11,7 +15,8 @@ import {
 	login,
 	removeUser,
 	setPassword,
-	setupAdmin
+	setupAdmin,
+	unlockUser
 } from '$lib/server/services/accounts';
 
 const UA = 'vitest';
@@ -27,9 +32,15 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 	const signIn = (
 		username: string,
 		password: string,
-		throttle = new LoginThrottle(),
+		throttle = new LoginThrottle(t.db),
 		ip = '1.2.3.4'
 	) => login(t.db, throttle, { username, password, ip, userAgent: UA });
+	const codes = (results: { ok: boolean; code?: string }[]) => {
+		const counts: Record<string, number> = {};
+		for (const r of results)
+			counts[r.ok ? 'ok' : r.code!] = (counts[r.ok ? 'ok' : r.code!] ?? 0) + 1;
+		return counts;
+	};
 
 	it('creates exactly one admin when two setups race', async () => {
 		expect(await isSetupNeeded(t.db)).toBe(true);
@@ -64,9 +75,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 	});
 
 	it('throttles an account after repeated failures, even with the right password', async () => {
-		const throttle = new LoginThrottle();
+		const throttle = new LoginThrottle(t.db);
 		await addUser(t.db, { username: 'dave', password: PASSWORD, role: 'user' });
-		for (let i = 0; i < LOGIN_FAILURES_PER_ACCOUNT.limit; i++) {
+		for (let i = 0; i < SIGN_INS_PER_ACCOUNT.limit; i++) {
 			expect(await signIn('dave', 'wrong', throttle, `10.0.0.${i}`)).toMatchObject({
 				code: 'invalid_credentials'
 			});
@@ -77,6 +88,30 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 			expect(blocked.retryAfterSeconds).toBeGreaterThan(0);
 		}
 		expect(await signIn('carol', PASSWORD, throttle, '10.0.0.99')).toMatchObject({ ok: true });
+		expect(await unlockUser(t.db, throttle, 'DAVE')).toEqual({ ok: true });
+		expect(await signIn('dave', PASSWORD, throttle, '10.0.0.99')).toMatchObject({ ok: true });
+		expect(await unlockUser(t.db, throttle, 'ghost')).toMatchObject({ code: 'not_found' });
+	});
+
+	it('70 concurrent sign-ins for one account verify 5 passwords and never let the right one in', async () => {
+		await addUser(t.db, { username: 'target', password: PASSWORD, role: 'user' });
+		const throttle = new LoginThrottle(t.db);
+		const results = await Promise.all(
+			Array.from({ length: 70 }, (_, i) =>
+				signIn('target', i === 50 ? PASSWORD : `guess-${i}`, throttle, `10.7.${i}.1`)
+			)
+		);
+		// Every verified password shows as ok or invalid_credentials; the rest were never checked.
+		expect(codes(results)).toEqual({
+			invalid_credentials: SIGN_INS_PER_ACCOUNT.limit,
+			throttled: 70 - SIGN_INS_PER_ACCOUNT.limit
+		});
+		const late = await signIn('target', PASSWORD, throttle, '10.8.0.1');
+		expect(late).toMatchObject({ ok: false, code: 'throttled' });
+		if (!late.ok && late.code === 'throttled') {
+			expect(late.retryAfterSeconds).toBeGreaterThan(0);
+			expect(late.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
+		}
 	});
 
 	it('rejects bad usernames and short passwords with a readable reason', async () => {
@@ -104,6 +139,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 		if (!a.ok || !b.ok) throw new Error('sign-in failed');
 		const wrong = await changePassword(
 			t.db,
+			new LoginThrottle(t.db),
 			a.user,
 			{ currentPassword: 'nope', newPassword: 'new password!' },
 			UA
@@ -111,6 +147,7 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 		expect(wrong).toMatchObject({ ok: false, code: 'wrong_password' });
 		const changed = await changePassword(
 			t.db,
+			new LoginThrottle(t.db),
 			a.user,
 			{ currentPassword: PASSWORD, newPassword: 'new password!' },
 			UA
@@ -121,6 +158,30 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 		if (changed.ok) expect((await validateSessionToken(t.db, changed.token)).ok).toBe(true);
 		expect(await signIn('frank', PASSWORD)).toMatchObject({ code: 'invalid_credentials' });
 		expect(await signIn('frank', 'new password!')).toMatchObject({ ok: true });
+	});
+
+	it('40 concurrent guesses at the current password: 5 are checked, then the right one waits', async () => {
+		await addUser(t.db, { username: 'gus', password: PASSWORD, role: 'user' });
+		const session = await signIn('gus', PASSWORD);
+		if (!session.ok) throw new Error('sign-in failed');
+		const throttle = new LoginThrottle(t.db);
+		const attempt = (currentPassword: string) =>
+			changePassword(
+				t.db,
+				throttle,
+				session.user,
+				{ currentPassword, newPassword: 'stolen!!' },
+				UA
+			);
+		const results = await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(`guess-${i}`)));
+		expect(codes(results)).toEqual({
+			wrong_password: PASSWORD_CHECKS_PER_USER.limit,
+			throttled: 40 - PASSWORD_CHECKS_PER_USER.limit
+		});
+		expect(await attempt(PASSWORD)).toMatchObject({ ok: false, code: 'throttled' });
+		expect((await validateSessionToken(t.db, session.token)).ok).toBe(true);
+		expect(await unlockUser(t.db, throttle, 'gus')).toEqual({ ok: true });
+		expect(await attempt(PASSWORD)).toMatchObject({ ok: true });
 	});
 
 	it('sets a password from the CLI path and ends sessions', async () => {

@@ -9,7 +9,7 @@ import {
 	hashPassword,
 	verifyPassword
 } from '$lib/server/auth/password';
-import type { LoginThrottle } from '$lib/server/auth/rate-limit';
+import type { LoginThrottle, Reservation } from '$lib/server/auth/login-throttle';
 import { createSession, type SessionInfo, type SessionUser } from '$lib/server/auth/session';
 import { generateToken, hashToken } from '$lib/server/auth/tokens';
 import { checkUsername, normalizeUsername } from '$lib/shared/account';
@@ -94,8 +94,38 @@ export async function setupAdmin(
 	return { ok: true, user: added.user, token, session };
 }
 
-export type LoginFailure =
-	Failure<'invalid_credentials' | 'busy'> | (Failure<'throttled'> & { retryAfterSeconds: number });
+type Throttled = Failure<'throttled'> & { retryAfterSeconds: number };
+
+function throttled(what: string, retryAfterSeconds: number): Throttled {
+	return {
+		...fail('throttled', `Too many ${what}; try again in ${retryAfterSeconds} s`),
+		retryAfterSeconds
+	};
+}
+
+/**
+ * Verifies a password against a reservation already counted: the throttle hears whether it
+ * was right, or gets the attempt back when the hasher was too busy to check it.
+ */
+async function checkReserved(
+	throttle: LoginThrottle,
+	reservation: Reservation,
+	passwordHash: string | null,
+	password: string
+): Promise<boolean | HasherBusyError> {
+	let valid: boolean;
+	try {
+		valid = await verifyPassword(passwordHash, password);
+	} catch (error) {
+		if (!(error instanceof HasherBusyError)) throw error;
+		await throttle.release(reservation);
+		return error;
+	}
+	if (valid) await throttle.succeeded(reservation);
+	return valid;
+}
+
+export type LoginFailure = Failure<'invalid_credentials' | 'busy'> | Throttled;
 
 export async function login(
 	db: Database,
@@ -103,26 +133,13 @@ export async function login(
 	input: Credentials & { ip: string; userAgent: string | null }
 ): Promise<SignedIn | LoginFailure> {
 	const username = normalizeUsername(input.username).slice(0, 64);
-	const limit = throttle.check(username, input.ip);
-	if (!limit.ok) {
-		return {
-			...fail('throttled', `Too many failed sign-ins; try again in ${limit.retryAfterSeconds} s`),
-			retryAfterSeconds: limit.retryAfterSeconds
-		};
-	}
+	const reservation = await throttle.reserveSignIn(username, input.ip);
+	if (!reservation.ok) return throttled('failed sign-ins', reservation.retryAfterSeconds);
 	const user = await users.findUserByUsername(db, username);
-	let valid: boolean;
-	try {
-		valid = await verifyPassword(user?.password_hash ?? null, input.password.slice(0, 1024));
-	} catch (error) {
-		if (error instanceof HasherBusyError) return fail('busy', error.message);
-		throw error;
-	}
-	if (!user || !valid) {
-		throttle.fail(username, input.ip);
-		return fail('invalid_credentials', 'Wrong username or password');
-	}
-	throttle.succeed(username);
+	const password = input.password.slice(0, 1024);
+	const valid = await checkReserved(throttle, reservation, user?.password_hash ?? null, password);
+	if (valid instanceof HasherBusyError) return fail('busy', valid.message);
+	if (!user || !valid) return fail('invalid_credentials', 'Wrong username or password');
 	const { token, session } = await createSession(db, user.id, input.userAgent);
 	return {
 		ok: true,
@@ -135,17 +152,21 @@ export async function login(
 /** Changes the password and ends every session of the user; this browser gets a fresh one. */
 export async function changePassword(
 	db: Database,
+	throttle: LoginThrottle,
 	user: SessionUser,
 	input: { currentPassword: string; newPassword: string },
 	userAgent: string | null
-): Promise<SignedIn | Failure<'wrong_password' | 'invalid' | 'busy'>> {
+): Promise<SignedIn | Failure<'wrong_password' | 'invalid' | 'busy'> | Throttled> {
 	const problem = checkPasswordPolicy(input.newPassword);
 	if (problem) return fail('invalid', problem);
+	const reservation = await throttle.reservePasswordCheck(user.id);
+	if (!reservation.ok) return throttled('wrong passwords', reservation.retryAfterSeconds);
 	const row = await users.findUserById(db, user.id);
+	const current = input.currentPassword.slice(0, 1024);
+	const valid = await checkReserved(throttle, reservation, row?.password_hash ?? null, current);
+	if (valid instanceof HasherBusyError) return fail('busy', valid.message);
+	if (!row || !valid) return fail('wrong_password', 'Current password is wrong');
 	try {
-		if (!row || !(await verifyPassword(row.password_hash, input.currentPassword))) {
-			return fail('wrong_password', 'Current password is wrong');
-		}
 		const passwordHash = await hashPassword(input.newPassword);
 		const now = Date.now();
 		const created = await db.transaction().execute(async (trx) => {
@@ -158,6 +179,19 @@ export async function changePassword(
 		if (error instanceof HasherBusyError) return fail('busy', error.message);
 		throw error;
 	}
+}
+
+/** The admin CLI's way through a lock-out: the account's password-attempt counts start over. */
+export async function unlockUser(
+	db: Database,
+	throttle: LoginThrottle,
+	username: string
+): Promise<{ ok: true } | Failure<'not_found'>> {
+	const name = normalizeUsername(username);
+	const user = await users.findUserByUsername(db, name);
+	if (!user) return fail('not_found', `No user named "${name}"`);
+	await throttle.unlock(user.username, user.id);
+	return { ok: true };
 }
 
 export async function setPassword(

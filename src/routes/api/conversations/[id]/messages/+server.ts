@@ -7,6 +7,7 @@ import { MAX_MESSAGE_CHARS, SEND_FAILURE_STATUS, sendMessage } from '$lib/server
 import { defaultModelRef } from '$lib/server/services/models';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
 import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
+import { tooManyStreams } from '$lib/server/jobs/streams';
 
 const SendBody = z.object({
 	content: z.string().max(MAX_MESSAGE_CHARS),
@@ -28,11 +29,21 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	if (!id) return errorResponse(404, 'not_found', 'No such conversation');
 	const body = await readJson(request, SendBody);
 	if (!body.ok) return body.response;
-	const { db, providers, runner, bus } = getRuntime();
+	const { db, providers, runner, bus, streams } = getRuntime();
+	// A stream place is taken first: refused, nothing is sent, and the client can simply retry.
+	const slot = request.headers.get('accept')?.includes('text/event-stream')
+		? streams.open(locals.user!.id, locals.session?.id ?? null)
+		: null;
+	if (slot && !slot.ok) return tooManyStreams(slot.retryAfterSeconds);
+	const release = () => (slot?.ok ? slot.options.onEnd() : undefined);
 	const result = await sendMessage(db, locals.user!.id, id, body.value, () =>
 		defaultModelRef(providers)
-	);
+	).catch((error: unknown) => {
+		release();
+		throw error;
+	});
 	if (!result.ok) {
+		release();
 		const status = SEND_FAILURE_STATUS[result.code];
 		return errorResponse(
 			status,
@@ -44,10 +55,11 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	const { message, reply, job } = result;
 	// Accept: text/event-stream — enqueue and stream in one request (one round trip fewer on a
 	// phone); the first event, `job`, carries what the 202 body would. Reconnects use /events.
-	if (request.headers.get('accept')?.includes('text/event-stream')) {
+	if (slot?.ok) {
 		const prelude = { event: 'job', data: { message, reply, job } };
 		const stream = jobEventStream({ db, bus }, { id: job.id, user_id: locals.user!.id }, null, {
-			prelude
+			prelude,
+			...slot.options
 		});
 		return new Response(stream, { status: result.duplicate ? 200 : 202, headers: SSE_HEADERS });
 	}

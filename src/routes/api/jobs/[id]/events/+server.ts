@@ -4,12 +4,17 @@ import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { findUserJob } from '$lib/server/repos/jobs';
 import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
+import { tooManyStreams } from '$lib/server/jobs/streams';
 
 export const GET: RequestHandler = async ({ params, locals, request, url }) => {
 	const id = parseId(params.id);
-	const { db, bus } = getRuntime();
+	const { db, bus, streams } = getRuntime();
 	const job = id && (await findUserJob(db, locals.user!.id, id));
 	if (!job) return errorResponse(404, 'not_found', 'No such job');
+	const slot = streams.open(locals.user!.id, locals.session?.id ?? null);
+	if (!slot.ok) return tooManyStreams(slot.retryAfterSeconds);
 	const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId');
-	return new Response(jobEventStream({ db, bus }, job, lastEventId), { headers: SSE_HEADERS });
+	return new Response(jobEventStream({ db, bus }, job, lastEventId, slot.options), {
+		headers: SSE_HEADERS
+	});
 };

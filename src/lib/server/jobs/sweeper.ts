@@ -1,0 +1,53 @@
+// Periodic cleanup of rows that only age: expired sessions and spent password-attempt windows
+// (a locked key's window is not spent, so a sweep never unlocks anyone). One unref'd timer per
+// process, started and stopped with the runtime; runs never overlap.
+import type { Logger } from 'pino';
+import type { Database } from '$lib/server/db/database';
+import { deleteExpiredSessions } from '$lib/server/repos/sessions';
+import { deleteSpentAttempts } from '$lib/server/repos/auth-throttle';
+
+export const SWEEP_INTERVAL_MS = 5 * 60_000;
+
+export interface SweeperOptions {
+	db: Database;
+	log: Logger;
+	intervalMs?: number;
+	now?: () => number;
+}
+
+export class Sweeper {
+	private timer: ReturnType<typeof setInterval> | null = null;
+	private running: Promise<void> | null = null;
+
+	constructor(private readonly options: SweeperOptions) {}
+
+	start(): void {
+		if (this.timer) return;
+		this.timer = setInterval(() => void this.sweep(), this.options.intervalMs ?? SWEEP_INTERVAL_MS);
+		this.timer.unref();
+	}
+
+	async stop(): Promise<void> {
+		if (this.timer) clearInterval(this.timer);
+		this.timer = null;
+		await this.running;
+	}
+
+	/** One pass; a failure is logged and the next pass tries again. */
+	sweep(): Promise<void> {
+		this.running ??= this.run().finally(() => (this.running = null));
+		return this.running;
+	}
+
+	private async run(): Promise<void> {
+		const { db, log } = this.options;
+		try {
+			const now = (this.options.now ?? Date.now)();
+			const sessions = await deleteExpiredSessions(db, now);
+			const attempts = await deleteSpentAttempts(db, now);
+			if (sessions + attempts > 0) log.debug({ sessions, attempts }, 'swept expired rows');
+		} catch (error) {
+			log.warn({ err: error }, 'sweep of expired rows failed');
+		}
+	}
+}
