@@ -19,15 +19,9 @@ export async function searchUserMessages(
 		.map((c) => ({ id: c.message_id, score: rankText(c.text, terms) }))
 		.sort((a, b) => b.score - a.score || b.id - a.id)
 		.slice(0, limit);
-	const rows = new Map(
-		(
-			await searchRows(
-				db,
-				userId,
-				best.map((b) => b.id)
-			)
-		).map((r) => [r.message_id, r])
-	);
+	const ids = best.map((b) => b.id);
+	const found = await searchRows(db, userId, ids);
+	const rows = new Map(found.map((r) => [r.message_id, r]));
 	return best.flatMap(({ id }) => {
 		const r = rows.get(id);
 		if (!r) return [];
