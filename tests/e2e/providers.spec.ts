@@ -51,6 +51,25 @@ test('an admin adds a provider; only the last 4 characters of its key ever show'
 	expect(stub.requests.at(-1)!.headers.authorization).toBe(`Bearer ${KEY}`);
 });
 
+test('an upstream echoing the key: the admin sees its detail with the key redacted', async ({
+	page
+}) => {
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await page.goto('/admin/providers');
+	const card = providerCard(page, 'Home stub');
+	stub.behaviour = 'echoKey';
+	try {
+		await card.getByRole('button', { name: 'Test connection' }).click();
+		const shown = card.getByRole('alert');
+		await expect(shown).toContainText('rejected the API key');
+		await expect(shown).toContainText('[redacted]');
+		expect(stub.requests.at(-1)!.headers.authorization).toBe(`Bearer ${KEY}`);
+		expect(await page.content()).not.toContain(KEY.slice(3, -4));
+	} finally {
+		stub.behaviour = 'ok';
+	}
+});
+
 test('internal addresses are refused unless allowed, whatever their spelling', async ({ page }) => {
 	await signIn(page, ADMIN.username, ADMIN.password);
 	const port = new URL(stub.url).port;

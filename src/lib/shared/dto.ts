@@ -77,6 +77,11 @@ export interface ConversationDto extends ConversationSummaryDto {
 	settings: ConversationSettingsDto;
 	createdAt: number;
 	messages: MessageDto[];
+	/**
+	 * Only on a large conversation: `messages` is its newest page, and older messages exist.
+	 * GET the conversation with `?before=<this>` for the page before.
+	 */
+	earlierBefore?: number;
 }
 
 export interface SnippetPartDto {

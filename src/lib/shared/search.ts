@@ -31,6 +31,37 @@ export function snippetParts(marked: string): SnippetPartDto[] {
 	return parts.filter((p) => p.text);
 }
 
+/** bm25's term-frequency saturation and length weight, with a fixed reference length. */
+const RANK_K1 = 1.2;
+const RANK_B = 0.75;
+/**
+ * The message length (in words) that counts as ordinary. bm25 would use the average over the
+ * whole index, which every user's messages feed; a constant keeps one user's ranking their own.
+ */
+const RANK_REFERENCE_WORDS = 100;
+
+/** Lower case without diacritics, as the full-text index reads words. */
+function foldText(text: string): string {
+	return text.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '');
+}
+
+/**
+ * How much `text` is about `terms` (higher is better): bm25's per-message part — repeated terms
+ * count with diminishing returns, long messages are discounted — computed from the message alone.
+ */
+export function rankText(text: string, terms: string[]): number {
+	const words = foldText(text).match(/[\p{L}\p{N}_]+/gu) ?? [];
+	const lengthNorm = 1 - RANK_B + (RANK_B * words.length) / RANK_REFERENCE_WORDS;
+	let score = 0;
+	for (const [i, raw] of terms.entries()) {
+		const term = foldText(raw);
+		const prefix = i === terms.length - 1 && term.length > 1;
+		const tf = words.filter((w) => (prefix ? w.startsWith(term) : w === term)).length;
+		score += (tf * (RANK_K1 + 1)) / (tf + RANK_K1 * lengthNorm);
+	}
+	return score;
+}
+
 const SNIPPET_RADIUS_CHARS = 60;
 
 /** A snippet around the first hit of `terms` in `text` (prefix matches, like the server). */

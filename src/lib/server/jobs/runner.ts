@@ -9,6 +9,7 @@ import type { Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type { ChatMessage, Provider, ProviderFailure } from '$lib/server/llm/types';
 import { JobBus } from '$lib/server/jobs/bus';
+import { capHistory } from '$lib/server/jobs/history';
 import {
 	cancelQueuedJob,
 	failQueuedJob,
@@ -234,7 +235,7 @@ export class JobRunner {
 		const conversation = await findConversation(this.deps.db, job.user_id, job.conversation_id);
 		const path = await messagePath(this.deps.db, job.conversation_id, job.user_message_id);
 		const system = [conversation?.system_prompt, params.systemPrompt].filter(Boolean).join('\n\n');
-		return [
+		return capHistory([
 			...(system ? [{ role: 'system' as const, content: system }] : []),
 			...path
 				.filter(
@@ -246,7 +247,7 @@ export class JobRunner {
 							m.status === 'interrupted')
 				)
 				.map((m) => ({ role: m.role, content: m.content }))
-		];
+		]);
 	}
 
 	private async execute(job: Job, provider: Provider, controller: AbortController) {
@@ -383,8 +384,13 @@ export class JobRunner {
 				code: 'too_large',
 				message: `The reply grew past ${this.limits.maxOutputChars} characters and was stopped; the text so far is kept.`
 			};
-		else if (failure) outcome = { state: 'failed', code: failure.code, message: failure.message };
-		else outcome = { state: 'done' };
+		else if (failure) {
+			outcome = { state: 'failed', code: failure.code, message: failure.message };
+			this.deps.log.warn(
+				{ jobId: job.id, provider: job.provider, code: failure.code, detail: failure.detail },
+				'reply failed upstream'
+			);
+		} else outcome = { state: 'done' };
 		await finishJob(db, job, outcome, produced);
 		bus.end(job.id);
 		return outcome.state;

@@ -1,5 +1,7 @@
-// Turns whatever an SDK or the network threw into a ProviderFailure a user can read.
+// Turns whatever an SDK or the network threw into a ProviderFailure a user can read. Upstream
+// text never reaches the user's message; it goes, redacted, into `detail` for admins and logs.
 import { GuardError } from '$lib/server/net/guarded-fetch';
+import { redactSecrets } from '$lib/server/llm/redact';
 import type { ProviderFailure } from '$lib/server/llm/types';
 
 const MAX_UPSTREAM_MESSAGE = 300;
@@ -14,13 +16,21 @@ function causes(error: unknown): unknown[] {
 	return chain;
 }
 
-function upstreamText(error: unknown): string {
-	const raw = (error as { error?: { message?: unknown }; message?: unknown }).error?.message;
+function upstreamText(error: unknown, apiKey: string | null): string {
+	// OpenAI's SDK keeps the body's `error` object; Anthropic's keeps the whole body.
+	const body = (error as { error?: { message?: unknown; error?: { message?: unknown } } }).error;
+	const raw = body?.message ?? body?.error?.message;
 	const text = typeof raw === 'string' ? raw : '';
-	return text.replace(/\s+/g, ' ').slice(0, MAX_UPSTREAM_MESSAGE);
+	// Redacted before it is cut, so a cut cannot split a key out of its pattern.
+	return redactSecrets(text.replace(/\s+/g, ' '), [apiKey]).slice(0, MAX_UPSTREAM_MESSAGE);
 }
 
-export function describeFailure(error: unknown, providerName: string): ProviderFailure {
+/** `apiKey`: the key this provider was called with, scrubbed from any upstream text kept. */
+export function describeFailure(
+	error: unknown,
+	providerName: string,
+	apiKey: string | null
+): ProviderFailure {
 	const chain = causes(error);
 	const guard = chain.find((e) => e instanceof GuardError) as GuardError | undefined;
 	if (guard) {
@@ -42,14 +52,14 @@ export function describeFailure(error: unknown, providerName: string): ProviderF
 	}
 	const status = (error as { status?: unknown }).status;
 	if (typeof status === 'number') {
-		const detail = upstreamText(error);
-		const suffix = detail ? `: ${detail}` : '';
+		const detail = upstreamText(error, apiKey) || undefined;
 		if (status === 401 || status === 403) {
 			return {
 				code: 'auth',
 				status,
 				retryable: false,
-				message: `${providerName} rejected the API key${suffix}`
+				message: `${providerName} rejected the API key`,
+				detail
 			};
 		}
 		if (status === 429) {
@@ -57,7 +67,8 @@ export function describeFailure(error: unknown, providerName: string): ProviderF
 				code: 'rate_limited',
 				status,
 				retryable: true,
-				message: `${providerName} is rate limiting requests${suffix}`
+				message: `${providerName} is rate limiting requests`,
+				detail
 			};
 		}
 		if (status === 404) {
@@ -65,7 +76,8 @@ export function describeFailure(error: unknown, providerName: string): ProviderF
 				code: 'not_found',
 				status,
 				retryable: false,
-				message: `${providerName} does not know that model or endpoint${suffix}`
+				message: `${providerName} does not know that model or endpoint`,
+				detail
 			};
 		}
 		if (status >= 400 && status < 500) {
@@ -73,7 +85,8 @@ export function describeFailure(error: unknown, providerName: string): ProviderF
 				code: 'bad_request',
 				status,
 				retryable: false,
-				message: `${providerName} refused the request${suffix}`
+				message: `${providerName} refused the request`,
+				detail
 			};
 		}
 		return {
@@ -81,7 +94,8 @@ export function describeFailure(error: unknown, providerName: string): ProviderF
 			status,
 			retryable:
 				status === 500 || status === 502 || status === 503 || status === 504 || status === 529,
-			message: `${providerName} failed with HTTP ${status}${suffix}`
+			message: `${providerName} failed with HTTP ${status}`,
+			detail
 		};
 	}
 	const codes = chain

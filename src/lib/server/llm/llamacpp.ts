@@ -71,7 +71,7 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 				return {
 					source: 'fallback',
 					models: options.enabledModels.map((id) => ({ id })),
-					error: describeFailure(error, options.name)
+					error: describeFailure(error, options.name, options.apiKey)
 				};
 			}
 		},

@@ -103,6 +103,44 @@ describe.each([
 		}
 	});
 
+	it('keeps the key out of what an upstream echoing it said: message generic, detail redacted', async () => {
+		// A key with a known shape and one without: both must go.
+		const plain = 'PlainKeyWithoutShape4242';
+		for (const apiKey of [KEY, plain]) {
+			const echoing = buildProvider(
+				{
+					id: `${kind}-echo`,
+					kind,
+					name: label,
+					baseUrl: `${stub.url}${path}`,
+					apiKey,
+					allowInternal: true,
+					maxConcurrency: null,
+					enabledModels: [],
+					source: 'admin'
+				},
+				{ firstTokenTimeoutMs: 500, idleTimeoutMs: 500 }
+			);
+			stub.behaviour = 'echoKey';
+			const streamed = errorOf(await collect(echoing));
+			if (streamed?.type !== 'error') throw new Error('expected an error event');
+			const listed = await echoing.listModels();
+			const failures = [streamed.error, listed.source === 'fallback' ? listed.error : null];
+			const sent = stub.requests.at(-1)!.headers;
+			expect(JSON.stringify([sent.authorization, sent['x-api-key']])).toContain(apiKey);
+			for (const failure of failures) {
+				const text = JSON.stringify(failure);
+				expect(text).toContain('auth');
+				expect(text).not.toContain(apiKey);
+				expect(text).not.toContain(apiKey.slice(4, -4));
+				expect(text).toContain('[redacted]');
+			}
+			expect(streamed.error.message).toBe(`${label} rejected the API key`);
+			expect(streamed.error.detail).toMatch(/redacted/);
+		}
+		stub.behaviour = 'ok';
+	});
+
 	it('lists models live', async () => {
 		const list = await provider.listModels();
 		expect(list.source).toBe('live');

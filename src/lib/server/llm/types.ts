@@ -47,9 +47,12 @@ export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
 
 export interface ProviderFailure {
 	code: ProviderErrorCode;
+	/** For the user: Hearth's own words, never upstream text. */
 	message: string;
 	retryable: boolean;
 	status?: number;
+	/** For admins and logs: what the upstream said, with keys redacted. */
+	detail?: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';

@@ -81,7 +81,14 @@ export const actions: Actions = {
 							message: `Connected: ${list.models.length} model(s)`,
 							models: list.models.map((m) => m.id)
 						}
-					: { ok: false, message: list.error.message, models: [] }
+					: {
+							ok: false,
+							// Admins see what the upstream said (keys redacted); users only the message.
+							message: list.error.detail
+								? `${list.error.message}: ${list.error.detail}`
+								: list.error.message,
+							models: []
+						}
 		};
 	}
 };
