@@ -9,7 +9,12 @@ import {
 	type HearthServer
 } from '../support/hearth-server';
 import type { SseEvent } from '$lib/client/sse';
-import { encodePosition, type MessageDto, type SendResultDto } from '$lib/shared/dto';
+import {
+	encodePosition,
+	type MessageDto,
+	type SendResultDto,
+	type UsageReportDto
+} from '$lib/shared/dto';
 import { conversation, newConversation, send, settledReply } from '../support/chat';
 
 /** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
@@ -151,6 +156,11 @@ describe('durable reply jobs', () => {
 		expect(reply.status).toBe('cancelled');
 		expect(reply.content.startsWith(seen.text)).toBe(true);
 		expect(reply.content.length).toBeLessThan(1500 * 8);
+		// The stopped reply still used tokens: counted with llama.cpp's tokenizer, marked estimated.
+		const usage = await alice.json<UsageReportDto>('GET', `/api/usage?conversationId=${id}`);
+		expect(usage.body.conversation).toMatchObject({ estimated: true });
+		expect(usage.body.conversation!.promptTokens).toBeGreaterThan(0);
+		expect(usage.body.conversation!.completionTokens).toBeGreaterThan(0);
 		const again = await alice.json('POST', `/api/jobs/${sent.job.id}/cancel`);
 		expect(again).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
 		type Slots = { is_processing: boolean }[];

@@ -7,6 +7,7 @@ import type { ChatEvent, ChatRequest, Provider } from '$lib/server/llm/types';
 import type { ProviderRecord } from '$lib/server/services/providers';
 import { ProviderRegistry } from '$lib/server/llm/registry';
 import { createGuardedFetch } from '$lib/server/net/guarded-fetch';
+import { CHARS_PER_TOKEN, estimateUsage } from '$lib/server/jobs/usage-estimate';
 
 const record = (url: string, overrides: Partial<ProviderRecord> = {}): ProviderRecord => ({
 	id: 'llama',
@@ -99,6 +100,40 @@ describe('llama.cpp adapter against a real llama-server', () => {
 			expect(usage.timings?.predictedN).toBe(usage.completionTokens);
 			expect(usage.timings?.predictedPerSecond).toBeGreaterThan(0);
 		}
+	});
+
+	it('counts tokens with /tokenize, so a stopped reply records what it used', async () => {
+		const controller = new AbortController();
+		let text = '';
+		for await (const event of provider.streamChat(ask(400), controller.signal)) {
+			if (event.type === 'text') text += event.text;
+			// Stopped mid-reply: the usage chunk never comes.
+			if (text.length > 40) controller.abort();
+			expect(event.type).not.toBe('usage');
+		}
+		const tokenize = async (content: string) =>
+			(
+				(await (
+					await fetch(`${server.url}/tokenize`, {
+						method: 'POST',
+						body: JSON.stringify({ content, add_special: false })
+					})
+				).json()) as { tokens: unknown[] }
+			).tokens.length;
+		const prompt = ask(1).messages;
+		const usage = await estimateUsage(provider, prompt, { text, reasoning: '' });
+		expect(usage).toEqual({
+			promptTokens: await tokenize(prompt.map((m) => m.content).join('\n')),
+			completionTokens: await tokenize(text),
+			estimated: true
+		});
+		expect(usage.completionTokens).toBeGreaterThan(0);
+		// A provider that cannot tokenize: counted from the length of the text.
+		const gone = buildProvider(record('http://127.0.0.1:9'));
+		expect(await estimateUsage(gone, prompt, { text: 'abcdefgh', reasoning: '' })).toMatchObject({
+			completionTokens: 8 / CHARS_PER_TOKEN,
+			estimated: true
+		});
 	});
 
 	it('survives random bytes from the model: the text stays well-formed', async () => {

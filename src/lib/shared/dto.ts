@@ -101,6 +101,8 @@ export interface UsageTotalsDto {
 	costMicroUsd: number;
 	/** Some of these tokens are from models with no known price. */
 	unpriced: boolean;
+	/** Some of these tokens were counted by Hearth: replies that ended before the provider reported. */
+	estimated: boolean;
 }
 
 export interface UserSettingsDto {
@@ -111,7 +113,8 @@ export interface UserSettingsDto {
 export interface UsageReportDto {
 	overall: UsageTotalsDto;
 	conversation?: UsageTotalsDto;
-	byModel: ({ model: string } & UsageTotalsDto)[];
+	/** `model` is the "provider/model" reference; `label` is what a person reads. */
+	byModel: ({ model: string; label: string } & UsageTotalsDto)[];
 }
 
 export interface JobDto {
