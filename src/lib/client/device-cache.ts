@@ -98,6 +98,19 @@ export async function cachedSummaries(db: DeviceDb): Promise<ConversationSummary
 	return rows.map(({ id, title, updatedAt, pinned }) => ({ id, title, updatedAt, pinned }));
 }
 
+const MODELS_KEY = 'models';
+
+/** Keeps the model list so the picker can show the last known models while offline. */
+export async function rememberModels<T>(db: DeviceDb, groups: T[]) {
+	await db.meta.put({ key: MODELS_KEY, value: plain(groups) });
+}
+
+/** The model list as last seen online, or null. */
+export async function lastKnownModels<T>(db: DeviceDb): Promise<T[] | null> {
+	const row = await db.meta.get(MODELS_KEY);
+	return Array.isArray(row?.value) ? (row.value as T[]) : null;
+}
+
 /** Stores a conversation as the server sent it, keeping when it was last opened here. */
 export async function storeConversation(
 	db: DeviceDb,
