@@ -20,6 +20,14 @@ export type JobStateDto = (typeof JOB_STATES)[number];
 export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
 export type ReasoningDto = (typeof REASONING_LEVELS)[number];
 
+/** What an admin reads for each kind of provider. */
+export const PROVIDER_KIND_LABELS: Record<ProviderViewDto['kind'], string> = {
+	llamacpp: 'llama.cpp',
+	openai: 'OpenAI',
+	anthropic: 'Anthropic',
+	openai_compatible: 'OpenAI-compatible'
+};
+
 /** A provider as the admin sees it: never a key, only its last 4 characters. */
 export interface ProviderViewDto {
 	id: string;
