@@ -264,7 +264,7 @@ test.describe('offline', () => {
 		);
 	});
 
-	test('reopened offline mid-reply: the partial text the device had, and no Stop button', async () => {
+	test('reopened offline mid-reply: the partial text the device had, no Stop button, the last known models', async () => {
 		await page.goto('/');
 		await ask(page, 'Keep writing while I lose the signal');
 		await expect(page).toHaveURL(/\/c\/\d+$/);
@@ -285,6 +285,11 @@ test.describe('offline', () => {
 			renderedText(cached.content)
 		);
 		await expect(page.getByRole('button', { name: 'Stop' })).toHaveCount(0);
+		// The model picker offers the models last seen online, marked as such.
+		await expect(
+			page.getByLabel('Model').locator('optgroup[label="llama.cpp (offline — last known models)"]')
+		).toContainText('hearth-test');
+		await expect(page.getByLabel('Model')).toHaveValue(/\/hearth-test$/);
 		// Back online, the whole reply comes in.
 		await context.setOffline(false);
 		await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
