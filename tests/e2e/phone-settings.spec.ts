@@ -201,6 +201,15 @@ test('search: plain-text snippets, a branch copy listed once, and a jump without
 	await expect(page.locator('article.message').first()).toBeVisible();
 	expect(errors.filter((e) => /effect_update_depth_exceeded/.test(e))).toEqual([]);
 	expect(errors).toEqual([]);
+
+	// Offline, the device copy's search lists the copied message once too.
+	await page.goto('/');
+	await context.setOffline(true);
+	await page.getByLabel('Search conversations').fill('glows');
+	await expect(page.getByTestId('search-hit')).toHaveCount(1);
+	await expect(page.getByTestId('search-hit').first()).toContainText(
+		'The lanternfish glows in deep water; see the guide.'
+	);
 	await context.close();
 });
 
