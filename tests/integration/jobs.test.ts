@@ -1,5 +1,6 @@
 // Replies as durable jobs, end to end: the built server, a real llama-server, HTTP and SSE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports';
 import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
@@ -355,7 +356,7 @@ describe('restarts and a missing model server', () => {
 	}, 60_000);
 
 	it('llama-server down: the job retries, then fails with a readable error', async () => {
-		const hearth = await startHearth({ LLAMA_URL: 'http://127.0.0.1:9' });
+		const hearth = await startHearth({ LLAMA_URL: `http://127.0.0.1:${await freePort()}` });
 		try {
 			addUser(hearth, 'dan', 'dan-password-1');
 			const dan = await signIn(hearth, 'dan', 'dan-password-1');

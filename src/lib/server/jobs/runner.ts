@@ -273,7 +273,7 @@ export class JobRunner {
 		const { db, bus } = this.deps;
 		const params = JSON.parse(job.params) as JobParams;
 		const produced: Produced = { text: '', reasoning: '', usage: null };
-		let prompt: ChatMessage[] | null = null;
+		const prompt = await this.history(job, params);
 		let failure: ProviderFailure | null = null;
 		let checkpointAt = Date.now();
 		let unsaved = 0;
@@ -301,7 +301,6 @@ export class JobRunner {
 					status: 'streaming',
 					updated_at: Date.now()
 				});
-			prompt = await this.history(job, params);
 			const request = {
 				model: job.model,
 				messages: prompt,
@@ -370,7 +369,7 @@ export class JobRunner {
 
 	private async conclude(
 		job: Job,
-		run: { produced: Produced; prompt: ChatMessage[] | null; provider: Provider },
+		run: { produced: Produced; prompt: ChatMessage[]; provider: Provider },
 		failure: ProviderFailure | null,
 		stop: StopReason | null
 	): Promise<Outcome['state'] | 'retry'> {
@@ -410,7 +409,7 @@ export class JobRunner {
 		else outcome = { state: 'done' };
 		// Stopped, failed mid-reply or interrupted before the provider reported its usage: the
 		// tokens were still spent, so count them. A failure before any output spent nothing.
-		if (!produced.usage && prompt && !(outcome.state === 'failed' && nothingYet))
+		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
 			produced.usage = await estimateUsage(run.provider, prompt, produced);
 		await finishJob(db, job, outcome, produced);
 		bus.end(job.id);

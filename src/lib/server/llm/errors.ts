@@ -142,6 +142,13 @@ export function describeFailure(error: unknown, providerName: string): ProviderF
 			message: `${providerName} closed the connection mid-reply`
 		};
 	}
+	if (/\bbad port\b/i.test(text)) {
+		return {
+			code: 'unreachable',
+			retryable: false,
+			message: `Cannot reach ${providerName}: its port is one that fetch refuses to use (a "bad port"); run it on another port`
+		};
+	}
 	if (/connection error/i.test(text)) {
 		return {
 			code: 'unreachable',

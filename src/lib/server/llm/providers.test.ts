@@ -202,6 +202,8 @@ describe('OpenAI timeouts and cancellation', () => {
 		expect(refused).toMatchObject({
 			error: { code: 'unreachable', message: 'Cannot reach Local — is it running?' }
 		});
+		const badPort = await at('Odd', 'http://127.0.0.1:9/v1').listModels();
+		expect(badPort).toMatchObject({ error: { message: expect.stringContaining('"bad port"') } });
 		const unknown = await at('OpenAI', 'https://api.openai.invalid/v1').listModels();
 		expect(unknown).toMatchObject({ error: { code: 'unreachable' } });
 		if (unknown.source !== 'fallback') throw new Error('expected a fallback list');
