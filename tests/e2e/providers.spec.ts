@@ -65,6 +65,7 @@ test('internal addresses are refused at save with the reason unless allowed, wha
 	] as const) {
 		const before = stub.requests.length;
 		await page.goto('/admin/providers');
+		await page.locator('html[data-ready]').waitFor({ state: 'attached' });
 		const form = page.locator('section', {
 			has: page.getByRole('heading', { name: 'Add a provider' })
 		});
