@@ -15,6 +15,21 @@ export function findConversation(
 		.executeTakeFirst();
 }
 
+/** Which conversation each of `ids` was branched from (null: not a branch). */
+export function parentConversations(
+	db: Executor,
+	userId: number,
+	ids: number[]
+): Promise<{ id: number; parent_conversation_id: number | null }[]> {
+	if (ids.length === 0) return Promise.resolve([]);
+	return db
+		.selectFrom('conversation')
+		.select(['id', 'parent_conversation_id'])
+		.where('user_id', '=', userId)
+		.where('id', 'in', ids)
+		.execute();
+}
+
 export function listConversations(
 	db: Executor,
 	userId: number,
