@@ -1,0 +1,27 @@
+import type { RequestHandler } from './$types';
+import { errorResponse } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
+import { getRuntime } from '$lib/server/runtime';
+import { downloadHeaders } from '$lib/server/exports/download';
+import {
+	EXPORT_FORMATS,
+	exportConversation,
+	type ExportFormat
+} from '$lib/server/services/exports';
+
+/** GET /api/conversations/:id/export?format=md|json|pdf[&leaf=<message id>] — a download. */
+export const GET: RequestHandler = async ({ params, locals, url }) => {
+	const format = url.searchParams.get('format') ?? '';
+	if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+		return errorResponse(400, 'invalid_request', `format: one of ${EXPORT_FORMATS.join(', ')}`);
+	const rawLeaf = url.searchParams.get('leaf');
+	const leaf = rawLeaf === null ? null : parseId(rawLeaf);
+	if (rawLeaf !== null && leaf === null)
+		return errorResponse(400, 'invalid_request', 'leaf: a message id');
+	const id = parseId(params.id);
+	const file =
+		id &&
+		(await exportConversation(getRuntime().db, locals.user!.id, id, format as ExportFormat, leaf));
+	if (!file) return errorResponse(404, 'not_found', 'No such conversation');
+	return new Response(file.body, { headers: downloadHeaders(file.filename, file.contentType) });
+};
