@@ -11,7 +11,7 @@ import {
 	type TestDatabase
 } from '../../../../tests/support/db';
 import type { Database } from '$lib/server/db/database';
-import type { MessageTable } from '$lib/server/db/schema';
+import type { Message } from '$lib/server/db/schema';
 import { insertConversation } from '$lib/server/repos/conversations';
 import { insertMessage } from '$lib/server/repos/messages';
 import { parseHearthExport } from '$lib/server/imports/hearth';
@@ -59,7 +59,7 @@ async function readAll(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
 	return Buffer.concat(chunks);
 }
 
-type NewMessage = Omit<MessageTable, 'id' | 'conversation_id' | 'user_id' | 'parent_id'>;
+type NewMessage = Omit<Message, 'id' | 'conversation_id' | 'user_id' | 'parent_id'>;
 const message = (over: Partial<NewMessage>): NewMessage => ({
 	role: 'user',
 	content: '',

@@ -11,12 +11,13 @@ import {
 
 /** GET /api/conversations/:id/export?format=md|json|pdf[&leaf=<message id>] — a download. */
 export const GET: RequestHandler = async ({ params, locals, url }) => {
-	const format = url.searchParams.get('format') ?? '';
+	const formats = url.searchParams.getAll('format');
+	const format = formats.length === 1 ? formats[0]! : '';
 	if (!(EXPORT_FORMATS as readonly string[]).includes(format))
 		return errorResponse(400, 'invalid_request', `format: one of ${EXPORT_FORMATS.join(', ')}`);
-	const rawLeaf = url.searchParams.get('leaf');
-	const leaf = rawLeaf === null ? null : parseId(rawLeaf);
-	if (rawLeaf !== null && leaf === null)
+	const leaves = url.searchParams.getAll('leaf');
+	const leaf = leaves.length === 1 ? parseId(leaves[0]!) : null;
+	if (leaves.length > 0 && leaf === null)
 		return errorResponse(400, 'invalid_request', 'leaf: a message id');
 	const id = parseId(params.id);
 	const file =
