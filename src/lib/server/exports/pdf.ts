@@ -1,6 +1,7 @@
 // A conversation as a PDF (pdfkit): title and dates, then each turn of the branch shown under a
 // heading naming who spoke, its Markdown drawn with structure. Standard PDF fonts: Helvetica for
 // text, Courier for code (pdfkit cannot read the WOFF files @fontsource ships).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import PDFDocument from 'pdfkit';
 import type { Conversation, Message } from '$lib/server/db/schema';
 import { formatDate, titleOf, turnHeading } from '$lib/server/exports/markdown';
@@ -10,7 +11,11 @@ const PAGE_MARGIN_PT = 56;
 const TITLE_SIZE_PT = 20;
 const META_SIZE_PT = 9;
 
-export function conversationPdf(conversation: Conversation, branch: Message[]): Promise<Buffer> {
+/** Drawing is synchronous: the event loop gets a turn after each message so others are served. */
+export async function conversationPdf(
+	conversation: Conversation,
+	branch: Message[]
+): Promise<Buffer> {
 	const title = titleOf(conversation);
 	const doc = new PDFDocument({
 		size: 'A4',
@@ -61,6 +66,7 @@ export function conversationPdf(conversation: Conversation, branch: Message[]): 
 			);
 		md.markdown(m.content || '*(empty)*');
 		if (m.status !== 'done') md.markdown(`*(${m.status})*`);
+		await nextTurn();
 	}
 	doc.end();
 	return done;

@@ -21,7 +21,9 @@ import {
 	archiveChunks,
 	exportArchive,
 	exportConversation,
-	safeFilename
+	PDF_MAX_CHARS,
+	safeFilename,
+	type ExportResult
 } from '$lib/server/services/exports';
 
 const T0 = Date.UTC(2026, 10, 20, 9, 30);
@@ -42,6 +44,12 @@ const ANSWER = [
 	'- first item',
 	'- second item'
 ].join('\n');
+
+/** The body of a successful export (fails the test otherwise). */
+function bodyOf(result: ExportResult): Uint8Array {
+	if (!result.ok) throw new Error(result.message);
+	return result.body;
+}
 
 async function* each<T>(items: T[]): AsyncGenerator<T> {
 	yield* items;
@@ -137,7 +145,7 @@ describe.each(DIALECTS)('exports on %s', (dialect) => {
 
 	it('a Hearth JSON export re-imports into exactly the same tree', async () => {
 		const file = await exportConversation(t.db, userId, ids.conversationId, 'json');
-		const envelope = JSON.parse(new TextDecoder().decode(file!.body)) as {
+		const envelope = JSON.parse(new TextDecoder().decode(bodyOf(file))) as {
 			format: string;
 			version: number;
 			conversations: unknown[];
@@ -207,8 +215,8 @@ describe.each(DIALECTS)('exports on %s', (dialect) => {
 
 	it('Markdown holds the title, dates and the branch shown, each turn under a role heading', async () => {
 		const file = await exportConversation(t.db, userId, ids.conversationId, 'md');
-		const md = new TextDecoder().decode(file!.body);
-		expect(file!.contentType).toMatch(/^text\/markdown/);
+		const md = new TextDecoder().decode(bodyOf(file));
+		expect(file).toMatchObject({ contentType: expect.stringMatching(/^text\/markdown/) });
 		expect(md.startsWith('# Fruit / plans: "apples"\n')).toBe(true);
 		expect(md).toContain('- Created: 2026-11-20 09:30 UTC');
 		expect(md).toContain('## System prompt\n\nBe brief.');
@@ -218,7 +226,7 @@ describe.each(DIALECTS)('exports on %s', (dialect) => {
 		expect(md).toContain('A shorter second answer.');
 		expect(md).not.toContain('And pears?');
 		const older = await exportConversation(t.db, userId, ids.conversationId, 'md', ids.followUp);
-		const olderMd = new TextDecoder().decode(older!.body);
+		const olderMd = new TextDecoder().decode(bodyOf(older));
 		expect(olderMd).toContain('## Assistant · llama/default');
 		expect(olderMd).toContain('```ts\nconst answer = 42;\n```');
 		expect(olderMd).toContain('And pears?');
@@ -227,11 +235,11 @@ describe.each(DIALECTS)('exports on %s', (dialect) => {
 
 	it('the PDF is real text: title, headings, table cells and code in Courier', async () => {
 		const file = await exportConversation(t.db, userId, ids.conversationId, 'pdf', ids.followUp);
-		expect(Buffer.from(file!.body).subarray(0, 5).toString()).toBe('%PDF-');
+		expect(Buffer.from(bodyOf(file)).subarray(0, 5).toString()).toBe('%PDF-');
 		const dir = mkdtempSync(join(tmpdir(), 'hearth-pdf-'));
 		try {
 			const path = join(dir, 'c.pdf');
-			writeFileSync(path, file!.body);
+			writeFileSync(path, bodyOf(file));
 			const text = execFileSync('pdftotext', ['-layout', path, '-'], { encoding: 'utf8' });
 			expect(text).toContain('Fruit / plans: "apples"');
 			expect(text).toContain('Created 2026-11-20 09:30 UTC');
@@ -248,9 +256,36 @@ describe.each(DIALECTS)('exports on %s', (dialect) => {
 		}
 	});
 
+	it('a conversation too long for a PDF is refused with a clear message', async () => {
+		const conv = await insertConversation(t.db, {
+			user_id: userId,
+			title: 'Huge',
+			model: null,
+			system_prompt: null,
+			settings: '{}',
+			now: T0
+		});
+		await insertMessage(t.db, {
+			...message({ content: 'x'.repeat(PDF_MAX_CHARS + 1) }),
+			conversation_id: conv.id,
+			user_id: userId,
+			parent_id: null
+		});
+		const pdf = await exportConversation(t.db, userId, conv.id, 'pdf');
+		expect(pdf).toMatchObject({
+			ok: false,
+			code: 'too_large',
+			message: expect.stringMatching(/Markdown/)
+		});
+		expect((await exportConversation(t.db, userId, conv.id, 'md')).ok).toBe(true);
+	});
+
 	it("another user's conversation is not found in any format", async () => {
 		for (const format of ['md', 'json', 'pdf'] as const)
-			expect(await exportConversation(t.db, otherId, ids.conversationId, format)).toBeNull();
+			expect(await exportConversation(t.db, otherId, ids.conversationId, format)).toMatchObject({
+				ok: false,
+				code: 'not_found'
+			});
 	});
 
 	it('the ZIP holds hearth.json of every conversation (past one page) and a Markdown file each', async () => {
@@ -286,6 +321,36 @@ describe.each(DIALECTS)('exports on %s', (dialect) => {
 		} finally {
 			rmSync(dir, { recursive: true, force: true });
 		}
+	});
+
+	it('the ZIP streams: its first bytes leave before the conversations are all read', async () => {
+		const [streamer] = (await insertUsers(t.db, 'streamer')) as [number];
+		const big = 'word '.repeat(40_000);
+		for (let i = 0; i < 3; i++) {
+			const c = await insertConversation(t.db, {
+				user_id: streamer,
+				title: `Big ${i}`,
+				model: null,
+				system_prompt: null,
+				settings: '{}',
+				now: T0
+			});
+			await insertMessage(t.db, {
+				...message({ content: `${big}${i}` }),
+				conversation_id: c.id,
+				user_id: streamer,
+				parent_id: null
+			});
+		}
+		const chunks = archiveChunks(t.db, streamer, T0);
+		const first = await chunks.next();
+		expect(first.done).toBe(false);
+		// Written after the first bytes went out: still in the archive, so it was read afterwards.
+		await seedForkedConversation(t.db, streamer, 'Added while streaming');
+		const rest: Uint8Array[] = [first.value as Uint8Array];
+		for await (const chunk of chunks) rest.push(chunk);
+		const entries = unzipSync(new Uint8Array(Buffer.concat(rest)));
+		expect(Object.keys(entries).some((n) => n.endsWith('-Added-while-streaming.md'))).toBe(true);
 	});
 
 	it('one archive at a time per user; the next may start once it has been read', async () => {

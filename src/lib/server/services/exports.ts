@@ -21,12 +21,12 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 export const ARCHIVE_CONTENT_TYPE = 'application/zip';
 export const ARCHIVE_PAGE_SIZE = 50;
 const FILENAME_MAX_CHARS = 80;
+/** pdfkit draws about 0.5 M characters a second here (slower on a Pi); past this, use Markdown. */
+export const PDF_MAX_CHARS = 1_000_000;
 
-export interface ExportFile {
-	filename: string;
-	contentType: string;
-	body: Uint8Array<ArrayBuffer>;
-}
+export type ExportResult =
+	| { ok: true; filename: string; contentType: string; body: Uint8Array<ArrayBuffer> }
+	| { ok: false; code: 'not_found' | 'too_large'; message: string };
 
 /** A filename made from a title: letters, digits, dot, dash and underscore only, never empty. */
 export function safeFilename(title: string, extension: string): string {
@@ -43,7 +43,7 @@ export function safeFilename(title: string, extension: string): string {
 
 /**
  * One conversation as a file. `leafId` names the last message of the branch on screen (md and
- * pdf export that branch; JSON always holds the whole tree). null: not the user's conversation.
+ * pdf export that branch; JSON always holds the whole tree). Another user's id is not found.
  */
 export async function exportConversation(
 	db: Database,
@@ -51,9 +51,9 @@ export async function exportConversation(
 	id: number,
 	format: ExportFormat,
 	leafId: number | null = null
-): Promise<ExportFile | null> {
+): Promise<ExportResult> {
 	const row = await findConversation(db, userId, id);
-	if (!row) return null;
+	if (!row) return { ok: false, code: 'not_found', message: 'No such conversation' };
 	const messages = await listConversationMessages(db, id);
 	const leaf = leafId !== null && messages.some((m) => m.id === leafId) ? leafId : null;
 	const filename = safeFilename(titleOf(row), format);
@@ -61,21 +61,32 @@ export async function exportConversation(
 	switch (format) {
 		case 'md':
 			return {
+				ok: true,
 				filename,
 				contentType: CONTENT_TYPES.md,
 				body: encode(conversationMarkdown(row, branchTo(messages, leaf)))
 			};
-		case 'pdf':
+		case 'pdf': {
+			const branch = branchTo(messages, leaf);
+			const chars = branch.reduce((n, m) => n + m.content.length + (m.reasoning?.length ?? 0), 0);
+			if (chars > PDF_MAX_CHARS)
+				return {
+					ok: false,
+					code: 'too_large',
+					message: `Too long for a PDF (over ${PDF_MAX_CHARS} characters); export it as Markdown`
+				};
 			return {
+				ok: true,
 				filename,
 				contentType: CONTENT_TYPES.pdf,
-				body: new Uint8Array(await conversationPdf(row, branchTo(messages, leaf)))
+				body: new Uint8Array(await conversationPdf(row, branch))
 			};
+		}
 		case 'json': {
 			const tree = toHearthConversation(row, messages, leaf ?? defaultLeafId(messages));
 			let text = '';
 			for await (const piece of hearthExportJson([tree], Date.now())) text += piece;
-			return { filename, contentType: CONTENT_TYPES.json, body: encode(text) };
+			return { ok: true, filename, contentType: CONTENT_TYPES.json, body: encode(text) };
 		}
 	}
 }

@@ -20,9 +20,15 @@ export const GET: RequestHandler = async ({ params, locals, url }) => {
 	if (leaves.length > 0 && leaf === null)
 		return errorResponse(400, 'invalid_request', 'leaf: a message id');
 	const id = parseId(params.id);
-	const file =
-		id &&
-		(await exportConversation(getRuntime().db, locals.user!.id, id, format as ExportFormat, leaf));
-	if (!file) return errorResponse(404, 'not_found', 'No such conversation');
+	if (!id) return errorResponse(404, 'not_found', 'No such conversation');
+	const file = await exportConversation(
+		getRuntime().db,
+		locals.user!.id,
+		id,
+		format as ExportFormat,
+		leaf
+	);
+	if (!file.ok)
+		return errorResponse(file.code === 'not_found' ? 404 : 413, file.code, file.message);
 	return new Response(file.body, { headers: downloadHeaders(file.filename, file.contentType) });
 };
