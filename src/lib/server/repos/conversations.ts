@@ -120,3 +120,21 @@ export function listConversationsById(db: Executor, userId: number, ids: number[
 		.where('id', 'in', ids)
 		.execute();
 }
+
+/** One page of the user's conversations in id order, after `afterId` (exports walk them all). */
+export function listConversationsAfter(
+	db: Executor,
+	userId: number,
+	afterId: number,
+	limit: number
+): Promise<Conversation[]> {
+	return db
+		.selectFrom('conversation')
+		.selectAll()
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null)
+		.where('id', '>', afterId)
+		.orderBy('id')
+		.limit(limit)
+		.execute();
+}
