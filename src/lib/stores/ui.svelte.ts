@@ -1,0 +1,1 @@
+export const ui = new (class { settingsSheetOpen = $state(false); })();
