@@ -4,7 +4,7 @@
 // write markdown on demand, and these tests are about what the page does with it.
 import { expect, test, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import { addProvider, ensureUser, signIn } from './helpers';
+import { addProvider, ensureUser, openMenu, signIn } from './helpers';
 
 const USER = { username: 'stylist', password: 'stylist-password' };
 const CODE = 'def greet(name):\n    return f"hello {name}"';
@@ -264,11 +264,15 @@ test('the theme follows the system, and the toggle overrides it', async ({ brows
 	await signIn(page, USER.username, USER.password);
 	const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 	expect(await background()).toBe('rgb(225, 226, 231)');
+	await openMenu(page);
+	await expect(page.getByTestId('theme-state')).toHaveText('Theme: automatic (light now)');
 	await page.getByTestId('theme-toggle').click(); // system → dark
+	await expect(page.getByTestId('theme-toggle')).toHaveAccessibleName('Theme: dark. Change theme');
 	await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
 	expect(await background()).toBe('rgb(26, 27, 38)');
 	await page.reload();
 	await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+	await openMenu(page);
 	await page.getByTestId('theme-toggle').click(); // dark → light
 	await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
 	expect(await background()).toBe('rgb(225, 226, 231)');
