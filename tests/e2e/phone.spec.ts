@@ -333,7 +333,7 @@ test('the drawer: opens from the header, closes on a tap outside, Escape or a sw
 	await expect(drawer).toBeHidden();
 	await open();
 	const cdp = await context.newCDPSession(page);
-	const touch = (type: string, x: number) =>
+	const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', x: number) =>
 		cdp.send('Input.dispatchTouchEvent', {
 			type,
 			touchPoints: type === 'touchEnd' ? [] : [{ x, y: 500 }]
