@@ -131,6 +131,7 @@ test.afterAll(async ({ browser }) => {
 async function device(browser: Browser, width: number, height: number, phone = true) {
 	return browser.newContext({
 		viewport: { width, height },
+		colorScheme: 'dark',
 		deviceScaleFactor: 2,
 		isMobile: phone,
 		hasTouch: phone
@@ -320,6 +321,8 @@ test('the drawer: opens from the header, closes on a tap outside, Escape or a sw
 	const open = async () => {
 		await page.getByTestId('drawer-button').click();
 		await expect(drawer).toBeVisible();
+		// Slid all the way in (a touch during the slide could land beside it).
+		await expect.poll(async () => (await drawer.boundingBox())!.x).toBe(0);
 		await expect(drawer.getByRole('link', { name: '+ New chat' })).toBeInViewport();
 		await expect(drawer.getByLabel('Search conversations')).toBeInViewport();
 		await expect(page.getByTestId('drawer-button')).toHaveAttribute('aria-expanded', 'true');
