@@ -47,18 +47,20 @@ test.afterAll(async ({ browser }) => {
 const composer = (page: Page) => page.getByRole('combobox', { name: 'Message' });
 const lastReply = (page: Page) => page.locator('article.message.assistant').last();
 
-async function command(page: Page, text: string) {
+/** Sends with Enter, or with the Send button (on a touch screen Enter starts a new line). */
+async function command(page: Page, text: string, via: 'enter' | 'button' = 'enter') {
 	await composer(page).fill(text);
-	await composer(page).press('Enter');
+	if (via === 'enter') await composer(page).press('Enter');
+	else await page.getByRole('button', { name: 'Send' }).click();
 }
 
 /** Signs in, picks the scripted model with /model, and sends one message. */
-async function startScriptedChat(page: Page, text: string) {
+async function startScriptedChat(page: Page, text: string, via: 'enter' | 'button' = 'enter') {
 	await signIn(page, USER.username, USER.password);
 	await expect(page.getByLabel('Model')).not.toHaveValue('');
-	await command(page, '/model gpt-4o-mini');
+	await command(page, '/model gpt-4o-mini', via);
 	await expect(page.getByTestId('command-notice')).toContainText('gpt-4o-mini');
-	await command(page, text);
+	await command(page, text, via);
 	await expect(page).toHaveURL(/\/c\/\d+$/);
 }
 
@@ -289,7 +291,7 @@ test('phone layout at 390×844: nothing overflows, controls are thumb-sized', as
 		hasTouch: true
 	});
 	const page = await context.newPage();
-	await startScriptedChat(page, 'Show me code on my phone');
+	await startScriptedChat(page, 'Show me code on my phone', 'button');
 	await expect(lastReply(page)).toHaveAttribute('data-status', 'done');
 	await expect(lastReply(page).locator('.tok-keyword').first()).toBeVisible();
 	// Elements reaching past the right edge (scrolling code blocks and tables scroll inside).

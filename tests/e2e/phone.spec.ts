@@ -385,6 +385,11 @@ test('composer: Enter is a new line on a touch screen, and sends with a keyboard
 	expect(grown).toBeLessThan(640 / 2);
 	expect(await composer(page).evaluate((el) => el.scrollHeight > el.clientHeight)).toBe(true);
 	await composer(page).fill('first line\nsecond line');
+	// An on-screen keyboard takes half the screen: the box and Send stay above it.
+	await page.setViewportSize({ width: 320, height: 320 });
+	await expectInside(composer(page), 320, 320);
+	await expectInside(page.getByRole('button', { name: 'Send' }), 320, 320);
+	expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(320);
 	await page.getByRole('button', { name: 'Send' }).click();
 	await expect(page).toHaveURL(/\/c\/\d+$/);
 	await expect(page.locator('article.message.user').last()).toContainText('second line');
@@ -509,7 +514,8 @@ test('accessibility: skip link, target sizes, placeholder contrast, theme named 
 		expect(ratio, colorScheme).toBeGreaterThanOrEqual(4.5);
 
 		// A wide table scrolls inside its box; its long word stays on one line, unbroken.
-		const table = lastReply(page).locator('table');
+		const table = page.locator('article.message.assistant table').last();
+		await table.scrollIntoViewIfNeeded();
 		expect(await table.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
 		const lines = await table.locator('td', { hasText: 'Supercali' }).evaluate((el) => {
 			const range = document.createRange();
