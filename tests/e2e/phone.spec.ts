@@ -329,6 +329,8 @@ test('the drawer: opens from the header, closes on a tap outside, Escape or a sw
 	};
 	await expect(drawer).toBeHidden();
 	await open();
+	// The chat behind is out of reach while the drawer covers it.
+	expect(await page.locator('#main').evaluate((el) => (el as HTMLElement).inert)).toBe(true);
 	await page.touchscreen.tap(375, 400); // on the dimmed chat beside the drawer
 	await expect(drawer).toBeHidden();
 	await open();
