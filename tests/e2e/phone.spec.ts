@@ -288,6 +288,33 @@ test('a conversation opens at its newest message and follows a streaming reply',
 	await context.close();
 });
 
+test('a reply that fails while the reader is scrolled up is announced above the composer', async ({
+	browser
+}) => {
+	const context = await device(browser, 390, 844);
+	const page = await context.newPage();
+	await signIn(page, USER.username, USER.password);
+	await openLong(page);
+	stub.behaviour = 'status401';
+	try {
+		await composer(page).fill('This one will fail');
+		await page.getByRole('button', { name: 'Send' }).click();
+		await expect(lastReply(page)).toHaveAttribute('data-status', 'failed', { timeout: 15_000 });
+		// In sight at the end of the thread, so not repeated.
+		await expect(lastReply(page).getByRole('alert')).toBeInViewport();
+		await expect(page.getByTestId('reply-failure')).toHaveCount(0);
+		await page.mouse.move(200, 400);
+		await page.mouse.wheel(0, -1500);
+		await expect(page.getByTestId('reply-failure')).toBeInViewport();
+		await page.getByTestId('reply-failure').getByRole('button', { name: 'Show' }).click();
+		await expect(lastReply(page).getByRole('alert')).toBeInViewport();
+		await expect(page.getByTestId('reply-failure')).toHaveCount(0);
+	} finally {
+		stub.behaviour = 'ok';
+	}
+	await context.close();
+});
+
 test('a search hit older than the rendered window opens at that message, highlighted', async ({
 	browser
 }) => {
