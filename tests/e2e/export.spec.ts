@@ -1,10 +1,10 @@
 // Moving out, on a phone: a conversation exported as PDF from its ⋯ menu (text read back with
 // pdftotext) and all of a user's data downloaded from Settings as a ZIP (entries read back).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync } from 'fflate';
 import { expect, request as playwrightRequest, test } from '@playwright/test';
-import { ensureUser, signIn } from './helpers';
+import { ensureUser, saveScreenshot, signIn } from './helpers';
 
 const USER = { username: 'exporter', password: 'exporter-password-1' };
 const TITLE = 'Moving plans for export';
@@ -56,13 +56,14 @@ test('phone: export a conversation as PDF from its ⋯ menu; the PDF holds its t
 	await signIn(page, USER.username, USER.password);
 	await page.goto('/');
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
-	await page.getByLabel(`Actions for ${TITLE}`).click();
+	// On a phone the conversations are in the drawer.
+	await page.getByTestId('drawer-button').tap();
+	await page.getByLabel(`Actions for ${TITLE}`).tap();
 	const pdfLink = page.getByRole('link', { name: 'Export as PDF' });
 	await expect(pdfLink).toBeVisible();
 	await expect(page.getByRole('link', { name: 'Export as Markdown' })).toBeVisible();
 	await expect(page.getByRole('link', { name: 'Export as JSON' })).toBeVisible();
-	mkdirSync('docs/phone', { recursive: true });
-	await page.screenshot({ path: 'docs/phone/export.png' });
+	await saveScreenshot(page, 'export');
 
 	const [download] = await Promise.all([page.waitForEvent('download'), pdfLink.tap()]);
 	expect(download.suggestedFilename()).toBe('Moving-plans-for-export.pdf');
