@@ -32,7 +32,7 @@ export function parseOpenWebUiChat(raw: unknown): ImportItem {
 	const sourceId = idOf(raw.id) ?? idOf(chat.id);
 	if (!sourceId) throw new Error('The chat has no id');
 	const messages: ImportedMessage[] = [];
-	let current: string | null = null;
+	let current: string | null;
 	if (isObj(chat.history) && isObj(chat.history.messages)) {
 		for (const m of Object.values(chat.history.messages)) {
 			const message = isObj(m) ? toMessage(m, null) : null;
