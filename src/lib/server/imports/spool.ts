@@ -36,7 +36,11 @@ function cleanName(name: string | undefined): string {
 
 class TooLarge extends Error {}
 
-export async function spoolUpload(request: Request, dataDir: string): Promise<SpoolResult> {
+export async function spoolUpload(
+	request: Request,
+	dataDir: string,
+	limit = MAX_IMPORT_UPLOAD_BYTES
+): Promise<SpoolResult> {
 	const type = request.headers.get('content-type') ?? '';
 	if (!/^multipart\/form-data\b/i.test(type) || !request.body)
 		return {
@@ -74,13 +78,14 @@ export async function spoolUpload(request: Request, dataDir: string): Promise<Sp
 			transform(chunk: Buffer, _encoding, done) {
 				file.size += chunk.length;
 				total += chunk.length;
-				done(total > MAX_IMPORT_UPLOAD_BYTES ? new TooLarge() : null, chunk);
+				done(total > limit ? new TooLarge() : null, chunk);
 			}
 		});
 		const out = fs.createWriteStream(file.path, { flags: 'wx', mode: PRIVATE_FILE_MODE });
 		const write = pipeline(stream, count, out);
-		// Handled below via allSettled; this keeps an early failure from being unhandled meanwhile.
-		write.catch(() => {});
+		// A failed write (the cap, a full disk) ends the whole upload at once; without this, busboy
+		// would wait for the abandoned part to be read and the upload would hang.
+		write.catch((error: unknown) => parser.destroy(error as Error));
 		writes.push(write);
 	});
 	try {
@@ -99,7 +104,7 @@ export async function spoolUpload(request: Request, dataDir: string): Promise<Sp
 				ok: false,
 				status: 413,
 				code: 'payload_too_large',
-				message: `The upload is larger than ${MAX_IMPORT_UPLOAD_BYTES / 1024 ** 3} GiB`
+				message: `The upload is larger than ${limit} bytes`
 			};
 		return {
 			ok: false,
