@@ -26,8 +26,7 @@ test('phone 390×844: import a ChatGPT ZIP with progress, then switch between it
 	const conversations = [
 		{
 			...chatgptRichConversation('phone-rich'),
-			title: 'Sine wave branches',
-			update_time: 2_000_000_000
+			title: 'Sine wave branches'
 		},
 		...Array.from({ length: 300 }, (_, i) => chatgptLinearConversation(`phone-${i}`, 4))
 	];

@@ -67,7 +67,8 @@ export async function storeImportedConversation(
 				system_prompt: conversation.systemPrompt ? clean(conversation.systemPrompt) : null,
 				settings: JSON.stringify(conversation.settings ?? {}),
 				now: createdAt,
-				updated_at: Math.max(conversation.updatedAt ?? createdAt, createdAt),
+				// Import time, not the source's: device sync fetches what changed since its cursor.
+				updated_at: now,
 				pinned_at: conversation.pinned ? now : null
 			});
 			const ids = new Map<string, number>();

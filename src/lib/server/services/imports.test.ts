@@ -26,6 +26,7 @@ import { importSpoolDir, type SpooledFile } from '$lib/server/imports/spool';
 import { cancelImport, getImport, startImport } from '$lib/server/services/imports';
 import { getConversation } from '$lib/server/services/conversations';
 import { threadOf } from '$lib/client/thread';
+import { syncConversations } from '$lib/server/services/sync';
 import type { ImportDto } from '$lib/shared/imports';
 
 const log = pino({ level: 'silent' });
@@ -138,6 +139,21 @@ describe.each(DIALECTS)('imports on %s', (dialect) => {
 		const cyc = (await conversationOf('chatgpt', 'cyc-1'))!;
 		expect(cyc.messages.map((m) => m.content).sort()).toEqual(['Loop one', 'Loop two', 'Start']);
 		expect(cyc.messages.filter((m) => m.parentId === null).length).toBeGreaterThanOrEqual(2);
+	});
+
+	it('an imported conversation, however old, reaches a device that synced before the import', async () => {
+		const before = await syncConversations(t.db, userId, { since: 0, limit: 200, have: [] });
+		await runImport([
+			{ name: 'old.json', data: JSON.stringify([chatgptLinearConversation('old-1', 2)]) }
+		]);
+		const conv = (await conversationOf('chatgpt', 'old-1'))!;
+		expect(conv.createdAt).toBeLessThan(before.cursor);
+		const after = await syncConversations(t.db, userId, {
+			since: before.cursor,
+			limit: 200,
+			have: []
+		});
+		expect(after.changed.map((c) => c.id)).toContain(conv.id);
 	});
 
 	it('importing the same export again adds nothing', async () => {
