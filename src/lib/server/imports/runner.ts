@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { addAbortSignal, Transform, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Database } from '$lib/server/db/database';
+import type { ImportState } from '$lib/server/db/schema';
 import * as repo from '$lib/server/repos/imports';
 import { openImportSource, type ImportSource } from '$lib/server/imports/source';
 import { readDocumentItems, surveyDocument, UnknownFormatError } from '$lib/server/imports/formats';
@@ -171,9 +172,11 @@ export class ImportRunner {
 			return;
 		const progress = new Progress();
 		const sources: { file: SpooledFile; source: ImportSource }[] = [];
-		const fail = async (message: string) => {
+		/** The last write, made once the files are gone (so a finished import left nothing behind). */
+		let outcome: { from: ImportState; state?: ImportState } | null = null;
+		const fail = (message: string) => {
 			progress.problem({ sourceId: null, title: null, message });
-			await repo.updateImportIf(db, id, ['running'], { state: 'failed', ...progress.final() });
+			outcome = { from: 'running', state: 'failed' };
 		};
 		try {
 			for (const file of task.files) {
@@ -183,9 +186,7 @@ export class ImportRunner {
 					this.options.maxUncompressedBytes
 				);
 				if (!opened.ok)
-					return await fail(
-						task.files.length > 1 ? `${file.name}: ${opened.message}` : opened.message
-					);
+					return fail(task.files.length > 1 ? `${file.name}: ${opened.message}` : opened.message);
 				sources.push({ file, source: opened.source });
 			}
 			const bytesTotal = sources.reduce((sum, s) => sum + s.source.totalBytes, 0);
@@ -198,22 +199,17 @@ export class ImportRunner {
 					try {
 						const survey = await surveyDocument(counted(await source.open(i), signal, () => {}));
 						if (format !== null && survey.format !== null && survey.format !== format)
-							return await fail(
+							return fail(
 								`${where} is a ${survey.format} export, the rest ${format}: import them separately`
 							);
 						format ??= survey.format;
 						total += survey.count;
 					} catch (error) {
 						if (signal.aborted) throw error;
-						if (error instanceof UnknownFormatError)
-							return await fail(`${where}: ${error.message}`);
+						if (error instanceof UnknownFormatError) return fail(`${where}: ${error.message}`);
 						if (error instanceof SourceReadError)
-							return await fail(
-								`${where} cannot be unpacked (${error.message}); nothing was imported`
-							);
-						return await fail(
-							`${where} is not valid JSON (${describe(error)}); nothing was imported`
-						);
+							return fail(`${where} cannot be unpacked (${error.message}); nothing was imported`);
+						return fail(`${where} is not valid JSON (${describe(error)}); nothing was imported`);
 					}
 				}
 			}
@@ -271,20 +267,26 @@ export class ImportRunner {
 					}
 				}
 			}
-			await repo.updateImportIf(db, id, ['running'], { state: 'done', ...progress.final() });
+			outcome = { from: 'running', state: 'done' };
 		} catch (error) {
 			if (this.stopping) {
-				progress.problem({ sourceId: null, title: null, message: RESTART_PROBLEM });
-				await repo.updateImportIf(db, id, ['running'], { state: 'failed', ...progress.final() });
+				fail(RESTART_PROBLEM);
 			} else if (signal.aborted || describe(error) === 'cancelled') {
 				// Marked cancelled by the service (maybe in another instance): record how far it got.
-				await repo.updateImportIf(db, id, ['cancelled'], progress.final());
+				outcome = { from: 'cancelled' };
 			} else {
 				this.options.log.warn({ err: error, importId: id }, 'import stopped by an error');
-				await fail(`The import stopped: ${describe(error)}`);
+				fail(`The import stopped: ${describe(error)}`);
 			}
 		} finally {
 			for (const { source } of sources) source.close();
+			removeSpooled(task.files);
+			const last = outcome as { from: ImportState; state?: ImportState } | null;
+			if (last)
+				await repo.updateImportIf(db, id, [last.from], {
+					...(last.state ? { state: last.state } : {}),
+					...progress.final()
+				});
 		}
 	}
 }
