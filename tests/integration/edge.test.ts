@@ -153,7 +153,7 @@ describe('the HTTP edge', () => {
 						children: [],
 						message: {
 							author: { role: 'user' },
-							content: { content_type: 'text', parts: ['x'.repeat(75_000)] }
+							content: { content_type: 'text', parts: ['x'.repeat(80_000)] }
 						}
 					}
 				}
