@@ -369,6 +369,34 @@ describe.each(DIALECTS)('imports on %s', (dialect) => {
 		expect(again).toMatchObject({ state: 'done', done: 400 - end.done, skipped: end.done });
 	});
 
+	it('caps the imports one user runs at once; the refused upload is removed', async () => {
+		const now = Date.now();
+		const busy = await t.db
+			.insertInto('import')
+			.values(
+				[1, 2].map(() => ({
+					user_id: otherId,
+					state: 'running' as const,
+					created_at: now,
+					updated_at: now
+				}))
+			)
+			.returning('id')
+			.execute();
+		const files = spool([{ name: 'c.json', data: '[]' }]);
+		const refused = await startImport(t.db, runner, otherId, files);
+		expect(refused).toMatchObject({ ok: false, code: 'too_many' });
+		expect(fs.existsSync(files[0]!.path)).toBe(false);
+		await t.db
+			.deleteFrom('import')
+			.where(
+				'id',
+				'in',
+				busy.map((b) => b.id)
+			)
+			.execute();
+	});
+
 	it('marks an import a stopped server left running as failed, with a clear problem', async () => {
 		const now = Date.now();
 		const row = await t.db
