@@ -1,6 +1,6 @@
 // The account journeys a household goes through, in order, in a real browser.
 import { expect, test } from '@playwright/test';
-import { ADMIN, expectSignedInAs, signIn } from './helpers';
+import { ADMIN, expectSignedInAs, openMenu, signIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -16,6 +16,7 @@ test('first run: the app sends you to /setup and creates the admin', async ({ pa
 	await page.getByLabel('Repeat password').fill(ADMIN.password);
 	await page.getByRole('button', { name: 'Create admin' }).click();
 	await expectSignedInAs(page, ADMIN.username);
+	await openMenu(page);
 	await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible();
 });
 
@@ -39,6 +40,7 @@ test('setup is closed once an admin exists', async ({ page, request, baseURL }) 
 test('sign out, a wrong password, then sign in', async ({ page }) => {
 	await signIn(page, ADMIN.username, ADMIN.password);
 	await expectSignedInAs(page, ADMIN.username);
+	await openMenu(page);
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/settings');
@@ -112,6 +114,38 @@ test('an invite link makes one account, once', async ({ page, browser }) => {
 
 	await page.reload();
 	await expect(page.getByRole('cell', { name: 'bob', exact: true })).toBeVisible();
+});
+
+test('an invite link has Copy and Share buttons on a phone', async ({ browser }) => {
+	const context = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		isMobile: true,
+		hasTouch: true,
+		permissions: ['clipboard-read', 'clipboard-write']
+	});
+	// Chromium on Linux has no share sheet: record what the page hands to the Web Share API.
+	await context.addInitScript(() => {
+		const shared: ShareData[] = [];
+		Object.assign(window, { __shared: shared });
+		Object.defineProperty(navigator, 'share', {
+			value: async (data: ShareData) => void shared.push(data)
+		});
+	});
+	const page = await context.newPage();
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await page.goto('/admin');
+	await page.getByRole('button', { name: 'Create invite link' }).tap();
+	const link = (await page.getByTestId('invite-url').textContent())!.trim();
+	expect(link).toMatch(/\/invite\/[a-z2-7]{32}$/);
+	await page.getByRole('button', { name: 'Copy', exact: true }).tap();
+	await expect(page.getByText('Copied.')).toBeVisible();
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+	await page.getByRole('button', { name: 'Share', exact: true }).tap();
+	await expect
+		.poll(() => page.evaluate(() => (window as unknown as { __shared: ShareData[] }).__shared))
+		.toEqual([{ title: 'Your invitation to Hearth', url: link }]);
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+	await context.close();
 });
 
 test("changing a password ends the other browser's session", async ({ browser }) => {

@@ -79,3 +79,46 @@ test('stop keeps what was written so far', async ({ page }) => {
 	await expect(reply(page).getByTestId('message-content')).toHaveText(renderedText(saved.content));
 	await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
 });
+
+test('a conversation too large for one read opens at its newest page; earlier ones load on request', async ({
+	page,
+	baseURL
+}) => {
+	await signIn(page, USER.username, USER.password);
+	const headers = { origin: baseURL! };
+	const created = await page.request.post('/api/conversations', { data: {}, headers });
+	const { id } = (await created.json()) as { id: number };
+	// Six messages of 100k characters are more than one read returns. A model nobody serves
+	// fails each reply at once, so no reply has to be waited for.
+	const opening = 'The opening message';
+	for (let i = 0; i < 6; i++) {
+		const content =
+			i === 0 ? `${opening} `.padEnd(100_000, 'a') : `Message ${i} `.padEnd(100_000, 'b');
+		const sent = await page.request.post(`/api/conversations/${id}/messages`, {
+			data: { content, model: 'nobody/none' },
+			headers
+		});
+		expect(sent.status()).toBe(202);
+		await expect
+			.poll(async () => {
+				const res = await page.request.get(`/api/conversations/${id}`);
+				const dto = (await res.json()) as ConversationDto;
+				return dto.messages.at(-1)?.status;
+			})
+			.toBe('failed');
+	}
+	const first = (await (
+		await page.request.get(`/api/conversations/${id}`)
+	).json()) as ConversationDto;
+	expect(first.earlierBefore).toBeDefined();
+	expect(first.messages.some((m) => m.content.startsWith(opening))).toBe(false);
+
+	await page.goto(`/c/${id}`);
+	await expect(page.locator('article.message.user').last()).toContainText('Message 5');
+	// (The opening is in the sidebar, as the title; not among the messages.)
+	await expect(page.locator('article.message', { hasText: opening })).toHaveCount(0);
+	const load = page.getByRole('button', { name: 'Load earlier messages' });
+	while (await load.isVisible()) await load.click();
+	await expect(page.locator('article.message.user').first()).toContainText(opening);
+	await expect(page.locator('article.message.user')).toHaveCount(6);
+});

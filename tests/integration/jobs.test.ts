@@ -1,5 +1,6 @@
 // Replies as durable jobs, end to end: the built server, a real llama-server, HTTP and SSE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports';
 import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
@@ -9,8 +10,16 @@ import {
 	type HearthServer
 } from '../support/hearth-server';
 import type { SseEvent } from '$lib/client/sse';
-import { encodePosition, type MessageDto, type SendResultDto } from '$lib/shared/dto';
+import {
+	encodePosition,
+	type MessageDto,
+	type SendResultDto,
+	type UsageReportDto
+} from '$lib/shared/dto';
 import { conversation, newConversation, send, settledReply } from '../support/chat';
+import { startOpenAiStub, type StubServer } from '../support/stub-providers';
+import { MAX_HISTORY_CHARS } from '$lib/server/jobs/history';
+import { MAX_MESSAGE_CHARS } from '$lib/server/services/chat';
 
 /** Reads deltas until `stop` says so (or the stream ends); returns text, last id and the end event. */
 async function read(
@@ -151,6 +160,11 @@ describe('durable reply jobs', () => {
 		expect(reply.status).toBe('cancelled');
 		expect(reply.content.startsWith(seen.text)).toBe(true);
 		expect(reply.content.length).toBeLessThan(1500 * 8);
+		// The stopped reply still used tokens: counted with llama.cpp's tokenizer, marked estimated.
+		const usage = await alice.json<UsageReportDto>('GET', `/api/usage?conversationId=${id}`);
+		expect(usage.body.conversation).toMatchObject({ estimated: true });
+		expect(usage.body.conversation!.promptTokens).toBeGreaterThan(0);
+		expect(usage.body.conversation!.completionTokens).toBeGreaterThan(0);
 		const again = await alice.json('POST', `/api/jobs/${sent.job.id}/cancel`);
 		expect(again).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
 		type Slots = { is_processing: boolean }[];
@@ -345,7 +359,7 @@ describe('restarts and a missing model server', () => {
 	}, 60_000);
 
 	it('llama-server down: the job retries, then fails with a readable error', async () => {
-		const hearth = await startHearth({ LLAMA_URL: 'http://127.0.0.1:9' });
+		const hearth = await startHearth({ LLAMA_URL: `http://127.0.0.1:${await freePort()}` });
 		try {
 			addUser(hearth, 'dan', 'dan-password-1');
 			const dan = await signIn(hearth, 'dan', 'dan-password-1');
@@ -366,4 +380,83 @@ describe('restarts and a missing model server', () => {
 			await hearth.stop();
 		}
 	}, 30_000);
+});
+
+describe('a hostile upstream and a huge conversation (llama.cpp pointed at a stub)', () => {
+	const KEY = 'sk-llama-IntegrationSecret0123456789';
+	let stub: StubServer;
+	let hearth: HearthServer;
+	let client: ApiClient;
+
+	beforeAll(async () => {
+		stub = await startOpenAiStub();
+		hearth = await startHearth({ LLAMA_URL: stub.url, LLAMA_API_KEY: KEY });
+		addUser(hearth, 'dora', 'dora-password');
+		client = await signIn(hearth, 'dora', 'dora-password');
+	}, 60_000);
+	afterAll(async () => {
+		await hearth?.stop();
+		await stub?.close();
+	});
+
+	it('an upstream echoing the Authorization header: the key is not in /api/models, the stored error or the log', async () => {
+		stub.behaviour = 'echoKey';
+		const id = await newConversation(client);
+		const sent = await send(client, id, 8, { model: 'llama/stub' });
+		const reply = await settledReply(client, id, sent.reply.id);
+		expect(reply).toMatchObject({ status: 'failed', error: 'llama.cpp rejected the API key' });
+		expect(stub.requests.at(-1)!.headers.authorization).toBe(`Bearer ${KEY}`);
+		const models = await client.call('GET', '/api/models');
+		expect(models.status).toBe(200);
+		const seen = [
+			await models.text(),
+			JSON.stringify(await conversation(client, id)),
+			JSON.stringify(reply),
+			hearth.log()
+		];
+		expect(seen[0]).toContain('rejected the API key');
+		for (const text of seen) {
+			expect(text).not.toContain(KEY);
+			expect(text).not.toContain(KEY.slice(9, -9));
+		}
+		stub.behaviour = 'ok';
+	});
+
+	it('a full conversation is refused with 409 and nothing stored; a reply sends a bounded body', async () => {
+		stub.behaviour = 'ok';
+		const id = await newConversation(client);
+		const path = `/api/conversations/${id}/messages`;
+		const big = (i: number) => `${i} `.padEnd(MAX_MESSAGE_CHARS, 'w');
+		let refused: { status: number; body: { error?: { code: string; message: string } } } | null =
+			null;
+		let refusedAt = -1;
+		for (let i = 0; i < 40 && !refused; i++) {
+			const before = stub.requests.length;
+			const res = await client.json<SendResultDto & { error?: { code: string; message: string } }>(
+				'POST',
+				path,
+				{ content: big(i), model: 'llama/stub' }
+			);
+			if (res.status === 409) {
+				refused = res;
+				refusedAt = i;
+				break;
+			}
+			expect(res.status, JSON.stringify(res.body.error)).toBe(202);
+			await settledReply(client, id, res.body.reply.id);
+			// Every reply, however long the conversation, sent a bounded body upstream.
+			const sent = stub.requests.slice(before).find((r) => r.path === '/v1/chat/completions')!;
+			const body = sent.body as { messages: { role: string; content: string }[] };
+			expect(JSON.stringify(body).length).toBeLessThanOrEqual(MAX_HISTORY_CHARS + 10_000);
+			expect(body.messages.at(-1)).toEqual({ role: 'user', content: big(i) });
+		}
+		expect(refused?.body.error).toMatchObject({ code: 'conversation_full' });
+		const after = await conversation(client, id);
+		expect(after.messages.at(-1)!.role).toBe('assistant');
+		expect(refusedAt).toBeGreaterThan(1);
+		expect(after.messages.some((m) => m.content.startsWith(`${refusedAt} `))).toBe(false);
+		// The conversation is read in pages, each bounded.
+		expect(after.earlierBefore).toBeDefined();
+		expect((await client.json('GET', `/api/conversations/${id}?before=abc`)).status).toBe(400);
+	}, 120_000);
 });

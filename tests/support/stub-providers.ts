@@ -8,6 +8,8 @@ export type StubBehaviour =
 	| 'ok'
 	| 'reasoning'
 	| 'status401'
+	/** A hostile or careless upstream: 401 whose message echoes the credentials it was sent. */
+	| 'echoKey'
 	| 'status429'
 	| 'status500'
 	| 'malformed'
@@ -107,6 +109,13 @@ export function startOpenAiStub(): Promise<StubServer> {
 			res.writeHead(status, { 'content-type': 'application/json' });
 			res.end(JSON.stringify(value));
 		};
+		const echoed = () => ({
+			error: {
+				message: `Incorrect API key provided. Received headers: authorization: ${req.headers.authorization ?? ''}`,
+				type: 'invalid_request_error'
+			}
+		});
+		if (stub.behaviour === 'echoKey') return json(401, echoed());
 		if (req.url === '/v1/models') {
 			return json(200, {
 				object: 'list',
@@ -194,6 +203,12 @@ export function startAnthropicStub(): Promise<StubServer> {
 		};
 		const error = (status: number, type: string, message: string) =>
 			json(status, { type: 'error', error: { type, message } });
+		if (stub.behaviour === 'echoKey')
+			return error(
+				401,
+				'authentication_error',
+				`invalid x-api-key ${req.headers['x-api-key'] ?? ''} (authorization: ${req.headers.authorization ?? ''})`
+			);
 		if (req.url?.startsWith('/v1/models')) {
 			return json(200, {
 				data: [

@@ -34,6 +34,13 @@ describe('thread', () => {
 		expect(thread[2]).toMatchObject({ siblings: [3, 5], index: 1 });
 	});
 
+	it('starts at the oldest loaded message when only the newest page of a long one is loaded', () => {
+		// Messages 1 and 2 are on an earlier page: 3 and 5 (siblings under 2) start the thread.
+		const page = tree.filter((m) => m.id > 2);
+		expect(threadOf(page, {}).map((e) => e.message.id)).toEqual([5, 7]);
+		expect(threadOf(page, { '2': 3 }).map((e) => e.message.id)).toEqual([3, 6]);
+	});
+
 	it('follows chosen siblings, then the newest below them', () => {
 		const thread = threadOf(tree, { '2': 3 });
 		expect(thread.map((e) => e.message.id)).toEqual([1, 2, 3, 6]);

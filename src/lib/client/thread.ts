@@ -26,11 +26,23 @@ function childrenByParent(messages: MessageDto[]): Map<string, MessageDto[]> {
 	return children;
 }
 
-/** The messages on screen, from the root down, each with its siblings. */
+/**
+ * Where the thread starts: the root, or — for a large conversation of which only the newest page
+ * is loaded — the oldest loaded message whose parent is not.
+ */
+function startKey(messages: MessageDto[], children: Map<string, MessageDto[]>): string {
+	if (children.has('root')) return 'root';
+	const loaded = new Set(messages.map((m) => m.id));
+	const orphans = messages.filter((m) => m.parentId !== null && !loaded.has(m.parentId));
+	const oldest = orphans.reduce<MessageDto | null>((a, m) => (a && a.id < m.id ? a : m), null);
+	return oldest ? keyOf(oldest.parentId) : 'root';
+}
+
+/** The messages on screen, from the root (or the oldest loaded message) down, with siblings. */
 export function threadOf(messages: MessageDto[], choices: BranchChoices): ThreadEntry[] {
 	const children = childrenByParent(messages);
 	const thread: ThreadEntry[] = [];
-	let key = 'root';
+	let key = startKey(messages, children);
 	for (let siblings = children.get(key); siblings && siblings.length > 0;) {
 		const chosen = siblings.find((m) => m.id === choices[key]) ?? siblings.at(-1)!;
 		thread.push({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loggablePath } from '$lib/server/log';
+import { loggablePath, serializeError } from '$lib/server/log';
 
 describe('loggablePath', () => {
 	it('replaces the token of an invite link', () => {
@@ -10,5 +10,16 @@ describe('loggablePath', () => {
 	it('leaves other paths alone', () => {
 		for (const path of ['/', '/c/12', '/api/jobs/3/events', '/invite', '/x/invite/abc'])
 			expect(loggablePath(path)).toBe(path);
+	});
+});
+
+describe('serializeError', () => {
+	it('removes key-shaped strings from an error message and stack', () => {
+		const error = new Error('upstream said: Authorization: Bearer sk-live0123456789abcdef');
+		const logged = serializeError(error) as { message: string; stack: string; type: string };
+		expect(logged.type).toBe('Error');
+		expect(logged.message).not.toContain('sk-live0123456789abcdef');
+		expect(logged.stack).not.toContain('sk-live0123456789abcdef');
+		expect(logged.message).toContain('[redacted]');
 	});
 });

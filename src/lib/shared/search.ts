@@ -31,10 +31,64 @@ export function snippetParts(marked: string): SnippetPartDto[] {
 	return parts.filter((p) => p.text);
 }
 
+/** bm25's term-frequency saturation and length weight, with a fixed reference length. */
+const RANK_K1 = 1.2;
+const RANK_B = 0.75;
+/**
+ * The message length (in words) that counts as ordinary. bm25 would use the average over the
+ * whole index, which every user's messages feed; a constant keeps one user's ranking their own.
+ */
+const RANK_REFERENCE_WORDS = 100;
+
+/** Lower case without diacritics, as the full-text index reads words. */
+function foldText(text: string): string {
+	return text.toLowerCase().normalize('NFD').replace(/\p{M}/gu, '');
+}
+
+/**
+ * How much `text` is about `terms` (higher is better): bm25's per-message part — repeated terms
+ * count with diminishing returns, long messages are discounted — computed from the message alone.
+ */
+export function rankText(text: string, terms: string[]): number {
+	const words = foldText(text).match(/[\p{L}\p{N}_]+/gu) ?? [];
+	const lengthNorm = 1 - RANK_B + (RANK_B * words.length) / RANK_REFERENCE_WORDS;
+	let score = 0;
+	for (const [i, raw] of terms.entries()) {
+		const term = foldText(raw);
+		const prefix = i === terms.length - 1 && term.length > 1;
+		const tf = words.filter((w) => (prefix ? w.startsWith(term) : w === term)).length;
+		score += (tf * (RANK_K1 + 1)) / (tf + RANK_K1 * lengthNorm);
+	}
+	return score;
+}
+
 const SNIPPET_RADIUS_CHARS = 60;
 
+/**
+ * Markdown as the words a reader sees: no fences, emphasis, headings, quote or list markers,
+ * link targets or table pipes. Snippets are shown as plain text, so the syntax would be noise.
+ */
+export function plainText(markdown: string): string {
+	return markdown
+		.replace(/^\s*(```|~~~).*$/gm, '')
+		.replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+		.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+		.replace(/<\/?[a-z][^>]*>/gi, '')
+		.replace(/^\s{0,3}#{1,6}\s+/gm, '')
+		.replace(/^\s*(>\s?)+/gm, '')
+		.replace(/^\s*([-*+]|\d+[.)])\s+(\[[ xX]\]\s+)?/gm, '')
+		.replace(/^\s*([-*_]\s*){3,}$/gm, '')
+		.replace(/^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$/gm, '')
+		.replace(/\s*\|\s*/g, ' ')
+		.replace(/(\*\*|__|~~)(?=\S)([\s\S]*?\S)\1/g, '$2')
+		.replace(/(^|[^\p{L}\p{N}*_])([*_])(?=\S)([^*_\n]*?\S)\2(?![\p{L}\p{N}])/gu, '$1$3')
+		.replace(/`+([^`]*)`+/g, '$1')
+		.replace(/\\([\\`*_{}[\]()#+\-.!|>~])/g, '$1');
+}
+
 /** A snippet around the first hit of `terms` in `text` (prefix matches, like the server). */
-export function makeSnippet(text: string, terms: string[]): SnippetPartDto[] | null {
+export function makeSnippet(markdown: string, terms: string[]): SnippetPartDto[] | null {
+	const text = plainText(markdown);
 	const lower = text.toLowerCase();
 	const at = Math.min(...terms.map((t) => lower.indexOf(t)).filter((i) => i >= 0));
 	if (!Number.isFinite(at)) return null;

@@ -132,3 +132,29 @@ export function conversationSettings(): ConversationSettingsDto & { systemPrompt
 		? { ...chatStore.current.settings, systemPrompt: chatStore.current.systemPrompt }
 		: { ...chatStore.draft.settings, systemPrompt: chatStore.draft.systemPrompt };
 }
+
+/**
+ * A large conversation arrives as its newest page of messages: this loads the page before the
+ * oldest one loaded. Resolves to how many messages came (0 when none or on an error).
+ */
+export async function loadEarlierMessages(): Promise<number> {
+	const conversation = chatStore.current;
+	const before = conversation?.earlierBefore;
+	if (!conversation || before === undefined) return 0;
+	try {
+		const page = await api<ConversationDto>(
+			'GET',
+			`/api/conversations/${conversation.id}?before=${before}`
+		);
+		if (chatStore.current !== conversation) return 0;
+		const loaded = new Set(conversation.messages.map((m) => m.id));
+		const earlier = page.messages.filter((m) => !loaded.has(m.id));
+		conversation.messages.unshift(...earlier);
+		if (page.earlierBefore === undefined) delete conversation.earlierBefore;
+		else conversation.earlierBefore = page.earlierBefore;
+		return earlier.length;
+	} catch (error) {
+		chatStore.fail(error);
+		return 0;
+	}
+}

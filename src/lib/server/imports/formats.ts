@@ -10,6 +10,8 @@ import { parseClaudeConversation } from '$lib/server/imports/claude';
 import { parseOpenWebUiChat } from '$lib/server/imports/openwebui';
 import { parseLibreChatConversation } from '$lib/server/imports/librechat';
 import { parseLlamaCppConversation } from '$lib/server/imports/llamacpp';
+import { parseHearthExport } from '$lib/server/imports/hearth';
+import { HearthExportHeader } from '$lib/server/exports/hearth-format';
 
 /** Turns the conversations of an export, as they stream by, into import items. */
 export type ConversationParser = (
@@ -57,6 +59,11 @@ function eachConversation(parse: (raw: unknown) => ImportItem): ConversationPars
 
 export const IMPORTERS: Importer[] = [
 	{
+		format: 'hearth',
+		matchesHeader: (h) => HearthExportHeader.safeParse(h).success,
+		parse: parseHearthExport
+	},
+	{
 		format: 'chatgpt',
 		matches: (c) => 'mapping' in c,
 		parse: eachConversation(parseChatGptConversation)
@@ -86,7 +93,7 @@ export const IMPORTERS: Importer[] = [
 export class UnknownFormatError extends Error {}
 
 const FORMATS_TEXT =
-	'ChatGPT, Claude, Open WebUI, LibreChat or llama.cpp web UI export (conversations.json or the ZIP)';
+	'ChatGPT, Claude, Open WebUI, LibreChat, llama.cpp web UI or Hearth export (its JSON or the ZIP)';
 
 function detect(record: JsonRecord): Importer {
 	const value = record.value;

@@ -108,7 +108,7 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 			yield { type: 'usage', promptTokens: input, completionTokens: output };
 		} catch (error) {
 			if (signal.aborted) return;
-			yield { type: 'error', error: describeFailure(error, options.name) };
+			yield { type: 'error', error: describeFailure(error, options.name, options.apiKey) };
 		}
 	}
 
@@ -127,7 +127,7 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 				return {
 					source: 'fallback',
 					models: fallback.map((id) => ({ id })),
-					error: describeFailure(error, options.name)
+					error: describeFailure(error, options.name, options.apiKey)
 				};
 			}
 		},

@@ -166,7 +166,7 @@ export async function* streamOpenAiChat(
 			};
 			return;
 		}
-		yield { type: 'error', error: describeFailure(error, options.providerName) };
+		yield { type: 'error', error: describeFailure(error, options.providerName, options.apiKey) };
 	} finally {
 		dog.stop();
 		signal.removeEventListener('abort', onAbort);

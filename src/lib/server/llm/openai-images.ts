@@ -37,7 +37,7 @@ export async function generateOpenAiImage(
 				status: response.status,
 				error: { message }
 			});
-			return { ok: false, error: describeFailure(failure, options.name) };
+			return { ok: false, error: describeFailure(failure, options.name, options.apiKey) };
 		}
 		const b64 = body?.data?.[0]?.b64_json;
 		const png = b64 ? Buffer.from(b64, 'base64') : null;
@@ -53,6 +53,6 @@ export async function generateOpenAiImage(
 		}
 		return { ok: true, png, model: IMAGE_MODEL };
 	} catch (error) {
-		return { ok: false, error: describeFailure(error, options.name) };
+		return { ok: false, error: describeFailure(error, options.name, options.apiKey) };
 	}
 }

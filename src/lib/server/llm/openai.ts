@@ -37,7 +37,7 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 				return {
 					source: 'fallback',
 					models: fallback.map((id) => ({ id })),
-					error: describeFailure(error, options.name)
+					error: describeFailure(error, options.name, options.apiKey)
 				};
 			}
 		},

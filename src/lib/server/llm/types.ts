@@ -47,9 +47,12 @@ export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
 
 export interface ProviderFailure {
 	code: ProviderErrorCode;
+	/** For the user: Hearth's own words, never upstream text. */
 	message: string;
 	retryable: boolean;
 	status?: number;
+	/** For admins and logs: what the upstream said, with keys redacted. */
+	detail?: string;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
@@ -88,6 +91,8 @@ export interface Provider {
 	streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
 	/** How many replies may run at once (llama.cpp: its slot count). */
 	concurrency(): Promise<number>;
+	/** The model's own token count for `text`, where the provider can tell (llama.cpp /tokenize). */
+	countTokens?(text: string, signal: AbortSignal): Promise<number | null>;
 	/** Image generation, where the provider offers it (OpenAI). */
 	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
 }

@@ -32,15 +32,6 @@ export function findMessageByClientId(db: Executor, userId: number, clientId: st
 		.executeTakeFirst();
 }
 
-export function listConversationMessages(db: Executor, conversationId: number): Promise<Message[]> {
-	return db
-		.selectFrom('message')
-		.selectAll()
-		.where('conversation_id', '=', conversationId)
-		.orderBy('id')
-		.execute();
-}
-
 export function latestMessage(db: Executor, conversationId: number): Promise<Message | undefined> {
 	return db
 		.selectFrom('message')
@@ -72,4 +63,64 @@ export async function messagePath(
 		.selectAll()
 		.execute();
 	return (rows as Message[]).sort((a, b) => a.id - b.id);
+}
+
+/** How many messages a conversation holds and how many characters of content in all. */
+export async function conversationSize(
+	db: Executor,
+	conversationId: number
+): Promise<{ messages: number; chars: number }> {
+	const row = await db
+		.selectFrom('message')
+		.select((eb) => [
+			eb.fn.countAll<number | string>().as('messages'),
+			eb.fn
+				.coalesce(eb.fn.sum<number | string | null>(eb.fn('length', ['content'])), eb.lit(0))
+				.as('chars')
+		])
+		.where('conversation_id', '=', conversationId)
+		.executeTakeFirstOrThrow();
+	return { messages: Number(row.messages), chars: Number(row.chars) };
+}
+
+/** The newest messages of a conversation (older than `before`), newest first: ids and sizes. */
+export function listMessageSizes(
+	db: Executor,
+	conversationId: number,
+	before: number | null,
+	limit: number
+): Promise<{ id: number; chars: number }[]> {
+	let query = db
+		.selectFrom('message')
+		.select((eb) => [
+			'id',
+			eb(
+				eb.fn('length', ['content']),
+				'+',
+				eb.fn('length', [eb.fn.coalesce('reasoning', eb.val(''))])
+			).as('chars')
+		])
+		.where('conversation_id', '=', conversationId);
+	if (before !== null) query = query.where('id', '<', before);
+	return query
+		.orderBy('id', 'desc')
+		.limit(limit)
+		.execute()
+		.then((rows) => rows.map((r) => ({ id: r.id, chars: Number(r.chars) })));
+}
+
+/** A conversation's messages with ids in [from, before), oldest first (from 0: all of them; a conversation is capped in size). */
+export function listMessagesBetween(
+	db: Executor,
+	conversationId: number,
+	from: number,
+	before: number | null
+): Promise<Message[]> {
+	let query = db
+		.selectFrom('message')
+		.selectAll()
+		.where('conversation_id', '=', conversationId)
+		.where('id', '>=', from);
+	if (before !== null) query = query.where('id', '<', before);
+	return query.orderBy('id').execute();
 }

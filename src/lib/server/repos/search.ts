@@ -1,7 +1,16 @@
-// Full-text search over one user's messages: FTS5 with bm25 on SQLite, tsvector with ts_rank on
-// PostgreSQL. Terms are letters and digits only (see shared/search.ts); the last is a prefix.
+// Full-text search over one user's messages: FTS5 on SQLite, tsvector on PostgreSQL. Terms are
+// letters and digits only (see shared/search.ts); the last is a prefix. Only the user's own rows
+// decide what matches: no shared vocabulary, no corpus-wide ranking statistics (bm25's IDF and
+// average length would let another user's words reorder these results). Ranking is done by the
+// service on the candidates, the same way on both dialects.
 import { sql } from 'kysely';
 import { dialectOf, type Executor } from '$lib/server/db/database';
+
+export interface SearchCandidate {
+	message_id: number;
+	/** The start of the message, enough to rank it. */
+	text: string;
+}
 
 export interface SearchRow {
 	message_id: number;
@@ -17,76 +26,76 @@ export interface SearchRow {
  * common word over a million messages takes seconds, and recent chats are the likelier target.
  */
 export const SEARCH_CANDIDATES = 300;
-/** A prefix this long or longer is looked up as whole words; shorter ones use the prefix index. */
-const PREFIX_INDEX_MAX = 3;
-/** How many whole words a typed prefix may stand for. */
-const PREFIX_WORDS = 8;
+/** How much of each candidate is read to rank it (a long reply is judged by its start). */
+export const SEARCH_RANK_CHARS = 4_000;
 
-export async function searchMessages(
+/** The user's newest messages (in live conversations) that match, newest first. */
+export async function searchCandidates(
 	db: Executor,
 	userId: number,
-	terms: string[],
-	limit: number
-): Promise<SearchRow[]> {
+	terms: string[]
+): Promise<SearchCandidate[]> {
 	if (terms.length === 0) return [];
 	return dialectOf(db) === 'postgres'
-		? searchPostgres(db, userId, terms, limit)
-		: searchSqlite(db, userId, terms, limit);
+		? candidatesPostgres(db, userId, terms)
+		: candidatesSqlite(db, userId, terms);
+}
+
+/** The hits to show, with their conversation; only the user's own messages. */
+export async function searchRows(
+	db: Executor,
+	userId: number,
+	messageIds: number[]
+): Promise<SearchRow[]> {
+	if (messageIds.length === 0) return [];
+	const rows = await db
+		.selectFrom('message as m')
+		.innerJoin('conversation as c', 'c.id', 'm.conversation_id')
+		.select([
+			'm.id as message_id',
+			'm.conversation_id',
+			'c.title',
+			'm.role',
+			'm.created_at',
+			'm.content'
+		])
+		.where('m.user_id', '=', userId)
+		.where('m.id', 'in', messageIds)
+		.execute();
+	return rows.map((r) => ({ ...r, created_at: Number(r.created_at) }));
 }
 
 /**
- * The FTS5 query: whole words, and the last one as a prefix. A prefix longer than the prefix
- * index covers becomes the words it begins (FTS5 would otherwise gather every posting of them
- * for each row it scores); a single letter is taken as a word.
+ * The FTS5 query: whole words, and the last one as a prefix (2 to 5 characters read a prefix
+ * index; longer ones are rare enough for FTS5 to merge their words); a letter is taken as a word.
  */
-async function sqliteMatch(db: Executor, terms: string[]): Promise<string> {
+function sqliteMatch(terms: string[]): string {
 	const words = terms.slice(0, -1).map((t) => `"${t}"`);
 	const last = terms.at(-1)!;
-	if (last.length === 1) return [...words, `"${last}"`].join(' AND ');
-	if (last.length <= PREFIX_INDEX_MAX) return [...words, `"${last}"*`].join(' AND ');
-	const { rows } = await sql<{ term: string }>`
-		select term from message_fts_vocab
-		where term >= ${last} and term < ${`${last}￿`} limit ${PREFIX_WORDS}`.execute(db);
-	const expanded = rows.map((r) => `"${r.term.replace(/"/g, '""')}"`);
-	return [...words, expanded.length > 0 ? `(${expanded.join(' OR ')})` : `"${last}"`].join(' AND ');
+	return [...words, last.length === 1 ? `"${last}"` : `"${last}"*`].join(' AND ');
 }
 
-async function searchSqlite(db: Executor, userId: number, terms: string[], limit: number) {
-	const match = await sqliteMatch(db, terms);
-	// One pass over the index, newest first (FTS5 walks it backwards), scoring only the
-	// candidates it returns; then the best of those with their conversation.
-	const { rows } = await sql<SearchRow>`
-		with candidates as (
-			select message_fts.rowid as id, bm25(message_fts) as rank
-			from message_fts join message m on m.id = message_fts.rowid
-			where message_fts match ${match} and m.user_id = ${userId}
-			order by message_fts.rowid desc limit ${SEARCH_CANDIDATES}
-		)
-		select m.id as message_id, m.conversation_id, c.title, m.role, m.created_at, m.content
-		from candidates
-		join message m on m.id = candidates.id
+async function candidatesSqlite(db: Executor, userId: number, terms: string[]) {
+	// One pass over the index, newest first (FTS5 walks it backwards), keeping the user's rows.
+	const { rows } = await sql<SearchCandidate>`
+		select m.id as message_id, substr(m.content, 1, ${SEARCH_RANK_CHARS}) as text
+		from message_fts
+		join message m on m.id = message_fts.rowid
 		join conversation c on c.id = m.conversation_id
-		where c.deleted_at is null
-		order by candidates.rank, m.id desc limit ${limit}`.execute(db);
+		where message_fts match ${sqliteMatch(terms)} and m.user_id = ${userId}
+			and c.deleted_at is null
+		order by message_fts.rowid desc limit ${SEARCH_CANDIDATES}`.execute(db);
 	return rows;
 }
 
-async function searchPostgres(db: Executor, userId: number, terms: string[], limit: number) {
+async function candidatesPostgres(db: Executor, userId: number, terms: string[]) {
 	const query = terms.map((t, i) => (i === terms.length - 1 ? `${t}:*` : t)).join(' & ');
-	const { rows } = await sql<SearchRow>`
-		with q as (select to_tsquery('simple', ${query}) as q),
-		candidates as (
-			select m.id, ts_rank(m.search, q.q) as rank
-			from message m, q
-			where m.search @@ q.q and m.user_id = ${userId}
-			order by m.id desc limit ${SEARCH_CANDIDATES}
-		)
-		select m.id as message_id, m.conversation_id, c.title, m.role,
-			m.created_at::float8 as created_at, m.content
-		from candidates
-		join message m on m.id = candidates.id
+	const { rows } = await sql<SearchCandidate>`
+		select m.id as message_id, substr(m.content, 1, ${SEARCH_RANK_CHARS}) as text
+		from message m
 		join conversation c on c.id = m.conversation_id
-		where c.deleted_at is null
-		order by candidates.rank desc, m.id desc limit ${limit}`.execute(db);
-	return rows.map((r) => ({ ...r, created_at: Number(r.created_at) }));
+		where m.search @@ to_tsquery('simple', ${query}) and m.user_id = ${userId}
+			and c.deleted_at is null
+		order by m.id desc limit ${SEARCH_CANDIDATES}`.execute(db);
+	return rows;
 }

@@ -5,7 +5,13 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { MAX_ACTIVE_JOBS_PER_USER, sendMessage } from '$lib/server/services/chat';
+import {
+	MAX_ACTIVE_JOBS_PER_USER,
+	MAX_CONVERSATION_CHARS,
+	MAX_CONVERSATION_MESSAGES,
+	regenerateReply,
+	sendMessage
+} from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
 import { messagePath } from '$lib/server/repos/messages';
 
@@ -122,6 +128,86 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 		).toMatchObject({ ok: false, code: 'invalid' });
 		expect(await sendMessage(t.db, userId, conv.id, { content: '  ' }, defaultModel)).toMatchObject(
 			{ ok: false, code: 'invalid' }
+		);
+		await finishAll();
+	});
+
+	/** Fills a conversation directly (as one from before the caps, or a long history would). */
+	async function fill(conversationId: number, count: number, charsEach: number) {
+		const now = Date.now();
+		const rows = Array.from({ length: count }, (_, i) => ({
+			conversation_id: conversationId,
+			user_id: userId,
+			role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+			content: 'x'.repeat(charsEach),
+			status: 'done' as const,
+			created_at: now,
+			updated_at: now
+		}));
+		for (let i = 0; i < rows.length; i += 200)
+			await t.db
+				.insertInto('message')
+				.values(rows.slice(i, i + 200))
+				.execute();
+	}
+	const stored = async (conversationId: number) => ({
+		messages: (
+			await t.db
+				.selectFrom('message')
+				.select('id')
+				.where('conversation_id', '=', conversationId)
+				.execute()
+		).length,
+		jobs: (
+			await t.db
+				.selectFrom('job')
+				.select('id')
+				.where('conversation_id', '=', conversationId)
+				.execute()
+		).length
+	});
+
+	it(`caps a conversation at ${MAX_CONVERSATION_MESSAGES} messages, storing nothing when full`, async () => {
+		const conv = await createConversation(t.db, userId, {});
+		await fill(conv.id, MAX_CONVERSATION_MESSAGES - 2, 1);
+		const last = await sendMessage(t.db, userId, conv.id, { content: 'fits' }, defaultModel);
+		expect(last.ok).toBe(true);
+		await finishAll();
+		const before = await stored(conv.id);
+		expect(before.messages).toBe(MAX_CONVERSATION_MESSAGES);
+		expect(
+			await sendMessage(t.db, userId, conv.id, { content: 'one more' }, defaultModel)
+		).toMatchObject({ ok: false, code: 'conversation_full' });
+		if (!last.ok) throw new Error('send failed');
+		expect(
+			await regenerateReply(t.db, userId, conv.id, { messageId: last.message.id }, defaultModel)
+		).toMatchObject({ ok: false, code: 'conversation_full' });
+		expect(await stored(conv.id)).toEqual(before);
+	});
+
+	it(`caps a conversation at ${MAX_CONVERSATION_CHARS} characters, storing nothing when full`, async () => {
+		const conv = await createConversation(t.db, userId, {});
+		// 25 messages of 80k characters: 2M, the cap, reached in far fewer than 300 sends.
+		await fill(conv.id, 25, MAX_CONVERSATION_CHARS / 25 - 10);
+		expect(
+			(await sendMessage(t.db, userId, conv.id, { content: 'y'.repeat(200) }, defaultModel)).ok
+		).toBe(true);
+		await finishAll();
+		const before = await stored(conv.id);
+		const refused = await sendMessage(
+			t.db,
+			userId,
+			conv.id,
+			{ content: 'z'.repeat(100) },
+			defaultModel
+		);
+		expect(refused).toMatchObject({ ok: false, code: 'conversation_full' });
+		if (!refused.ok) expect(refused.message).toMatch(/start a new one/);
+		expect(await stored(conv.id)).toEqual(before);
+		// Another conversation is unaffected.
+		const fresh = await createConversation(t.db, userId, {});
+		expect((await sendMessage(t.db, userId, fresh.id, { content: 'hi' }, defaultModel)).ok).toBe(
+			true
 		);
 		await finishAll();
 	});

@@ -13,6 +13,12 @@ import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
 export const MAX_ACTIVE_JOBS_PER_USER = 4;
+/**
+ * A conversation's bounds: reading one, or replying in one, stays cheap. A reply may carry it
+ * past the character cap by one reply's worth (the runner's output cap); nothing more is added.
+ */
+export const MAX_CONVERSATION_MESSAGES = 1_000;
+export const MAX_CONVERSATION_CHARS = 2_000_000;
 const AUTO_TITLE_CHARS = 60;
 
 export interface SendInput {
@@ -35,9 +41,16 @@ export interface JobParams {
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
-export type SendResult =
-	| ({ ok: true; duplicate: boolean } & SendResultDto)
-	| Fail<'not_found' | 'invalid' | 'too_many_jobs'>;
+type SendFailure = 'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full';
+
+/** The HTTP status each refusal of a send or a regenerate answers with. */
+export const SEND_FAILURE_STATUS: Record<SendFailure, number> = {
+	not_found: 404,
+	invalid: 400,
+	too_many_jobs: 429,
+	conversation_full: 409
+};
+export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
 
 export function splitModelRef(ref: string): { provider: string; model: string } | null {
 	const slash = ref.indexOf('/');
@@ -97,6 +110,21 @@ async function atJobCap(trx: Executor, userId: number) {
 		ok: false as const,
 		code: 'too_many_jobs' as const,
 		message: `You already have ${MAX_ACTIVE_JOBS_PER_USER} replies in progress; wait for one to finish or stop one`
+	};
+}
+
+/** The refusal when `adding` messages of `chars` characters would overfill the conversation. */
+async function overfull(trx: Executor, conversationId: number, adding: number, chars: number) {
+	const size = await messages.conversationSize(trx, conversationId);
+	if (
+		size.messages + adding <= MAX_CONVERSATION_MESSAGES &&
+		size.chars + chars <= MAX_CONVERSATION_CHARS
+	)
+		return null;
+	return {
+		ok: false as const,
+		code: 'conversation_full' as const,
+		message: `This conversation is full (at most ${MAX_CONVERSATION_MESSAGES} messages and ${MAX_CONVERSATION_CHARS} characters); start a new one or branch from a message`
 	};
 }
 
@@ -170,7 +198,8 @@ export async function sendMessage(
 
 	try {
 		const result = await db.transaction().execute(async (trx) => {
-			const full = await atJobCap(trx, userId);
+			const full =
+				(await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 2, content.length));
 			if (full) return full;
 			let parentId: number | null = null;
 			if (input.parentId === undefined) {
@@ -231,8 +260,7 @@ export async function sendMessage(
 	}
 }
 
-export type RegenerateResult =
-	{ ok: true; reply: MessageDto; job: JobDto } | Fail<'not_found' | 'invalid' | 'too_many_jobs'>;
+export type RegenerateResult = { ok: true; reply: MessageDto; job: JobDto } | Fail<SendFailure>;
 
 /**
  * A new reply to the user message `messageId` (or to the message a reply `messageId` answered):
@@ -262,7 +290,7 @@ export async function regenerateReply(
 	const params = jobParams(conversation, input);
 	const userMessageId = prompt.id;
 	return db.transaction().execute(async (trx) => {
-		const full = await atJobCap(trx, userId);
+		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
 		if (full) return full;
 		const now = Date.now();
 		const { reply, job } = await enqueueReply(trx, {

@@ -2,7 +2,7 @@
 // Every query carries the owner: another user's id is simply not found.
 import type { Database } from '$lib/server/db/database';
 import * as repo from '$lib/server/repos/conversations';
-import { listConversationMessages } from '$lib/server/repos/messages';
+import { listMessagesBetween, listMessageSizes } from '$lib/server/repos/messages';
 import { listActiveJobsInConversation } from '$lib/server/repos/jobs';
 import { parseSettings, toMessageDto, toSummary } from '$lib/server/services/dto';
 import type { Conversation } from '$lib/server/db/schema';
@@ -16,6 +16,13 @@ import type {
 export const MAX_TITLE_CHARS = 200;
 export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 export const CONVERSATION_PAGE_SIZE = 50;
+/**
+ * One read of a conversation returns at most this many of its newest messages, and at most this
+ * many characters of them (always at least one message); `earlierBefore` fetches the rest.
+ * Conversations within both get the whole tree, as before.
+ */
+export const MESSAGE_PAGE_MAX_MESSAGES = 200;
+export const MESSAGE_PAGE_MAX_CHARS = 500_000;
 
 export async function listUserConversations(
 	db: Database,
@@ -39,7 +46,11 @@ export interface ConversationInput {
 	pinned?: boolean;
 }
 
-function toConversationDto(row: Conversation, messages: MessageDto[]): ConversationDto {
+function toConversationDto(
+	row: Conversation,
+	messages: MessageDto[],
+	earlierBefore: number | null = null
+): ConversationDto {
 	return {
 		...toSummary(row),
 		branchOf:
@@ -50,7 +61,8 @@ function toConversationDto(row: Conversation, messages: MessageDto[]): Conversat
 		systemPrompt: row.system_prompt,
 		settings: parseSettings(row.settings),
 		createdAt: row.created_at,
-		messages
+		messages,
+		...(earlierBefore !== null ? { earlierBefore } : {})
 	};
 }
 
@@ -70,21 +82,43 @@ export async function createConversation(
 	return toConversationDto(row, []);
 }
 
+/** Where the page of messages older than `before` (null: the newest) starts, and if more are older. */
+async function pageStart(db: Database, id: number, before: number | null) {
+	const sizes = await listMessageSizes(db, id, before, MESSAGE_PAGE_MAX_MESSAGES + 1);
+	let chars = 0;
+	let kept = 0;
+	for (const m of sizes.slice(0, MESSAGE_PAGE_MAX_MESSAGES)) {
+		chars += m.chars;
+		if (kept > 0 && chars > MESSAGE_PAGE_MAX_CHARS) break;
+		kept++;
+	}
+	const first = sizes[kept - 1];
+	return { from: first?.id ?? null, more: sizes.length > kept };
+}
+
+/**
+ * A conversation with its newest page of messages (or the page older than `before`); a
+ * conversation within one page comes whole. `earlierBefore` is set when older messages remain.
+ */
 export async function getConversation(
 	db: Database,
 	userId: number,
-	id: number
+	id: number,
+	options: { before?: number | null } = {}
 ): Promise<ConversationDto | null> {
 	const row = await repo.findConversation(db, userId, id);
 	if (!row) return null;
+	const before = options.before ?? null;
+	const page = await pageStart(db, id, before);
 	const [messages, jobs] = await Promise.all([
-		listConversationMessages(db, id),
+		page.from === null ? [] : listMessagesBetween(db, id, page.from, before),
 		listActiveJobsInConversation(db, id)
 	]);
 	const jobByReply = new Map(jobs.map((j) => [j.assistant_message_id, j.id]));
 	return toConversationDto(
 		row,
-		messages.map((m) => toMessageDto(m, jobByReply.get(m.id)))
+		messages.map((m) => toMessageDto(m, jobByReply.get(m.id))),
+		page.more ? page.from : null
 	);
 }
 

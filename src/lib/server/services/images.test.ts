@@ -115,7 +115,7 @@ describe('/image', () => {
 			{
 				ok: false,
 				code: 'upstream',
-				message: expect.stringContaining('Incorrect API key')
+				message: expect.stringContaining('rejected the API key')
 			}
 		);
 		expect(

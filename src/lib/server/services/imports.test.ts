@@ -27,6 +27,8 @@ import { cancelImport, getImport, startImport } from '$lib/server/services/impor
 import { getConversation } from '$lib/server/services/conversations';
 import { threadOf } from '$lib/client/thread';
 import { syncConversations } from '$lib/server/services/sync';
+import { exportConversation } from '$lib/server/services/exports';
+import type { MessageDto } from '$lib/shared/dto';
 import type { ImportDto } from '$lib/shared/imports';
 
 const log = pino({ level: 'silent' });
@@ -154,6 +156,34 @@ describe.each(DIALECTS)('imports on %s', (dialect) => {
 			have: []
 		});
 		expect(after.changed.map((c) => c.id)).toContain(conv.id);
+	});
+
+	it('a Hearth JSON export of an imported conversation re-imports into the same tree', async () => {
+		await runImport([
+			{ name: 'c.json', data: JSON.stringify([chatgptRichConversation('trip-1')]) }
+		]);
+		const original = (await conversationOf('chatgpt', 'trip-1'))!;
+		const exported = await exportConversation(t.db, userId, original.id, 'json');
+		if (!exported.ok) throw new Error(exported.message);
+		const result = await runImport([{ name: 'hearth.json', data: Buffer.from(exported.body) }]);
+		expect(result).toMatchObject({ state: 'done', format: 'hearth', done: 1, problems: [] });
+		const copy = (await conversationOf('hearth', String(original.id)))!;
+		const shape = (messages: MessageDto[]) => {
+			const byId = new Map(messages.map((m) => [m.id, m]));
+			return messages
+				.map((m) => ({
+					role: m.role,
+					content: m.content,
+					model: m.model,
+					status: m.status,
+					createdAt: m.createdAt,
+					parent: m.parentId === null ? null : byId.get(m.parentId)!.content
+				}))
+				.sort((a, b) => a.content.localeCompare(b.content));
+		};
+		expect(shape(copy.messages)).toEqual(shape(original.messages));
+		expect(shown(copy.messages)).toEqual(shown(original.messages));
+		expect(copy).toMatchObject({ title: original.title, systemPrompt: original.systemPrompt });
 	});
 
 	it('importing the same export again adds nothing', async () => {

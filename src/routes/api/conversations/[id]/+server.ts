@@ -24,9 +24,15 @@ const PatchBody = z
 	})
 	.strict();
 
-export const GET: RequestHandler = async ({ params, locals }) => {
+/** GET — the conversation with its messages; `?before=<id>`: the page of messages before that id. */
+export const GET: RequestHandler = async ({ params, locals, url }) => {
 	const id = parseId(params.id);
-	const conversation = id && (await getConversation(getRuntime().db, locals.user!.id, id));
+	const rawBefore = url.searchParams.get('before');
+	const before = rawBefore === null ? null : parseId(rawBefore);
+	if (rawBefore !== null && before === null)
+		return errorResponse(400, 'invalid_request', 'before: expected a message id');
+	const conversation =
+		id && (await getConversation(getRuntime().db, locals.user!.id, id, { before }));
 	return conversation ? json(conversation) : notFound();
 };
 

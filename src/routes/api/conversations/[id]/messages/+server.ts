@@ -3,7 +3,7 @@ import type { RequestHandler } from './$types';
 import { errorResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
-import { MAX_MESSAGE_CHARS, sendMessage } from '$lib/server/services/chat';
+import { MAX_MESSAGE_CHARS, SEND_FAILURE_STATUS, sendMessage } from '$lib/server/services/chat';
 import { defaultModelRef } from '$lib/server/services/models';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
 import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
@@ -44,7 +44,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	});
 	if (!result.ok) {
 		release();
-		const status = result.code === 'not_found' ? 404 : result.code === 'too_many_jobs' ? 429 : 400;
+		const status = SEND_FAILURE_STATUS[result.code];
 		return errorResponse(
 			status,
 			result.code === 'invalid' ? 'invalid_request' : result.code,

@@ -3,7 +3,7 @@ import type { RequestHandler } from './$types';
 import { errorResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
-import { regenerateReply } from '$lib/server/services/chat';
+import { regenerateReply, SEND_FAILURE_STATUS } from '$lib/server/services/chat';
 import { defaultModelRef } from '$lib/server/services/models';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
 
@@ -28,7 +28,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 		defaultModelRef(providers)
 	);
 	if (!result.ok) {
-		const status = result.code === 'not_found' ? 404 : result.code === 'too_many_jobs' ? 429 : 400;
+		const status = SEND_FAILURE_STATUS[result.code];
 		const code = result.code === 'invalid' ? 'invalid_request' : result.code;
 		return errorResponse(status, code, result.message);
 	}
