@@ -4,6 +4,8 @@
 import type { Config } from '$lib/server/config';
 import type { Database } from '$lib/server/db/database';
 import { PROVIDER_KINDS, type ProviderKind, type ProviderRow } from '$lib/server/db/schema';
+
+export { PROVIDER_KINDS };
 import { ANTHROPIC_BASE_URL } from '$lib/server/llm/anthropic';
 import { OPENAI_BASE_URL } from '$lib/server/llm/openai';
 import * as repo from '$lib/server/repos/providers';
@@ -233,14 +235,20 @@ function validate(input: ProviderInput) {
 	return { ok: true as const, kind, name, baseUrl: base.url, apiKey, maxConcurrency, models };
 }
 
+/** What saving needs; the registry is told, so the next reply uses the new settings. */
+export interface ProviderStore {
+	db: Database;
+	secretKey: Buffer;
+	providers: { invalidate(): void };
+}
+
 export type SaveProviderResult =
 	| { ok: true; id: string; keyDropped: boolean }
 	| Invalid
 	| { ok: false; code: 'not_found'; message: string };
 
 export async function saveProvider(
-	db: Database,
-	secretKey: Buffer,
+	{ db, secretKey, providers }: ProviderStore,
 	input: ProviderInput,
 	existingId: string | null
 ): Promise<SaveProviderResult> {
@@ -248,7 +256,7 @@ export async function saveProvider(
 	if (!checked.ok) return checked;
 	const now = Date.now();
 	const origin = new URL(checked.baseUrl).origin;
-	return db.transaction().execute(async (trx) => {
+	const result = await db.transaction().execute(async (trx): Promise<SaveProviderResult> => {
 		const rowId = existingId === null ? null : parseAdminProviderId(existingId);
 		const existing = rowId === null ? undefined : await repo.findSharedProvider(trx, rowId);
 		if (existingId !== null && !existing)
@@ -283,9 +291,16 @@ export async function saveProvider(
 		}
 		return { ok: true, id: adminProviderId(row.id), keyDropped };
 	});
+	if (result.ok) providers.invalidate();
+	return result;
 }
 
-export async function removeProvider(db: Database, id: string): Promise<boolean> {
+export async function removeProvider(
+	{ db, providers }: Pick<ProviderStore, 'db' | 'providers'>,
+	id: string
+): Promise<boolean> {
 	const rowId = parseAdminProviderId(id);
-	return rowId !== null && (await repo.deleteSharedProvider(db, rowId));
+	const removed = rowId !== null && (await repo.deleteSharedProvider(db, rowId));
+	if (removed) providers.invalidate();
+	return removed;
 }

@@ -5,7 +5,7 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { sendMessage } from '$lib/server/services/chat';
+import { sendMessage, type ReplyDeps } from '$lib/server/services/chat';
 import {
 	createConversation,
 	deleteConversation,
@@ -13,7 +13,7 @@ import {
 } from '$lib/server/services/conversations';
 import { syncConversations } from '$lib/server/services/sync';
 
-const defaultModel = async () => 'llama/default';
+const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
 const tick = () => new Promise((r) => setTimeout(r, 3));
 
 describe.each(DIALECTS)('device sync on %s', (dialect) => {
@@ -30,7 +30,7 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 		const ids: number[] = [];
 		for (let i = 0; i < 4; i++) {
 			const c = await createConversation(t.db, userId, { title: `c${i}` });
-			await sendMessage(t.db, userId, c.id, { content: `hello ${i}` }, defaultModel);
+			await sendMessage(t.db, userId, c.id, { content: `hello ${i}` }, deps);
 			ids.push(c.id);
 			await tick();
 		}

@@ -2,32 +2,12 @@
 // estimated when read, from shared/prices.ts for cloud models and the user's own rate for
 // local ones (llama.cpp), so a changed rate applies to the whole history.
 import type { Database } from '$lib/server/db/database';
+import { sumUsageByModel, type UsageGroup } from '$lib/server/repos/usage';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { cloudPrice, costMicroUsd, type Price } from '$lib/shared/prices';
 import type { UsageReportDto, UsageTotalsDto } from '$lib/shared/dto';
 
 export const MAX_LOCAL_COST_PER_MILLION_USD = 1000;
-
-interface UsageGroup {
-	provider: string;
-	model: string;
-	prompt: number;
-	completion: number;
-}
-
-function groups(db: Database, userId: number, conversationId?: number): Promise<UsageGroup[]> {
-	let query = db
-		.selectFrom('usage_event')
-		.select(({ fn }) => [
-			'provider',
-			'model',
-			fn.sum<number>('prompt_tokens').as('prompt'),
-			fn.sum<number>('completion_tokens').as('completion')
-		])
-		.where('user_id', '=', userId);
-	if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
-	return query.groupBy(['provider', 'model']).execute();
-}
 
 function emptyTotals(): UsageTotalsDto {
 	return { promptTokens: 0, completionTokens: 0, costMicroUsd: 0, unpriced: false };
@@ -45,8 +25,7 @@ export async function usageReport(
 		(await providers.get(provider))?.kind === 'llamacpp' ? localPrice : cloudPrice(model);
 
 	const add = async (totals: UsageTotalsDto, g: UsageGroup) => {
-		const prompt = Number(g.prompt);
-		const completion = Number(g.completion);
+		const { prompt, completion } = g;
 		totals.promptTokens += prompt;
 		totals.completionTokens += completion;
 		const price = await priceOf(g.provider, g.model);
@@ -56,7 +35,7 @@ export async function usageReport(
 
 	const overall = emptyTotals();
 	const byModel: UsageReportDto['byModel'] = [];
-	for (const g of await groups(db, userId)) {
+	for (const g of await sumUsageByModel(db, userId)) {
 		await add(overall, g);
 		const row = { model: `${g.provider}/${g.model}`, ...emptyTotals() };
 		await add(row, g);
@@ -68,7 +47,7 @@ export async function usageReport(
 	};
 	if (options.conversationId !== undefined) {
 		report.conversation = emptyTotals();
-		for (const g of await groups(db, userId, options.conversationId))
+		for (const g of await sumUsageByModel(db, userId, options.conversationId))
 			await add(report.conversation, g);
 	}
 	return report;

@@ -5,11 +5,12 @@ import { requireAdmin } from '$lib/server/guards';
 import { field, readForm } from '$lib/server/forms';
 import {
 	listProviderViews,
+	PROVIDER_KINDS,
 	removeProvider,
 	saveProvider,
 	type ProviderInput
 } from '$lib/server/services/providers';
-import { PROVIDER_KINDS } from '$lib/server/db/schema';
+import { failureStatus } from '$lib/server/http';
 
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -39,14 +40,9 @@ export const actions: Actions = {
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
-		const { db, secretKey, providers } = getRuntime();
-		const result = await saveProvider(db, secretKey, providerInput(data), id);
+		const result = await saveProvider(getRuntime(), providerInput(data), id);
 		if (!result.ok)
-			return fail(result.code === 'not_found' ? 404 : 400, {
-				message: result.message,
-				formId: id ?? 'new'
-			});
-		providers.invalidate();
+			return fail(failureStatus(result.code), { message: result.message, formId: id ?? 'new' });
 		return {
 			ok: true,
 			message: result.keyDropped
@@ -57,11 +53,9 @@ export const actions: Actions = {
 	remove: async ({ request, locals, url }) => {
 		requireAdmin(locals, url);
 		const data = await readForm(request);
-		const { db, providers } = getRuntime();
-		if (!data || !(await removeProvider(db, field(data, 'id', 20)))) {
+		if (!data || !(await removeProvider(getRuntime(), field(data, 'id', 20)))) {
 			return fail(404, { message: 'That provider no longer exists' });
 		}
-		providers.invalidate();
 		return { ok: true, message: 'Provider removed.' };
 	},
 	test: async ({ request, locals, url }) => {
