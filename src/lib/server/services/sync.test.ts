@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
 	DIALECTS,
 	freshDatabase,
@@ -14,7 +14,6 @@ import {
 import { syncConversations } from '$lib/server/services/sync';
 
 const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
-const tick = () => new Promise((r) => setTimeout(r, 3));
 
 describe.each(DIALECTS)('device sync on %s', (dialect) => {
 	let t: TestDatabase;
@@ -25,6 +24,10 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 		[userId, otherId] = (await insertUsers(t.db, 'u', 'o')) as [number, number];
 	});
 	afterAll(() => t.close());
+	// The services stamp rows with Date.now(): a clock that moves only when told orders them.
+	beforeEach(() => vi.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 }));
+	afterEach(() => vi.useRealTimers());
+	const tick = () => vi.setSystemTime(Date.now() + 1_000);
 
 	it('sends everything first, then only what changed, and reports deletions by absence', async () => {
 		const ids: number[] = [];
@@ -32,7 +35,7 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 			const c = await createConversation(t.db, userId, { title: `c${i}` });
 			await sendMessage(t.db, userId, c.id, { content: `hello ${i}` }, deps);
 			ids.push(c.id);
-			await tick();
+			tick();
 		}
 		const theirs = await createConversation(t.db, otherId, { title: 'not yours' });
 
@@ -44,7 +47,7 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 			'assistant'
 		]);
 
-		await tick();
+		tick();
 		await updateConversation(t.db, userId, ids[1]!, { title: 'renamed' });
 		await deleteConversation(t.db, userId, ids[2]!);
 		const next = await syncConversations(t.db, userId, {
