@@ -19,6 +19,7 @@ import {
 	type Outcome,
 	type Produced
 } from '$lib/server/jobs/finish';
+import { estimateUsage } from '$lib/server/jobs/usage-estimate';
 import * as jobs from '$lib/server/repos/jobs';
 import { messagePath, updateMessage } from '$lib/server/repos/messages';
 import { findConversation } from '$lib/server/repos/conversations';
@@ -97,7 +98,9 @@ export class JobRunner {
 	private async recover(staleBefore: number | null) {
 		for (const job of await jobs.listRunningJobs(this.deps.db, staleBefore)) {
 			if (this.running.has(job.id)) continue;
-			const result = await recoverJob(this.deps.db, job, this.limits.maxAttempts);
+			const result = await recoverJob(this.deps.db, job, this.limits.maxAttempts, (j) =>
+				this.fromCheckpoint(j)
+			);
 			this.deps.log.warn({ jobId: job.id, result }, 'recovered a job left running');
 			if (result === 'interrupted') this.deps.bus.end(job.id);
 		}
@@ -177,7 +180,7 @@ export class JobRunner {
 				this.deps.db,
 				job,
 				{ state: 'failed', code: 'internal', message: 'The reply failed on the server' },
-				{ text: job.partial_text, reasoning: job.partial_reasoning, usage: null }
+				await this.fromCheckpoint(job)
 			);
 			this.deps.bus.end(jobId);
 		} catch (error) {
@@ -224,11 +227,28 @@ export class JobRunner {
 				this.deps.db,
 				current,
 				{ state: 'cancelled' },
-				{ text: current.partial_text, reasoning: current.partial_reasoning, usage: null }
+				await this.fromCheckpoint(current)
 			);
 			this.deps.bus.end(jobId);
 		}
 		return (await jobs.findJob(this.deps.db, jobId)) ?? null;
+	}
+
+	/** A job's last checkpoint as its outcome, with its tokens counted (nothing was reported). */
+	private async fromCheckpoint(job: Job): Promise<Produced> {
+		const produced: Produced = {
+			text: job.partial_text,
+			reasoning: job.partial_reasoning,
+			usage: null
+		};
+		try {
+			const provider = await this.deps.providers.get(job.provider);
+			const prompt = await this.history(job, JSON.parse(job.params) as JobParams);
+			produced.usage = await estimateUsage(provider, prompt, produced);
+		} catch (error) {
+			this.deps.log.warn({ err: error, jobId: job.id }, 'could not count the tokens of a job');
+		}
+		return produced;
 	}
 
 	private async history(job: Job, params: JobParams): Promise<ChatMessage[]> {
@@ -254,6 +274,7 @@ export class JobRunner {
 		const { db, bus } = this.deps;
 		const params = JSON.parse(job.params) as JobParams;
 		const produced: Produced = { text: '', reasoning: '', usage: null };
+		const prompt = await this.history(job, params);
 		let failure: ProviderFailure | null = null;
 		let checkpointAt = Date.now();
 		let unsaved = 0;
@@ -283,7 +304,7 @@ export class JobRunner {
 				});
 			const request = {
 				model: job.model,
-				messages: await this.history(job, params),
+				messages: prompt,
 				temperature: params.temperature,
 				maxTokens: params.maxTokens,
 				reasoning: params.reasoning
@@ -334,7 +355,7 @@ export class JobRunner {
 		}
 		const state = await this.conclude(
 			job,
-			produced,
+			{ produced, prompt, provider },
 			failure,
 			controller.signal.aborted ? (controller.signal.reason as StopReason) : null
 		);
@@ -349,10 +370,11 @@ export class JobRunner {
 
 	private async conclude(
 		job: Job,
-		produced: Produced,
+		run: { produced: Produced; prompt: ChatMessage[]; provider: Provider },
 		failure: ProviderFailure | null,
 		stop: StopReason | null
 	): Promise<Outcome['state'] | 'retry'> {
+		const { produced, prompt } = run;
 		const { db, bus } = this.deps;
 		const nothingYet = !produced.text && !produced.reasoning;
 		if (!stop && failure?.retryable && nothingYet && job.attempts < this.limits.maxAttempts) {
@@ -391,6 +413,10 @@ export class JobRunner {
 				'reply failed upstream'
 			);
 		} else outcome = { state: 'done' };
+		// Stopped, failed mid-reply or interrupted before the provider reported its usage: the
+		// tokens were still spent, so count them. A failure before any output spent nothing.
+		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
+			produced.usage = await estimateUsage(run.provider, prompt, produced);
 		await finishJob(db, job, outcome, produced);
 		bus.end(job.id);
 		return outcome.state;

@@ -5,6 +5,8 @@ export interface UsageGroup {
 	model: string;
 	prompt: number;
 	completion: number;
+	/** 1 when some of the group's tokens were estimated (the reply was stopped or failed). */
+	estimated: number;
 }
 
 /** A user's token totals by provider and model, optionally for one conversation. */
@@ -19,10 +21,16 @@ export async function sumUsageByModel(
 			'provider',
 			'model',
 			fn.sum<number>('prompt_tokens').as('prompt'),
-			fn.sum<number>('completion_tokens').as('completion')
+			fn.sum<number>('completion_tokens').as('completion'),
+			fn.max<number>('estimated').as('estimated')
 		])
 		.where('user_id', '=', userId);
 	if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
 	const rows = await query.groupBy(['provider', 'model']).execute();
-	return rows.map((r) => ({ ...r, prompt: Number(r.prompt), completion: Number(r.completion) }));
+	return rows.map((r) => ({
+		...r,
+		prompt: Number(r.prompt),
+		completion: Number(r.completion),
+		estimated: Number(r.estimated)
+	}));
 }

@@ -10,7 +10,13 @@ import type { UsageReportDto, UsageTotalsDto } from '$lib/shared/dto';
 export const MAX_LOCAL_COST_PER_MILLION_USD = 1000;
 
 function emptyTotals(): UsageTotalsDto {
-	return { promptTokens: 0, completionTokens: 0, costMicroUsd: 0, unpriced: false };
+	return {
+		promptTokens: 0,
+		completionTokens: 0,
+		costMicroUsd: 0,
+		unpriced: false,
+		estimated: false
+	};
 }
 
 export async function usageReport(
@@ -28,6 +34,7 @@ export async function usageReport(
 		const { prompt, completion } = g;
 		totals.promptTokens += prompt;
 		totals.completionTokens += completion;
+		if (Number(g.estimated) > 0) totals.estimated = true;
 		const price = await priceOf(g.provider, g.model);
 		if (price) totals.costMicroUsd += costMicroUsd(price, prompt, completion);
 		else totals.unpriced = true;
@@ -37,7 +44,12 @@ export async function usageReport(
 	const byModel: UsageReportDto['byModel'] = [];
 	for (const g of await sumUsageByModel(db, userId)) {
 		await add(overall, g);
-		const row = { model: `${g.provider}/${g.model}`, ...emptyTotals() };
+		const name = (await providers.get(g.provider))?.name ?? 'A removed provider';
+		const row = {
+			model: `${g.provider}/${g.model}`,
+			label: `${name} · ${g.model}`,
+			...emptyTotals()
+		};
 		await add(row, g);
 		byModel.push(row);
 	}

@@ -4,6 +4,7 @@ import { getRuntime } from '$lib/server/runtime';
 import { requireAdmin } from '$lib/server/guards';
 import { field, readForm } from '$lib/server/forms';
 import {
+	configProviderNames,
 	listProviderViews,
 	PROVIDER_KINDS,
 	removeProvider,
@@ -40,7 +41,13 @@ export const actions: Actions = {
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
-		const result = await saveProvider(getRuntime(), providerInput(data), id);
+		const runtime = getRuntime();
+		const result = await saveProvider(
+			runtime,
+			providerInput(data),
+			id,
+			configProviderNames(runtime.config)
+		);
 		if (!result.ok)
 			return fail(failureStatus(result.code), { message: result.message, formId: id ?? 'new' });
 		return {
