@@ -28,7 +28,8 @@ const LIBRARY_OWNERS = [
 	{ libs: ['pino'], owners: ['src/lib/server/log.ts'], types: true },
 	{ libs: ['undici'], owners: ['src/lib/server/net/guarded-fetch.ts'] },
 	{ libs: ['@node-rs/argon2'], owners: ['src/lib/server/auth/password.ts'] },
-	{ libs: ['workbox-*'], owners: ['src/service-worker.ts', 'src/lib/client/pwa.ts'] }
+	{ libs: ['workbox-*'], owners: ['src/service-worker.ts', 'src/lib/client/pwa.ts'] },
+	{ libs: ['pdfkit', 'fflate'], owners: ['src/lib/server/exports/**'] }
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/\\\*/g, '[^/]*');
