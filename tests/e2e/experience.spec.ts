@@ -111,8 +111,12 @@ test('the CSP blocks an injected inline script and inline handler', async ({ pag
 	await signIn(page, USER.username, USER.password);
 	const outcome = await page.evaluate(async () => {
 		const violations: string[] = [];
-		document.addEventListener('securitypolicyviolation', (e) =>
-			violations.push(e.violatedDirective)
+		// Both refusals are reported as events; the test waits for them, not for a time.
+		const reported = new Promise<void>((resolve) =>
+			document.addEventListener('securitypolicyviolation', (e) => {
+				violations.push(e.violatedDirective);
+				if (violations.filter((v) => v.startsWith('script-src')).length >= 2) resolve();
+			})
 		);
 		const script = document.createElement('script');
 		script.textContent = 'window.__inline = 1';
@@ -121,7 +125,7 @@ test('the CSP blocks an injected inline script and inline handler', async ({ pag
 		img.setAttribute('onerror', 'window.__handler = 1');
 		img.src = 'data:,not-an-image';
 		document.body.append(img);
-		await new Promise((r) => setTimeout(r, 300));
+		await reported;
 		const w = window as { __inline?: number; __handler?: number };
 		return { inline: w.__inline, handler: w.__handler, violations };
 	});

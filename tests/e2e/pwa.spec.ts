@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { ensureUser, expectSignedInAs, hearthCli, openMenu, renderedText, signIn } from './helpers';
+import { freePort } from '../support/ports';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const A = { username: 'wanderer', password: 'wanderer-password' };
@@ -350,7 +351,7 @@ test('a new build is detected and offered as an update', async ({ browser }) => 
 	for (const dir of ['build', 'bin']) fs.cpSync(dir, path.join(root, dir), { recursive: true });
 	fs.copyFileSync('package.json', path.join(root, 'package.json'));
 	fs.symlinkSync(path.resolve('node_modules'), path.join(root, 'node_modules'));
-	const port = 20_000 + Math.floor(Math.random() * 20_000);
+	const port = await freePort();
 	const env = {
 		...process.env,
 		DATA_DIR: data,

@@ -2,34 +2,12 @@
 // estimated when read, from shared/prices.ts for cloud models and the user's own rate for
 // local ones (llama.cpp), so a changed rate applies to the whole history.
 import type { Database } from '$lib/server/db/database';
+import { sumUsageByModel, type UsageGroup } from '$lib/server/repos/usage';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { cloudPrice, costMicroUsd, type Price } from '$lib/shared/prices';
 import type { UsageReportDto, UsageTotalsDto } from '$lib/shared/dto';
 
 export const MAX_LOCAL_COST_PER_MILLION_USD = 1000;
-
-interface UsageGroup {
-	provider: string;
-	model: string;
-	prompt: number;
-	completion: number;
-	estimated: number;
-}
-
-function groups(db: Database, userId: number, conversationId?: number): Promise<UsageGroup[]> {
-	let query = db
-		.selectFrom('usage_event')
-		.select(({ fn }) => [
-			'provider',
-			'model',
-			fn.sum<number>('prompt_tokens').as('prompt'),
-			fn.sum<number>('completion_tokens').as('completion'),
-			fn.max<number>('estimated').as('estimated')
-		])
-		.where('user_id', '=', userId);
-	if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
-	return query.groupBy(['provider', 'model']).execute();
-}
 
 function emptyTotals(): UsageTotalsDto {
 	return {
@@ -53,8 +31,7 @@ export async function usageReport(
 		(await providers.get(provider))?.kind === 'llamacpp' ? localPrice : cloudPrice(model);
 
 	const add = async (totals: UsageTotalsDto, g: UsageGroup) => {
-		const prompt = Number(g.prompt);
-		const completion = Number(g.completion);
+		const { prompt, completion } = g;
 		totals.promptTokens += prompt;
 		totals.completionTokens += completion;
 		if (Number(g.estimated) > 0) totals.estimated = true;
@@ -65,7 +42,7 @@ export async function usageReport(
 
 	const overall = emptyTotals();
 	const byModel: UsageReportDto['byModel'] = [];
-	for (const g of await groups(db, userId)) {
+	for (const g of await sumUsageByModel(db, userId)) {
 		await add(overall, g);
 		const name = (await providers.get(g.provider))?.name ?? 'A removed provider';
 		const row = {
@@ -82,7 +59,7 @@ export async function usageReport(
 	};
 	if (options.conversationId !== undefined) {
 		report.conversation = emptyTotals();
-		for (const g of await groups(db, userId, options.conversationId))
+		for (const g of await sumUsageByModel(db, userId, options.conversationId))
 			await add(report.conversation, g);
 	}
 	return report;
