@@ -10,12 +10,6 @@ import type { JobStateDto, MessageStatusDto, ProviderViewDto } from '$lib/shared
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
 export type ProviderKind = ProviderViewDto['kind'];
-export const PROVIDER_KINDS = [
-	'llamacpp',
-	'openai',
-	'anthropic',
-	'openai_compatible'
-] as const satisfies readonly ProviderKind[];
 
 type Id = Generated<number>;
 

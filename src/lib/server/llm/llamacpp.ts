@@ -82,8 +82,6 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 					baseUrl: apiBase,
 					apiKey: options.apiKey,
 					fetch: options.fetch,
-					firstTokenTimeoutMs: options.firstTokenTimeoutMs,
-					idleTimeoutMs: options.idleTimeoutMs,
 					// llama.cpp returns reasoning in reasoning_content; "off" asks templates not to think.
 					extraBody: (r) =>
 						r.reasoning === 'off' ? { chat_template_kwargs: { enable_thinking: false } } : {}

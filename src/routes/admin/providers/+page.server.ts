@@ -9,7 +9,7 @@ import {
 	saveProvider,
 	type ProviderInput
 } from '$lib/server/services/providers';
-import { PROVIDER_KINDS } from '$lib/server/db/schema';
+import { PROVIDER_KINDS } from '$lib/server/llm/types';
 
 const TEST_TIMEOUT_MS = 10_000;
 

@@ -51,7 +51,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 			result.message
 		);
 	}
-	if (!result.duplicate) runner.wake();
+	if (!result.duplicate) runner.submit(result.job);
 	const { message, reply, job } = result;
 	// Accept: text/event-stream — enqueue and stream in one request (one round trip fewer on a
 	// phone); the first event, `job`, carries what the 202 body would. Reconnects use /events.

@@ -32,6 +32,6 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 		const code = result.code === 'invalid' ? 'invalid_request' : result.code;
 		return errorResponse(status, code, result.message);
 	}
-	runner.wake();
+	runner.submit(result.job);
 	return json({ reply: result.reply, job: result.job }, 202);
 };
