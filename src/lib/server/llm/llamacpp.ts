@@ -2,7 +2,8 @@
 // slot count) and /health. Concurrency defaults to the slot count: a Pi with one slot serialises.
 import { z } from 'zod';
 import { describeFailure } from '$lib/server/llm/errors';
-import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
+import { streamChatCompletions } from '$lib/server/llm/chat-completions-stream';
+import { listOpenAiModels } from '$lib/server/llm/openai-chat';
 import type { ProviderOptions } from '$lib/server/llm/provider-options';
 import type { ModelList, Provider } from '$lib/server/llm/types';
 
@@ -76,7 +77,7 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 			}
 		},
 		streamChat(request, signal) {
-			return streamOpenAiChat(
+			return streamChatCompletions(
 				{
 					providerName: options.name,
 					baseUrl: apiBase,

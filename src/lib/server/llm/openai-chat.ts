@@ -36,12 +36,12 @@ export function createOpenAiClient(
 	});
 }
 
-function mapFinish(reason: string | null | undefined): FinishReason {
+export function mapFinish(reason: string | null | undefined): FinishReason {
 	if (reason === 'stop' || reason === 'length' || reason === 'content_filter') return reason;
 	return 'other';
 }
 
-function readTimings(raw: unknown): LlamaTimings | undefined {
+export function readTimings(raw: unknown): LlamaTimings | undefined {
 	if (!raw || typeof raw !== 'object') return undefined;
 	const t = raw as Record<string, unknown>;
 	const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
