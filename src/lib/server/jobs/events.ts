@@ -23,10 +23,14 @@ export interface JobEventsOptions {
 	recheckMs?: number;
 }
 
-/** The bus events of one job, queued until the generator takes them; `take` resolves early on abort. */
+/**
+ * The bus events of one job, queued until the generator takes them. `take` also returns (null)
+ * when `nudge` is called — by one interval per stream, not a timer per event — or on abort.
+ */
 class Inbox {
 	private readonly queue: BusEvent[] = [];
 	private wake: (() => void) | null = null;
+	private nudged = false;
 	push(event: BusEvent) {
 		this.queue.push(event);
 		this.wake?.();
@@ -34,22 +38,19 @@ class Inbox {
 	unshift(event: BusEvent) {
 		this.queue.unshift(event);
 	}
-	/** The next event; null after `ms` without one, or when `signal` aborts. */
-	async take(signal: AbortSignal | undefined, ms: number): Promise<BusEvent | null> {
-		if (this.queue.length === 0 && !signal?.aborted) {
-			await new Promise<void>((resolve) => {
-				const timer = setTimeout(done, ms);
-				function done() {
-					clearTimeout(timer);
-					signal?.removeEventListener('abort', done);
-					resolve();
-				}
-				this.wake = done;
-				signal?.addEventListener('abort', done, { once: true });
-			});
+	nudge() {
+		this.nudged = true;
+		this.wake?.();
+	}
+	async take(signal: AbortSignal | undefined): Promise<BusEvent | null> {
+		if (this.queue.length === 0 && !this.nudged && !signal?.aborted) {
+			await new Promise<void>((resolve) => (this.wake = resolve));
 			this.wake = null;
 		}
-		return this.queue.shift() ?? null;
+		const event = this.queue.shift();
+		if (event) return event;
+		this.nudged = false;
+		return null;
 	}
 }
 
@@ -113,10 +114,13 @@ export async function* jobEvents(
 	const inbox = new Inbox();
 	let subscribed = true;
 	const off = bus.subscribe(job.id, (event) => inbox.push(event));
+	const recheck = setInterval(() => inbox.nudge(), recheckMs);
 	// Synchronously on abort: a stream that ended holds no subscription, not even for a tick.
 	const unsubscribe = () => {
 		if (subscribed) off();
 		subscribed = false;
+		clearInterval(recheck);
+		inbox.nudge();
 	};
 	signal?.addEventListener('abort', unsubscribe, { once: true });
 	try {
@@ -133,7 +137,7 @@ export async function* jobEvents(
 		}
 		let lastResync = 0;
 		while (!signal?.aborted) {
-			const event = await inbox.take(signal, recheckMs);
+			const event = await inbox.take(signal);
 			if (signal?.aborted) return;
 			if (!event) {
 				// Quiet for a while on a job running elsewhere: if its end notification was lost, end here.

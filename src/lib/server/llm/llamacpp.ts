@@ -29,6 +29,17 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 	const auth: HeadersInit = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 	let cached: { at: number; props: LlamaProps } | null = null;
 
+	let refreshing: Promise<unknown> | null = null;
+	/** The known props at once (refreshed behind the caller when stale): replies never wait for /props. */
+	function knownProps(): Promise<LlamaProps> {
+		if (!cached) return props();
+		if (Date.now() - cached.at >= PROPS_TTL_MS)
+			refreshing ??= props()
+				.catch(() => undefined)
+				.finally(() => (refreshing = null));
+		return Promise.resolve(cached.props);
+	}
+
 	async function props(signal?: AbortSignal): Promise<LlamaProps> {
 		if (cached && Date.now() - cached.at < PROPS_TTL_MS) return cached.props;
 		const res = await options.fetch(`${root}/props`, { headers: auth, signal });
@@ -94,7 +105,7 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 		async concurrency() {
 			if (options.maxConcurrency) return options.maxConcurrency;
 			try {
-				return (await props()).slots;
+				return (await knownProps()).slots;
 			} catch {
 				return 1;
 			}
