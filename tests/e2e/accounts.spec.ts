@@ -114,6 +114,38 @@ test('an invite link makes one account, once', async ({ page, browser }) => {
 	await expect(page.getByRole('cell', { name: 'bob', exact: true })).toBeVisible();
 });
 
+test('an invite link has Copy and Share buttons on a phone', async ({ browser }) => {
+	const context = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		isMobile: true,
+		hasTouch: true,
+		permissions: ['clipboard-read', 'clipboard-write']
+	});
+	// Chromium on Linux has no share sheet: record what the page hands to the Web Share API.
+	await context.addInitScript(() => {
+		const shared: ShareData[] = [];
+		Object.assign(window, { __shared: shared });
+		Object.defineProperty(navigator, 'share', {
+			value: async (data: ShareData) => void shared.push(data)
+		});
+	});
+	const page = await context.newPage();
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await page.goto('/admin');
+	await page.getByRole('button', { name: 'Create invite link' }).tap();
+	const link = (await page.getByTestId('invite-url').textContent())!.trim();
+	expect(link).toMatch(/\/invite\/[a-z2-7]{32}$/);
+	await page.getByRole('button', { name: 'Copy', exact: true }).tap();
+	await expect(page.getByText('Copied.')).toBeVisible();
+	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+	await page.getByRole('button', { name: 'Share', exact: true }).tap();
+	await expect
+		.poll(() => page.evaluate(() => (window as unknown as { __shared: ShareData[] }).__shared))
+		.toEqual([{ title: 'Your invitation to Hearth', url: link }]);
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+	await context.close();
+});
+
 test("changing a password ends the other browser's session", async ({ browser }) => {
 	const phone = await (await browser.newContext()).newPage();
 	const laptop = await (await browser.newContext()).newPage();

@@ -6,6 +6,7 @@ import {
 	test,
 	type APIRequestContext
 } from '@playwright/test';
+import { strFromU8, unzipSync } from 'fflate';
 import { ensureUser } from './helpers';
 
 const USER = { username: 'apiuser', password: 'api-user-password' };
@@ -240,6 +241,58 @@ test("search, usage, branch, regenerate, images and settings: bad input is 4xx, 
 	);
 	for (const name of ['abc', '..%2F..%2Fhearth.db', 'AAAAAAAAAAAAAAAAAAAAAA'])
 		await expectError(await context.get(`/api/images/${name}`), 404, 'not_found');
+	await context.dispose();
+});
+
+test("exports: a bad format is 400, another user's conversation 404, downloads are attachments", async () => {
+	const anonymous = await playwrightRequest.newContext({ baseURL: origin });
+	await expectError(await anonymous.get('/api/export'), 401, 'unauthorized');
+	await anonymous.dispose();
+	const { context } = await freshSession();
+	const created = await context.post('/api/conversations', { data: { title: 'Mine: "quoted"' } });
+	const { id } = (await created.json()) as { id: number };
+	for (const query of ['', '?format=', '?format=docx', '?format=PDF', '?format=md&format=x'])
+		await expectError(
+			await context.get(`/api/conversations/${id}/export${query}`),
+			400,
+			'invalid_request'
+		);
+	for (const leaf of ['x', '-1', '0', '1&leaf=2'])
+		await expectError(
+			await context.get(`/api/conversations/${id}/export?format=md&leaf=${leaf}`),
+			400,
+			'invalid_request'
+		);
+	for (const format of ['md', 'json', 'pdf']) {
+		const ok = await context.get(`/api/conversations/${id}/export?format=${format}`);
+		expect(ok.status()).toBe(200);
+		expect(ok.headers()['content-disposition']).toBe(
+			`attachment; filename="Mine-quoted.${format}"; filename*=UTF-8''Mine-quoted.${format}`
+		);
+		expect(ok.headers()['x-content-type-options']).toBe('nosniff');
+	}
+	ensureUser('apiother', 'api-other-password');
+	const other = await playwrightRequest.newContext({
+		baseURL: origin,
+		extraHTTPHeaders: { origin }
+	});
+	await other.post('/api/auth/login', {
+		data: { username: 'apiother', password: 'api-other-password' }
+	});
+	for (const format of ['md', 'json', 'pdf'])
+		await expectError(
+			await other.get(`/api/conversations/${id}/export?format=${format}`),
+			404,
+			'not_found'
+		);
+	await expectError(await other.get('/api/conversations/abc/export?format=md'), 404, 'not_found');
+	const zip = await other.get('/api/export');
+	expect(zip.status()).toBe(200);
+	expect(zip.headers()['content-type']).toBe('application/zip');
+	const entries = unzipSync(new Uint8Array(await zip.body()));
+	expect(Object.keys(entries)).toEqual(['hearth.json']);
+	expect(JSON.parse(strFromU8(entries['hearth.json']!))).toMatchObject({ conversations: [] });
+	await other.dispose();
 	await context.dispose();
 });
 

@@ -70,6 +70,28 @@ async function cachedConversationCount(page: Page, userId: number): Promise<numb
 	);
 }
 
+/** The newest message of a conversation in the device copy, as IndexedDB holds it. */
+async function cachedLastMessage(page: Page, userId: number, conversationId: number) {
+	return page.evaluate(
+		([name, id]) =>
+			new Promise<{ status: string; content: string } | null>((resolve) => {
+				const open = indexedDB.open(name as string);
+				open.onsuccess = () => {
+					const db = open.result;
+					if (!db.objectStoreNames.contains('conversations')) return resolve(null);
+					const get = db.transaction('conversations').objectStore('conversations').get(id!);
+					get.onsuccess = () => {
+						db.close();
+						const conversation = get.result as ConversationDto | undefined;
+						resolve(conversation?.messages.at(-1) ?? null);
+					};
+				};
+				open.onerror = () => resolve(null);
+			}),
+		[`hearth-u${userId}`, conversationId] as const
+	);
+}
+
 async function me(page: Page): Promise<{ id: number }> {
 	return ((await (await page.request.get('/api/me')).json()) as { user: { id: number } }).user;
 }
@@ -240,6 +262,43 @@ test.describe('offline', () => {
 		await expect(reply(page).getByTestId('message-content')).toHaveText(
 			renderedText(stored.content)
 		);
+	});
+
+	test('reopened offline mid-reply: the partial text the device had, no Stop button, the last known models', async () => {
+		await page.goto('/');
+		await ask(page, 'Keep writing while I lose the signal');
+		await expect(page).toHaveURL(/\/c\/\d+$/);
+		conversationId = new URL(page.url()).pathname.split('/').pop()!;
+		const { id: userId } = await me(page);
+		// The device keeps the text so far while the reply streams.
+		await expect
+			.poll(() => cachedLastMessage(page, userId, Number(conversationId)), { timeout: 15_000 })
+			.toMatchObject({ status: 'streaming', content: expect.stringMatching(/.+/) });
+		await context.setOffline(true);
+		await page.close();
+		page = await context.newPage();
+		await page.goto(`/c/${conversationId}`);
+		await expect(page.getByTestId('offline')).toBeVisible();
+		const cached = (await cachedLastMessage(page, userId, Number(conversationId)))!;
+		await expect(reply(page).getByTestId('offline-partial')).toBeVisible();
+		// Rendered as a reply still streaming (an open code span stays literal), so compare words.
+		const letters = (text: string) => text.replace(/[^\p{L}\p{N}]/gu, '');
+		expect(cached.content.length).toBeGreaterThan(0);
+		await expect
+			.poll(async () =>
+				letters((await reply(page).getByTestId('message-content').textContent()) ?? '')
+			)
+			.toContain(letters(renderedText(cached.content)).slice(0, 24));
+		await expect(page.getByRole('button', { name: 'Stop' })).toHaveCount(0);
+		// The model picker offers the models last seen online, marked as such.
+		await expect(
+			page.getByLabel('Model').locator('optgroup[label="llama.cpp (offline — last known models)"]')
+		).toContainText('hearth-test');
+		await expect(page.getByLabel('Model')).toHaveValue(/\/hearth-test$/);
+		// Back online, the whole reply comes in.
+		await context.setOffline(false);
+		await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+		await expect(reply(page).getByTestId('offline-partial')).toHaveCount(0);
 	});
 
 	test('sign out, then another user on the same browser finds nothing of the first', async () => {

@@ -1,5 +1,6 @@
 // Replies as durable jobs, end to end: the built server, a real llama-server, HTTP and SSE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports';
 import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
@@ -9,7 +10,12 @@ import {
 	type HearthServer
 } from '../support/hearth-server';
 import type { SseEvent } from '$lib/client/sse';
-import { encodePosition, type MessageDto, type SendResultDto } from '$lib/shared/dto';
+import {
+	encodePosition,
+	type MessageDto,
+	type SendResultDto,
+	type UsageReportDto
+} from '$lib/shared/dto';
 import { conversation, newConversation, send, settledReply } from '../support/chat';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
 import { MAX_HISTORY_CHARS } from '$lib/server/jobs/history';
@@ -154,6 +160,11 @@ describe('durable reply jobs', () => {
 		expect(reply.status).toBe('cancelled');
 		expect(reply.content.startsWith(seen.text)).toBe(true);
 		expect(reply.content.length).toBeLessThan(1500 * 8);
+		// The stopped reply still used tokens: counted with llama.cpp's tokenizer, marked estimated.
+		const usage = await alice.json<UsageReportDto>('GET', `/api/usage?conversationId=${id}`);
+		expect(usage.body.conversation).toMatchObject({ estimated: true });
+		expect(usage.body.conversation!.promptTokens).toBeGreaterThan(0);
+		expect(usage.body.conversation!.completionTokens).toBeGreaterThan(0);
 		const again = await alice.json('POST', `/api/jobs/${sent.job.id}/cancel`);
 		expect(again).toMatchObject({ status: 200, body: { job: { state: 'cancelled' } } });
 		type Slots = { is_processing: boolean }[];
@@ -348,7 +359,7 @@ describe('restarts and a missing model server', () => {
 	}, 60_000);
 
 	it('llama-server down: the job retries, then fails with a readable error', async () => {
-		const hearth = await startHearth({ LLAMA_URL: 'http://127.0.0.1:9' });
+		const hearth = await startHearth({ LLAMA_URL: `http://127.0.0.1:${await freePort()}` });
 		try {
 			addUser(hearth, 'dan', 'dan-password-1');
 			const dan = await signIn(hearth, 'dan', 'dan-password-1');

@@ -1,5 +1,6 @@
 // The llama.cpp adapter against a real llama-server running the generated test model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports';
 import { startLlamaServer, TEST_MODEL_ALIAS, type LlamaServer } from '../support/llama-server';
 import { buildProvider } from '$lib/server/llm/registry';
 import { createLlamaCppProvider } from '$lib/server/llm/llamacpp';
@@ -7,6 +8,7 @@ import type { ChatEvent, ChatRequest, Provider } from '$lib/server/llm/types';
 import type { ProviderRecord } from '$lib/server/services/providers';
 import { ProviderRegistry } from '$lib/server/llm/registry';
 import { createGuardedFetch } from '$lib/server/net/guarded-fetch';
+import { CHARS_PER_TOKEN, estimateUsage } from '$lib/server/jobs/usage-estimate';
 
 const record = (url: string, overrides: Partial<ProviderRecord> = {}): ProviderRecord => ({
 	id: 'llama',
@@ -99,6 +101,42 @@ describe('llama.cpp adapter against a real llama-server', () => {
 		}
 	});
 
+	it('counts tokens with /tokenize, so a stopped reply records what it used', async () => {
+		const controller = new AbortController();
+		let text = '';
+		for await (const event of provider.streamChat(ask(400), controller.signal)) {
+			if (event.type === 'text') text += event.text;
+			// Stopped mid-reply: the usage chunk never comes.
+			if (text.length > 40) {
+				controller.abort();
+				break;
+			}
+		}
+		const tokenize = async (content: string) =>
+			(
+				(await (
+					await fetch(`${server.url}/tokenize`, {
+						method: 'POST',
+						body: JSON.stringify({ content, add_special: false })
+					})
+				).json()) as { tokens: unknown[] }
+			).tokens.length;
+		const prompt = ask(1).messages;
+		const usage = await estimateUsage(provider, prompt, { text, reasoning: '' });
+		expect(usage).toEqual({
+			promptTokens: await tokenize(prompt.map((m) => m.content).join('\n')),
+			completionTokens: await tokenize(text),
+			estimated: true
+		});
+		expect(usage.promptTokens).toBeGreaterThan(5);
+		// A provider that cannot tokenize: counted from the length of the text.
+		const gone = buildProvider(record('http://127.0.0.1:9'));
+		expect(await estimateUsage(gone, prompt, { text: 'abcdefgh', reasoning: '' })).toMatchObject({
+			completionTokens: 8 / CHARS_PER_TOKEN,
+			estimated: true
+		});
+	});
+
 	it('survives random bytes from the model: the text stays well-formed', async () => {
 		let nonAscii = 0;
 		for (let seed = 0; seed < 3; seed++) {
@@ -152,7 +190,7 @@ describe('llama.cpp adapter against a real llama-server', () => {
 
 describe('llama.cpp faults', () => {
 	it('not running: a typed, readable error and a fallback model list', async () => {
-		const dead = buildProvider(record('http://127.0.0.1:9'));
+		const dead = buildProvider(record(`http://127.0.0.1:${await freePort()}`));
 		const events = await collect(dead, ask(5));
 		expect(events).toEqual([
 			{

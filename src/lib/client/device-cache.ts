@@ -98,6 +98,19 @@ export async function cachedSummaries(db: DeviceDb): Promise<ConversationSummary
 	return rows.map(({ id, title, updatedAt, pinned }) => ({ id, title, updatedAt, pinned }));
 }
 
+const MODELS_KEY = 'models';
+
+/** Keeps the model list so the picker can show the last known models while offline. */
+export async function rememberModels<T>(db: DeviceDb, groups: T[]) {
+	await db.meta.put({ key: MODELS_KEY, value: plain(groups) });
+}
+
+/** The model list as last seen online, or null. */
+export async function lastKnownModels<T>(db: DeviceDb): Promise<T[] | null> {
+	const row = await db.meta.get(MODELS_KEY);
+	return Array.isArray(row?.value) ? (row.value as T[]) : null;
+}
+
 /** Stores a conversation as the server sent it, keeping when it was last opened here. */
 export async function storeConversation(
 	db: DeviceDb,
@@ -170,7 +183,7 @@ export async function searchCached(
 ): Promise<SearchHitDto[]> {
 	const terms = searchTerms(query);
 	if (terms.length === 0) return [];
-	const hits: SearchHitDto[] = [];
+	const hits: (SearchHitDto & { content: string; parent: number | null })[] = [];
 	await db.conversations.each((c) => {
 		for (const m of c.messages) {
 			const lower = m.content.toLowerCase();
@@ -183,9 +196,17 @@ export async function searchCached(
 					messageId: m.id,
 					role: m.role,
 					createdAt: m.createdAt,
-					snippet
+					snippet,
+					content: m.content,
+					parent: c.branchOf?.conversationId ?? null
 				});
 		}
 	});
-	return hits.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+	// As on the server: a message copied by "branch from here" is listed once, in the original.
+	const found = new Set(hits.map((h) => `${h.conversationId}\u0000${h.content}`));
+	return hits
+		.filter((h) => h.parent === null || !found.has(`${h.parent}\u0000${h.content}`))
+		.sort((a, b) => b.createdAt - a.createdAt)
+		.slice(0, limit)
+		.map(({ content: _content, parent: _parent, ...hit }) => hit);
 }

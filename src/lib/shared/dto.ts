@@ -31,6 +31,14 @@ export const isFinalJobState = (state: JobStateDto): boolean =>
 export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
 export type ReasoningDto = (typeof REASONING_LEVELS)[number];
 
+/** What an admin reads for each kind of provider. */
+export const PROVIDER_KIND_LABELS: Record<ProviderViewDto['kind'], string> = {
+	llamacpp: 'llama.cpp',
+	openai: 'OpenAI',
+	anthropic: 'Anthropic',
+	openai_compatible: 'OpenAI-compatible'
+};
+
 /** A provider as the admin sees it: never a key, only its last 4 characters. */
 export interface ProviderViewDto {
 	id: string;
@@ -117,6 +125,8 @@ export interface UsageTotalsDto {
 	costMicroUsd: number;
 	/** Some of these tokens are from models with no known price. */
 	unpriced: boolean;
+	/** Some of these tokens were counted by Hearth: replies that ended before the provider reported. */
+	estimated: boolean;
 }
 
 export interface UserSettingsDto {
@@ -127,7 +137,8 @@ export interface UserSettingsDto {
 export interface UsageReportDto {
 	overall: UsageTotalsDto;
 	conversation?: UsageTotalsDto;
-	byModel: ({ model: string } & UsageTotalsDto)[];
+	/** `model` is the "provider/model" reference; `label` is what a person reads. */
+	byModel: ({ model: string; label: string } & UsageTotalsDto)[];
 }
 
 export interface JobDto {

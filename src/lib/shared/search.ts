@@ -64,8 +64,31 @@ export function rankText(text: string, terms: string[]): number {
 
 const SNIPPET_RADIUS_CHARS = 60;
 
+/**
+ * Markdown as the words a reader sees: no fences, emphasis, headings, quote or list markers,
+ * link targets or table pipes. Snippets are shown as plain text, so the syntax would be noise.
+ */
+export function plainText(markdown: string): string {
+	return markdown
+		.replace(/^\s*(```|~~~).*$/gm, '')
+		.replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+		.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+		.replace(/<\/?[a-z][^>]*>/gi, '')
+		.replace(/^\s{0,3}#{1,6}\s+/gm, '')
+		.replace(/^\s*(>\s?)+/gm, '')
+		.replace(/^\s*([-*+]|\d+[.)])\s+(\[[ xX]\]\s+)?/gm, '')
+		.replace(/^\s*([-*_]\s*){3,}$/gm, '')
+		.replace(/^\s*\|?(\s*:?-{3,}:?\s*\|)+\s*:?-*:?\s*$/gm, '')
+		.replace(/\s*\|\s*/g, ' ')
+		.replace(/(\*\*|__|~~)(?=\S)([\s\S]*?\S)\1/g, '$2')
+		.replace(/(^|[^\p{L}\p{N}*_])([*_])(?=\S)([^*_\n]*?\S)\2(?![\p{L}\p{N}])/gu, '$1$3')
+		.replace(/`+([^`]*)`+/g, '$1')
+		.replace(/\\([\\`*_{}[\]()#+\-.!|>~])/g, '$1');
+}
+
 /** A snippet around the first hit of `terms` in `text` (prefix matches, like the server). */
-export function makeSnippet(text: string, terms: string[]): SnippetPartDto[] | null {
+export function makeSnippet(markdown: string, terms: string[]): SnippetPartDto[] | null {
+	const text = plainText(markdown);
 	const lower = text.toLowerCase();
 	const at = Math.min(...terms.map((t) => lower.indexOf(t)).filter((i) => i >= 0));
 	if (!Number.isFinite(at)) return null;

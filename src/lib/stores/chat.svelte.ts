@@ -9,7 +9,9 @@ import {
 	cachedSummaries,
 	deviceDb,
 	evict,
+	lastKnownModels,
 	readCacheSettings,
+	rememberModels,
 	storeConversation,
 	syncCursor,
 	type DeviceDb,
@@ -33,6 +35,9 @@ export interface ConversationDraft {
 	systemPrompt: string | null;
 }
 
+/** How often a streaming reply's text so far is written to the device copy. */
+const STREAM_SAVE_INTERVAL_MS = 2_000;
+
 export interface ModelGroup {
 	id: string;
 	name: string;
@@ -45,6 +50,10 @@ class ChatStore {
 	conversations = $state<ConversationSummaryDto[]>([]);
 	current = $state<ConversationDto | null>(null);
 	models = $state<ModelGroup[]>([]);
+	/** The model list has been answered (or read from the device while offline). */
+	modelsLoaded = $state(false);
+	/** The model list is the device's last known one: the server could not be asked. */
+	modelsOffline = $state(false);
 	jobs = $state<JobDto[]>([]);
 	model = $state<string | null>(null);
 	error = $state<string | null>(null);
@@ -157,7 +166,11 @@ class ChatStore {
 
 	/** Puts `messageId` and the messages above it on screen. */
 	showMessage(messageId: number) {
-		this.choices = { ...this.choices, ...choicesFor(this.current?.messages ?? [], messageId) };
+		const wanted = choicesFor(this.current?.messages ?? [], messageId);
+		// Assign only on a change: callers run inside effects, and a fresh object every time
+		// would re-run them without end (effect_update_depth_exceeded).
+		if (Object.entries(wanted).some(([fork, id]) => this.choices[fork] !== id))
+			this.choices = { ...this.choices, ...wanted };
 	}
 
 	/** Shows the previous (-1) or next (+1) sibling at a fork. */
@@ -201,12 +214,23 @@ class ChatStore {
 	}
 
 	async loadModels() {
+		const db = this.cache();
 		try {
 			this.models = (await api<{ providers: ModelGroup[] }>('GET', '/api/models')).providers;
-			this.model ??= this.current?.model ?? this.firstModel();
+			this.modelsOffline = false;
+			if (db) void rememberModels(db, $state.snapshot(this.models)).catch(() => {});
 		} catch (error) {
-			this.fail(error);
+			const known = error instanceof ApiError && error.status === 0 && db;
+			const cached = known ? await lastKnownModels<ModelGroup>(db).catch(() => null) : null;
+			if (!cached) {
+				if (!(error instanceof ApiError && error.status === 0)) this.fail(error);
+				return;
+			}
+			this.models = cached.map((g) => ({ ...g, source: 'fallback' as const }));
+			this.modelsOffline = true;
 		}
+		this.modelsLoaded = true;
+		this.model ??= this.current?.model ?? this.firstModel();
 	}
 
 	private firstModel(): string | null {
@@ -354,6 +378,7 @@ class ChatStore {
 			start.content = '';
 			start.reasoning = undefined;
 		}
+		let savedAt = Date.now();
 		const close = open({
 			delta: (part) => {
 				const reply = this.reply(replyId);
@@ -361,6 +386,11 @@ class ChatStore {
 				reply.status = 'streaming';
 				if (part.text) reply.content += part.text;
 				if (part.reasoning) reply.reasoning = (reply.reasoning ?? '') + part.reasoning;
+				// The text so far stays readable on this device if the app closes mid-reply.
+				if (Date.now() - savedAt >= STREAM_SAVE_INTERVAL_MS) {
+					savedAt = Date.now();
+					this.save();
+				}
 			},
 			usage: (usage) => {
 				const reply = this.reply(replyId);

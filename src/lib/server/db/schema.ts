@@ -146,6 +146,8 @@ export interface UsageEventTable {
 	prompt_tokens: number;
 	completion_tokens: number;
 	cost_micro_usd: number;
+	/** 1: counted by Hearth (the reply ended before the provider reported its usage). */
+	estimated: Generated<number>;
 	created_at: number;
 }
 

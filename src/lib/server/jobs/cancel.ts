@@ -4,7 +4,7 @@
 import type { Database } from '$lib/server/db/database';
 import type { Job } from '$lib/server/db/schema';
 import type { JobBus } from '$lib/server/jobs/bus';
-import { cancelQueuedJob, finishJob } from '$lib/server/jobs/finish';
+import { cancelQueuedJob, finishJob, type Produced } from '$lib/server/jobs/finish';
 import * as jobs from '$lib/server/repos/jobs';
 import { isFinalJobState } from '$lib/shared/dto';
 
@@ -18,6 +18,8 @@ export interface CancelDeps {
 	instanceId: string;
 	/** Other instances on the same database (PostgreSQL). */
 	peers?: { requestCancel(jobId: number): void };
+	/** The job's last checkpoint as its outcome (its tokens counted). */
+	fromCheckpoint(job: Job): Promise<Produced>;
 	/** Stops the job if it runs in this process; resolves once it ended. false: not running here. */
 	stopLocal(jobId: number): Promise<boolean>;
 }
@@ -49,12 +51,7 @@ export async function cancelJob(deps: CancelDeps, userId: number, jobId: number)
 		}
 		// Its runner is gone (or did not answer): end it now from the last checkpoint.
 		const current = (await jobs.findJob(db, jobId)) ?? job;
-		await finishJob(
-			db,
-			current,
-			{ state: 'cancelled' },
-			{ text: current.partial_text, reasoning: current.partial_reasoning, usage: null }
-		);
+		await finishJob(db, current, { state: 'cancelled' }, await deps.fromCheckpoint(current));
 		bus.end(jobId);
 	}
 	return (await jobs.findJob(db, jobId)) ?? null;

@@ -4,6 +4,11 @@ import { sendMessage } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
 import { INTERRUPTED_MESSAGE, recoverJob } from '$lib/server/jobs/finish';
 import { findJob } from '$lib/server/repos/jobs';
+import pino from 'pino';
+import { JobBus } from '$lib/server/jobs/bus';
+import { JobRunner } from '$lib/server/jobs/runner';
+import { CHARS_PER_TOKEN } from '$lib/server/jobs/usage-estimate';
+import { ProviderRegistry } from '$lib/server/llm/registry';
 
 describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
 	let t: TestDatabase;
@@ -71,5 +76,33 @@ describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
 		const { jobId } = await runningJob('', 3);
 		expect(await recoverJob(t.db, (await findJob(t.db, jobId))!, 3)).toBe('interrupted');
 		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
+	});
+
+	it('records the tokens an interrupted reply used, counted and marked as estimated', async () => {
+		const partial = 'The fire was warm and the kettle sang.';
+		const { jobId, replyId } = await runningJob(partial);
+		// The provider is gone too: the tokens are counted from the text's length.
+		const runner = new JobRunner({
+			db: t.db,
+			providers: new ProviderRegistry(async () => []),
+			bus: new JobBus(),
+			log: pino({ level: 'silent' })
+		});
+		await runner.start({ recoverAll: true });
+		await runner.stop();
+		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
+		const usage = await t.db
+			.selectFrom('usage_event')
+			.selectAll()
+			.where('job_id', '=', jobId)
+			.executeTakeFirstOrThrow();
+		expect(usage).toMatchObject({
+			message_id: replyId,
+			prompt_tokens: Math.ceil('hi'.length / CHARS_PER_TOKEN),
+			completion_tokens: Math.ceil(partial.length / CHARS_PER_TOKEN),
+			estimated: 1
+		});
+		// The reply itself shows only what a provider reported.
+		expect(await reply(replyId)).toMatchObject({ prompt_tokens: null, completion_tokens: null });
 	});
 });

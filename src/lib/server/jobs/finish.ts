@@ -15,7 +15,13 @@ export type Outcome =
 export interface Produced {
 	text: string;
 	reasoning: string;
-	usage: { promptTokens: number; completionTokens: number; timings?: LlamaTimings } | null;
+	usage: {
+		promptTokens: number;
+		completionTokens: number;
+		timings?: LlamaTimings;
+		/** Counted by Hearth, not reported by the provider. */
+		estimated?: boolean;
+	} | null;
 }
 
 const MESSAGE_STATUS: Record<Outcome['state'], MessageStatus> = {
@@ -66,6 +72,7 @@ export async function finishJob(
 					prompt_tokens: produced.usage.promptTokens,
 					completion_tokens: produced.usage.completionTokens,
 					cost_micro_usd: 0,
+					estimated: produced.usage.estimated ? 1 : 0,
 					created_at: now
 				})
 				.execute();
@@ -88,13 +95,15 @@ async function writeReply(
 	now: number
 ) {
 	if (!job.assistant_message_id) return;
+	const reported = produced.usage?.estimated ? null : produced.usage;
 	await updateMessage(trx, job.assistant_message_id, {
 		content: produced.text,
 		reasoning: produced.reasoning || null,
 		status,
 		error,
-		prompt_tokens: produced.usage?.promptTokens ?? null,
-		completion_tokens: produced.usage?.completionTokens ?? null,
+		// An estimate counts in the usage totals; the reply shows only what the provider reported.
+		prompt_tokens: reported?.promptTokens ?? null,
+		completion_tokens: reported?.completionTokens ?? null,
 		timings: produced.usage?.timings ? JSON.stringify(produced.usage.timings) : null,
 		updated_at: now
 	});
@@ -164,7 +173,16 @@ export const INTERRUPTED_MESSAGE =
  * After a crash: a job that had streamed nothing goes back to the queue (it never reached the
  * user, so a re-run duplicates nothing); one with partial text ends as interrupted, text kept.
  */
-export async function recoverJob(db: Database, job: Job, maxAttempts: number) {
+export async function recoverJob(
+	db: Database,
+	job: Job,
+	maxAttempts: number,
+	fromCheckpoint: (job: Job) => Promise<Produced> = async (j) => ({
+		text: j.partial_text,
+		reasoning: j.partial_reasoning,
+		usage: null
+	})
+) {
 	const streamed = job.partial_text !== '' || job.partial_reasoning !== '';
 	if (!streamed && job.attempts < maxAttempts) {
 		await requeueJob(db, job, Date.now(), {
@@ -177,7 +195,7 @@ export async function recoverJob(db: Database, job: Job, maxAttempts: number) {
 		db,
 		job,
 		{ state: 'interrupted', message: INTERRUPTED_MESSAGE },
-		{ text: job.partial_text, reasoning: job.partial_reasoning, usage: null }
+		await fromCheckpoint(job)
 	);
 	return 'interrupted' as const;
 }

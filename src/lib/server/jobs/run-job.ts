@@ -7,6 +7,8 @@ import type { Job } from '$lib/server/db/schema';
 import type { JobBus } from '$lib/server/jobs/bus';
 import { conclude, type StopReason } from '$lib/server/jobs/conclude';
 import { finishJob, requeueJob, type Produced } from '$lib/server/jobs/finish';
+import { estimateUsage } from '$lib/server/jobs/usage-estimate';
+import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type { Provider, ProviderFailure } from '$lib/server/llm/types';
 import type { JobObserver } from '$lib/server/metrics';
 import * as jobs from '$lib/server/repos/jobs';
@@ -41,6 +43,12 @@ export async function runJob(
 	const { db, bus, limits } = deps;
 	const params = JSON.parse(job.params) as JobParams;
 	const produced: Produced = { text: '', reasoning: '', usage: null };
+	const [messages] = await Promise.all([
+		promptFor(db, job, params),
+		job.assistant_message_id
+			? updateMessage(db, job.assistant_message_id, { status: 'streaming', updated_at: Date.now() })
+			: undefined
+	]);
 	let failure: ProviderFailure | null = null;
 	let checkpointAt = Date.now();
 	let unsaved = 0;
@@ -63,15 +71,6 @@ export async function runJob(
 	};
 	const heartbeat = setInterval(() => void checkpoint(), limits.heartbeatMs);
 	try {
-		const [messages] = await Promise.all([
-			promptFor(db, job, params),
-			job.assistant_message_id
-				? updateMessage(db, job.assistant_message_id, {
-						status: 'streaming',
-						updated_at: Date.now()
-					})
-				: undefined
-		]);
 		const request = {
 			model: job.model,
 			messages,
@@ -105,7 +104,8 @@ export async function runJob(
 				produced.usage = {
 					promptTokens: event.promptTokens,
 					completionTokens: event.completionTokens,
-					timings: event.timings
+					timings: event.timings,
+					estimated: event.estimated
 				};
 				bus.usage(job.id, {
 					promptTokens: event.promptTokens,
@@ -134,6 +134,11 @@ export async function runJob(
 				{ jobId: job.id, provider: job.provider, code: failure.code, detail: failure.detail },
 				'reply failed upstream'
 			);
+		// Stopped, failed mid-reply or interrupted before the provider reported its usage: the
+		// tokens were still spent, so count them. A failure before any output spent nothing.
+		const nothingYet = !produced.text && !produced.reasoning;
+		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
+			produced.usage = await estimateUsage(provider, messages, produced);
 		await finishJob(db, job, outcome, produced);
 		bus.end(job.id);
 	}
@@ -144,4 +149,24 @@ export async function runJob(
 		(performance.now() - startedAt) / 1000,
 		produced.usage?.completionTokens ?? null
 	);
+}
+
+/** A job's last checkpoint as its outcome, with its tokens counted (nothing was reported). */
+export async function fromCheckpoint(
+	deps: { db: Database; providers: ProviderRegistry; log: Logger },
+	job: Job
+): Promise<Produced> {
+	const produced: Produced = {
+		text: job.partial_text,
+		reasoning: job.partial_reasoning,
+		usage: null
+	};
+	try {
+		const provider = await deps.providers.get(job.provider);
+		const prompt = await promptFor(deps.db, job, JSON.parse(job.params) as JobParams);
+		produced.usage = await estimateUsage(provider, prompt, produced);
+	} catch (error) {
+		deps.log.warn({ err: error, jobId: job.id }, 'could not count the tokens of a job');
+	}
+	return produced;
 }

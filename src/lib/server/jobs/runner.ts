@@ -12,7 +12,7 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { cancelJob } from '$lib/server/jobs/cancel';
 import type { StopReason } from '$lib/server/jobs/conclude';
 import { failQueuedJob, finishJob, recoverJob } from '$lib/server/jobs/finish';
-import { runJob } from '$lib/server/jobs/run-job';
+import { fromCheckpoint, runJob } from '$lib/server/jobs/run-job';
 import * as jobs from '$lib/server/repos/jobs';
 import type { JobObserver } from '$lib/server/metrics';
 import { splitModelRef } from '$lib/server/services/chat';
@@ -89,7 +89,9 @@ export class JobRunner {
 	private async recover(staleBefore: number | null) {
 		for (const job of await jobs.listRunningJobs(this.deps.db, staleBefore)) {
 			if (this.running.has(job.id)) continue;
-			const result = await recoverJob(this.deps.db, job, this.limits.maxAttempts);
+			const result = await recoverJob(this.deps.db, job, this.limits.maxAttempts, (j) =>
+				fromCheckpoint(this.deps, j)
+			);
 			this.deps.log.warn({ jobId: job.id, result }, 'recovered a job left running');
 			if (result === 'interrupted') this.deps.bus.end(job.id);
 		}
@@ -200,7 +202,7 @@ export class JobRunner {
 				this.deps.db,
 				job,
 				{ state: 'failed', code: 'internal', message: 'The reply failed on the server' },
-				{ text: job.partial_text, reasoning: job.partial_reasoning, usage: null }
+				await fromCheckpoint(this.deps, job)
 			);
 			this.deps.bus.end(jobId);
 		} catch (error) {
@@ -223,6 +225,7 @@ export class JobRunner {
 				bus,
 				peers,
 				instanceId: this.instanceId,
+				fromCheckpoint: (job) => fromCheckpoint(this.deps, job),
 				stopLocal: async (id) => {
 					const run = this.running.get(id);
 					if (!run) return false;

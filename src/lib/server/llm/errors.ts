@@ -6,6 +6,29 @@ import type { ProviderFailure } from '$lib/server/llm/types';
 
 const MAX_UPSTREAM_MESSAGE = 300;
 
+const TLS_CODES = [
+	'CERT_HAS_EXPIRED',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'ERR_TLS_CERT_ALTNAME_INVALID'
+];
+
+/** Why a connection never opened, in words that name the cause; null when it did open. */
+function unreachableCause(codes: string[], providerName: string): string | null {
+	const has = (...wanted: string[]) => codes.some((c) => wanted.includes(c));
+	if (has('ECONNREFUSED')) return `Cannot reach ${providerName} — is it running?`;
+	if (has('ENOTFOUND', 'EAI_AGAIN'))
+		return `Cannot reach ${providerName}: its host name does not resolve (check the address and this server's DNS)`;
+	if (has('EHOSTUNREACH', 'ENETUNREACH'))
+		return `Cannot reach ${providerName}: no network route to it from this server`;
+	if (has('ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT'))
+		return `Cannot reach ${providerName}: it did not accept the connection in time`;
+	const tls = codes.find((c) => TLS_CODES.includes(c));
+	if (tls) return `Cannot reach ${providerName}: its TLS certificate was refused (${tls})`;
+	return null;
+}
+
 function causes(error: unknown): unknown[] {
 	const chain: unknown[] = [];
 	let current: unknown = error;
@@ -100,20 +123,9 @@ export function describeFailure(
 	}
 	const codes = chain
 		.map((e) => (e as { code?: unknown }).code)
-		.filter((c) => typeof c === 'string');
-	if (
-		codes.some((c) =>
-			['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(
-				c as string
-			)
-		)
-	) {
-		return {
-			code: 'unreachable',
-			retryable: true,
-			message: `Cannot reach ${providerName} — is it running?`
-		};
-	}
+		.filter((c): c is string => typeof c === 'string');
+	const unreachable = unreachableCause(codes, providerName);
+	if (unreachable) return { code: 'unreachable', retryable: true, message: unreachable };
 	if (
 		codes.some((c) =>
 			['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED'].includes(c as string)
@@ -144,11 +156,18 @@ export function describeFailure(
 			message: `${providerName} closed the connection mid-reply`
 		};
 	}
+	if (/\bbad port\b/i.test(text)) {
+		return {
+			code: 'unreachable',
+			retryable: false,
+			message: `Cannot reach ${providerName}: its port is one that fetch refuses to use (a "bad port"); run it on another port`
+		};
+	}
 	if (/connection error/i.test(text)) {
 		return {
 			code: 'unreachable',
 			retryable: true,
-			message: `Cannot reach ${providerName} — is it running?`
+			message: `Cannot reach ${providerName}: the connection failed before it answered`
 		};
 	}
 	return { code: 'bad_response', retryable: false, message: `${providerName} failed unexpectedly` };

@@ -15,6 +15,7 @@ const Props = z.object({
 export type LlamaProps = { slots: number; contextLength: number | null; modelPath: string | null };
 
 const PROPS_TTL_MS = 30_000;
+const Tokens = z.object({ tokens: z.array(z.unknown()) });
 
 function serverRoot(baseUrl: string): string {
 	return baseUrl.replace(/\/v1\/?$/, '');
@@ -101,6 +102,20 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 				request,
 				signal
 			);
+		},
+		async countTokens(text, signal) {
+			try {
+				const res = await options.fetch(`${root}/tokenize`, {
+					method: 'POST',
+					headers: { ...auth, 'content-type': 'application/json' },
+					body: JSON.stringify({ content: text, add_special: false }),
+					signal
+				});
+				if (!res.ok) return null;
+				return Tokens.parse(await res.json()).tokens.length;
+			} catch {
+				return null;
+			}
 		},
 		async concurrency() {
 			if (options.maxConcurrency) return options.maxConcurrency;

@@ -7,6 +7,7 @@ import {
 	type StubBehaviour,
 	type StubServer
 } from '../../../../tests/support/stub-providers';
+import { freePort } from '../../../../tests/support/ports';
 import { buildProvider } from '$lib/server/llm/registry';
 import type { ChatEvent, Provider } from '$lib/server/llm/types';
 import type { ProviderRecord } from '$lib/server/services/providers';
@@ -231,6 +232,35 @@ describe('OpenAI timeouts and cancellation', () => {
 			models: [{ id: 'fallback-a' }],
 			error: { code: 'unreachable' }
 		});
+	});
+
+	it('names the real cause when a host cannot be reached: refused, or a name that does not resolve', async () => {
+		const at = (name: string, baseUrl: string) =>
+			buildProvider({
+				id: name,
+				kind: 'openai',
+				name,
+				baseUrl,
+				apiKey: null,
+				allowInternal: true,
+				maxConcurrency: null,
+				enabledModels: [],
+				source: 'admin'
+			});
+		const closed = await freePort();
+		const refused = await at('Local', `http://127.0.0.1:${closed}/v1`).listModels();
+		expect(refused).toMatchObject({
+			error: { code: 'unreachable', message: 'Cannot reach Local — is it running?' }
+		});
+		const badPort = await at('Odd', 'http://127.0.0.1:9/v1').listModels();
+		expect(badPort).toMatchObject({ error: { message: expect.stringContaining('"bad port"') } });
+		const unknown = await at('OpenAI', 'https://api.openai.invalid/v1').listModels();
+		expect(unknown).toMatchObject({ error: { code: 'unreachable' } });
+		if (unknown.source !== 'fallback') throw new Error('expected a fallback list');
+		expect(unknown.error.message).toBe(
+			"Cannot reach OpenAI: its host name does not resolve (check the address and this server's DNS)"
+		);
+		expect(unknown.error.message).not.toMatch(/is it running/);
 	});
 
 	it('refuses a private address that was not allowed', async () => {

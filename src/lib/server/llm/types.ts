@@ -115,6 +115,8 @@ export interface Provider {
 	streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
 	/** How many replies may run at once (llama.cpp: its slot count). */
 	concurrency(): Promise<number>;
+	/** The model's own token count for `text`, where the provider can tell (llama.cpp /tokenize). */
+	countTokens?(text: string, signal: AbortSignal): Promise<number | null>;
 	/** Image generation, where the provider offers it (OpenAI). */
 	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
 }

@@ -15,6 +15,21 @@ export function findConversation(
 		.executeTakeFirst();
 }
 
+/** Which conversation each of `ids` was branched from (null: not a branch). */
+export function parentConversations(
+	db: Executor,
+	userId: number,
+	ids: number[]
+): Promise<{ id: number; parent_conversation_id: number | null }[]> {
+	if (ids.length === 0) return Promise.resolve([]);
+	return db
+		.selectFrom('conversation')
+		.select(['id', 'parent_conversation_id'])
+		.where('user_id', '=', userId)
+		.where('id', 'in', ids)
+		.execute();
+}
+
 export function listConversations(
 	db: Executor,
 	userId: number,
@@ -103,5 +118,23 @@ export function listConversationsById(db: Executor, userId: number, ids: number[
 		.where('user_id', '=', userId)
 		.where('deleted_at', 'is', null)
 		.where('id', 'in', ids)
+		.execute();
+}
+
+/** One page of the user's conversations in id order, after `afterId` (exports walk them all). */
+export function listConversationsAfter(
+	db: Executor,
+	userId: number,
+	afterId: number,
+	limit: number
+): Promise<Conversation[]> {
+	return db
+		.selectFrom('conversation')
+		.selectAll()
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null)
+		.where('id', '>', afterId)
+		.orderBy('id')
+		.limit(limit)
 		.execute();
 }

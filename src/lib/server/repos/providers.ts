@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '$lib/server/db/database';
 import type { NewProviderRow, ProviderRow, ProviderRowUpdate } from '$lib/server/db/schema';
 
@@ -12,6 +13,19 @@ export function findSharedProvider(db: Executor, id: number): Promise<ProviderRo
 		.selectAll()
 		.where('id', '=', id)
 		.where('user_id', 'is', null)
+		.executeTakeFirst();
+}
+
+/** A shared provider with this name, ignoring case (names must tell providers apart). */
+export function findSharedProviderByName(
+	db: Executor,
+	name: string
+): Promise<ProviderRow | undefined> {
+	return db
+		.selectFrom('provider')
+		.selectAll()
+		.where('user_id', 'is', null)
+		.where(sql<string>`lower(name)`, '=', name.toLowerCase())
 		.executeTakeFirst();
 }
 

@@ -125,6 +125,52 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 		if (!result.ok) expect(result.message).toMatch(message);
 	});
 
+	it.each([
+		['http://127.0.0.1:8080/v1', /127\.0\.0\.1 is a loopback address.*private network/],
+		['http://localhost:11434/v1', /localhost resolves to a loopback address/],
+		['http://192.168.1.20/v1', /private/],
+		['http://169.254.169.254/v1', /link-local/]
+	])(
+		'refuses the internal address %s at save unless the admin ticked "private network"',
+		async (baseUrl, reason) => {
+			const refused = await saveProvider(t.db, secret, input({ name: 'Home', baseUrl }), null);
+			expect(refused).toMatchObject({ ok: false, code: 'invalid' });
+			if (!refused.ok) expect(refused.message).toMatch(reason);
+			const allowed = await saveProvider(
+				t.db,
+				secret,
+				input({ name: 'Home', baseUrl, allowInternal: true }),
+				null
+			);
+			expect(allowed).toMatchObject({ ok: true });
+			if (allowed.ok) await removeProvider(t.db, allowed.id);
+		}
+	);
+
+	it("refuses a second provider with the same name, in any case, or a configured one's name", async () => {
+		const first = await saveProvider(t.db, secret, input({ name: 'Twin' }), null);
+		expect(first).toMatchObject({ ok: true });
+		if (!first.ok) return;
+		expect(await saveProvider(t.db, secret, input({ name: ' twin ' }), null)).toMatchObject({
+			ok: false,
+			message: 'A provider named "Twin" already exists'
+		});
+		const other = await saveProvider(t.db, secret, input({ name: 'Other' }), null);
+		if (!other.ok) throw new Error(other.message);
+		expect(await saveProvider(t.db, secret, input({ name: 'TWIN' }), other.id)).toMatchObject({
+			ok: false
+		});
+		// Saving a provider under its own name is fine.
+		expect(await saveProvider(t.db, secret, input({ name: 'Twin' }), first.id)).toMatchObject({
+			ok: true
+		});
+		expect(
+			await saveProvider(t.db, secret, input({ name: 'LLAMA.CPP' }), null, ['llama.cpp'])
+		).toMatchObject({ ok: false, message: 'A provider named "LLAMA.CPP" already exists' });
+		await removeProvider(t.db, first.id);
+		await removeProvider(t.db, other.id);
+	});
+
 	it('answers not found for unknown ids, and removes', async () => {
 		expect(await saveProvider(t.db, secret, input(), 'p999999')).toMatchObject({
 			ok: false,

@@ -7,6 +7,7 @@ import type { ProviderRow } from '$lib/server/db/schema';
 import { PROVIDER_KINDS, type ProviderKind, type ProviderRecord } from '$lib/server/llm/types';
 import { ANTHROPIC_BASE_URL } from '$lib/server/llm/anthropic';
 import { OPENAI_BASE_URL } from '$lib/server/llm/openai';
+import { internalTargetReason } from '$lib/server/net/internal-target';
 import * as repo from '$lib/server/repos/providers';
 import { lastFour, openSecret, sealSecret } from '$lib/server/secret-box';
 import type { ProviderViewDto } from '$lib/shared/dto';
@@ -38,6 +39,11 @@ export function adminProviderId(rowId: number): string {
 export function parseAdminProviderId(id: string): number | null {
 	const match = /^p(\d{1,9})$/.exec(id);
 	return match ? Number(match[1]) : null;
+}
+
+/** Names the configuration already uses; an admin provider cannot take them. */
+export function configProviderNames(config: Config): string[] {
+	return configRecords(config).map((r) => r.name);
 }
 
 function configRecords(config: Config): ProviderRecord[] {
@@ -233,17 +239,31 @@ export async function saveProvider(
 	db: Database,
 	secretKey: Buffer,
 	input: ProviderInput,
-	existingId: string | null
+	existingId: string | null,
+	reservedNames: readonly string[] = []
 ): Promise<SaveProviderResult> {
 	const checked = validate(input);
 	if (!checked.ok) return checked;
 	const now = Date.now();
 	const origin = new URL(checked.baseUrl).origin;
+	if (!input.allowInternal) {
+		// Refused here, with the reason, rather than saved and failing in every user's picker.
+		const reason = await internalTargetReason(new URL(checked.baseUrl));
+		if (reason)
+			return invalid(
+				`${reason}. Tick "This server is on my private network" to allow this exact address.`
+			);
+	}
+	const taken = (name: string) => invalid(`A provider named "${name}" already exists`);
+	if (reservedNames.some((n) => n.toLowerCase() === checked.name.toLowerCase()))
+		return taken(checked.name);
 	return db.transaction().execute(async (trx) => {
 		const rowId = existingId === null ? null : parseAdminProviderId(existingId);
 		const existing = rowId === null ? undefined : await repo.findSharedProvider(trx, rowId);
 		if (existingId !== null && !existing)
 			return { ok: false, code: 'not_found', message: 'That provider no longer exists' };
+		const namesake = await repo.findSharedProviderByName(trx, checked.name);
+		if (namesake && namesake.id !== existing?.id) return taken(namesake.name);
 		const fields = {
 			kind: checked.kind,
 			name: checked.name,

@@ -6,6 +6,7 @@ import {
 	type TestDatabase
 } from '../../../../tests/support/db';
 import { createConversation, deleteConversation } from '$lib/server/services/conversations';
+import { branchConversation } from '$lib/server/services/branching';
 import { searchUserMessages } from '$lib/server/services/search';
 
 describe.each(DIALECTS)('search on %s', (dialect) => {
@@ -94,6 +95,37 @@ describe.each(DIALECTS)('search on %s', (dialect) => {
 		expect(conversations).toEqual(new Set([ids.sourdough, ids.bread]));
 		const theirs = await searchUserMessages(t.db, otherId, 'sourdough');
 		expect(new Set(theirs.map((h) => h.conversationId))).toEqual(new Set([ids.secret]));
+	});
+
+	it('shows a snippet without markdown syntax', async () => {
+		await seed(userId, 'Markdown', ['**Kombucha** needs a `scoby` and [tea](https://tea.example)']);
+		const [hit] = await searchUserMessages(t.db, userId, 'kombucha');
+		expect(hit!.snippet.map((p) => p.text).join('')).toBe('Kombucha needs a scoby and tea');
+	});
+
+	it('finds a message once when "branch from here" copied it; the original is kept', async () => {
+		const original = await seed(userId, 'Jam', [
+			'How long to boil quince jam?',
+			'Boil quince jam for 40 minutes.'
+		]);
+		const [, reply] = await t.db
+			.selectFrom('message')
+			.select('id')
+			.where('conversation_id', '=', original)
+			.orderBy('id')
+			.execute();
+		const branch = await branchConversation(t.db, userId, original, reply!.id);
+		if (!branch.ok) throw new Error(branch.message);
+		const twig = await branchConversation(
+			t.db,
+			userId,
+			branch.conversation.id,
+			branch.conversation.messages.at(-1)!.id
+		);
+		if (!twig.ok) throw new Error(twig.message);
+		const hits = await searchUserMessages(t.db, userId, 'quince');
+		expect(hits.map((h) => h.conversationId)).toEqual([original, original]);
+		expect(new Set(hits.map((h) => h.messageId)).size).toBe(2);
 	});
 
 	it('reads query syntax as plain words', async () => {

@@ -13,6 +13,7 @@ interface UsageGroup {
 	model: string;
 	prompt: number;
 	completion: number;
+	estimated: number;
 }
 
 function groups(db: Database, userId: number, conversationId?: number): Promise<UsageGroup[]> {
@@ -22,7 +23,8 @@ function groups(db: Database, userId: number, conversationId?: number): Promise<
 			'provider',
 			'model',
 			fn.sum<number>('prompt_tokens').as('prompt'),
-			fn.sum<number>('completion_tokens').as('completion')
+			fn.sum<number>('completion_tokens').as('completion'),
+			fn.max<number>('estimated').as('estimated')
 		])
 		.where('user_id', '=', userId);
 	if (conversationId !== undefined) query = query.where('conversation_id', '=', conversationId);
@@ -30,7 +32,13 @@ function groups(db: Database, userId: number, conversationId?: number): Promise<
 }
 
 function emptyTotals(): UsageTotalsDto {
-	return { promptTokens: 0, completionTokens: 0, costMicroUsd: 0, unpriced: false };
+	return {
+		promptTokens: 0,
+		completionTokens: 0,
+		costMicroUsd: 0,
+		unpriced: false,
+		estimated: false
+	};
 }
 
 export async function usageReport(
@@ -49,6 +57,7 @@ export async function usageReport(
 		const completion = Number(g.completion);
 		totals.promptTokens += prompt;
 		totals.completionTokens += completion;
+		if (Number(g.estimated) > 0) totals.estimated = true;
 		const price = await priceOf(g.provider, g.model);
 		if (price) totals.costMicroUsd += costMicroUsd(price, prompt, completion);
 		else totals.unpriced = true;
@@ -58,7 +67,12 @@ export async function usageReport(
 	const byModel: UsageReportDto['byModel'] = [];
 	for (const g of await groups(db, userId)) {
 		await add(overall, g);
-		const row = { model: `${g.provider}/${g.model}`, ...emptyTotals() };
+		const name = (await providers.get(g.provider))?.name ?? 'A removed provider';
+		const row = {
+			model: `${g.provider}/${g.model}`,
+			label: `${name} · ${g.model}`,
+			...emptyTotals()
+		};
 		await add(row, g);
 		byModel.push(row);
 	}

@@ -4,6 +4,7 @@ import { getRuntime } from '$lib/server/runtime';
 import { requireAdmin } from '$lib/server/guards';
 import { field, readForm } from '$lib/server/forms';
 import {
+	configProviderNames,
 	listProviderViews,
 	removeProvider,
 	saveProvider,
@@ -39,8 +40,14 @@ export const actions: Actions = {
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
-		const { db, secretKey, providers } = getRuntime();
-		const result = await saveProvider(db, secretKey, providerInput(data), id);
+		const { db, config, secretKey, providers } = getRuntime();
+		const result = await saveProvider(
+			db,
+			secretKey,
+			providerInput(data),
+			id,
+			configProviderNames(config)
+		);
 		if (!result.ok)
 			return fail(result.code === 'not_found' ? 404 : 400, {
 				message: result.message,

@@ -2,8 +2,11 @@ import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
 
-export const GET: RequestHandler = async () => {
+export const GET: RequestHandler = async ({ locals }) => {
 	const providers = await getRuntime().providers.models();
+	// Only admins see why a provider failed (its address, its upstream's words); users see that
+	// its models are unavailable, never another provider's configuration.
+	const admin = locals.user?.role === 'admin';
 	return json({
 		providers: providers.map((p) => ({
 			id: p.id,
@@ -11,7 +14,11 @@ export const GET: RequestHandler = async () => {
 			kind: p.kind,
 			source: p.list.source,
 			...(p.list.source === 'fallback'
-				? { error: { code: p.list.error.code, message: p.list.error.message } }
+				? {
+						error: admin
+							? { code: p.list.error.code, message: p.list.error.message }
+							: { code: 'unavailable', message: `${p.name} is unavailable right now` }
+					}
 				: {}),
 			models: p.list.models
 		}))

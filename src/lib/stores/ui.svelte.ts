@@ -1,0 +1,3 @@
+export const ui = new (class {
+	settingsSheetOpen = $state(false);
+})();
