@@ -20,6 +20,12 @@ export async function signIn(page: Page, username: string, password: string) {
 	}).toPass({ timeout: 10_000 });
 }
 
+/** Opens the header's ⋯ menu (settings, admin, theme, sign out). */
+export async function openMenu(page: Page) {
+	await page.getByTestId('menu-button').click();
+	await expect(page.getByTestId('app-menu')).toBeVisible();
+}
+
 export async function expectSignedInAs(page: Page, username: string) {
 	await expect(page.getByTestId('signed-in-as')).toHaveText(username);
 }

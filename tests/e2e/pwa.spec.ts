@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { ensureUser, expectSignedInAs, hearthCli, renderedText, signIn } from './helpers';
+import { ensureUser, expectSignedInAs, hearthCli, openMenu, renderedText, signIn } from './helpers';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const A = { username: 'wanderer', password: 'wanderer-password' };
@@ -304,6 +304,7 @@ test.describe('offline', () => {
 	test('sign out, then another user on the same browser finds nothing of the first', async () => {
 		const { id } = await me(page);
 		expect(await databases(page)).toContain(`hearth-u${id}`);
+		await openMenu(page);
 		await page.getByRole('button', { name: 'Sign out' }).click();
 		await expect(page).toHaveURL(/\/login$/);
 		expect(await databases(page)).not.toContain(`hearth-u${id}`);

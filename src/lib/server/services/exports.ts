@@ -3,7 +3,7 @@
 import type { Database } from '$lib/server/db/database';
 import type { Conversation, Message } from '$lib/server/db/schema';
 import { findConversation, listConversationsAfter } from '$lib/server/repos/conversations';
-import { listConversationMessages } from '$lib/server/repos/messages';
+import { listMessagesBetween } from '$lib/server/repos/messages';
 import { branchTo, defaultLeafId } from '$lib/server/exports/branch';
 import { hearthExportJson, toHearthConversation } from '$lib/server/exports/hearth-format';
 import { conversationMarkdown, titleOf } from '$lib/server/exports/markdown';
@@ -54,7 +54,7 @@ export async function exportConversation(
 ): Promise<ExportResult> {
 	const row = await findConversation(db, userId, id);
 	if (!row) return { ok: false, code: 'not_found', message: 'No such conversation' };
-	const messages = await listConversationMessages(db, id);
+	const messages = await listMessagesBetween(db, id, 0, null);
 	const leaf = leafId !== null && messages.some((m) => m.id === leafId) ? leafId : null;
 	const filename = safeFilename(titleOf(row), format);
 	const encode = (text: string) => new TextEncoder().encode(text);
@@ -97,7 +97,7 @@ async function* conversationTrees(
 ): AsyncGenerator<{ row: Conversation; messages: Message[] }> {
 	for (let after = 0; ;) {
 		const page = await listConversationsAfter(db, userId, after, ARCHIVE_PAGE_SIZE);
-		for (const row of page) yield { row, messages: await listConversationMessages(db, row.id) };
+		for (const row of page) yield { row, messages: await listMessagesBetween(db, row.id, 0, null) };
 		if (page.length < ARCHIVE_PAGE_SIZE) return;
 		after = page.at(-1)!.id;
 	}
