@@ -15,7 +15,18 @@ const WATCHDOG_MAX_CHECK_MS = 1_000;
 /** A rough count for English text when the provider reports none (marked as estimated). */
 const CHARS_PER_TOKEN_ESTIMATE = 4;
 
+const COUNT_TIMEOUT_MS = 5_000;
+
 export const estimateTokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN_ESTIMATE);
+
+/** `text`'s tokens by the model's own tokenizer where the provider has one, else from its length. */
+async function countTokens(provider: Pick<Provider, 'countTokens'>, text: string) {
+	if (!text) return 0;
+	const counted = await provider
+		.countTokens?.(text, AbortSignal.timeout(COUNT_TIMEOUT_MS))
+		.catch(() => null);
+	return counted ?? estimateTokens(text.length);
+}
 
 /** `provider` with its chat stream guarded; everything else as it is. */
 export function guardProvider<P extends Provider>(provider: P, guard: StreamGuard): P {
@@ -27,7 +38,7 @@ export function guardProvider<P extends Provider>(provider: P, guard: StreamGuar
 }
 
 export async function* guardStream(
-	provider: Pick<Provider, 'name' | 'streamChat'>,
+	provider: Pick<Provider, 'name' | 'streamChat' | 'countTokens'>,
 	request: ChatRequest,
 	signal: AbortSignal,
 	guard: StreamGuard
@@ -56,6 +67,7 @@ export async function* guardStream(
 	);
 	const events = provider.streamChat(request, upstream.signal)[Symbol.asyncIterator]();
 	let chars = 0;
+	let output = '';
 	let usageSeen = false;
 	let failed = false;
 	try {
@@ -70,6 +82,7 @@ export async function* guardStream(
 			if (event.type === 'text' || event.type === 'reasoning') {
 				lastChunk = Date.now();
 				chars += event.text.length;
+				if (!usageSeen) output += event.text;
 				yield event;
 				if (chars > guard.maxOutputChars) {
 					yield {
@@ -103,13 +116,11 @@ export async function* guardStream(
 				}
 			};
 		} else if (!usageSeen && !failed) {
-			const promptChars = request.messages.reduce((sum, m) => sum + m.content.length, 0);
-			yield {
-				type: 'usage',
-				promptTokens: estimateTokens(promptChars),
-				completionTokens: estimateTokens(chars),
-				estimated: true
-			};
+			const [promptTokens, completionTokens] = await Promise.all([
+				countTokens(provider, request.messages.map((m) => m.content).join('\n')),
+				countTokens(provider, output)
+			]);
+			yield { type: 'usage', promptTokens, completionTokens, estimated: true };
 		}
 	} finally {
 		clearInterval(watchdog);
