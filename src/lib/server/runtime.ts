@@ -1,6 +1,6 @@
 // Process-wide singletons, created once by startRuntime() (server init or the CLI): the
 // configuration, the database (migrated), the secret key, the limiters and the periodic sweep.
-import { getConfig, type Config } from '$lib/server/config';
+import { getConfig, type Config, type TestTimings } from '$lib/server/config';
 import { createDatabase, type Database } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
 import { getLogger } from '$lib/server/log';
@@ -20,7 +20,8 @@ import { ImportRunner } from '$lib/server/imports/runner';
 import {
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
-	TokenBucketLimiter
+	TokenBucketLimiter,
+	type TokenBucketOptions
 } from '$lib/server/auth/rate-limit';
 
 export interface Runtime {
@@ -47,6 +48,12 @@ let runtime: Runtime | null = null;
 
 /** Where the server's shutdown promise is left for `hearth serve` (a separate bundle) to await. */
 export const SHUTDOWN_DONE = Symbol.for('hearth.shutdown-done');
+
+/** A request-rate bucket, refilled faster where a test asks for it (HEARTH_TEST_TIMINGS). */
+function requestRate(rate: TokenBucketOptions, timings: TestTimings): TokenBucketOptions {
+	const refillMs = timings.requestRefillMs;
+	return refillMs ? { ...rate, refillPerSecond: 1000 / refillMs } : rate;
+}
 
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
@@ -102,8 +109,8 @@ export async function startRuntime(): Promise<Runtime> {
 			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
 		}),
 		loginThrottle: new LoginThrottle(db),
-		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
-		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
+		ipLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_IP, config.testTimings)),
+		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings))
 	};
 	runtime.sweeper.start();
 	return runtime;
