@@ -339,6 +339,10 @@ export class JobRunner {
 					produced.usage = {
 						promptTokens: event.promptTokens,
 						completionTokens: event.completionTokens,
+						cachedTokens: event.cachedTokens,
+						cacheWriteTokens: event.cacheWriteTokens,
+						reasoningTokens: event.reasoningTokens,
+						local: provider.kind === 'llamacpp',
 						timings: event.timings
 					};
 					bus.usage(job.id, {

@@ -4,6 +4,7 @@ import type { Database, Executor } from '$lib/server/db/database';
 import { dialectOf } from '$lib/server/db/database';
 import { isUniqueViolation } from '$lib/server/db/errors';
 import type { ReasoningLevel } from '$lib/server/llm/types';
+import { budgetRefusal } from '$lib/server/services/budget';
 import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
 import * as messages from '$lib/server/repos/messages';
@@ -41,14 +42,15 @@ export interface JobParams {
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
-type SendFailure = 'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full';
+type SendFailure = 'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
 
 /** The HTTP status each refusal of a send or a regenerate answers with. */
 export const SEND_FAILURE_STATUS: Record<SendFailure, number> = {
 	not_found: 404,
 	invalid: 400,
 	too_many_jobs: 429,
-	conversation_full: 409
+	conversation_full: 409,
+	budget_exceeded: 402
 };
 export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
 
@@ -102,10 +104,12 @@ function jobParams(conversation: Conversation, input: ReplyOptions): JobParams {
 }
 
 /** Locks the user's row (PostgreSQL) so the active-job cap holds under a burst; the refusal if full. */
+/** Under the per-user lock: the active-reply cap, then the monthly budget. */
 async function atJobCap(trx: Executor, userId: number) {
 	if (dialectOf(trx) === 'postgres')
 		await trx.selectFrom('user').select('id').where('id', '=', userId).forUpdate().execute();
-	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER) return null;
+	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER)
+		return budgetRefusal(trx, userId, Date.now());
 	return {
 		ok: false as const,
 		code: 'too_many_jobs' as const,

@@ -1,8 +1,8 @@
 // A user's own preferences, kept as JSON on their row (today: the cost of local tokens).
-import type { Database } from '$lib/server/db/database';
+import type { Database, Executor } from '$lib/server/db/database';
 import type { UserSettingsDto } from '$lib/shared/dto';
 
-export async function getUserSettings(db: Database, userId: number): Promise<UserSettingsDto> {
+export async function getUserSettings(db: Executor, userId: number): Promise<UserSettingsDto> {
 	const row = await db
 		.selectFrom('user')
 		.select('settings')
