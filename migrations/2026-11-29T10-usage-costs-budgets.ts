@@ -38,10 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 		.execute();
 
 	// null: no budget. New users get the admin's default (app_setting) copied at creation.
-	await db.schema
-		.alterTable('user')
-		.addColumn('monthly_budget_micro_usd', 'bigint')
-		.execute();
+	await db.schema.alterTable('user').addColumn('monthly_budget_micro_usd', 'bigint').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -1,6 +1,7 @@
 // The query string of the usage page and export: a range of local days in an IANA time zone and,
 // for the admin only, whose usage (`user=<id>` or `user=all`). Bad input answers 400; another
 // user's id from a non-admin answers 403.
+import { z } from 'zod';
 import type { SessionUser } from '$lib/server/auth/session';
 import { errorResponse, type Parsed } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
@@ -11,7 +12,34 @@ import {
 	startOfLocalDay,
 	validTimeZone
 } from '$lib/server/services/usage-range';
+import { MAX_BUDGET_MICRO_USD } from '$lib/server/services/budget';
+import { MAX_PRICE_PER_MILLION_USD } from '$lib/server/services/pricing';
 import type { UsagePeriod } from '$lib/shared/dto';
+
+/** PUT /api/usage/budgets/…: US dollars a month; null removes the budget. */
+export const BudgetBody = z
+	.object({
+		monthlyUsd: z
+			.number()
+			.min(0)
+			.max(MAX_BUDGET_MICRO_USD / 1_000_000)
+			.nullable()
+	})
+	.strict();
+
+const usd = z.number().min(0).max(MAX_PRICE_PER_MILLION_USD);
+/** POST /api/usage/prices: US dollars per million tokens. */
+export const PriceBody = z
+	.object({
+		model: z.string().trim().min(1).max(200),
+		inputPerMillion: usd,
+		outputPerMillion: usd,
+		cachedInputPerMillion: usd.optional(),
+		cacheWritePerMillion: usd.optional(),
+		/** ms since the epoch; a moment in the past counts from now (recorded costs never move). */
+		effectiveFrom: z.number().int().min(0).max(8.64e15).optional()
+	})
+	.strict();
 
 export interface UsageQuery {
 	from: string;

@@ -176,7 +176,13 @@ export interface UsageSummaryDto {
 	byKind: ({ key: 'local' | 'cloud'; label: string } & UsageFiguresDto)[];
 	topConversations: { id: number; title: string; costMicroUsd: number; tokens: number }[];
 	/** Admin only, when no single user was asked for: every user's totals and budget. */
-	byUser?: { userId: number; username: string; costMicroUsd: number; tokens: number; budgetMicroUsd: number | null }[];
+	byUser?: {
+		userId: number;
+		username: string;
+		costMicroUsd: number;
+		tokens: number;
+		budgetMicroUsd: number | null;
+	}[];
 	estimated: boolean;
 }
 

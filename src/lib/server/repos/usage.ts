@@ -134,9 +134,7 @@ export async function totalsByUser(db: Executor, filter: UsageFilter): Promise<U
 			'user.username',
 			'user.monthly_budget_micro_usd',
 			fn.coalesce(fn.sum<number>('u.cost_micro_usd'), sql.lit(0)).as('cost'),
-			fn
-				.coalesce(sql<number>`sum(u.prompt_tokens + u.completion_tokens)`, sql.lit(0))
-				.as('tokens')
+			fn.coalesce(sql<number>`sum(u.prompt_tokens + u.completion_tokens)`, sql.lit(0)).as('tokens')
 		])
 		.groupBy(['user.id', 'user.username', 'user.monthly_budget_micro_usd'])
 		.orderBy('user.username')

@@ -65,7 +65,10 @@ export async function budgetRefusal(
 		active === 0
 			? 0
 			: active *
-				Math.max(budget * MIN_RESERVATION_RATIO, await usage.meanReplyCostSince(trx, userId, start));
+				Math.max(
+					budget * MIN_RESERVATION_RATIO,
+					await usage.meanReplyCostSince(trx, userId, start)
+				);
 	if (spent + reservation < budget) return null;
 	const resets = new Date(end).toISOString().slice(0, 10);
 	return {

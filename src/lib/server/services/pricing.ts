@@ -121,7 +121,11 @@ export async function setModelPrice(
 }
 
 function toPriceDto(row: ModelPrice): ModelPriceDto {
-	return { model: row.model, effectiveFrom: Number(row.effective_from), ...fromRow(row) } as ModelPriceDto;
+	return {
+		model: row.model,
+		effectiveFrom: Number(row.effective_from),
+		...fromRow(row)
+	} as ModelPriceDto;
 }
 
 export async function listModelPrices(db: Executor): Promise<ModelPriceDto[]> {

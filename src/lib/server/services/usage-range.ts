@@ -37,7 +37,11 @@ function formatter(tz: string): Intl.DateTimeFormat {
 }
 
 function parts(ms: number, tz: string) {
-	const p = Object.fromEntries(formatter(tz).formatToParts(ms).map((x) => [x.type, x.value]));
+	const p = Object.fromEntries(
+		formatter(tz)
+			.formatToParts(ms)
+			.map((x) => [x.type, x.value])
+	);
 	return { y: +p.year!, m: +p.month!, d: +p.day!, h: +p.hour!, min: +p.minute! };
 }
 

@@ -19,7 +19,13 @@ export const TOP_CONVERSATIONS = 10;
 const EVERYTHING = { from: 0, to: Number.MAX_SAFE_INTEGER };
 
 function emptyTotals(): UsageTotalsDto {
-	return { promptTokens: 0, completionTokens: 0, costMicroUsd: 0, unpriced: false, estimated: false };
+	return {
+		promptTokens: 0,
+		completionTokens: 0,
+		costMicroUsd: 0,
+		unpriced: false,
+		estimated: false
+	};
 }
 
 function emptyFigures(): UsageFiguresDto {
@@ -60,8 +66,10 @@ export async function usageReport(
 		const { name, local } = await kindOf(providers, row.provider);
 		const key = `${row.provider}/${row.model}`;
 		let entry = models.get(key);
-		if (!entry) models.set(key, (entry = { model: key, label: `${name} · ${row.model}`, ...emptyTotals() }));
-		const unpriced = !local && row.cost === 0 && row.prompt + row.completion > 0 && !cloudPrice(row.model);
+		if (!entry)
+			models.set(key, (entry = { model: key, label: `${name} · ${row.model}`, ...emptyTotals() }));
+		const unpriced =
+			!local && row.cost === 0 && row.prompt + row.completion > 0 && !cloudPrice(row.model);
 		for (const totals of [overall, entry]) {
 			totals.promptTokens += row.prompt;
 			totals.completionTokens += row.completion;

@@ -45,7 +45,9 @@ export const GET: RequestHandler = async ({ locals, url }) => {
 	return new Response(body, {
 		headers: {
 			'content-type':
-				format === 'csv' ? 'text/csv; charset=utf-8; header=present' : 'application/json; charset=utf-8',
+				format === 'csv'
+					? 'text/csv; charset=utf-8; header=present'
+					: 'application/json; charset=utf-8',
 			'content-disposition': `attachment; filename="${name}"`,
 			'cache-control': 'no-store'
 		}

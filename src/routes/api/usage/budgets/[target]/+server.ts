@@ -1,25 +1,9 @@
-import { z } from 'zod';
 import type { RequestHandler } from './$types';
 import { errorResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
-import {
-	MAX_BUDGET_MICRO_USD,
-	budgetStatus,
-	setDefaultBudget,
-	setUserBudget
-} from '$lib/server/services/budget';
-
-const Body = z
-	.object({
-		/** US dollars a month; null removes the budget. */
-		monthlyUsd: z
-			.number()
-			.min(0)
-			.max(MAX_BUDGET_MICRO_USD / 1_000_000)
-			.nullable()
-	})
-	.strict();
+import { BudgetBody } from '$lib/server/usage-query';
+import { budgetStatus, setDefaultBudget, setUserBudget } from '$lib/server/services/budget';
 
 /** PUT /api/usage/budgets/<userId>|default — the admin sets a monthly budget. */
 export const PUT: RequestHandler = async ({ locals, params, request }) => {
@@ -27,9 +11,10 @@ export const PUT: RequestHandler = async ({ locals, params, request }) => {
 		return errorResponse(403, 'forbidden', 'Only the admin sets budgets');
 	const target = params.target === 'default' ? 'default' : parseId(params.target);
 	if (target === null) return errorResponse(404, 'not_found', 'No such user');
-	const body = await readJson(request, Body);
+	const body = await readJson(request, BudgetBody);
 	if (!body.ok) return body.response;
-	const micro = body.value.monthlyUsd === null ? null : Math.round(body.value.monthlyUsd * 1_000_000);
+	const micro =
+		body.value.monthlyUsd === null ? null : Math.round(body.value.monthlyUsd * 1_000_000);
 	const { db } = getRuntime();
 	const now = Date.now();
 	if (target === 'default') {
