@@ -5,10 +5,11 @@
 import type { Executor } from '$lib/server/db/database';
 import * as jobs from '$lib/server/repos/jobs';
 import * as usage from '$lib/server/repos/usage';
+import { BUDGET_WARNING_PERCENT } from '$lib/shared/budget';
 import { formatUsd } from '$lib/shared/prices';
 import type { BudgetStatusDto } from '$lib/shared/dto';
 
-export const BUDGET_WARNING_RATIO = 0.8;
+export const BUDGET_WARNING_RATIO = BUDGET_WARNING_PERCENT / 100;
 /** A queued or running reply reserves at least this share of the budget (its cost is unknown yet). */
 export const MIN_RESERVATION_RATIO = 0.01;
 /** The largest budget an admin can set: USD 1,000,000 a month. */
