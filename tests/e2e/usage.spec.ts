@@ -2,7 +2,6 @@
 // date filter), the budget warning at 80 % and the refusal at 100 % in the chat, and the export
 // and budget endpoints' owner checks and bad input. Usage events are written into the server's
 // SQLite file directly: their cost is what the page and the budget read.
-import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { expect, test } from '@playwright/test';

@@ -16,14 +16,13 @@ export function browserTimeZone(): string {
 }
 
 function query(range: UsageRange): string {
-	const params = new URLSearchParams({
+	return new URLSearchParams({
 		from: range.from,
 		to: range.to,
 		period: range.period,
-		tz: browserTimeZone()
-	});
-	if (range.user) params.set('user', range.user);
-	return params.toString();
+		tz: browserTimeZone(),
+		...(range.user ? { user: range.user } : {})
+	}).toString();
 }
 
 class UsageStore {

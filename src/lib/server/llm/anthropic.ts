@@ -88,8 +88,7 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 					cacheRead = event.message.usage.cache_read_input_tokens ?? 0;
 					cacheWrite = event.message.usage.cache_creation_input_tokens ?? 0;
 					input = (event.message.usage.input_tokens ?? 0) + cacheRead + cacheWrite;
-				}
-				else if (event.type === 'content_block_delta') {
+				} else if (event.type === 'content_block_delta') {
 					if (event.delta.type === 'text_delta') yield { type: 'text', text: event.delta.text };
 					else if (event.delta.type === 'thinking_delta')
 						yield { type: 'reasoning', text: event.delta.thinking };

@@ -42,7 +42,8 @@ export interface JobParams {
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
-type SendFailure = 'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
+type SendFailure =
+	'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
 
 /** The HTTP status each refusal of a send or a regenerate answers with. */
 export const SEND_FAILURE_STATUS: Record<SendFailure, number> = {
