@@ -164,15 +164,28 @@ export type ExportRow = Pick<
 	| 'estimated'
 > & { user_id: number; username: string; title: string | null; status: string | null };
 
-/** One page of events in id order after `afterId` (keyset paging keeps a long export cheap). */
+/** Where an export page ended: the next page starts after this event (time order, then id). */
+export interface ExportCursor {
+	at: number;
+	id: number;
+}
+
+/**
+ * One page of events in time order after `cursor` (keyset paging: each page is an index range
+ * scan, so a long export stays linear).
+ */
 export function exportPage(
 	db: Executor,
 	filter: UsageFilter,
-	afterId: number,
+	cursor: ExportCursor | null,
 	limit: number
 ): Promise<ExportRow[]> {
-	return filtered(db, filter)
-		.where('u.id', '>', afterId)
+	let query = filtered(db, filter);
+	if (cursor)
+		query = query
+			.where('u.created_at', '>=', cursor.at)
+			.where((eb) => eb.or([eb('u.created_at', '>', cursor.at), eb('u.id', '>', cursor.id)]));
+	return query
 		.innerJoin('user', 'user.id', 'u.user_id')
 		.leftJoin('conversation as c', 'c.id', 'u.conversation_id')
 		.leftJoin('message as m', 'm.id', 'u.message_id')
@@ -194,9 +207,32 @@ export function exportPage(
 			'u.estimated',
 			'm.status'
 		])
+		.orderBy('u.created_at')
 		.orderBy('u.id')
 		.limit(limit)
 		.execute();
+}
+
+/** Sums of the range without grouping (the "period before" figures). */
+export async function usageTotals(db: Executor, filter: UsageFilter) {
+	const row = await filtered(db, filter)
+		.select(({ fn }) => [
+			fn.coalesce(fn.sum<number>('u.prompt_tokens'), sql.lit(0)).as('prompt'),
+			fn.coalesce(fn.sum<number>('u.completion_tokens'), sql.lit(0)).as('completion'),
+			fn.coalesce(fn.sum<number>('u.cached_tokens'), sql.lit(0)).as('cached'),
+			fn.coalesce(fn.sum<number>('u.reasoning_tokens'), sql.lit(0)).as('reasoning'),
+			fn.coalesce(fn.sum<number>('u.cost_micro_usd'), sql.lit(0)).as('cost'),
+			fn.countAll<number>().as('replies')
+		])
+		.executeTakeFirstOrThrow();
+	return {
+		prompt: Number(row.prompt),
+		completion: Number(row.completion),
+		cached: Number(row.cached),
+		reasoning: Number(row.reasoning),
+		cost: Number(row.cost),
+		replies: Number(row.replies)
+	};
 }
 
 /** Sum of a user's costs since `from` (their month so far). */

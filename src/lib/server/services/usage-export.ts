@@ -59,12 +59,13 @@ export function csvCell(value: string | number | null): string {
 }
 
 async function* records(db: Database, filter: usage.UsageFilter): AsyncGenerator<ExportRecord> {
-	let after = 0;
+	let cursor: usage.ExportCursor | null = null;
 	for (;;) {
-		const page = await usage.exportPage(db, filter, after, EXPORT_PAGE_ROWS);
+		const page = await usage.exportPage(db, filter, cursor, EXPORT_PAGE_ROWS);
 		for (const row of page) yield toRecord(row);
 		if (page.length < EXPORT_PAGE_ROWS) return;
-		after = page.at(-1)!.id;
+		const last = page.at(-1)!;
+		cursor = { at: Number(last.created_at), id: last.id };
 	}
 }
 

@@ -51,6 +51,24 @@ export function localDay(ms: number, tz: string): string {
 	return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
+/**
+ * A fast `localDay` for many instants in one zone: the offset is looked up once per UTC day and
+ * reused when it is the same at both ends of that day (every day but a change of clocks).
+ */
+export function localDayIn(tz: string): (ms: number) => string {
+	const days = new Map<number, number | null>();
+	return (ms) => {
+		const utcDay = Math.floor(ms / DAY_MS);
+		let offset = days.get(utcDay);
+		if (offset === undefined) {
+			const start = offsetAt(utcDay * DAY_MS, tz);
+			offset = start === offsetAt((utcDay + 1) * DAY_MS - 60_000, tz) ? start : null;
+			days.set(utcDay, offset);
+		}
+		return offset === null ? localDay(ms, tz) : new Date(ms + offset).toISOString().slice(0, 10);
+	};
+}
+
 /** `tz`'s offset from UTC at an instant, in ms. */
 function offsetAt(ms: number, tz: string): number {
 	const { y, m, d, h, min } = parts(ms, tz);

@@ -4,7 +4,12 @@
 import type { Database } from '$lib/server/db/database';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import * as usage from '$lib/server/repos/usage';
-import { localDay, nextDay, periodStart, startOfLocalDay } from '$lib/server/services/usage-range';
+import {
+	localDayIn,
+	nextDay,
+	periodStart,
+	startOfLocalDay
+} from '$lib/server/services/usage-range';
 import { cloudPrice } from '$lib/shared/prices';
 import type {
 	UsageFiguresDto,
@@ -48,9 +53,20 @@ function addFigures(into: UsageFiguresDto, row: usage.UsageBucketRow) {
 	into.replies += row.replies;
 }
 
-async function kindOf(providers: ProviderRegistry, id: string) {
-	const provider = await providers.get(id);
-	return { name: provider?.name ?? 'A removed provider', local: provider?.kind === 'llamacpp' };
+/** Each provider's name and whether it is local, looked up once per call. */
+function providerInfo(providers: ProviderRegistry) {
+	const known = new Map<string, Promise<{ name: string; local: boolean }>>();
+	return (id: string) => {
+		let info = known.get(id);
+		if (!info) {
+			info = providers.get(id).then((p) => ({
+				name: p?.name ?? 'A removed provider',
+				local: p?.kind === 'llamacpp'
+			}));
+			known.set(id, info);
+		}
+		return info;
+	};
 }
 
 /** Totals overall, for one conversation, and by model (the settings table and the chat). */
@@ -60,10 +76,11 @@ export async function usageReport(
 	userId: number,
 	options: { conversationId?: number }
 ): Promise<UsageReportDto> {
+	const kindOf = providerInfo(providers);
 	const overall = emptyTotals();
 	const models = new Map<string, UsageReportDto['byModel'][number]>();
 	for (const row of await usage.usageBuckets(db, { userId, ...EVERYTHING })) {
-		const { name, local } = await kindOf(providers, row.provider);
+		const { name, local } = await kindOf(row.provider);
 		const key = `${row.provider}/${row.model}`;
 		let entry = models.get(key);
 		if (!entry)
@@ -118,6 +135,7 @@ export async function usageSummary(
 	const to = startOfLocalDay(nextDay(query.to), query.tz)!;
 	const filter = { userId: query.userId, from, to };
 	const rows = await usage.usageBuckets(db, filter);
+	const kindOf = providerInfo(providers);
 
 	const totals = emptyFigures();
 	const series = new Map<string, { start: string } & UsageFiguresDto>();
@@ -129,14 +147,15 @@ export async function usageSummary(
 	const byProvider = new Map<string, { key: string; label: string } & UsageFiguresDto>();
 	const byKind = new Map<string, { key: 'local' | 'cloud'; label: string } & UsageFiguresDto>();
 	const dayOf = new Map<number, string>();
+	const localDay = localDayIn(query.tz);
 	let estimated = false;
 	for (const row of rows) {
 		let day = dayOf.get(row.bucket);
 		if (day === undefined) {
-			day = localDay(row.bucket * usage.USAGE_BUCKET_MS, query.tz);
+			day = localDay(row.bucket * usage.USAGE_BUCKET_MS);
 			dayOf.set(row.bucket, day);
 		}
-		const { name, local } = await kindOf(providers, row.provider);
+		const { name, local } = await kindOf(row.provider);
 		const kind = local ? 'local' : 'cloud';
 		addFigures(totals, row);
 		addFigures(series.get(periodStart(day, query.period))!, row);
@@ -154,8 +173,13 @@ export async function usageSummary(
 	}
 
 	const previous = emptyFigures();
-	for (const row of await usage.usageBuckets(db, { ...filter, from: from - (to - from), to: from }))
-		addFigures(previous, row);
+	addFigures(previous, {
+		...(await usage.usageTotals(db, { ...filter, from: from - (to - from), to: from })),
+		bucket: 0,
+		provider: '',
+		model: '',
+		estimated: 0
+	});
 
 	const byCost = <T extends UsageFiguresDto>(list: Iterable<T>) =>
 		[...list].sort((a, b) => b.costMicroUsd - a.costMicroUsd);
