@@ -1,6 +1,6 @@
 // The account journeys a household goes through, in order, in a real browser.
 import { expect, test } from '@playwright/test';
-import { ADMIN, expectSignedInAs, signIn } from './helpers';
+import { ADMIN, expectSignedInAs, openMenu, signIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -16,6 +16,7 @@ test('first run: the app sends you to /setup and creates the admin', async ({ pa
 	await page.getByLabel('Repeat password').fill(ADMIN.password);
 	await page.getByRole('button', { name: 'Create admin' }).click();
 	await expectSignedInAs(page, ADMIN.username);
+	await openMenu(page);
 	await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible();
 });
 
@@ -39,6 +40,7 @@ test('setup is closed once an admin exists', async ({ page, request, baseURL }) 
 test('sign out, a wrong password, then sign in', async ({ page }) => {
 	await signIn(page, ADMIN.username, ADMIN.password);
 	await expectSignedInAs(page, ADMIN.username);
+	await openMenu(page);
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/settings');

@@ -94,7 +94,7 @@ describe('two instances on one PostgreSQL', () => {
 					user.id,
 					conv.id,
 					{ content: `bulk message ${u}-${i}`, maxTokens: 4, parentId: null, model: MODEL },
-					async () => MODEL
+					{ defaultModel: async () => MODEL, enqueued: () => {} }
 				);
 				if (!result.ok) throw new Error(result.message);
 				sent.push(result.job.id);

@@ -182,7 +182,8 @@ describe('llama.cpp adapter against a real llama-server', () => {
 			secondGot = true;
 			return release;
 		});
-		await new Promise((r) => setTimeout(r, 50));
+		// The gate is full (the same path the second acquire awaited), so the second still waits.
+		expect(await registry.tryAcquire(p)).toBeNull();
 		expect(secondGot).toBe(false);
 		first();
 		(await second)();

@@ -2,7 +2,7 @@
 // (SSE event shapes, error bodies), for the faults and protocols a real llama-server cannot give
 // us. Each listens on 127.0.0.1 and a free port; `behaviour` picks what the next chat request gets.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from './ports';
 
 export type StubBehaviour =
 	| 'ok'
@@ -61,8 +61,7 @@ async function startStub(
 		sockets.add(s);
 		s.on('close', () => sockets.delete(s));
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	stub.url = await listenLocal(server);
 	stub.close = () =>
 		new Promise((resolve) => {
 			for (const s of sockets) s.destroy();

@@ -16,6 +16,7 @@ import { Sweeper } from '$lib/server/jobs/sweeper';
 import { LoginThrottle } from '$lib/server/auth/login-throttle';
 import { KEEPALIVE_MS } from '$lib/server/jobs/events';
 import { StreamRegistry } from '$lib/server/jobs/streams';
+import { ImportRunner } from '$lib/server/imports/runner';
 import {
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
@@ -38,6 +39,8 @@ export interface Runtime {
 	/** Job events between instances (PostgreSQL only). */
 	relay: PgRelay | null;
 	sweeper: Sweeper;
+	/** Imports of other apps' histories, run in this process. */
+	imports: ImportRunner;
 }
 
 let runtime: Runtime | null = null;
@@ -88,6 +91,12 @@ export async function startRuntime(): Promise<Runtime> {
 		relay,
 		runner,
 		sweeper: new Sweeper({ db, log: getLogger() }),
+		imports: new ImportRunner({
+			db,
+			dataDir: config.dataDir,
+			log: getLogger(),
+			recoverAll: config.database.kind === 'sqlite'
+		}),
 		streams: new StreamRegistry({
 			db,
 			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
@@ -107,8 +116,9 @@ export function getRuntime(): Runtime {
 
 /** The server (not the CLI) runs replies: recover what a crash left, then claim jobs. */
 export async function startJobRunner(): Promise<void> {
-	const { runner, config, relay } = getRuntime();
+	const { runner, config, relay, imports } = getRuntime();
 	await relay?.start();
+	await imports.start();
 	// One SQLite file means one instance: every job still marked running was ours.
 	await runner.start({ recoverAll: config.database.kind === 'sqlite' });
 }
@@ -117,6 +127,7 @@ export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
 	await current?.sweeper.stop();
+	await current?.imports.stop();
 	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();

@@ -6,6 +6,7 @@ export const ROLES = ['admin', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
 import type { JobStateDto, MessageStatusDto, ProviderViewDto } from '$lib/shared/dto';
+import type { ImportStateDto } from '$lib/shared/imports';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
@@ -191,6 +192,36 @@ export interface AuthThrottleTable {
 	window_ends_at: number;
 }
 
+export type ImportState = ImportStateDto;
+
+/** One uploaded export being (or having been) imported; problems and conversation_ids are JSON. */
+export interface ImportTable {
+	id: Id;
+	user_id: number;
+	state: ImportState;
+	format: string | null;
+	file_name: ColumnType<string, string | undefined, string>;
+	done: ColumnType<number, number | undefined, number>;
+	skipped: ColumnType<number, number | undefined, number>;
+	total: number | null;
+	bytes_read: ColumnType<number, number | undefined, number>;
+	bytes_total: ColumnType<number, number | undefined, number>;
+	problems: ColumnType<string, string | undefined, string>;
+	conversation_ids: ColumnType<string, string | undefined, string>;
+	created_at: number;
+	updated_at: number;
+	finished_at: number | null;
+}
+
+/** A conversation already imported from (format, source id) for this user. */
+export interface ImportSourceTable {
+	user_id: number;
+	format: string;
+	source_id: string;
+	conversation_id: number;
+	created_at: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
@@ -204,6 +235,8 @@ export interface DB {
 	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
+	import: ImportTable;
+	import_source: ImportSourceTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -222,3 +255,4 @@ export type Job = Selectable<JobTable>;
 export type UsageEvent = Selectable<UsageEventTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
+export type ImportRow = Selectable<ImportTable>;

@@ -58,7 +58,13 @@ describe('job event stream: slow clients and ending', () => {
 
 	async function runningJob() {
 		const conv = await createConversation(t.db, userId, {});
-		const sent = await sendMessage(t.db, userId, conv.id, { content: 'hi' }, async () => 'llama/m');
+		const sent = await sendMessage(
+			t.db,
+			userId,
+			conv.id,
+			{ content: 'hi' },
+			{ defaultModel: async () => 'llama/m', enqueued: () => {} }
+		);
 		if (!sent.ok) throw new Error(sent.message);
 		await t.db.updateTable('job').set({ state: 'running' }).where('id', '=', sent.job.id).execute();
 		bus.begin(sent.job.id);

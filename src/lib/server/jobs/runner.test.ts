@@ -59,10 +59,9 @@ describe.each(DIALECTS)('job runner on %s', (dialect) => {
 			userId,
 			conversationId,
 			{ content, model: 'stub/gpt-4o-mini' },
-			async () => 'stub/gpt-4o-mini'
+			{ defaultModel: async () => 'stub/gpt-4o-mini', enqueued: () => runner.wake() }
 		);
 		if (!sent.ok) throw new Error(sent.message);
-		runner.wake();
 		return vi.waitFor(
 			async () => {
 				const row = await t.db

@@ -21,14 +21,16 @@ export function findUserJob(db: Executor, userId: number, id: number): Promise<J
 		.executeTakeFirst();
 }
 
-export function findJobForMessage(
+/** The job that answers a user message (the first, when it was regenerated). */
+export function findJobForUserMessage(
 	db: Executor,
-	assistantMessageId: number
+	userMessageId: number
 ): Promise<Job | undefined> {
 	return db
 		.selectFrom('job')
 		.selectAll()
-		.where('assistant_message_id', '=', assistantMessageId)
+		.where('user_message_id', '=', userMessageId)
+		.orderBy('id')
 		.executeTakeFirst();
 }
 
@@ -73,13 +75,25 @@ export function listRunnableJobs(db: Executor, now: number, limit: number): Prom
 		.execute();
 }
 
-export function nextRunAfter(db: Executor): Promise<number | undefined> {
-	return db
+/** How many jobs are in each state (states with none are absent). */
+export async function countJobsByState(db: Executor): Promise<Map<JobState, number>> {
+	const rows = await db
 		.selectFrom('job')
-		.select((eb) => eb.fn.min<number>('run_after').as('at'))
+		.select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+		.groupBy('state')
+		.execute();
+	return new Map(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+/** Queued jobs that may start at `now`. */
+export async function countRunnableJobs(db: Executor, now: number): Promise<number> {
+	const row = await db
+		.selectFrom('job')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
 		.where('state', '=', 'queued')
-		.executeTakeFirst()
-		.then((r) => (r?.at === null || r?.at === undefined ? undefined : Number(r.at)));
+		.where('run_after', '<=', now)
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
 }
 
 /** Moves a job between states only if it is still in `from`: false when someone else got there first. */

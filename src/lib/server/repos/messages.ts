@@ -109,7 +109,7 @@ export function listMessageSizes(
 		.then((rows) => rows.map((r) => ({ id: r.id, chars: Number(r.chars) })));
 }
 
-/** A conversation's messages with ids in [from, before), oldest first. */
+/** A conversation's messages with ids in [from, before), oldest first (from 0: all of them; a conversation is capped in size). */
 export function listMessagesBetween(
 	db: Executor,
 	conversationId: number,

@@ -36,7 +36,7 @@ const providers = new ProviderRegistry(async () => [
 	record('ant', 'anthropic', 'Anthropic'),
 	record('home', 'llamacpp', 'Home')
 ]);
-const defaultModel = async () => 'oai/gpt-4.1';
+const defaultModel = { defaultModel: async () => 'oai/gpt-4.1', enqueued: () => {} };
 const USD = 1_000_000;
 
 /** A tiny RFC 4180 reader: quoted cells, doubled quotes, CRLF rows. */

@@ -6,11 +6,12 @@ import { field, readForm } from '$lib/server/forms';
 import {
 	configProviderNames,
 	listProviderViews,
+	PROVIDER_KINDS,
 	removeProvider,
 	saveProvider,
 	type ProviderInput
 } from '$lib/server/services/providers';
-import { PROVIDER_KINDS } from '$lib/server/db/schema';
+import { failureStatus } from '$lib/server/http';
 
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -40,20 +41,15 @@ export const actions: Actions = {
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
-		const { db, config, secretKey, providers } = getRuntime();
+		const runtime = getRuntime();
 		const result = await saveProvider(
-			db,
-			secretKey,
+			runtime,
 			providerInput(data),
 			id,
-			configProviderNames(config)
+			configProviderNames(runtime.config)
 		);
 		if (!result.ok)
-			return fail(result.code === 'not_found' ? 404 : 400, {
-				message: result.message,
-				formId: id ?? 'new'
-			});
-		providers.invalidate();
+			return fail(failureStatus(result.code), { message: result.message, formId: id ?? 'new' });
 		return {
 			ok: true,
 			message: result.keyDropped
@@ -64,11 +60,9 @@ export const actions: Actions = {
 	remove: async ({ request, locals, url }) => {
 		requireAdmin(locals, url);
 		const data = await readForm(request);
-		const { db, providers } = getRuntime();
-		if (!data || !(await removeProvider(db, field(data, 'id', 20)))) {
+		if (!data || !(await removeProvider(getRuntime(), field(data, 'id', 20)))) {
 			return fail(404, { message: 'That provider no longer exists' });
 		}
-		providers.invalidate();
 		return { ok: true, message: 'Provider removed.' };
 	},
 	test: async ({ request, locals, url }) => {
