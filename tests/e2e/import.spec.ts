@@ -1,7 +1,7 @@
 // Moving in from the phone: Settings → Import with a ChatGPT export, the progress bar, then an
 // imported conversation with its branches as they were.
 import { expect, test } from '@playwright/test';
-import { ensureUser, signIn } from './helpers';
+import { ensureUser, saveScreenshot, signIn } from './helpers';
 import { makeZip } from '../support/zip';
 import { chatgptLinearConversation, chatgptRichConversation } from '../support/import-fixtures';
 
@@ -50,7 +50,7 @@ test('phone 390×844: import a ChatGPT ZIP with progress, then switch between it
 	);
 	expect(overflow).toBeLessThanOrEqual(0);
 	await page.getByTestId('import-section').evaluate((el) => el.scrollIntoView({ block: 'start' }));
-	await page.screenshot({ path: 'docs/phone/import.png' });
+	await saveScreenshot(page, 'import');
 
 	// The first imported conversation opens on ChatGPT's current branch ("Make it red").
 	await page.getByRole('link', { name: 'Open the imported conversations' }).click();

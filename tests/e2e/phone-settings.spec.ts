@@ -3,7 +3,6 @@
 // no model for an admin and for a user, and search hits that are plain text, listed once and
 // opened without errors. Replies come from a scripted OpenAI-compatible stub, which records what
 // it was sent.
-import fs from 'node:fs';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
 import { addUser, startHearth, type HearthServer } from '../support/hearth-server';

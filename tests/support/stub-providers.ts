@@ -254,6 +254,11 @@ export function startAnthropicStub(): Promise<StubServer> {
 				res.write(start);
 				res.end('event: content_block_delta\ndata: {not json}\n\n');
 				return;
+			case 'slowFirstToken':
+				// The stream opens, then no token comes (until the client gives up).
+				sse(res);
+				res.write(start);
+				return;
 			case 'truncated':
 				sse(res);
 				res.write(start);

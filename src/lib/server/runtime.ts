@@ -14,7 +14,7 @@ import { Metrics } from '$lib/server/metrics';
 import { PgRelay } from '$lib/server/jobs/relay';
 import { Sweeper } from '$lib/server/jobs/sweeper';
 import { LoginThrottle } from '$lib/server/auth/login-throttle';
-import { KEEPALIVE_MS } from '$lib/server/jobs/events';
+import { KEEPALIVE_MS } from '$lib/server/jobs/sse';
 import { StreamRegistry } from '$lib/server/jobs/streams';
 import { ImportRunner } from '$lib/server/imports/runner';
 import {

@@ -17,6 +17,17 @@ export const JOB_STATES = [
 	'interrupted'
 ] as const;
 export type JobStateDto = (typeof JOB_STATES)[number];
+/** A job still to be written: queued or being written by a runner. */
+export const ACTIVE_JOB_STATES = ['queued', 'running'] as const satisfies readonly JobStateDto[];
+/** A job that will not change again. */
+export const FINAL_JOB_STATES = [
+	'done',
+	'failed',
+	'cancelled',
+	'interrupted'
+] as const satisfies readonly JobStateDto[];
+export const isFinalJobState = (state: JobStateDto): boolean =>
+	(FINAL_JOB_STATES as readonly JobStateDto[]).includes(state);
 export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
 export type ReasoningDto = (typeof REASONING_LEVELS)[number];
 
@@ -218,10 +229,3 @@ export function decodePosition(id: string | null | undefined): { text: number; r
 	if (!id || !Number.isSafeInteger(n) || n < 0) return { text: 0, reasoning: 0 };
 	return { text: Math.floor(n / POSITION_BASE), reasoning: n % POSITION_BASE };
 }
-
-/** The events of GET /api/jobs/:id/events. */
-export type JobEventDto =
-	| { event: 'delta'; data: { text?: string; reasoning?: string } }
-	| { event: 'usage'; data: UsageDto }
-	| { event: 'done'; data: { message: MessageDto } }
-	| { event: 'error'; data: { code: string; message: string } };

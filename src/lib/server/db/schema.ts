@@ -11,12 +11,6 @@ import type { ImportStateDto } from '$lib/shared/imports';
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
 export type ProviderKind = ProviderViewDto['kind'];
-export const PROVIDER_KINDS = [
-	'llamacpp',
-	'openai',
-	'anthropic',
-	'openai_compatible'
-] as const satisfies readonly ProviderKind[];
 
 type Id = Generated<number>;
 

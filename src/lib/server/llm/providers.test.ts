@@ -52,6 +52,18 @@ describe.each([
 	});
 	afterAll(() => stub.close());
 
+	it('gives up on a slow first token with a readable timeout (the registry guards every adapter)', async () => {
+		stub.behaviour = 'slowFirstToken';
+		const error = errorOf(await collect(provider));
+		expect(error).toMatchObject({
+			error: {
+				code: 'timeout',
+				retryable: true,
+				message: expect.stringMatching(/did not start answering/)
+			}
+		});
+	});
+
 	it('streams text deltas, a finish and the usage', async () => {
 		stub.behaviour = 'ok';
 		const events = await collect(provider);

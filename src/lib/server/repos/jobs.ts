@@ -1,8 +1,9 @@
 import type { Executor } from '$lib/server/db/database';
 import type { Job, JobState, JobTable } from '$lib/server/db/schema';
 import type { Insertable, Updateable } from 'kysely';
+import { ACTIVE_JOB_STATES } from '$lib/shared/dto';
 
-export const ACTIVE_STATES: JobState[] = ['queued', 'running'];
+export const ACTIVE_STATES: JobState[] = [...ACTIVE_JOB_STATES];
 
 export function insertJob(db: Executor, values: Insertable<JobTable>): Promise<Job> {
 	return db.insertInto('job').values(values).returningAll().executeTakeFirstOrThrow();
@@ -110,6 +111,24 @@ export async function transitionJob(
 		.where('state', '=', from)
 		.executeTakeFirst();
 	return result.numUpdatedRows === 1n;
+}
+
+/**
+ * Takes a queued job for a runner (state running, one more attempt): the claimed row, or
+ * undefined if another runner got it first.
+ */
+export function claimJob(
+	db: Executor,
+	id: number,
+	set: Pick<Updateable<JobTable>, 'claimed_by' | 'started_at' | 'heartbeat_at' | 'updated_at'>
+): Promise<Job | undefined> {
+	return db
+		.updateTable('job')
+		.set((eb) => ({ ...set, state: 'running', attempts: eb('attempts', '+', 1) }))
+		.where('id', '=', id)
+		.where('state', '=', 'queued')
+		.returningAll()
+		.executeTakeFirst();
 }
 
 export async function checkpointJob(

@@ -55,9 +55,15 @@ export interface ReplyDeps {
 	enqueued(job: Job): void;
 }
 
-/** The server's reply dependencies: the registry's default model; enqueueing wakes the runner. */
-export function replyDeps(providers: ProviderRegistry, runner: { wake(): void }): ReplyDeps {
-	return { defaultModel: () => defaultModelRef(providers), enqueued: () => runner.wake() };
+/**
+ * The server's reply dependencies: the registry's default model; a committed job is handed to
+ * this instance's runner at once (its conditional claim still guards other instances).
+ */
+export function replyDeps(
+	providers: ProviderRegistry,
+	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
+): ReplyDeps {
+	return { defaultModel: () => defaultModelRef(providers), enqueued: (job) => runner.submit(job) };
 }
 export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
 

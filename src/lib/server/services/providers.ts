@@ -3,7 +3,8 @@
 // were saved for, and only their last 4 characters ever leave this module.
 import type { Config } from '$lib/server/config';
 import type { Database } from '$lib/server/db/database';
-import { PROVIDER_KINDS, type ProviderKind, type ProviderRow } from '$lib/server/db/schema';
+import type { ProviderRow } from '$lib/server/db/schema';
+import { PROVIDER_KINDS, type ProviderKind, type ProviderRecord } from '$lib/server/llm/types';
 import { ANTHROPIC_BASE_URL } from '$lib/server/llm/anthropic';
 import { OPENAI_BASE_URL } from '$lib/server/llm/openai';
 import { internalTargetReason } from '$lib/server/net/internal-target';
@@ -15,17 +16,7 @@ export { PROVIDER_KINDS };
 
 export const MAX_PROVIDER_CONCURRENCY = 64;
 
-export interface ProviderRecord {
-	id: string;
-	kind: ProviderKind;
-	name: string;
-	baseUrl: string;
-	apiKey: string | null;
-	allowInternal: boolean;
-	maxConcurrency: number | null;
-	enabledModels: string[];
-	source: 'config' | 'admin';
-}
+export type { ProviderRecord };
 
 export type ProviderView = ProviderViewDto;
 

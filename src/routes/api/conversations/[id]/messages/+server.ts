@@ -5,7 +5,7 @@ import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { MAX_MESSAGE_CHARS, replyDeps, sendMessage } from '$lib/server/services/chat';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
-import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
+import { jobEventResponse } from '$lib/server/jobs/events';
 import { tooManyStreams } from '$lib/server/jobs/streams';
 
 const SendBody = z.object({
@@ -50,12 +50,11 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	// Accept: text/event-stream — enqueue and stream in one request (one round trip fewer on a
 	// phone); the first event, `job`, carries what the 202 body would. Reconnects use /events.
 	if (slot?.ok) {
-		const prelude = { event: 'job', data: { message, reply, job } };
-		const stream = jobEventStream({ db, bus }, { id: job.id, user_id: locals.user!.id }, null, {
-			prelude,
+		return jobEventResponse({ db, bus }, { id: job.id, user_id: locals.user!.id }, null, {
+			prelude: { event: 'job', data: { message, reply, job } },
+			status: result.duplicate ? 200 : 202,
 			...slot.options
 		});
-		return new Response(stream, { status: result.duplicate ? 200 : 202, headers: SSE_HEADERS });
 	}
 	return json({ message, reply, job }, result.duplicate ? 200 : 202);
 };

@@ -3,7 +3,7 @@ import { errorResponse } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { findReplyJob } from '$lib/server/services/jobs';
-import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
+import { jobEventResponse } from '$lib/server/jobs/events';
 import { tooManyStreams } from '$lib/server/jobs/streams';
 
 export const GET: RequestHandler = async ({ params, locals, request, url }) => {
@@ -14,7 +14,5 @@ export const GET: RequestHandler = async ({ params, locals, request, url }) => {
 	const slot = streams.open(locals.user!.id, locals.session?.id ?? null);
 	if (!slot.ok) return tooManyStreams(slot.retryAfterSeconds);
 	const lastEventId = request.headers.get('last-event-id') ?? url.searchParams.get('lastEventId');
-	return new Response(jobEventStream({ db, bus }, job, lastEventId, slot.options), {
-		headers: SSE_HEADERS
-	});
+	return jobEventResponse({ db, bus }, job, lastEventId, slot.options);
 };
