@@ -5,7 +5,7 @@
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { expect, test } from '@playwright/test';
-import { ensureUser, signIn } from './helpers';
+import { ensureUser, saveScreenshot, signIn } from './helpers';
 
 const ADMIN = { username: 'usageadmin', password: 'usage-admin-password' };
 const SPENDER = { username: 'spender', password: 'spender-password-1' };
@@ -115,7 +115,7 @@ test('phone: the chat warns at 80 %, the usage page charts and filters, the expo
 	await expect(page.getByTestId('chart-tokens').locator('canvas')).toBeVisible();
 	await expect(page.getByTestId('usage-top-conversations')).toContainText('budget talk');
 	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-	await page.screenshot({ path: 'docs/phone/usage.png' });
+	await saveScreenshot(page, 'usage');
 
 	await page.getByTestId('chart-cost').getByRole('button', { name: 'Table' }).click();
 	const table = page.getByTestId('chart-cost-table');
@@ -153,7 +153,7 @@ test('phone: at 100 % a new reply is refused with when the budget resets', async
 	);
 	const composer = page.getByRole('combobox', { name: 'Message' });
 	await composer.fill('one more, please');
-	await composer.press('Enter');
+	await page.getByRole('button', { name: 'Send' }).click();
 	await expect(
 		page.getByText(/You have used this month's budget of \$1\.00; it resets on \d{4}-\d{2}-01/)
 	).toBeVisible();
@@ -163,6 +163,6 @@ test('phone: at 100 % a new reply is refused with when the budget resets', async
 		.get(conversation) as { n: number };
 	jobs.close();
 	expect(count.n).toBe(0);
-	await page.screenshot({ path: 'docs/phone/usage-budget-refused.png' });
+	await saveScreenshot(page, 'usage-budget-refused');
 	await context.close();
 });
