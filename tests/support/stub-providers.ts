@@ -186,7 +186,7 @@ export function startOpenAiStub(): Promise<StubServer> {
 				for (const piece of REPLY) res.write(chunk({ content: piece }));
 				res.write(chunk({}, 'stop'));
 				res.write(
-					`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`
+					`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`
 				);
 				res.end('data: [DONE]\n\n');
 			}
@@ -235,7 +235,12 @@ export function startAnthropicStub(): Promise<StubServer> {
 				content: [],
 				stop_reason: null,
 				stop_sequence: null,
-				usage: { input_tokens: 21, output_tokens: 1 }
+				usage: {
+					input_tokens: 21,
+					cache_read_input_tokens: 100,
+					cache_creation_input_tokens: 30,
+					output_tokens: 1
+				}
 			}
 		});
 		switch (stub.behaviour) {

@@ -25,6 +25,7 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	invalid: 400,
 	invalid_credentials: 401,
 	not_found: 404,
+	budget_exceeded: 402,
 	conversation_full: 409,
 	setup_done: 409,
 	username_taken: 409,

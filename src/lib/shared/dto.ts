@@ -141,6 +141,62 @@ export interface UsageReportDto {
 	byModel: ({ model: string; label: string } & UsageTotalsDto)[];
 }
 
+export interface BudgetStatusDto {
+	/** null: no budget set. */
+	budgetMicroUsd: number | null;
+	spentMicroUsd: number;
+	leftMicroUsd: number | null;
+	level: 'none' | 'ok' | 'warning' | 'exceeded';
+	/** When the month's spending starts again from zero (ms since the epoch). */
+	resetsAt: number;
+}
+
+/** An admin's price for a model, in US dollars per million tokens, from `effectiveFrom` on. */
+export interface ModelPriceDto {
+	model: string;
+	effectiveFrom: number;
+	inputPerMillion: number;
+	cachedInputPerMillion: number;
+	cacheWritePerMillion: number;
+	outputPerMillion: number;
+}
+
+export interface UsageFiguresDto {
+	promptTokens: number;
+	completionTokens: number;
+	cachedTokens: number;
+	reasoningTokens: number;
+	costMicroUsd: number;
+	replies: number;
+}
+
+export type UsagePeriod = 'day' | 'week' | 'month';
+
+export interface UsageSummaryDto {
+	from: number;
+	to: number;
+	tz: string;
+	period: UsagePeriod;
+	totals: UsageFiguresDto;
+	/** The same length of time just before `from`. */
+	previous: UsageFiguresDto;
+	/** One point per local day, ISO week (Monday) or month in `tz`: `start` is "YYYY-MM-DD". */
+	series: ({ start: string } & UsageFiguresDto)[];
+	byModel: ({ key: string; label: string } & UsageFiguresDto)[];
+	byProvider: ({ key: string; label: string } & UsageFiguresDto)[];
+	byKind: ({ key: 'local' | 'cloud'; label: string } & UsageFiguresDto)[];
+	topConversations: { id: number; title: string; costMicroUsd: number; tokens: number }[];
+	/** Admin only, when no single user was asked for: every user's totals and budget. */
+	byUser?: {
+		userId: number;
+		username: string;
+		costMicroUsd: number;
+		tokens: number;
+		budgetMicroUsd: number | null;
+	}[];
+	estimated: boolean;
+}
+
 export interface JobDto {
 	id: number;
 	conversationId: number;

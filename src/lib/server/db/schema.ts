@@ -20,6 +20,8 @@ export interface UserTable {
 	password_hash: string;
 	role: Role;
 	settings: ColumnType<string, string | undefined, string>;
+	/** null: no budget. */
+	monthly_budget_micro_usd: ColumnType<number | null, number | null | undefined, number | null>;
 	created_at: number;
 	updated_at: number;
 }
@@ -149,6 +151,25 @@ export interface UsageEventTable {
 	cost_micro_usd: number;
 	/** 1: counted by Hearth (the reply ended before the provider reported its usage). */
 	estimated: Generated<number>;
+	/** Of prompt_tokens: read from the provider's prompt cache. */
+	cached_tokens: Generated<number>;
+	/** Of prompt_tokens: written to the provider's prompt cache (Anthropic). */
+	cache_write_tokens: Generated<number>;
+	/** Of completion_tokens: spent on reasoning. */
+	reasoning_tokens: Generated<number>;
+	created_at: number;
+}
+
+/** An admin's price for a model (micro-USD per million tokens), in force from `effective_from`. */
+export interface ModelPriceTable {
+	id: Id;
+	model: string;
+	input_micro_usd: number;
+	cached_input_micro_usd: number;
+	cache_write_micro_usd: number;
+	output_micro_usd: number;
+	effective_from: number;
+	created_by: number | null;
 	created_at: number;
 }
 
@@ -205,6 +226,7 @@ export interface DB {
 	message: MessageTable;
 	job: JobTable;
 	usage_event: UsageEventTable;
+	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
 	import: ImportTable;
@@ -224,4 +246,7 @@ export type ProviderRowUpdate = Updateable<ProviderTable>;
 export type Conversation = Selectable<ConversationTable>;
 export type Message = Selectable<MessageTable>;
 export type Job = Selectable<JobTable>;
+export type UsageEvent = Selectable<UsageEventTable>;
+export type NewUsageEvent = Insertable<UsageEventTable>;
+export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;

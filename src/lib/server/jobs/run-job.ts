@@ -104,6 +104,10 @@ export async function runJob(
 				produced.usage = {
 					promptTokens: event.promptTokens,
 					completionTokens: event.completionTokens,
+					cachedTokens: event.cachedTokens,
+					cacheWriteTokens: event.cacheWriteTokens,
+					reasoningTokens: event.reasoningTokens,
+					local: provider.kind === 'llamacpp',
 					timings: event.timings,
 					estimated: event.estimated
 				};

@@ -98,6 +98,7 @@ export async function* streamOpenAiChat(
 					type: 'usage',
 					promptTokens: raw.usage.prompt_tokens ?? 0,
 					completionTokens: raw.usage.completion_tokens ?? 0,
+					cachedTokens: raw.usage.prompt_tokens_details?.cached_tokens ?? undefined,
 					reasoningTokens: raw.usage.completion_tokens_details?.reasoning_tokens ?? undefined,
 					timings: readTimings(raw.timings)
 				};

@@ -73,8 +73,9 @@ describe.each([
 		const usage = events.find((e) => e.type === 'usage');
 		expect(usage).toMatchObject(
 			kind === 'openai'
-				? { promptTokens: 12, completionTokens: 5 }
-				: { promptTokens: 21, completionTokens: 9 }
+				? { promptTokens: 12, completionTokens: 5, cachedTokens: 8, reasoningTokens: 2 }
+				: // Anthropic's input_tokens leave out cache reads and writes; Hearth's count has them.
+					{ promptTokens: 151, completionTokens: 9, cachedTokens: 100, cacheWriteTokens: 30 }
 		);
 		const sent = stub.requests.at(-1)!;
 		if (kind === 'openai') {

@@ -86,6 +86,11 @@ export type ChatEvent =
 			type: 'usage';
 			promptTokens: number;
 			completionTokens: number;
+			/** Of promptTokens: read from the provider's prompt cache. */
+			cachedTokens?: number;
+			/** Of promptTokens: written to the provider's prompt cache (Anthropic). */
+			cacheWriteTokens?: number;
+			/** Of completionTokens: spent on reasoning. */
 			reasoningTokens?: number;
 			timings?: LlamaTimings;
 			/** Counted by Hearth from the text (llm/guard.ts): the provider reported none. */

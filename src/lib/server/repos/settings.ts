@@ -9,3 +9,12 @@ export async function claimSetting(db: Executor, key: string, value: string, now
 		.executeTakeFirst();
 	return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
+
+export async function getSetting(db: Executor, key: string): Promise<string | undefined> {
+	const row = await db
+		.selectFrom('app_setting')
+		.select('value')
+		.where('key', '=', key)
+		.executeTakeFirst();
+	return row?.value;
+}

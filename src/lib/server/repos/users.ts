@@ -1,3 +1,4 @@
+import { getDefaultBudget } from '$lib/server/repos/usage';
 import { dialectOf, type Executor } from '$lib/server/db/database';
 import type { NewUser, Role, User } from '$lib/server/db/schema';
 
@@ -26,8 +27,17 @@ export function listUsers(
 		.execute();
 }
 
-export function insertUser(db: Executor, user: NewUser): Promise<User> {
-	return db.insertInto('user').values(user).returningAll().executeTakeFirstOrThrow();
+/** A new user gets the admin's default monthly budget unless one is given. */
+export async function insertUser(db: Executor, user: NewUser): Promise<User> {
+	const budget =
+		user.monthly_budget_micro_usd === undefined
+			? await getDefaultBudget(db)
+			: user.monthly_budget_micro_usd;
+	return db
+		.insertInto('user')
+		.values({ ...user, monthly_budget_micro_usd: budget })
+		.returningAll()
+		.executeTakeFirstOrThrow();
 }
 
 export async function updatePasswordHash(

@@ -3,6 +3,7 @@
 import type { Database, Executor } from '$lib/server/db/database';
 import { isUniqueViolation } from '$lib/server/db/errors';
 import type { ReasoningLevel } from '$lib/server/llm/types';
+import { budgetRefusal } from '$lib/server/services/budget';
 import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
 import * as messages from '$lib/server/repos/messages';
@@ -43,7 +44,8 @@ export interface JobParams {
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
-type SendFailure = 'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full';
+type SendFailure =
+	'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
 
 /** What enqueueing a reply needs from the rest of the server. */
 export interface ReplyDeps {
@@ -111,9 +113,11 @@ function jobParams(conversation: Conversation, input: ReplyOptions): JobParams {
 }
 
 /** Locks the user's row (PostgreSQL) so the active-job cap holds under a burst; the refusal if full. */
+/** Under the per-user lock: the active-reply cap, then the monthly budget. */
 async function atJobCap(trx: Executor, userId: number) {
 	await lockUser(trx, userId);
-	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER) return null;
+	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER)
+		return budgetRefusal(trx, userId, Date.now());
 	return {
 		ok: false as const,
 		code: 'too_many_jobs' as const,

@@ -1,9 +1,9 @@
 // A user's own preferences, kept as JSON on their row (today: the cost of local tokens).
-import type { Database } from '$lib/server/db/database';
+import type { Database, Executor } from '$lib/server/db/database';
 import * as users from '$lib/server/repos/users';
 import type { UserSettingsDto } from '$lib/shared/dto';
 
-export async function getUserSettings(db: Database, userId: number): Promise<UserSettingsDto> {
+export async function getUserSettings(db: Executor, userId: number): Promise<UserSettingsDto> {
 	try {
 		const value = JSON.parse((await users.findUserSettings(db, userId)) ?? '{}') as UserSettingsDto;
 		return typeof value === 'object' && value !== null ? value : {};
