@@ -126,7 +126,8 @@ describe('llama.cpp adapter against a real llama-server', () => {
 		expect(usage).toEqual({
 			promptTokens: await tokenize(prompt.map((m) => m.content).join('\n')),
 			completionTokens: await tokenize(text),
-			estimated: true
+			estimated: true,
+			local: true
 		});
 		expect(usage.promptTokens).toBeGreaterThan(5);
 		// A provider that cannot tokenize: counted from the length of the text.
