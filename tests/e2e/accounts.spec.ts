@@ -171,6 +171,67 @@ test("changing a password ends the other browser's session", async ({ browser })
 	await expectSignedInAs(phone, 'bob');
 });
 
+test('Settings lists the signed-in devices; signing one out ends it at its next request', async ({
+	browser,
+	baseURL
+}) => {
+	const SAFARI_IPHONE =
+		'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+	const FIREFOX_MAC =
+		'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0';
+	const phoneContext = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		isMobile: true,
+		hasTouch: true,
+		userAgent: SAFARI_IPHONE
+	});
+	const laptopContext = await browser.newContext({ userAgent: FIREFOX_MAC });
+	const phone = await phoneContext.newPage();
+	const laptop = await laptopContext.newPage();
+	await signIn(phone, 'bob', 'bob-password-2');
+	await expectSignedInAs(phone, 'bob');
+
+	// Start from this phone alone: the earlier tests left bob signed in elsewhere.
+	await phone.goto('/settings');
+	const devices = phone.getByTestId('devices').getByRole('listitem');
+	await expect(devices.first()).toContainText('This device');
+	await phone.getByRole('button', { name: 'Sign out all other devices' }).tap();
+	await expect(phone.getByRole('status')).toContainText(/Signed out \d+ other device/);
+	await expect(devices).toHaveCount(1);
+
+	await signIn(laptop, 'bob', 'bob-password-2');
+	await expectSignedInAs(laptop, 'bob');
+	await phone.reload();
+	await expect(devices).toHaveCount(2);
+	await expect(devices.nth(0)).toContainText('Safari 17 on iOS');
+	await expect(devices.nth(0)).toContainText('This device');
+	await expect(devices.nth(1)).toContainText('Firefox 133 on macOS');
+	await expect(devices.nth(1)).not.toContainText('This device');
+	await phone.screenshot({ path: 'docs/phone/security.png', fullPage: true });
+	expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+
+	await phone.getByRole('button', { name: 'Sign out Firefox 133 on macOS' }).tap();
+	await expect(phone.getByRole('status')).toHaveText('Signed out.');
+	await expect(devices).toHaveCount(1);
+	const api = await laptop.request.get('/api/me');
+	expect(api.status()).toBe(401);
+	await laptop.reload();
+	await expect(laptop).toHaveURL(/\/login$/);
+
+	// Unknown or malformed device ids: a JSON 404, and nothing signed out.
+	for (const bad of ['nope', 'A'.repeat(22), 'x'.repeat(300), '%00']) {
+		const response = await phone.request.delete(`/api/me/sessions/${bad}`, {
+			headers: { origin: baseURL! }
+		});
+		expect(response.status()).toBe(404);
+		expect((await response.json()).error.code).toBe('not_found');
+	}
+	await phone.reload();
+	await expectSignedInAs(phone, 'bob');
+	await phoneContext.close();
+	await laptopContext.close();
+});
+
 test('repeated failures throttle the account, even for the right password', async ({ page }) => {
 	for (let i = 0; i < 5; i++) {
 		await signIn(page, 'bob', `guess-${i}-wrong`);

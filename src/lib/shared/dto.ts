@@ -169,3 +169,14 @@ export type JobEventDto =
 	| { event: 'usage'; data: UsageDto }
 	| { event: 'done'; data: { message: MessageDto } }
 	| { event: 'error'; data: { code: string; message: string } };
+
+/** One signed-in device (session) as its owner sees it in Settings. */
+export interface DeviceSessionDto {
+	/** A handle for signing this device out; not the session token nor its stored hash. */
+	id: string;
+	browser: string;
+	os: string;
+	signedInAt: number;
+	lastSeenAt: number;
+	current: boolean;
+}

@@ -10,7 +10,7 @@ import {
 	deleteSessionsBeyondNewest,
 	findSessionWithUser,
 	insertSession,
-	updateSessionExpiry
+	updateSessionUse
 } from '$lib/server/repos/sessions';
 
 const SESSION_COOKIE = 'hearth_session';
@@ -20,6 +20,8 @@ const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 export const MAX_SESSIONS_PER_USER = 20;
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60_000;
 export const SESSION_RENEW_WINDOW_MS = 15 * 24 * 60 * 60_000;
+/** "Last seen" is written at most this often per session, not on every request. */
+export const LAST_SEEN_RESOLUTION_MS = 60_000;
 const TOKEN_SHAPE = /^[a-z2-7]{32}$/;
 
 export interface SessionUser {
@@ -49,6 +51,7 @@ export async function createSession(
 		user_id: userId,
 		expires_at: session.expiresAt,
 		created_at: now,
+		last_seen_at: now,
 		user_agent: userAgent?.slice(0, 256) ?? null
 	});
 	await deleteSessionsBeyondNewest(db, userId, session.id, MAX_SESSIONS_PER_USER);
@@ -69,10 +72,9 @@ export async function validateSessionToken(
 	}
 	let expiresAt = row.expires_at;
 	const renewed = now >= expiresAt - SESSION_RENEW_WINDOW_MS;
-	if (renewed) {
-		expiresAt = now + SESSION_LIFETIME_MS;
-		await updateSessionExpiry(db, row.id, expiresAt);
-	}
+	if (renewed) expiresAt = now + SESSION_LIFETIME_MS;
+	const seen = now - (row.last_seen_at ?? row.created_at) >= LAST_SEEN_RESOLUTION_MS;
+	if (renewed || seen) await updateSessionUse(db, row.id, { expiresAt, lastSeenAt: now });
 	return {
 		ok: true,
 		renewed,

@@ -35,6 +35,7 @@ export interface SessionTable {
 	expires_at: number;
 	created_at: number;
 	user_agent: string | null;
+	last_seen_at: number | null;
 }
 
 export interface InviteTable {
