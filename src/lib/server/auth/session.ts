@@ -109,3 +109,35 @@ export function setSessionCookie(
 export function clearSessionCookie(cookies: Cookies, secure: boolean) {
 	cookies.delete(sessionCookieName(secure), { httpOnly: true, sameSite: 'lax', secure, path: '/' });
 }
+
+// The code step of a two-factor sign-in: a short-lived token that is not a session (it opens
+// nothing but the code form), in its own HttpOnly cookie.
+const PENDING_COOKIE = 'hearth_pending_login';
+
+export function pendingLoginCookieName(secure: boolean): string {
+	return secure ? `__Host-${PENDING_COOKIE}` : PENDING_COOKIE;
+}
+
+export function setPendingLoginCookie(
+	cookies: Cookies,
+	token: string,
+	expiresAt: number,
+	secure: boolean
+) {
+	cookies.set(pendingLoginCookieName(secure), token, {
+		httpOnly: true,
+		sameSite: 'strict',
+		secure,
+		path: '/',
+		expires: new Date(expiresAt)
+	});
+}
+
+export function clearPendingLoginCookie(cookies: Cookies, secure: boolean) {
+	cookies.delete(pendingLoginCookieName(secure), {
+		httpOnly: true,
+		sameSite: 'strict',
+		secure,
+		path: '/'
+	});
+}

@@ -158,6 +158,26 @@ export interface UsageEventTable {
 	created_at: number;
 }
 
+export interface TotpCredentialTable {
+	user_id: number;
+	secret_sealed: string;
+	created_at: number;
+	confirmed_at: number | null;
+	last_used_step: number | null;
+}
+
+export interface RecoveryCodeTable {
+	user_id: number;
+	code_hash: string;
+	used_at: number | null;
+}
+
+export interface PendingLoginTable {
+	id: string;
+	user_id: number;
+	expires_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -183,12 +203,16 @@ export interface DB {
 	usage_event: UsageEventTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
+	totp_credential: TotpCredentialTable;
+	recovery_code: RecoveryCodeTable;
+	pending_login: PendingLoginTable;
 }
 
 export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type Session = Selectable<SessionTable>;
+export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
 export type Invite = Selectable<InviteTable>;
 export type NewInvite = Insertable<InviteTable>;

@@ -18,3 +18,11 @@ export async function claimSetting(db: Executor, key: string, value: string, now
 		.executeTakeFirst();
 	return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
+
+export async function putSetting(db: Executor, key: string, value: string, now: number) {
+	await db
+		.insertInto('app_setting')
+		.values({ key, value, updated_at: now })
+		.onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
+		.execute();
+}

@@ -17,6 +17,7 @@ import { claimSetting } from '$lib/server/repos/settings';
 import * as users from '$lib/server/repos/users';
 import * as invites from '$lib/server/repos/invites';
 import { deleteUserSessions } from '$lib/server/repos/sessions';
+import { startPendingLogin, userHasTwoFactor } from '$lib/server/services/two-factor';
 
 export const INVITE_LIFETIME_MS = 7 * 24 * 60 * 60_000;
 const SETUP_CLAIM_KEY = 'setup_completed_at';
@@ -94,7 +95,7 @@ export async function setupAdmin(
 	return { ok: true, user: added.user, token, session };
 }
 
-type Throttled = Failure<'throttled'> & { retryAfterSeconds: number };
+export type Throttled = Failure<'throttled'> & { retryAfterSeconds: number };
 
 function throttled(what: string, retryAfterSeconds: number): Throttled {
 	return {
@@ -126,12 +127,17 @@ async function checkReserved(
 }
 
 export type LoginFailure = Failure<'invalid_credentials' | 'busy'> | Throttled;
+/** The password was right; the account wants its second factor next (see services/two-factor). */
+export type SecondFactorNeeded = Failure<'second_factor'> & {
+	pendingToken: string;
+	expiresAt: number;
+};
 
 export async function login(
 	db: Database,
 	throttle: LoginThrottle,
 	input: Credentials & { ip: string; userAgent: string | null }
-): Promise<SignedIn | LoginFailure> {
+): Promise<SignedIn | SecondFactorNeeded | LoginFailure> {
 	const username = normalizeUsername(input.username).slice(0, 64);
 	const reservation = await throttle.reserveSignIn(username, input.ip);
 	if (!reservation.ok) return throttled('failed sign-ins', reservation.retryAfterSeconds);
@@ -140,6 +146,10 @@ export async function login(
 	const valid = await checkReserved(throttle, reservation, user?.password_hash ?? null, password);
 	if (valid instanceof HasherBusyError) return fail('busy', valid.message);
 	if (!user || !valid) return fail('invalid_credentials', 'Wrong username or password');
+	if (await userHasTwoFactor(db, user.id)) {
+		const pending = await startPendingLogin(db, user.id);
+		return { ...fail('second_factor', 'Enter the code from your authenticator app'), ...pending };
+	}
 	const { token, session } = await createSession(db, user.id, input.userAgent);
 	return {
 		ok: true,
