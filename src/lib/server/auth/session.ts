@@ -36,7 +36,8 @@ export interface SessionInfo {
 }
 
 export type SessionValidation =
-	{ ok: true; session: SessionInfo; user: SessionUser; renewed: boolean } | { ok: false };
+	| { ok: true; session: SessionInfo; user: SessionUser; renewed: boolean; twoFactor: boolean }
+	| { ok: false };
 
 export async function createSession(
 	db: Executor,
@@ -78,6 +79,7 @@ export async function validateSessionToken(
 	return {
 		ok: true,
 		renewed,
+		twoFactor: row.totp_confirmed_at != null,
 		session: { id: row.id, expiresAt },
 		user: { id: row.user_id, username: row.username, role: row.role }
 	};

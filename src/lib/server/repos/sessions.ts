@@ -8,10 +8,13 @@ export async function insertSession(db: Executor, session: NewSession): Promise<
 export function findSessionWithUser(
 	db: Executor,
 	sessionId: string
-): Promise<(Session & { username: string; role: User['role'] }) | undefined> {
+): Promise<
+	(Session & { username: string; role: User['role']; totp_confirmed_at: number | null }) | undefined
+> {
 	return db
 		.selectFrom('session')
 		.innerJoin('user', 'user.id', 'session.user_id')
+		.leftJoin('totp_credential', 'totp_credential.user_id', 'session.user_id')
 		.select([
 			'session.id',
 			'session.user_id',
@@ -20,7 +23,8 @@ export function findSessionWithUser(
 			'session.user_agent',
 			'session.last_seen_at',
 			'user.username',
-			'user.role'
+			'user.role',
+			'totp_credential.confirmed_at as totp_confirmed_at'
 		])
 		.where('session.id', '=', sessionId)
 		.executeTakeFirst();
