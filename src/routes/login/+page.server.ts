@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { getRuntime } from '$lib/server/runtime';
 import { isSetupNeeded, login } from '$lib/server/services/accounts';
+import { isTwoFactorRequired } from '$lib/server/services/two-factor';
 import { setPendingLoginCookie, setSessionCookie } from '$lib/server/auth/session';
 import { field, readForm, safeNext } from '$lib/server/forms';
 
@@ -37,6 +38,8 @@ export const actions: Actions = {
 			return fail(result.code === 'busy' ? 503 : 400, { username, message: result.message });
 		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, secure);
+		// Signed in without a second factor while everyone must have one: enrolment first.
+		if (await isTwoFactorRequired(db)) redirect(303, '/settings/two-factor');
 		redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	}
 };

@@ -62,8 +62,8 @@ export async function runUserCommand(args: string[], io: Io): Promise<number> {
 			if (!result.ok) throw new CliError(result.message);
 			io.out(
 				result.hadTwoFactor
-					? `Two-factor sign-in turned off for ${name}; they sign in with their password`
-					: `${name} had no two-factor sign-in; nothing to reset`
+					? `Two-factor sign-in turned off for ${result.username}; they sign in with their password`
+					: `${result.username} had no two-factor sign-in; nothing to reset`
 			);
 		} else if (sub === 'require-2fa') {
 			await setTwoFactorRequired(db, name === 'on');

@@ -5,7 +5,12 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 export const ROLES = ['admin', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
-import type { JobStateDto, MessageStatusDto, ProviderViewDto } from '$lib/shared/dto';
+import type {
+	JobStateDto,
+	MessageStatusDto,
+	ProviderViewDto,
+	SecurityEventKind
+} from '$lib/shared/dto';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
@@ -178,6 +183,18 @@ export interface PendingLoginTable {
 	expires_at: number;
 }
 
+export interface SecurityEventTable {
+	id: Id;
+	/** null for a sign-in attempt on a name that is no account. */
+	user_id: number | null;
+	username: string;
+	kind: SecurityEventKind;
+	ip: string | null;
+	user_agent: string | null;
+	detail: string | null;
+	created_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -206,12 +223,15 @@ export interface DB {
 	totp_credential: TotpCredentialTable;
 	recovery_code: RecoveryCodeTable;
 	pending_login: PendingLoginTable;
+	security_event: SecurityEventTable;
 }
 
 export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type Session = Selectable<SessionTable>;
+export type SecurityEvent = Selectable<SecurityEventTable>;
+export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
 export type Invite = Selectable<InviteTable>;

@@ -54,7 +54,9 @@ describe.each(DIALECTS)('signed-in devices on %s', (dialect) => {
 		if (!phoneStream.ok || !laptopStream.ok) throw new Error('no stream slot');
 		const target = (await listDevices(t.db, alice, laptop.session.id)).find((d) => !d.current)!;
 		const deps = { db: t.db, streams };
-		expect(await signOutDevice(deps, alice, laptop.session.id, target.id)).toEqual({ ok: true });
+		expect(
+			await signOutDevice(deps, { id: alice, username: 'alice' }, laptop.session.id, target.id)
+		).toEqual({ ok: true });
 		expect((await validateSessionToken(t.db, phone.token)).ok).toBe(false);
 		expect((await validateSessionToken(t.db, laptop.token)).ok).toBe(true);
 		expect(phoneStream.options.signal.aborted).toBe(true);
@@ -69,16 +71,22 @@ describe.each(DIALECTS)('signed-in devices on %s', (dialect) => {
 		const [theirDevice] = await listDevices(t.db, bob, theirs.session.id);
 		const [myDevice] = await listDevices(t.db, alice, mine.session.id);
 		const deps = { db: t.db, streams };
-		expect(await signOutDevice(deps, alice, mine.session.id, theirDevice!.id)).toMatchObject({
+		expect(
+			await signOutDevice(deps, { id: alice, username: 'alice' }, mine.session.id, theirDevice!.id)
+		).toMatchObject({
 			ok: false,
 			code: 'not_found'
 		});
-		expect(await signOutDevice(deps, alice, mine.session.id, myDevice!.id)).toMatchObject({
+		expect(
+			await signOutDevice(deps, { id: alice, username: 'alice' }, mine.session.id, myDevice!.id)
+		).toMatchObject({
 			ok: false,
 			code: 'current_device'
 		});
 		for (const bad of ['', 'x', theirs.session.id, '%'.repeat(22), 'a'.repeat(10_000)]) {
-			expect(await signOutDevice(deps, alice, mine.session.id, bad)).toMatchObject({
+			expect(
+				await signOutDevice(deps, { id: alice, username: 'alice' }, mine.session.id, bad)
+			).toMatchObject({
 				code: 'not_found'
 			});
 		}
@@ -98,7 +106,13 @@ describe.each(DIALECTS)('signed-in devices on %s', (dialect) => {
 		const hereStream = streams.open(alice, here.session.id);
 		const bobStream = streams.open(bob, bobs.session.id);
 		if (!otherStream.ok || !hereStream.ok || !bobStream.ok) throw new Error('no stream slot');
-		expect(await signOutOtherDevices({ db: t.db, streams }, alice, here.session.id)).toBe(2);
+		expect(
+			await signOutOtherDevices(
+				{ db: t.db, streams },
+				{ id: alice, username: 'alice' },
+				here.session.id
+			)
+		).toBe(2);
 		for (const other of others)
 			expect((await validateSessionToken(t.db, other.token)).ok).toBe(false);
 		expect((await validateSessionToken(t.db, here.token)).ok).toBe(true);

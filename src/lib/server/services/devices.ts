@@ -7,6 +7,8 @@ import type { Session } from '$lib/server/db/schema';
 import type { StreamRegistry } from '$lib/server/jobs/streams';
 import type { DeviceSessionDto } from '$lib/shared/dto';
 import { describeUserAgent } from '$lib/shared/user-agent';
+import type { SessionUser } from '$lib/server/auth/session';
+import { recordSecurityEvent } from '$lib/server/services/security-events';
 import {
 	deleteOtherSessions,
 	deleteUserSessionsById,
@@ -51,13 +53,14 @@ export type SignOutDeviceResult =
 
 export async function signOutDevice(
 	deps: DeviceDeps,
-	userId: number,
+	user: Pick<SessionUser, 'id' | 'username'>,
 	currentSessionId: string | null,
 	id: string,
 	now = Date.now()
 ): Promise<SignOutDeviceResult> {
 	const notFound = { ok: false, code: 'not_found', message: 'No such signed-in device' } as const;
 	if (!DEVICE_ID_SHAPE.test(id)) return notFound;
+	const userId = user.id;
 	const rows = await listUserSessions(deps.db, userId, now);
 	const session = rows.find((row) => deviceId(row.id) === id);
 	if (!session) return notFound;
@@ -70,16 +73,31 @@ export async function signOutDevice(
 	}
 	if ((await deleteUserSessionsById(deps.db, userId, [session.id])) === 0) return notFound;
 	deps.streams.endSession(session.id);
+	const { browser, os } = describeUserAgent(session.user_agent);
+	await recordSecurityEvent(deps.db, {
+		kind: 'device_signed_out',
+		userId,
+		username: user.username,
+		detail: `${browser} on ${os}`
+	});
 	return { ok: true };
 }
 
 /** Signs out every device of the user but the current one; returns how many were signed out. */
 export async function signOutOtherDevices(
 	deps: DeviceDeps,
-	userId: number,
+	user: Pick<SessionUser, 'id' | 'username'>,
 	currentSessionId: string
 ): Promise<number> {
-	const count = await deleteOtherSessions(deps.db, userId, currentSessionId);
-	deps.streams.endUser(userId, currentSessionId);
+	const count = await deleteOtherSessions(deps.db, user.id, currentSessionId);
+	deps.streams.endUser(user.id, currentSessionId);
+	if (count > 0) {
+		await recordSecurityEvent(deps.db, {
+			kind: 'device_signed_out',
+			userId: user.id,
+			username: user.username,
+			detail: `all other devices (${count})`
+		});
+	}
 	return count;
 }

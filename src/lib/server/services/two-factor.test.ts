@@ -39,7 +39,7 @@ describe.each(DIALECTS)('two-factor sign-in on %s', (dialect) => {
 		if (!enrolment.ok) throw new Error(enrolment.message);
 		const confirmed = await confirmTotpEnrolment(
 			deps,
-			added.user.id,
+			added.user,
 			codeAt(enrolment.manualKey, now),
 			IP,
 			now
@@ -91,11 +91,11 @@ describe.each(DIALECTS)('two-factor sign-in on %s', (dialect) => {
 			).ok
 		).toBe(true);
 
-		const wrong = await confirmTotpEnrolment(deps, added.user.id, '000000', IP, now);
+		const wrong = await confirmTotpEnrolment(deps, added.user, '000000', IP, now);
 		expect(wrong).toMatchObject({ ok: false, code: 'wrong_code' });
 		const right = await confirmTotpEnrolment(
 			deps,
-			added.user.id,
+			added.user,
 			codeAt(enrolment.manualKey, now),
 			IP,
 			now
@@ -213,7 +213,11 @@ describe.each(DIALECTS)('two-factor sign-in on %s', (dialect) => {
 		);
 		expect(locked).toMatchObject({ ok: false, code: 'throttled' });
 		// The admin's reset (CLI) clears the lock and the second factor.
-		expect(await resetTwoFactor(deps, user.username)).toEqual({ ok: true, hadTwoFactor: true });
+		expect(await resetTwoFactor(deps, user.username.toUpperCase())).toEqual({
+			ok: true,
+			username: user.username,
+			hadTwoFactor: true
+		});
 		const signedIn = await login(t.db, deps.loginThrottle, {
 			username: user.username,
 			password: 'password-123',
@@ -255,12 +259,12 @@ describe.each(DIALECTS)('two-factor sign-in on %s', (dialect) => {
 		const { user, key } = await enrolledUser();
 		const later = Date.now() + STEP_MS;
 		await setTwoFactorRequired(t.db, true);
-		expect(await disableTwoFactor(deps, user.id, codeAt(key, later), IP, later)).toMatchObject({
+		expect(await disableTwoFactor(deps, user, codeAt(key, later), IP, later)).toMatchObject({
 			code: 'required'
 		});
 		expect((await getTwoFactorStatus(t.db, user.id)).required).toBe(true);
 		await setTwoFactorRequired(t.db, false);
-		expect(await disableTwoFactor(deps, user.id, codeAt(key, later), IP, later)).toEqual({
+		expect(await disableTwoFactor(deps, user, codeAt(key, later), IP, later)).toEqual({
 			ok: true
 		});
 		expect((await getTwoFactorStatus(t.db, user.id)).enabled).toBe(false);

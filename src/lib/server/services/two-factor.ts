@@ -20,6 +20,7 @@ import * as repo from '$lib/server/repos/two-factor';
 import { getSetting, putSetting } from '$lib/server/repos/settings';
 import { findUserById, findUserByUsername } from '$lib/server/repos/users';
 import { normalizeUsername } from '$lib/shared/account';
+import { recordSecurityEvent } from '$lib/server/services/security-events';
 import type { Failure, SignedIn, Throttled } from '$lib/server/services/accounts';
 
 /** How long the code step of a sign-in waits after the password was right. */
@@ -113,7 +114,7 @@ async function checkSecondFactor(
 	ip: string,
 	now: number,
 	options: { confirmed: boolean }
-): Promise<{ ok: true } | Failure<'wrong_code' | 'not_enabled'> | Throttled> {
+): Promise<{ ok: true; recovery: boolean } | Failure<'wrong_code' | 'not_enabled'> | Throttled> {
 	const reservation = await deps.loginThrottle.reserveSecondFactor(userId, ip);
 	if (!reservation.ok) return throttled(reservation.retryAfterSeconds);
 	const credential = await repo.findTotpCredential(deps.db, userId);
@@ -125,27 +126,30 @@ async function checkSecondFactor(
 	const secret = openTotpSecret(deps.secretKey, userId, credential.secret_sealed);
 	const step = secret ? matchTotpStep(secret, typed, now) : null;
 	let accepted = step !== null && (await repo.claimTotpStep(deps.db, userId, step));
+	let recovery = false;
 	if (!accepted && step === null && options.confirmed) {
 		const normalized = normalizeRecoveryCode(typed);
 		accepted =
 			normalized.length > 0 &&
 			(await repo.useRecoveryCode(deps.db, userId, hashToken(normalized), now));
+		recovery = accepted;
 	}
 	if (!accepted) return fail('wrong_code', 'That code is not right, or was already used');
 	await deps.loginThrottle.succeeded(reservation);
-	return { ok: true };
+	return { ok: true, recovery };
 }
 
 /** Turns two-factor on with a code from the new secret; the recovery codes are shown once. */
 export async function confirmTotpEnrolment(
 	deps: TwoFactorDeps,
-	userId: number,
+	user: SessionUser,
 	code: string,
 	ip: string,
 	now = Date.now()
 ): Promise<
 	{ ok: true; recoveryCodes: string[] } | Failure<'wrong_code' | 'not_enabled'> | Throttled
 > {
+	const userId = user.id;
 	const checked = await checkSecondFactor(deps, userId, code, ip, now, { confirmed: false });
 	if (!checked.ok) {
 		return checked.code === 'not_enabled'
@@ -163,13 +167,19 @@ export async function confirmTotpEnrolment(
 		return true;
 	});
 	if (!done) return fail('not_enabled', 'Start again: scan a new QR code');
+	await recordSecurityEvent(deps.db, {
+		kind: 'two_factor_on',
+		userId,
+		username: user.username,
+		ip
+	});
 	return { ok: true, recoveryCodes };
 }
 
 /** Turns two-factor off; needs a current code (or a recovery code). */
 export async function disableTwoFactor(
 	deps: TwoFactorDeps,
-	userId: number,
+	user: SessionUser,
 	code: string,
 	ip: string,
 	now = Date.now()
@@ -177,9 +187,15 @@ export async function disableTwoFactor(
 	if (await isTwoFactorRequired(deps.db)) {
 		return fail('required', 'Your administrator requires two-factor sign-in for everyone');
 	}
-	const checked = await checkSecondFactor(deps, userId, code, ip, now, { confirmed: true });
+	const checked = await checkSecondFactor(deps, user.id, code, ip, now, { confirmed: true });
 	if (!checked.ok) return checked;
-	await repo.deleteTwoFactor(deps.db, userId);
+	await repo.deleteTwoFactor(deps.db, user.id);
+	await recordSecurityEvent(deps.db, {
+		kind: 'two_factor_off',
+		userId: user.id,
+		username: user.username,
+		ip
+	});
 	return { ok: true };
 }
 
@@ -217,14 +233,33 @@ export async function completePendingLogin(
 	const id = hashToken(input.pendingToken);
 	const pending = await repo.findPendingLogin(deps.db, id, now);
 	if (!pending) return expired;
-	const checked = await checkSecondFactor(deps, pending.user_id, input.code, input.ip, now, {
-		confirmed: true
-	});
-	if (!checked.ok) return checked;
-	if (!(await repo.deletePendingLogin(deps.db, id))) return expired;
 	const user = await findUserById(deps.db, pending.user_id);
 	if (!user) return expired;
+	const where = {
+		userId: user.id,
+		username: user.username,
+		ip: input.ip,
+		userAgent: input.userAgent
+	};
+	const checked = await checkSecondFactor(deps, user.id, input.code, input.ip, now, {
+		confirmed: true
+	});
+	if (!checked.ok) {
+		if (checked.code === 'wrong_code' || checked.code === 'throttled') {
+			const kind = checked.code === 'throttled' ? 'sign_in_locked' : 'two_factor_failed';
+			await recordSecurityEvent(deps.db, { kind, ...where });
+		}
+		return checked;
+	}
+	if (!(await repo.deletePendingLogin(deps.db, id))) return expired;
 	const { token, session } = await createSession(deps.db, user.id, input.userAgent, now);
+	if (checked.recovery)
+		await recordSecurityEvent(deps.db, { kind: 'recovery_code_used', ...where });
+	await recordSecurityEvent(deps.db, {
+		kind: 'sign_in',
+		detail: checked.recovery ? 'password and recovery code' : 'password and code',
+		...where
+	});
 	return {
 		ok: true,
 		user: { id: user.id, username: user.username, role: user.role },
@@ -237,11 +272,19 @@ export async function completePendingLogin(
 export async function resetTwoFactor(
 	deps: Pick<TwoFactorDeps, 'db' | 'loginThrottle'>,
 	username: string
-): Promise<{ ok: true; hadTwoFactor: boolean } | Failure<'not_found'>> {
+): Promise<{ ok: true; username: string; hadTwoFactor: boolean } | Failure<'not_found'>> {
 	const name = normalizeUsername(username);
 	const user = await findUserByUsername(deps.db, name);
 	if (!user) return fail('not_found', `No user named "${name}"`);
 	const hadTwoFactor = await repo.deleteTwoFactor(deps.db, user.id);
 	await deps.loginThrottle.unlock(user.username, user.id);
-	return { ok: true, hadTwoFactor };
+	if (hadTwoFactor) {
+		await recordSecurityEvent(deps.db, {
+			kind: 'two_factor_reset',
+			userId: user.id,
+			username: user.username,
+			detail: 'by the administrator (CLI)'
+		});
+	}
+	return { ok: true, username: user.username, hadTwoFactor };
 }

@@ -11,6 +11,7 @@ import {
 	type ProviderInput
 } from '$lib/server/services/providers';
 import { PROVIDER_KINDS } from '$lib/server/db/schema';
+import { recordSecurityEvent } from '$lib/server/services/security-events';
 
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -36,7 +37,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 
 export const actions: Actions = {
 	save: async ({ request, locals, url }) => {
-		requireAdmin(locals, url);
+		const admin = requireAdmin(locals, url);
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
@@ -54,6 +55,12 @@ export const actions: Actions = {
 				formId: id ?? 'new'
 			});
 		providers.invalidate();
+		await recordSecurityEvent(db, {
+			kind: 'provider_saved',
+			userId: admin.id,
+			username: admin.username,
+			detail: field(data, 'name', 200) + (field(data, 'apiKey', 1024) ? ' (new key)' : '')
+		});
 		return {
 			ok: true,
 			message: result.keyDropped
@@ -62,13 +69,20 @@ export const actions: Actions = {
 		};
 	},
 	remove: async ({ request, locals, url }) => {
-		requireAdmin(locals, url);
+		const admin = requireAdmin(locals, url);
 		const data = await readForm(request);
 		const { db, providers } = getRuntime();
-		if (!data || !(await removeProvider(db, field(data, 'id', 20)))) {
+		const id = data ? field(data, 'id', 20) : '';
+		if (!data || !(await removeProvider(db, id))) {
 			return fail(404, { message: 'That provider no longer exists' });
 		}
 		providers.invalidate();
+		await recordSecurityEvent(db, {
+			kind: 'provider_removed',
+			userId: admin.id,
+			username: admin.username,
+			detail: `provider ${id}`
+		});
 		return { ok: true, message: 'Provider removed.' };
 	},
 	test: async ({ request, locals, url }) => {

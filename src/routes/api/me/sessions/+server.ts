@@ -12,6 +12,6 @@ export const GET: RequestHandler = async ({ locals }) =>
 export const DELETE: RequestHandler = async ({ locals }) => {
 	if (!locals.session)
 		return errorResponse(400, 'no_session', 'Only a signed-in browser can do this');
-	const signedOut = await signOutOtherDevices(getRuntime(), locals.user!.id, locals.session.id);
+	const signedOut = await signOutOtherDevices(getRuntime(), locals.user!, locals.session.id);
 	return json({ signedOut });
 };

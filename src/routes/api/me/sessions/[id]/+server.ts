@@ -6,7 +6,7 @@ import { signOutDevice } from '$lib/server/services/devices';
 export const DELETE: RequestHandler = async ({ locals, params }) => {
 	const result = await signOutDevice(
 		getRuntime(),
-		locals.user!.id,
+		locals.user!,
 		locals.session?.id ?? null,
 		params.id
 	);

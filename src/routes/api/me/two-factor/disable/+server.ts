@@ -12,7 +12,7 @@ export const POST: RequestHandler = async ({ locals, request }) => {
 	if (!body.ok) return body.response;
 	const result = await disableTwoFactor(
 		getRuntime(),
-		locals.user!.id,
+		locals.user!,
 		body.value.code,
 		locals.clientIp
 	);
