@@ -35,7 +35,12 @@ export const init: ServerInit = async () => {
 
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const PUBLIC_API_PATHS = new Set(['/api/auth/login', '/api/auth/login/code']);
+const PUBLIC_API_PATHS = new Set([
+	'/api/auth/login',
+	'/api/auth/login/code',
+	'/api/auth/passkey',
+	'/api/auth/passkey/options'
+]);
 const ERROR_CODES: Record<number, string> = {
 	400: 'bad_request',
 	401: 'unauthorized',

@@ -392,6 +392,91 @@ test('two-factor required for everyone: a user without it is taken to enrolment'
 	}
 });
 
+test('passkeys: register two with names, sign in without a username, remove one', async ({
+	browser,
+	baseURL
+}) => {
+	ensureUser('fay', 'fay-password-1');
+	// WebAuthn refuses an IP address as the relying party: reach the server as localhost.
+	const local = baseURL!.replace('127.0.0.1', 'localhost');
+	const context = await browser.newContext({ baseURL: local });
+	const page = await context.newPage();
+	const cdp = await context.newCDPSession(page);
+	await cdp.send('WebAuthn.enable');
+	const authenticator = () =>
+		cdp.send('WebAuthn.addVirtualAuthenticator', {
+			options: {
+				protocol: 'ctap2',
+				transport: 'internal',
+				hasResidentKey: true,
+				hasUserVerification: true,
+				isUserVerified: true,
+				automaticPresenceSimulation: true
+			}
+		});
+	const laptop = await authenticator();
+
+	await signIn(page, 'fay', 'fay-password-1');
+	await expectSignedInAs(page, 'fay');
+	await page.goto('/settings');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	const passkeys = page.getByTestId('passkeys').getByRole('listitem');
+	await page.getByLabel('Name for a new passkey').fill('Laptop');
+	await page.getByRole('button', { name: 'Add a passkey' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Passkey added.' })).toBeVisible();
+	await expect(passkeys).toHaveCount(1);
+	// A second device: another authenticator (the first may not register twice).
+	await cdp.send('WebAuthn.removeVirtualAuthenticator', laptop);
+	await authenticator();
+	await page.getByLabel('Name for a new passkey').fill('Phone key');
+	await page.getByRole('button', { name: 'Add a passkey' }).click();
+	await expect(passkeys).toHaveCount(2);
+	await expect(passkeys.nth(1)).toContainText('Phone key');
+
+	// Signing in with the passkey alone: no username typed.
+	await signOut(page);
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByRole('button', { name: 'Use a passkey' }).click();
+	await expectSignedInAs(page, 'fay');
+
+	await page.goto('/settings');
+	await page.getByRole('button', { name: 'Remove passkey Laptop' }).click();
+	await expect(passkeys).toHaveCount(1);
+	await expect(passkeys.first()).toContainText('Phone key');
+	await page.reload();
+	const events = page.getByTestId('security-events').getByRole('listitem');
+	await expect(events.filter({ hasText: 'Passkey added' })).toHaveCount(2);
+	await expect(events.filter({ hasText: 'Passkey removed' }).first()).toBeVisible();
+
+	// Malformed WebAuthn bodies and unknown credentials: 4xx JSON, nobody signed in.
+	const api = await browser.newContext({ baseURL: local });
+	const bad = await api.request.post('/api/auth/passkey', {
+		data: { challengeId: 'x', response: { id: '<script>', type: 'public-key' } },
+		headers: { origin: local }
+	});
+	expect(bad.status()).toBe(400);
+	const options = await (
+		await api.request.post('/api/auth/passkey/options', { headers: { origin: local } })
+	).json();
+	const forged = await api.request.post('/api/auth/passkey', {
+		data: {
+			challengeId: options.challengeId,
+			response: {
+				id: 'AAAA',
+				rawId: 'AAAA',
+				type: 'public-key',
+				response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+				clientExtensionResults: {}
+			}
+		},
+		headers: { origin: local }
+	});
+	expect(forged.status()).toBe(401);
+	expect((await api.request.get('/api/me')).status()).toBe(401);
+	await api.close();
+	await context.close();
+});
+
 test('repeated failures throttle the account, even for the right password', async ({ page }) => {
 	for (let i = 0; i < 5; i++) {
 		await signIn(page, 'bob', `guess-${i}-wrong`);

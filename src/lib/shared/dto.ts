@@ -211,3 +211,10 @@ export interface SecurityEventDto {
 	device: string | null;
 	detail: string | null;
 }
+
+export interface PasskeyDto {
+	id: string;
+	name: string;
+	createdAt: number;
+	lastUsedAt: number | null;
+}

@@ -79,7 +79,8 @@ export async function validateSessionToken(
 	return {
 		ok: true,
 		renewed,
-		twoFactor: row.totp_confirmed_at != null,
+		// An authenticator app, or a passkey (possession plus the device's user verification).
+		twoFactor: row.totp_confirmed_at != null || Boolean(row.has_passkey),
 		session: { id: row.id, expiresAt },
 		user: { id: row.user_id, username: row.username, role: row.role }
 	};

@@ -195,6 +195,27 @@ export interface SecurityEventTable {
 	created_at: number;
 }
 
+export interface PasskeyTable {
+	/** The credential id, base64url. */
+	id: string;
+	user_id: number;
+	name: string;
+	public_key: string;
+	counter: number;
+	/** JSON array of transport hints. */
+	transports: string;
+	created_at: number;
+	last_used_at: number | null;
+}
+
+export interface WebauthnChallengeTable {
+	id: string;
+	challenge: string;
+	/** The registering user; null for a sign-in (the passkey names the user). */
+	user_id: number | null;
+	expires_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -224,6 +245,8 @@ export interface DB {
 	recovery_code: RecoveryCodeTable;
 	pending_login: PendingLoginTable;
 	security_event: SecurityEventTable;
+	passkey: PasskeyTable;
+	webauthn_challenge: WebauthnChallengeTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -231,6 +254,7 @@ export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type Session = Selectable<SessionTable>;
 export type SecurityEvent = Selectable<SecurityEventTable>;
+export type Passkey = Selectable<PasskeyTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;

@@ -8,6 +8,7 @@ import { deleteExpiredSessions } from '$lib/server/repos/sessions';
 import { deleteSpentAttempts } from '$lib/server/repos/auth-throttle';
 import { deleteExpiredPendingLogins } from '$lib/server/repos/two-factor';
 import { deleteSecurityEventsBefore } from '$lib/server/repos/security-events';
+import { deleteExpiredChallenges } from '$lib/server/repos/passkeys';
 import { SECURITY_EVENT_RETENTION_MS } from '$lib/server/services/security-events';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -49,7 +50,8 @@ export class Sweeper {
 			const now = (this.options.now ?? Date.now)();
 			const sessions = await deleteExpiredSessions(db, now);
 			const attempts = await deleteSpentAttempts(db, now);
-			const pendingLogins = await deleteExpiredPendingLogins(db, now);
+			const pendingLogins =
+				(await deleteExpiredPendingLogins(db, now)) + (await deleteExpiredChallenges(db, now));
 			const events = await deleteSecurityEventsBefore(db, now - SECURITY_EVENT_RETENTION_MS);
 			if (sessions + attempts + pendingLogins + events > 0)
 				log.debug({ sessions, attempts, pendingLogins, events }, 'swept expired rows');

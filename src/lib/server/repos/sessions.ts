@@ -9,7 +9,13 @@ export function findSessionWithUser(
 	db: Executor,
 	sessionId: string
 ): Promise<
-	(Session & { username: string; role: User['role']; totp_confirmed_at: number | null }) | undefined
+	| (Session & {
+			username: string;
+			role: User['role'];
+			totp_confirmed_at: number | null;
+			has_passkey: unknown;
+	  })
+	| undefined
 > {
 	return db
 		.selectFrom('session')
@@ -24,7 +30,16 @@ export function findSessionWithUser(
 			'session.last_seen_at',
 			'user.username',
 			'user.role',
-			'totp_credential.confirmed_at as totp_confirmed_at'
+			'totp_credential.confirmed_at as totp_confirmed_at',
+			(eb) =>
+				eb
+					.exists(
+						eb
+							.selectFrom('passkey')
+							.select('passkey.id')
+							.whereRef('passkey.user_id', '=', 'session.user_id')
+					)
+					.as('has_passkey')
 		])
 		.where('session.id', '=', sessionId)
 		.executeTakeFirst();
