@@ -5,6 +5,81 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 import svelteConfig from './svelte.config.js';
 
+// The layer and library rules of docs/ARCHITECTURE.md, enforced. Two rules so that they never
+// override each other: `no-restricted-imports` for the server layers and browser/server split,
+// `@typescript-eslint/no-restricted-imports` for the one-owner libraries.
+
+const SOURCE = ['src/**/*.{ts,js,svelte}'];
+const TESTS = ['**/*.test.ts', '**/*.spec.ts'];
+
+/** Each outside library and the only files that may import it. */
+const LIBRARY_OWNERS = [
+	{ libs: ['openai', '@anthropic-ai/sdk'], owners: ['src/lib/server/llm/**'] },
+	{ libs: ['dexie'], owners: ['src/lib/client/device-cache.ts'] },
+	{ libs: ['prom-client'], owners: ['src/lib/server/metrics.ts'] },
+	{ libs: ['marked'], owners: ['src/lib/client/markdown/**', 'src/lib/server/exports/**'] },
+	{ libs: ['shiki', 'dompurify'], owners: ['src/lib/client/markdown/**'] },
+	{ libs: ['kysely'], owners: ['src/lib/server/db/**', 'src/lib/server/repos/**'] },
+	// The PostgreSQL relay holds its own LISTEN connection (src/lib/server/jobs/relay.ts).
+	{
+		libs: ['better-sqlite3', 'pg'],
+		owners: ['src/lib/server/db/**', 'src/lib/server/repos/**', 'src/lib/server/jobs/relay.ts']
+	},
+	{ libs: ['pino'], owners: ['src/lib/server/log.ts'], types: true },
+	{ libs: ['undici'], owners: ['src/lib/server/net/guarded-fetch.ts'] },
+	{ libs: ['@node-rs/argon2'], owners: ['src/lib/server/auth/password.ts'] },
+	{ libs: ['workbox-*'], owners: ['src/service-worker.ts', 'src/lib/client/pwa.ts'] },
+	{ libs: ['pdfkit', 'fflate'], owners: ['src/lib/server/exports/**'] }
+];
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/\\\*/g, '[^/]*');
+
+/** The rule for the files matching `area`: every library restricted but the ones it owns. */
+function libraryRule(area) {
+	const patterns = LIBRARY_OWNERS.filter((entry) => !entry.owners.includes(area)).flatMap((entry) =>
+		entry.libs.map((lib) => ({
+			regex: `^${escape(lib)}(/.*)?$`,
+			allowTypeImports: entry.types === true,
+			message: `${lib} belongs to ${entry.owners.join(', ')} (docs/ARCHITECTURE.md)`
+		}))
+	);
+	// kysely's `sql` template (raw SQL) only in repos; the db folder may use the rest of kysely.
+	if (area === 'src/lib/server/db/**')
+		patterns.push({
+			regex: '^kysely$',
+			importNames: ['sql'],
+			message: 'raw SQL lives in src/lib/server/repos/'
+		});
+	return { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] };
+}
+
+// One config per owning area (areas never overlap), after the one for all source files.
+const AREAS = [...new Set(LIBRARY_OWNERS.flatMap((entry) => entry.owners))];
+const libraryConfigs = [
+	{ files: SOURCE, ignores: TESTS, rules: libraryRule(null) },
+	...AREAS.map((area) => ({ files: [area], ignores: TESTS, rules: libraryRule(area) }))
+];
+
+const layer = (name, paths) => ({
+	group: paths.flatMap((p) => [`$lib/${p}`, `$lib/${p}/*`, `**/lib/${p}`, `**/lib/${p}/*`]),
+	message: name
+});
+const SERVER = layer('browser code never imports server code', ['server']);
+const BROWSER = layer('server code never imports browser code', ['client', 'stores', 'components']);
+const REPOS_DB = layer('routes call services; SQL lives in repos', ['server/repos', 'server/db']);
+const ROUTES = { group: ['**/routes/*', '$routes/*'], message: 'nothing imports a route' };
+const ABOVE_REPOS = layer('repos take db first and call nothing above them', [
+	'server/services',
+	'server/jobs',
+	'server/llm'
+]);
+
+const layers = (files, ...patterns) => ({
+	files,
+	ignores: TESTS,
+	rules: { 'no-restricted-imports': ['error', { patterns }] }
+});
+
 export default ts.config(
 	{ ignores: ['build/', '.svelte-kit/', 'node_modules/', 'data/', '.cache/', 'test-results/'] },
 	js.configs.recommended,
@@ -23,7 +98,10 @@ export default ts.config(
 		}
 	},
 	{
-		files: ['**/*.svelte', '**/*.svelte.ts', '**/*.svelte.js'],
+		// Type-aware rules: a promise nobody awaits or catches, a switch that forgets a case.
+		files: ['src/**/*.ts', 'src/**/*.svelte', 'tests/**/*.ts', 'bench/**/*.ts'],
+		// The service worker has its own tsconfig-less build; migrations are frozen.
+		ignores: ['src/service-worker.ts'],
 		languageOptions: {
 			parserOptions: {
 				projectService: true,
@@ -31,6 +109,13 @@ export default ts.config(
 				parser: ts.parser,
 				svelteConfig
 			}
+		},
+		rules: {
+			'@typescript-eslint/no-floating-promises': 'error',
+			'@typescript-eslint/switch-exhaustiveness-check': [
+				'error',
+				{ considerDefaultExhaustiveForUnions: true }
+			]
 		}
 	},
 	{
@@ -43,11 +128,12 @@ export default ts.config(
 		files: ['migrations/**'],
 		rules: { '@typescript-eslint/no-explicit-any': 'off' }
 	},
-	{
-		// Browser code never imports server code (STYLE.md).
-		files: ['src/lib/client/**', 'src/lib/stores/**', 'src/lib/components/**', 'src/lib/shared/**'],
-		rules: {
-			'no-restricted-imports': ['error', { patterns: ['$lib/server/*', '**/server/*'] }]
-		}
-	}
+	...libraryConfigs,
+	layers(['src/lib/server/**', 'src/hooks.server.ts'], BROWSER, ROUTES),
+	layers(['src/routes/**'], REPOS_DB),
+	layers(['src/lib/server/repos/**'], BROWSER, ROUTES, ABOVE_REPOS),
+	layers(
+		['src/lib/client/**', 'src/lib/stores/**', 'src/lib/components/**', 'src/lib/shared/**'],
+		SERVER
+	)
 );

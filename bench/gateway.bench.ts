@@ -1,5 +1,9 @@
 // Gateway overhead: time to first token and tokens/s through Hearth (enqueue → job → SSE) versus
 // streaming directly from the same llama-server, interleaved round by round in one run.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, it } from 'vitest';
 import { parseSse, type SseEvent } from '$lib/client/sse';
 import type { MessageDto, SendResultDto } from '$lib/shared/dto';
@@ -15,7 +19,8 @@ import {
 	type ApiClient,
 	type HearthServer
 } from '../tests/support/hearth-server';
-import { fmt, median, percentile } from './support';
+import { freePort } from '../tests/support/ports';
+import { fmt, median, percentile, rssMb } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const TOKENS = 256;
@@ -152,6 +157,127 @@ async function viaHearthOneRequest(): Promise<Sample> {
 	return measureReply(parseSse(res.body!), start);
 }
 
+const CLOCK_TICKS_PER_SECOND = 100;
+const READY_POLL_MS = 2;
+const START_RUNS = 5;
+const PINNED_ROUNDS = Math.max(4, Math.round(ROUNDS / 4));
+
+/** CPU time (user + system) a process has used so far, in µs (Linux /proc). */
+function cpuMicros(pid: number): number {
+	const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	// fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)).
+	return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
+/** Starts `hearth serve` (optionally under `taskset -c 0`) and returns ms from spawn to the first good /healthz. */
+async function startToReady(pinned: boolean): Promise<{ ms: number; rssMb: number }> {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-bench-'));
+	const port = await freePort();
+	const argv = [process.execPath, 'bin/hearth.js', 'serve'];
+	const [cmd, ...args] = pinned ? ['taskset', '-c', '0', ...argv] : argv;
+	const start = performance.now();
+	const child = spawn(cmd!, args, {
+		env: {
+			...process.env,
+			DATA_DIR: dir,
+			DATABASE_URL: '',
+			HOST: '127.0.0.1',
+			PORT: String(port),
+			ORIGIN: '',
+			LOG_LEVEL: 'warn',
+			LLAMA_URL: llama.url
+		},
+		stdio: 'ignore'
+	});
+	try {
+		for (;;) {
+			if (child.exitCode !== null) throw new Error('hearth exited during start');
+			try {
+				if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+			} catch {
+				// not yet listening
+			}
+			await new Promise((r) => setTimeout(r, READY_POLL_MS));
+		}
+		const ms = performance.now() - start;
+		// Idle: let start-up work settle (a second with nothing to do), then read RSS.
+		await new Promise((r) => setTimeout(r, 1000));
+		return { ms, rssMb: rssMb(child.pid!) };
+	} finally {
+		const exited = new Promise((r) => child.once('exit', r));
+		child.kill('SIGTERM');
+		await exited;
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+/** Streams `rounds` one-request replies through `server` and returns Hearth's CPU µs per token. */
+async function cpuPerToken(
+	server: HearthServer,
+	api: ApiClient,
+	conversation: number,
+	rounds: number
+) {
+	const pid = pidOf(server);
+	const before = cpuMicros(pid);
+	let tokens = 0;
+	for (let i = 0; i < rounds; i++) {
+		const res = await api.call(
+			'POST',
+			`/api/conversations/${conversation}/messages`,
+			{ content: PROMPT[0]!.content, parentId: null, maxTokens: TOKENS },
+			{ headers: { accept: 'text/event-stream' } }
+		);
+		const s = await measureReply(parseSse(res.body!), performance.now());
+		tokens += s.tokensPerSecond ? TOKENS : 0;
+	}
+	return (cpuMicros(pid) - before) / tokens;
+}
+
+/** The node process's pid (under taskset, exec replaces taskset in the same pid). */
+const pidOf = (server: HearthServer) => server.process.pid!;
+
+it('process figures: start-to-ready, idle RSS, CPU per streamed token (free and pinned)', async () => {
+	const lines = [
+		`process: ${START_RUNS} starts each; load average ${os
+			.loadavg()
+			.map((l) => fmt(l, 2))
+			.join(' ')}`
+	];
+	for (const pinned of [false, true]) {
+		const runs = [];
+		for (let i = 0; i < START_RUNS; i++) runs.push(await startToReady(pinned));
+		const label = pinned ? 'pinned to one core (taskset -c 0)' : 'free (2 cores)';
+		lines.push(
+			`  ${label}: start-to-ready p50 ${fmt(median(runs.map((r) => r.ms)) / 1000, 3)} s (min ${fmt(Math.min(...runs.map((r) => r.ms)) / 1000, 3)} s, target ≤ 0.3 s), idle RSS p50 ${fmt(median(runs.map((r) => r.rssMb)))} MB (target ≤ 80 MB)`
+		);
+	}
+	const free = await cpuPerToken(hearth, client, conversationId, PINNED_ROUNDS);
+	const pinnedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-bench-pinned-'));
+	const pinnedServer = await startHearth({ LLAMA_URL: llama.url }, pinnedDir, [
+		'taskset',
+		'-c',
+		'0'
+	]);
+	try {
+		addUser(pinnedServer, 'bench', 'bench-password');
+		const api = await signIn(pinnedServer, 'bench', 'bench-password');
+		const conv = (await api.json<{ id: number }>('POST', '/api/conversations', {})).body.id;
+		const pinned = await cpuPerToken(pinnedServer, api, conv, PINNED_ROUNDS);
+		lines.push(
+			`  CPU per streamed token in Hearth (one streaming POST, ${PINNED_ROUNDS} replies of ${TOKENS} tokens): free ${fmt(free, 0)} µs, pinned ${fmt(pinned, 0)} µs`,
+			`  load average after: ${os
+				.loadavg()
+				.map((l) => fmt(l, 2))
+				.join(' ')}`
+		);
+	} finally {
+		await pinnedServer.stop();
+	}
+	console.log(lines.join('\n'));
+});
+
 it('gateway overhead', async () => {
 	await direct();
 	await viaHearth();
@@ -194,5 +320,11 @@ it('gateway overhead', async () => {
 		`  delivered rate relative to llama-server's own speed in the same round: ${fmt(hearthCps / hearthUp / (directCps / directUp), 3)}× (Hearth keeps up with what is generated)`,
 		`  streaming rate after the first token: direct ${fmt(directCps, 0)} chars/s, Hearth ${fmt(hearthCps, 0)} chars/s, ratio ${fmt(hearthCps / directCps, 3)}× (target ≥ 0.99×)`
 	];
+	lines.push(
+		`  load average: ${os
+			.loadavg()
+			.map((l) => fmt(l, 2))
+			.join(' ')}`
+	);
 	console.log(lines.join('\n'));
 });

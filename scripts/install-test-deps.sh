@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What the test suite needs from Debian besides npm packages: Chromium for the browser tests,
-# PostgreSQL for the PostgreSQL suite, nginx and openssl for the reverse-proxy tests (cmake and a
+# PostgreSQL for the PostgreSQL suite, nginx and openssl for the reverse-proxy tests, poppler-utils
+# (pdftotext) and unzip to read exported PDFs and ZIPs back (cmake and a
 # compiler for the llama-server build).
 set -euo pipefail
-packages=(chromium postgresql nginx openssl cmake g++ make git)
+packages=(chromium postgresql nginx openssl poppler-utils unzip cmake g++ make git)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -34,10 +34,27 @@ function isStale() {
 	return SOURCES.some((s) => newestMtime(path.join(root, s)) > built);
 }
 
+// A build prints hundreds of lines (chunk sizes, the adapter's notes on bundled libraries):
+// they are kept and shown only when the build fails.
+const BUILD_OUTPUT_MAX_BYTES = 64 * 1024 * 1024;
+
 if (isStale()) {
 	process.stdout.write('hearth: building (first start or sources changed)…\n');
-	const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-	if (result.status !== 0) process.exit(result.status ?? 1);
+	const started = performance.now();
+	const result = spawnSync('npm', ['run', '--silent', 'build'], {
+		cwd: root,
+		stdio: ['ignore', 'pipe', 'pipe'],
+		maxBuffer: BUILD_OUTPUT_MAX_BYTES
+	});
+	if (result.status !== 0) {
+		process.stdout.write(result.stdout ?? '');
+		process.stderr.write(result.stderr ?? '');
+		if (result.error) process.stderr.write(`${result.error.message}\n`);
+		process.stderr.write('hearth: the build failed (its output is above)\n');
+		process.exit(result.status ?? 1);
+	}
+	const seconds = ((performance.now() - started) / 1000).toFixed(1);
+	process.stdout.write(`hearth: built in ${seconds} s\n`);
 }
 process.argv.splice(2, process.argv.length, 'serve');
 await import('../bin/hearth.js');

@@ -15,6 +15,7 @@ import {
 import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import { capRequestBody } from '$lib/server/body-limit';
+import { MAX_IMPORT_UPLOAD_BYTES } from '$lib/server/imports/limits';
 import { isAllowedHost } from '$lib/server/host-check';
 import {
 	clearSessionCookie,
@@ -58,6 +59,16 @@ const ENROLMENT_PAGES = new Set(['/settings/two-factor', '/logout', '/login', '/
 const ENROLMENT_API = /^\/api\/(me|me\/two-factor(\/[a-z-]+)?|auth\/logout)$/;
 
 const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/');
+/** The one route whose body is a file: streamed to disk by the route, so it may be large. */
+const IMPORT_UPLOAD_PATH = '/api/imports';
+/** Multipart framing around the file(s). */
+const IMPORT_UPLOAD_OVERHEAD_BYTES = 1024 * 1024;
+
+function bodyLimitFor(method: string, pathname: string): number {
+	if (method === 'POST' && pathname === IMPORT_UPLOAD_PATH)
+		return MAX_IMPORT_UPLOAD_BYTES + IMPORT_UPLOAD_OVERHEAD_BYTES;
+	return isApi(pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
+}
 /** The offline shell holds nothing of anyone; every other chat page needs a signed-in user. */
 const isGatedChatPage = (routeId: string | null) =>
 	routeId !== null && routeId.startsWith('/(chat)') && routeId !== '/(chat)/shell';
@@ -129,7 +140,7 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
  */
 const bodyLimit: Handle = async ({ event, resolve }) => {
 	const length = Number(event.request.headers.get('content-length') ?? 0);
-	const limit = isApi(event.url.pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
+	const limit = bodyLimitFor(event.request.method, event.url.pathname);
 	const tooLarge = () =>
 		errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
 	if (length > limit) return tooLarge();

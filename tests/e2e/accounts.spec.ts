@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { generateHOTP } from '@oslojs/otp';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
-import { ADMIN, ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
+import { ADMIN, ensureUser, expectSignedInAs, hearthCli, openMenu, signIn } from './helpers';
 
 /**
  * A code for the current 30-second step, or one before it (the server allows one step of clock
@@ -21,6 +21,7 @@ async function typeCode(page: import('@playwright/test').Page, code: string) {
 }
 
 async function signOut(page: import('@playwright/test').Page) {
+	await openMenu(page);
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 }
@@ -39,6 +40,7 @@ test('first run: the app sends you to /setup and creates the admin', async ({ pa
 	await page.getByLabel('Repeat password').fill(ADMIN.password);
 	await page.getByRole('button', { name: 'Create admin' }).click();
 	await expectSignedInAs(page, ADMIN.username);
+	await openMenu(page);
 	await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible();
 });
 
@@ -62,6 +64,7 @@ test('setup is closed once an admin exists', async ({ page, request, baseURL }) 
 test('sign out, a wrong password, then sign in', async ({ page }) => {
 	await signIn(page, ADMIN.username, ADMIN.password);
 	await expectSignedInAs(page, ADMIN.username);
+	await openMenu(page);
 	await page.getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL(/\/login$/);
 	await page.goto('/settings');

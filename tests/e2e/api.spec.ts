@@ -6,7 +6,10 @@ import {
 	test,
 	type APIRequestContext
 } from '@playwright/test';
+import { strFromU8, unzipSync } from 'fflate';
 import { ensureUser } from './helpers';
+import { chatgptLinearConversation } from '../support/import-fixtures';
+import type { ImportDto } from '$lib/shared/imports';
 
 const USER = { username: 'apiuser', password: 'api-user-password' };
 let api: APIRequestContext;
@@ -243,6 +246,58 @@ test("search, usage, branch, regenerate, images and settings: bad input is 4xx, 
 	await context.dispose();
 });
 
+test("exports: a bad format is 400, another user's conversation 404, downloads are attachments", async () => {
+	const anonymous = await playwrightRequest.newContext({ baseURL: origin });
+	await expectError(await anonymous.get('/api/export'), 401, 'unauthorized');
+	await anonymous.dispose();
+	const { context } = await freshSession();
+	const created = await context.post('/api/conversations', { data: { title: 'Mine: "quoted"' } });
+	const { id } = (await created.json()) as { id: number };
+	for (const query of ['', '?format=', '?format=docx', '?format=PDF', '?format=md&format=x'])
+		await expectError(
+			await context.get(`/api/conversations/${id}/export${query}`),
+			400,
+			'invalid_request'
+		);
+	for (const leaf of ['x', '-1', '0', '1&leaf=2'])
+		await expectError(
+			await context.get(`/api/conversations/${id}/export?format=md&leaf=${leaf}`),
+			400,
+			'invalid_request'
+		);
+	for (const format of ['md', 'json', 'pdf']) {
+		const ok = await context.get(`/api/conversations/${id}/export?format=${format}`);
+		expect(ok.status()).toBe(200);
+		expect(ok.headers()['content-disposition']).toBe(
+			`attachment; filename="Mine-quoted.${format}"; filename*=UTF-8''Mine-quoted.${format}`
+		);
+		expect(ok.headers()['x-content-type-options']).toBe('nosniff');
+	}
+	ensureUser('apiother', 'api-other-password');
+	const other = await playwrightRequest.newContext({
+		baseURL: origin,
+		extraHTTPHeaders: { origin }
+	});
+	await other.post('/api/auth/login', {
+		data: { username: 'apiother', password: 'api-other-password' }
+	});
+	for (const format of ['md', 'json', 'pdf'])
+		await expectError(
+			await other.get(`/api/conversations/${id}/export?format=${format}`),
+			404,
+			'not_found'
+		);
+	await expectError(await other.get('/api/conversations/abc/export?format=md'), 404, 'not_found');
+	const zip = await other.get('/api/export');
+	expect(zip.status()).toBe(200);
+	expect(zip.headers()['content-type']).toBe('application/zip');
+	const entries = unzipSync(new Uint8Array(await zip.body()));
+	expect(Object.keys(entries)).toEqual(['hearth.json']);
+	expect(JSON.parse(strFromU8(entries['hearth.json']!))).toMatchObject({ conversations: [] });
+	await other.dispose();
+	await context.dispose();
+});
+
 test('unknown API routes and methods answer in the JSON error shape', async () => {
 	const { context } = await freshSession();
 	await expectError(await context.get('/api/does-not-exist'), 404, 'not_found');
@@ -288,4 +343,76 @@ test('health, readiness and security headers', async () => {
 	expect(headers['x-content-type-options']).toBe('nosniff');
 	expect(headers['referrer-policy']).toBe('same-origin');
 	expect(headers['strict-transport-security']).toBeUndefined();
+});
+
+test('imports: 202 then progress; bad uploads are 4xx; another user’s import is 404', async () => {
+	const { context } = await freshSession();
+	// Larger than the 1 MiB JSON limit: the upload route streams to disk under its own limit.
+	const many = Array.from({ length: 60 }, (_, i) => chatgptLinearConversation(`api-${i}`, 6, 400));
+	const buffer = Buffer.from(JSON.stringify(many));
+	expect(buffer.length).toBeGreaterThan(1024 * 1024);
+	const started = await context.post('/api/imports', {
+		multipart: { file: { name: 'conversations.json', mimeType: 'application/json', buffer } }
+	});
+	expect(started.status()).toBe(202);
+	const { import: created } = (await started.json()) as { import: ImportDto };
+	expect(created).toMatchObject({ id: expect.any(Number), state: 'queued', format: null, done: 0 });
+	let finished: ImportDto | null = null;
+	await expect(async () => {
+		const got = (await (await context.get(`/api/imports/${created.id}`)).json()) as {
+			import: ImportDto;
+		};
+		expect(got.import.state).toBe('done');
+		finished = got.import;
+	}).toPass({ timeout: 20_000 });
+	expect(finished).toMatchObject({ format: 'chatgpt', done: 60, total: 60, problems: [] });
+
+	// A second user sees none of it.
+	ensureUser('apiuser2', 'api-user2-password');
+	const other = await playwrightRequest.newContext({
+		baseURL: origin,
+		extraHTTPHeaders: { origin }
+	});
+	expect(
+		(
+			await other.post('/api/auth/login', {
+				data: { username: 'apiuser2', password: 'api-user2-password' }
+			})
+		).status()
+	).toBe(200);
+	await expectError(await other.get(`/api/imports/${created.id}`), 404, 'not_found');
+	await expectError(await other.post(`/api/imports/${created.id}/cancel`), 404, 'not_found');
+	await other.dispose();
+
+	await expectError(await context.get('/api/imports/abc'), 404, 'not_found');
+	await expectError(await context.post('/api/imports', { data: { file: 'x' } }), 415);
+	await expectError(
+		await context.post('/api/imports', { multipart: { other: 'field' } }),
+		400,
+		'invalid_request'
+	);
+	await expectError(
+		await context.post('/api/imports', {
+			headers: { 'content-type': 'multipart/form-data; boundary=zzz' },
+			data: '--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.json"\r\n\r\n[1,'
+		}),
+		400,
+		'invalid_request'
+	);
+	// A file of the wrong shape is accepted, then fails with a clear problem.
+	const wrong = await context.post('/api/imports', {
+		multipart: {
+			file: { name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"a":1}') }
+		}
+	});
+	expect(wrong.status()).toBe(202);
+	const wrongId = ((await wrong.json()) as { import: ImportDto }).import.id;
+	await expect(async () => {
+		const got = (await (await context.get(`/api/imports/${wrongId}`)).json()) as {
+			import: ImportDto;
+		};
+		expect(got.import.state).toBe('failed');
+		expect(got.import.problems![0]!.message).toMatch(/not an export Hearth can read/);
+	}).toPass({ timeout: 10_000 });
+	await context.dispose();
 });

@@ -44,7 +44,8 @@ test('going offline mid-reply, then back: the whole reply is shown', async ({ pa
 	await ask(page, 'Keep talking while I drive through a tunnel');
 	await expect(reply(page).getByTestId('message-content')).not.toHaveText('', { timeout: 10_000 });
 	await context.setOffline(true);
-	await page.waitForTimeout(1_500);
+	// The page has noticed: the reply goes on at the server without a listener.
+	await expect(page.getByTestId('offline')).toBeVisible();
 	await context.setOffline(false);
 	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
 	const saved = await stored(page);
@@ -58,7 +59,7 @@ test('leave while the reply runs, come back: it resumes and finishes', async ({ 
 	const url = page.url();
 	await expect(reply(page).getByTestId('message-content')).not.toHaveText('', { timeout: 10_000 });
 	await page.goto('/settings');
-	await page.waitForTimeout(1_000);
+	await expect(page.getByRole('heading', { name: 'Change password' })).toBeVisible();
 	await page.goto(url);
 	await expect(reply(page)).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
 	const saved = await stored(page);

@@ -4,7 +4,7 @@
 // write markdown on demand, and these tests are about what the page does with it.
 import { expect, test, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import { addProvider, ensureUser, signIn } from './helpers';
+import { addProvider, ensureUser, openMenu, signIn } from './helpers';
 
 const USER = { username: 'stylist', password: 'stylist-password' };
 const CODE = 'def greet(name):\n    return f"hello {name}"';
@@ -47,18 +47,20 @@ test.afterAll(async ({ browser }) => {
 const composer = (page: Page) => page.getByRole('combobox', { name: 'Message' });
 const lastReply = (page: Page) => page.locator('article.message.assistant').last();
 
-async function command(page: Page, text: string) {
+/** Sends with Enter, or with the Send button (on a touch screen Enter starts a new line). */
+async function command(page: Page, text: string, via: 'enter' | 'button' = 'enter') {
 	await composer(page).fill(text);
-	await composer(page).press('Enter');
+	if (via === 'enter') await composer(page).press('Enter');
+	else await page.getByRole('button', { name: 'Send' }).click();
 }
 
 /** Signs in, picks the scripted model with /model, and sends one message. */
-async function startScriptedChat(page: Page, text: string) {
+async function startScriptedChat(page: Page, text: string, via: 'enter' | 'button' = 'enter') {
 	await signIn(page, USER.username, USER.password);
 	await expect(page.getByLabel('Model')).not.toHaveValue('');
-	await command(page, '/model gpt-4o-mini');
+	await command(page, '/model gpt-4o-mini', via);
 	await expect(page.getByTestId('command-notice')).toContainText('gpt-4o-mini');
-	await command(page, text);
+	await command(page, text, via);
 	await expect(page).toHaveURL(/\/c\/\d+$/);
 }
 
@@ -109,8 +111,12 @@ test('the CSP blocks an injected inline script and inline handler', async ({ pag
 	await signIn(page, USER.username, USER.password);
 	const outcome = await page.evaluate(async () => {
 		const violations: string[] = [];
-		document.addEventListener('securitypolicyviolation', (e) =>
-			violations.push(e.violatedDirective)
+		// Both refusals are reported as events; the test waits for them, not for a time.
+		const reported = new Promise<void>((resolve) =>
+			document.addEventListener('securitypolicyviolation', (e) => {
+				violations.push(e.violatedDirective);
+				if (violations.filter((v) => v.startsWith('script-src')).length >= 2) resolve();
+			})
 		);
 		const script = document.createElement('script');
 		script.textContent = 'window.__inline = 1';
@@ -119,7 +125,7 @@ test('the CSP blocks an injected inline script and inline handler', async ({ pag
 		img.setAttribute('onerror', 'window.__handler = 1');
 		img.src = 'data:,not-an-image';
 		document.body.append(img);
-		await new Promise((r) => setTimeout(r, 300));
+		await reported;
 		const w = window as { __inline?: number; __handler?: number };
 		return { inline: w.__inline, handler: w.__handler, violations };
 	});
@@ -264,11 +270,15 @@ test('the theme follows the system, and the toggle overrides it', async ({ brows
 	await signIn(page, USER.username, USER.password);
 	const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 	expect(await background()).toBe('rgb(225, 226, 231)');
+	await openMenu(page);
+	await expect(page.getByTestId('theme-state')).toHaveText('Theme: automatic (light now)');
 	await page.getByTestId('theme-toggle').click(); // system → dark
+	await expect(page.getByTestId('theme-toggle')).toHaveAccessibleName('Theme: dark. Change theme');
 	await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
 	expect(await background()).toBe('rgb(26, 27, 38)');
 	await page.reload();
 	await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+	await openMenu(page);
 	await page.getByTestId('theme-toggle').click(); // dark → light
 	await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
 	expect(await background()).toBe('rgb(225, 226, 231)');
@@ -285,7 +295,7 @@ test('phone layout at 390×844: nothing overflows, controls are thumb-sized', as
 		hasTouch: true
 	});
 	const page = await context.newPage();
-	await startScriptedChat(page, 'Show me code on my phone');
+	await startScriptedChat(page, 'Show me code on my phone', 'button');
 	await expect(lastReply(page)).toHaveAttribute('data-status', 'done');
 	await expect(lastReply(page).locator('.tok-keyword').first()).toBeVisible();
 	// Elements reaching past the right edge (scrolling code blocks and tables scroll inside).

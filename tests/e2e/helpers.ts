@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { expect, type Page } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
 import type { WindowLike } from 'dompurify';
 import { JSDOM } from 'jsdom';
 import { createSanitizer } from '$lib/client/markdown/sanitize';
@@ -18,6 +20,12 @@ export async function signIn(page: Page, username: string, password: string) {
 		const left = new URL(page.url()).pathname !== '/login';
 		expect(left || (await page.getByRole('alert').isVisible())).toBe(true);
 	}).toPass({ timeout: 10_000 });
+}
+
+/** Opens the header's ⋯ menu (settings, admin, theme, sign out). */
+export async function openMenu(page: Page) {
+	await page.getByTestId('menu-button').click();
+	await expect(page.getByTestId('app-menu')).toBeVisible();
 }
 
 export async function expectSignedInAs(page: Page, username: string) {
@@ -74,4 +82,15 @@ export function renderedText(markdown: string): string {
 	const body = window.document.createElement('div');
 	body.innerHTML = renderMarkdown(markdown, createSanitizer(window as unknown as WindowLike));
 	return body.textContent ?? '';
+}
+
+/**
+ * A 390×844 look at a screen: into the test's output folder, or into `HEARTH_SCREENSHOTS`
+ * (`HEARTH_SCREENSHOTS=docs/phone npx playwright test` refreshes the README's pictures).
+ */
+export async function saveScreenshot(page: Page, name: string, fullPage = false) {
+	const dir = process.env.HEARTH_SCREENSHOTS;
+	if (dir) fs.mkdirSync(dir, { recursive: true });
+	const file = dir ? path.join(dir, `${name}.png`) : test.info().outputPath(`${name}.png`);
+	await page.screenshot({ path: file, fullPage });
 }

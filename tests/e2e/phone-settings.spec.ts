@@ -3,16 +3,14 @@
 // no model for an admin and for a user, and search hits that are plain text, listed once and
 // opened without errors. Replies come from a scripted OpenAI-compatible stub, which records what
 // it was sent.
-import fs from 'node:fs';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
 import { addUser, startHearth, type HearthServer } from '../support/hearth-server';
 import { freePort } from '../support/ports';
-import { addProvider, ensureUser, signIn } from './helpers';
+import { addProvider, ensureUser, saveScreenshot, signIn } from './helpers';
 
 const ADMIN = { username: 'sheetadmin', password: 'sheet-admin-password' };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
-const SHOTS = 'docs/phone';
 const SHEET_REPLY = 'Keep the **lamp** lit.';
 const SEARCH_REPLY =
 	'The **lanternfish** glows in `deep` water; see [the guide](https://example.com).';
@@ -21,7 +19,6 @@ let stub: StubServer;
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-	fs.mkdirSync(SHOTS, { recursive: true });
 	stub = await startOpenAiStub();
 	ensureUser(ADMIN.username, ADMIN.password, true);
 	const page = await browser.newPage();
@@ -61,7 +58,16 @@ const sheet = (page: Page) => page.getByRole('dialog', { name: 'Conversation set
 
 async function command(page: Page, text: string) {
 	await composer(page).fill(text);
-	await composer(page).press('Enter');
+	// A touch screen's Enter makes a new line; the Send button sends.
+	await page.getByRole('button', { name: 'Send' }).tap();
+}
+
+/** On a phone, search lives in the conversation drawer. */
+async function searchFor(page: Page, words: string) {
+	await page.goto('/');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByTestId('drawer-button').tap();
+	await page.getByLabel('Search conversations').fill(words);
 }
 
 async function openSheet(page: Page) {
@@ -112,7 +118,7 @@ test('the settings sheet edits model, temperature, reasoning and system prompt, 
 			})
 		).toBe(true);
 	}
-	await page.screenshot({ path: `${SHOTS}/settings-sheet.png` });
+	await saveScreenshot(page, 'settings-sheet');
 	await inSheet.getByRole('button', { name: 'Save' }).tap();
 	await expect(sheet(page)).toBeHidden();
 	const summary = page.getByTestId('conversation-settings');
@@ -185,8 +191,7 @@ test('search: plain-text snippets, a branch copy listed once, and a jump without
 		.tap();
 	await expect(page.getByText('Branched from')).toBeVisible();
 
-	await page.goto('/');
-	await page.getByLabel('Search conversations').fill('glows');
+	await searchFor(page, 'glows');
 	const hits = page.getByTestId('search-hit');
 	await expect(hits).toHaveCount(1);
 	await expect(hits.first()).toContainText('The lanternfish glows in deep water; see the guide.');
@@ -195,8 +200,7 @@ test('search: plain-text snippets, a branch copy listed once, and a jump without
 	await expect(page).toHaveURL(new RegExp(`${original}#m\\d+$`));
 	await expect(page.locator('article.message.assistant').last()).toContainText('glows');
 	// Another jump, to the question this time: still no errors (effect_update_depth_exceeded before).
-	await page.goto('/');
-	await page.getByLabel('Search conversations').fill('lanternfish');
+	await searchFor(page, 'lanternfish');
 	await hits.first().getByRole('link').tap();
 	await expect(page.locator('article.message').first()).toBeVisible();
 	expect(errors.filter((e) => /effect_update_depth_exceeded/.test(e))).toEqual([]);
@@ -204,7 +208,9 @@ test('search: plain-text snippets, a branch copy listed once, and a jump without
 
 	// Offline, the device copy's search lists the copied message once too.
 	await page.goto('/');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
 	await context.setOffline(true);
+	await page.getByTestId('drawer-button').tap();
 	await page.getByLabel('Search conversations').fill('glows');
 	await expect(page.getByTestId('search-hit')).toHaveCount(1);
 	await expect(page.getByTestId('search-hit').first()).toContainText(
@@ -236,7 +242,7 @@ test.describe('first run with no model reachable', () => {
 		await expect(card).toContainText('OpenAI or Anthropic API key');
 		await expect(card).toContainText('npm run llama');
 		expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
-		await page.screenshot({ path: `${SHOTS}/first-run.png` });
+		await saveScreenshot(page, 'first-run');
 		// The admin sees why the provider failed.
 		const models = (await (await page.request.get('/api/models')).json()) as {
 			providers: { error?: { message: string } }[];

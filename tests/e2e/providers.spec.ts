@@ -3,7 +3,14 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
 import { freePort } from '../support/ports';
-import { addProvider, ensureUser, expectSignedInAs, hearthCli, signIn } from './helpers';
+import {
+	addProvider,
+	ensureUser,
+	expectSignedInAs,
+	hearthCli,
+	saveScreenshot,
+	signIn
+} from './helpers';
 
 const ADMIN = { username: 'provadmin', password: 'prov-admin-password' };
 const KEY = 'sk-proj-e2eSECRETkeyVALUE9876';
@@ -198,7 +205,7 @@ test('the providers page fits a phone', async ({ browser }) => {
 	await page.goto('/admin/providers');
 	await expect(page.getByRole('heading', { name: 'Add a provider' })).toBeVisible();
 	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
-	await page.screenshot({ path: 'docs/phone/admin-providers.png', fullPage: true });
+	await saveScreenshot(page, 'admin-providers', true);
 	await context.close();
 });
 

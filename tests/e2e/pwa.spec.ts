@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { ensureUser, expectSignedInAs, hearthCli, renderedText, signIn } from './helpers';
+import { ensureUser, expectSignedInAs, hearthCli, openMenu, renderedText, signIn } from './helpers';
+import { freePort } from '../support/ports';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const A = { username: 'wanderer', password: 'wanderer-password' };
@@ -304,6 +305,7 @@ test.describe('offline', () => {
 	test('sign out, then another user on the same browser finds nothing of the first', async () => {
 		const { id } = await me(page);
 		expect(await databases(page)).toContain(`hearth-u${id}`);
+		await openMenu(page);
 		await page.getByRole('button', { name: 'Sign out' }).click();
 		await expect(page).toHaveURL(/\/login$/);
 		expect(await databases(page)).not.toContain(`hearth-u${id}`);
@@ -349,7 +351,7 @@ test('a new build is detected and offered as an update', async ({ browser }) => 
 	for (const dir of ['build', 'bin']) fs.cpSync(dir, path.join(root, dir), { recursive: true });
 	fs.copyFileSync('package.json', path.join(root, 'package.json'));
 	fs.symlinkSync(path.resolve('node_modules'), path.join(root, 'node_modules'));
-	const port = 20_000 + Math.floor(Math.random() * 20_000);
+	const port = await freePort();
 	const env = {
 		...process.env,
 		DATA_DIR: data,

@@ -140,6 +140,62 @@ describe('the HTTP edge', () => {
 		expect((await fetch(`${hearth.url}/healthz`)).status).toBe(200);
 	});
 
+	it('a chunked 3 MB import upload is streamed to disk under its own limit and answers 202', async () => {
+		const boundary = 'edgeboundary';
+		const conversations = JSON.stringify(
+			Array.from({ length: 40 }, (_, i) => ({
+				id: `edge-${i}`,
+				title: `Edge ${i}`,
+				mapping: {
+					[`n${i}`]: {
+						id: `n${i}`,
+						parent: null,
+						children: [],
+						message: {
+							author: { role: 'user' },
+							content: { content_type: 'text', parts: ['x'.repeat(80_000)] }
+						}
+					}
+				}
+			}))
+		);
+		const parts = [
+			`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="conversations.json"\r\n\r\n`,
+			conversations,
+			`\r\n--${boundary}--\r\n`
+		];
+		expect(conversations.length).toBeGreaterThan(3 * JSON_LIMIT_BYTES);
+		const body = new ReadableStream<Uint8Array>({
+			start(controller) {
+				const bytes = Buffer.from(parts.join(''));
+				for (let i = 0; i < bytes.length; i += CHUNK.length)
+					controller.enqueue(bytes.subarray(i, i + CHUNK.length));
+				controller.close();
+			}
+		});
+		const res = await fetch(`${hearth.url}/api/imports`, {
+			method: 'POST',
+			headers: {
+				'content-type': `multipart/form-data; boundary=${boundary}`,
+				origin: hearth.url,
+				cookie
+			},
+			body,
+			duplex: 'half'
+		} as RequestInit);
+		expect(res.status).toBe(202);
+		const { import: started } = (await res.json()) as { import: { id: number } };
+		await vi.waitFor(
+			async () => {
+				const got = await fetch(`${hearth.url}/api/imports/${started.id}`, { headers: { cookie } });
+				expect(await got.json()).toMatchObject({ import: { state: 'done', done: 40, total: 40 } });
+			},
+			{ timeout: 20_000, interval: 100 }
+		);
+		// Nothing of the upload is left in DATA_DIR.
+		expect(fs.readdirSync(path.join(hearth.dataDir, 'imports'))).toEqual([]);
+	});
+
 	it('without ORIGIN a foreign Host (DNS rebinding) gets 421 on /setup, pages and the API', async () => {
 		const { port } = new URL(hearth.url);
 		for (const pathname of ['/setup', '/login', '/api/me']) {

@@ -94,7 +94,7 @@ describe('two instances on one PostgreSQL', () => {
 					user.id,
 					conv.id,
 					{ content: `bulk message ${u}-${i}`, maxTokens: 4, parentId: null, model: MODEL },
-					async () => MODEL
+					{ defaultModel: async () => MODEL, enqueued: () => {} }
 				);
 				if (!result.ok) throw new Error(result.message);
 				sent.push(result.job.id);
@@ -149,8 +149,10 @@ describe('two instances on one PostgreSQL', () => {
 		for (const stream of streams) {
 			expect(stream.end).toBe('done');
 			expect(stream.text).toBe(reply.content);
-			expect(stream.deltas).toBeGreaterThan(5);
 		}
+		// The early subscribers saw the reply arrive piece by piece, not in one final block (a late
+		// one may join near the end, with the checkpoint as one catch-up delta).
+		for (const stream of streams.slice(0, early.length)) expect(stream.deltas).toBeGreaterThan(5);
 		const running = (await job(jobId)).claimed_by;
 		expect([await instanceId(a), await instanceId(b)]).toContain(running);
 	}, 60_000);

@@ -97,7 +97,7 @@ describe('durable reply jobs', () => {
 		);
 		controller.abort();
 		expect(first.deltas).toBe(15);
-		await new Promise((r) => setTimeout(r, 500));
+		// Reconnect at once: the reply goes on meanwhile, and whatever it made is what was missed.
 		const rest = await read(await alice.events(sent.job.id, first.lastId!));
 		expect(rest.end?.event).toBe('done');
 		const final = (JSON.parse(rest.end!.data) as { message: MessageDto }).message;
@@ -414,7 +414,8 @@ describe('a hostile upstream and a huge conversation (llama.cpp pointed at a stu
 			JSON.stringify(reply),
 			hearth.log()
 		];
-		expect(seen[0]).toContain('rejected the API key');
+		// A user sees the model as unavailable; why is the admin's business.
+		expect(seen[0]).toContain('unavailable right now');
 		for (const text of seen) {
 			expect(text).not.toContain(KEY);
 			expect(text).not.toContain(KEY.slice(9, -9));

@@ -17,9 +17,11 @@ export interface HearthServer {
 	stop(): Promise<void>;
 }
 
+/** `launcher` prefixes the command, e.g. `['taskset', '-c', '0']` to pin the server to one core. */
 export async function startHearth(
 	env: Record<string, string> = {},
-	dataDir?: string
+	dataDir?: string,
+	launcher: string[] = []
 ): Promise<HearthServer> {
 	if (!fs.existsSync('build/cli/main.js'))
 		throw new Error('run `npm run build` before the integration tests');
@@ -48,7 +50,8 @@ export async function startHearth(
 		}
 	};
 	async function launch() {
-		const child = spawn(process.execPath, ['bin/hearth.js', 'serve'], {
+		const [command, ...args] = [...launcher, process.execPath, 'bin/hearth.js', 'serve'];
+		const child = spawn(command!, args, {
 			env: {
 				...process.env,
 				DATA_DIR: dir,

@@ -2,7 +2,7 @@
 // (SSE event shapes, error bodies), for the faults and protocols a real llama-server cannot give
 // us. Each listens on 127.0.0.1 and a free port; `behaviour` picks what the next chat request gets.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from './ports';
 
 export type StubBehaviour =
 	| 'ok'
@@ -61,8 +61,7 @@ async function startStub(
 		sockets.add(s);
 		s.on('close', () => sockets.delete(s));
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+	stub.url = await listenLocal(server);
 	stub.close = () =>
 		new Promise((resolve) => {
 			for (const s of sockets) s.destroy();
@@ -187,7 +186,7 @@ export function startOpenAiStub(): Promise<StubServer> {
 				for (const piece of REPLY) res.write(chunk({ content: piece }));
 				res.write(chunk({}, 'stop'));
 				res.write(
-					`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`
+					`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`
 				);
 				res.end('data: [DONE]\n\n');
 			}
@@ -236,7 +235,12 @@ export function startAnthropicStub(): Promise<StubServer> {
 				content: [],
 				stop_reason: null,
 				stop_sequence: null,
-				usage: { input_tokens: 21, output_tokens: 1 }
+				usage: {
+					input_tokens: 21,
+					cache_read_input_tokens: 100,
+					cache_creation_input_tokens: 30,
+					output_tokens: 1
+				}
 			}
 		});
 		switch (stub.behaviour) {
@@ -254,6 +258,11 @@ export function startAnthropicStub(): Promise<StubServer> {
 				sse(res);
 				res.write(start);
 				res.end('event: content_block_delta\ndata: {not json}\n\n');
+				return;
+			case 'slowFirstToken':
+				// The stream opens, then no token comes (until the client gives up).
+				sse(res);
+				res.write(start);
 				return;
 			case 'truncated':
 				sse(res);

@@ -28,7 +28,8 @@ export interface Config {
 }
 
 /**
- * Overrides of the connection timeouts and stream intervals, so that tests of them take seconds.
+ * Overrides of the connection timeouts, stream intervals and request-rate refill, so that tests of
+ * them take seconds.
  * Read from HEARTH_TEST_TIMINGS (`name=ms,name=ms`), which is deliberately not a documented setting.
  */
 export const TEST_TIMING_NAMES = [
@@ -37,7 +38,10 @@ export const TEST_TIMING_NAMES = [
 	'socketIdleTimeoutMs',
 	'keepAliveTimeoutMs',
 	'timeoutCheckIntervalMs',
-	'sseKeepaliveMs'
+	'sseKeepaliveMs',
+	// How often the request-rate buckets (per IP, per user) regain one request: a browser suite
+	// sends hundreds of requests a minute from one address and a handful of users.
+	'requestRefillMs'
 ] as const;
 export type TestTimings = Readonly<Partial<Record<(typeof TEST_TIMING_NAMES)[number], number>>>;
 

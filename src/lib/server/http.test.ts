@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readJson } from '$lib/server/http';
+import { failureResponse, failureStatus, readJson } from '$lib/server/http';
 
 const Body = z.object({ name: z.string().min(1) });
 const post = (body: BodyInit, type = 'application/json') =>
@@ -64,5 +64,28 @@ describe('readJson', () => {
 			duplex: 'half'
 		} as RequestInit);
 		expect(await errorOf(request, 10_000)).toMatchObject({ status: 413 });
+	});
+});
+
+describe('failureResponse', () => {
+	it.each([
+		['not_found', 404, 'not_found'],
+		['invalid', 400, 'invalid_request'],
+		['too_many_jobs', 429, 'too_many_jobs'],
+		['conversation_full', 409, 'conversation_full'],
+		['invalid_credentials', 401, 'invalid_credentials'],
+		['busy', 503, 'busy'],
+		['last_admin', 400, 'last_admin']
+	])('maps %s to %i with code %s', async (code, status, wire) => {
+		const response = failureResponse({ code, message: 'm' });
+		expect(response.status).toBe(status);
+		expect(failureStatus(code)).toBe(status);
+		expect(await response.json()).toEqual({ error: { code: wire, message: 'm' } });
+	});
+
+	it('says when to retry a throttled request', () => {
+		const response = failureResponse({ code: 'throttled', message: 'm', retryAfterSeconds: 7 });
+		expect(response.status).toBe(429);
+		expect(response.headers.get('retry-after')).toBe('7');
 	});
 });

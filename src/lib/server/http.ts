@@ -20,6 +20,47 @@ export function errorResponse(
 	return json({ error: { code, message } }, status, { 'cache-control': 'no-store', ...headers });
 }
 
+/** The HTTP status for each code a service refuses with (`{ ok: false, code }`); others are 400. */
+export const FAILURE_STATUS: Partial<Record<string, number>> = {
+	invalid: 400,
+	invalid_credentials: 401,
+	not_found: 404,
+	budget_exceeded: 402,
+	conversation_full: 409,
+	setup_done: 409,
+	username_taken: 409,
+	invalid_invite: 410,
+	too_many_jobs: 429,
+	throttled: 429,
+	upstream: 502,
+	busy: 503
+};
+
+/** Service codes whose name on the wire differs. */
+const WIRE_CODE: Partial<Record<string, string>> = { invalid: 'invalid_request' };
+
+export function failureStatus(code: string): number {
+	return FAILURE_STATUS[code] ?? 400;
+}
+
+/** A service's refusal as the API's JSON error, with Retry-After when it says when to retry. */
+export function failureResponse(failure: {
+	code: string;
+	message: string;
+	retryAfterSeconds?: number;
+}): Response {
+	const headers: Record<string, string> =
+		failure.retryAfterSeconds === undefined
+			? {}
+			: { 'retry-after': String(failure.retryAfterSeconds) };
+	return errorResponse(
+		failureStatus(failure.code),
+		WIRE_CODE[failure.code] ?? failure.code,
+		failure.message,
+		headers
+	);
+}
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /**

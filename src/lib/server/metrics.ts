@@ -1,11 +1,12 @@
 // Prometheus metrics: one registry per runtime. HTTP and job figures are recorded as they happen;
 // jobs by state, queue depth and provider health are read when scraped. No label ever carries a
 // user, a message or a secret: routes are SvelteKit route ids, models are configured model names.
-import { sql } from 'kysely';
 import client from 'prom-client';
 import type { Database } from '$lib/server/db/database';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { JOB_STATES } from '$lib/shared/dto';
+import { countJobsByState, countRunnableJobs } from '$lib/server/repos/jobs';
+import { pingDatabase } from '$lib/server/repos/health';
 
 /** What the job runner reports; the runner knows nothing of Prometheus. */
 export interface JobObserver {
@@ -79,13 +80,8 @@ export class Metrics implements JobObserver {
 			labelNames: ['state'],
 			registers,
 			async collect() {
-				const rows = await deps.db
-					.selectFrom('job')
-					.select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-					.groupBy('state')
-					.execute();
-				for (const state of JOB_STATES) this.set({ state }, 0);
-				for (const row of rows) this.set({ state: row.state }, Number(row.n));
+				const counts = await countJobsByState(deps.db);
+				for (const state of JOB_STATES) this.set({ state }, counts.get(state) ?? 0);
 			}
 		});
 		new client.Gauge({
@@ -93,13 +89,7 @@ export class Metrics implements JobObserver {
 			help: 'Queued jobs that may start now',
 			registers,
 			async collect() {
-				const row = await deps.db
-					.selectFrom('job')
-					.select((eb) => eb.fn.countAll<number>().as('n'))
-					.where('state', '=', 'queued')
-					.where('run_after', '<=', Date.now())
-					.executeTakeFirstOrThrow();
-				this.set(Number(row.n));
+				this.set(await countRunnableJobs(deps.db, Date.now()));
 			}
 		});
 		new client.Gauge({
@@ -119,7 +109,7 @@ export class Metrics implements JobObserver {
 			registers,
 			async collect() {
 				try {
-					await sql`select 1`.execute(deps.db);
+					await pingDatabase(deps.db);
 					this.set(1);
 				} catch {
 					this.set(0);

@@ -1,6 +1,6 @@
 // Process-wide singletons, created once by startRuntime() (server init or the CLI): the
 // configuration, the database (migrated), the secret key, the limiters and the periodic sweep.
-import { getConfig, type Config } from '$lib/server/config';
+import { getConfig, type Config, type TestTimings } from '$lib/server/config';
 import { createDatabase, type Database } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
 import { getLogger } from '$lib/server/log';
@@ -14,12 +14,14 @@ import { Metrics } from '$lib/server/metrics';
 import { PgRelay } from '$lib/server/jobs/relay';
 import { Sweeper } from '$lib/server/jobs/sweeper';
 import { LoginThrottle } from '$lib/server/auth/login-throttle';
-import { KEEPALIVE_MS } from '$lib/server/jobs/events';
+import { KEEPALIVE_MS } from '$lib/server/jobs/sse';
 import { StreamRegistry } from '$lib/server/jobs/streams';
+import { ImportRunner } from '$lib/server/imports/runner';
 import {
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
-	TokenBucketLimiter
+	TokenBucketLimiter,
+	type TokenBucketOptions
 } from '$lib/server/auth/rate-limit';
 
 export interface Runtime {
@@ -38,12 +40,20 @@ export interface Runtime {
 	/** Job events between instances (PostgreSQL only). */
 	relay: PgRelay | null;
 	sweeper: Sweeper;
+	/** Imports of other apps' histories, run in this process. */
+	imports: ImportRunner;
 }
 
 let runtime: Runtime | null = null;
 
 /** Where the server's shutdown promise is left for `hearth serve` (a separate bundle) to await. */
 export const SHUTDOWN_DONE = Symbol.for('hearth.shutdown-done');
+
+/** A request-rate bucket, refilled faster where a test asks for it (HEARTH_TEST_TIMINGS). */
+function requestRate(rate: TokenBucketOptions, timings: TestTimings): TokenBucketOptions {
+	const refillMs = timings.requestRefillMs;
+	return refillMs ? { ...rate, refillPerSecond: 1000 / refillMs } : rate;
+}
 
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
@@ -88,13 +98,19 @@ export async function startRuntime(): Promise<Runtime> {
 		relay,
 		runner,
 		sweeper: new Sweeper({ db, log: getLogger() }),
+		imports: new ImportRunner({
+			db,
+			dataDir: config.dataDir,
+			log: getLogger(),
+			recoverAll: config.database.kind === 'sqlite'
+		}),
 		streams: new StreamRegistry({
 			db,
 			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
 		}),
 		loginThrottle: new LoginThrottle(db),
-		ipLimiter: new TokenBucketLimiter(REQUESTS_PER_IP),
-		userLimiter: new TokenBucketLimiter(REQUESTS_PER_USER)
+		ipLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_IP, config.testTimings)),
+		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings))
 	};
 	runtime.sweeper.start();
 	return runtime;
@@ -107,8 +123,9 @@ export function getRuntime(): Runtime {
 
 /** The server (not the CLI) runs replies: recover what a crash left, then claim jobs. */
 export async function startJobRunner(): Promise<void> {
-	const { runner, config, relay } = getRuntime();
+	const { runner, config, relay, imports } = getRuntime();
 	await relay?.start();
+	await imports.start();
 	// One SQLite file means one instance: every job still marked running was ours.
 	await runner.start({ recoverAll: config.database.kind === 'sqlite' });
 }
@@ -117,6 +134,7 @@ export async function stopRuntime(): Promise<void> {
 	const current = runtime;
 	runtime = null;
 	await current?.sweeper.stop();
+	await current?.imports.stop();
 	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();

@@ -17,6 +17,17 @@ export const JOB_STATES = [
 	'interrupted'
 ] as const;
 export type JobStateDto = (typeof JOB_STATES)[number];
+/** A job still to be written: queued or being written by a runner. */
+export const ACTIVE_JOB_STATES = ['queued', 'running'] as const satisfies readonly JobStateDto[];
+/** A job that will not change again. */
+export const FINAL_JOB_STATES = [
+	'done',
+	'failed',
+	'cancelled',
+	'interrupted'
+] as const satisfies readonly JobStateDto[];
+export const isFinalJobState = (state: JobStateDto): boolean =>
+	(FINAL_JOB_STATES as readonly JobStateDto[]).includes(state);
 export const REASONING_LEVELS = ['off', 'low', 'medium', 'high'] as const;
 export type ReasoningDto = (typeof REASONING_LEVELS)[number];
 
@@ -130,6 +141,62 @@ export interface UsageReportDto {
 	byModel: ({ model: string; label: string } & UsageTotalsDto)[];
 }
 
+export interface BudgetStatusDto {
+	/** null: no budget set. */
+	budgetMicroUsd: number | null;
+	spentMicroUsd: number;
+	leftMicroUsd: number | null;
+	level: 'none' | 'ok' | 'warning' | 'exceeded';
+	/** When the month's spending starts again from zero (ms since the epoch). */
+	resetsAt: number;
+}
+
+/** An admin's price for a model, in US dollars per million tokens, from `effectiveFrom` on. */
+export interface ModelPriceDto {
+	model: string;
+	effectiveFrom: number;
+	inputPerMillion: number;
+	cachedInputPerMillion: number;
+	cacheWritePerMillion: number;
+	outputPerMillion: number;
+}
+
+export interface UsageFiguresDto {
+	promptTokens: number;
+	completionTokens: number;
+	cachedTokens: number;
+	reasoningTokens: number;
+	costMicroUsd: number;
+	replies: number;
+}
+
+export type UsagePeriod = 'day' | 'week' | 'month';
+
+export interface UsageSummaryDto {
+	from: number;
+	to: number;
+	tz: string;
+	period: UsagePeriod;
+	totals: UsageFiguresDto;
+	/** The same length of time just before `from`. */
+	previous: UsageFiguresDto;
+	/** One point per local day, ISO week (Monday) or month in `tz`: `start` is "YYYY-MM-DD". */
+	series: ({ start: string } & UsageFiguresDto)[];
+	byModel: ({ key: string; label: string } & UsageFiguresDto)[];
+	byProvider: ({ key: string; label: string } & UsageFiguresDto)[];
+	byKind: ({ key: 'local' | 'cloud'; label: string } & UsageFiguresDto)[];
+	topConversations: { id: number; title: string; costMicroUsd: number; tokens: number }[];
+	/** Admin only, when no single user was asked for: every user's totals and budget. */
+	byUser?: {
+		userId: number;
+		username: string;
+		costMicroUsd: number;
+		tokens: number;
+		budgetMicroUsd: number | null;
+	}[];
+	estimated: boolean;
+}
+
 export interface JobDto {
 	id: number;
 	conversationId: number;
@@ -162,13 +229,6 @@ export function decodePosition(id: string | null | undefined): { text: number; r
 	if (!id || !Number.isSafeInteger(n) || n < 0) return { text: 0, reasoning: 0 };
 	return { text: Math.floor(n / POSITION_BASE), reasoning: n % POSITION_BASE };
 }
-
-/** The events of GET /api/jobs/:id/events. */
-export type JobEventDto =
-	| { event: 'delta'; data: { text?: string; reasoning?: string } }
-	| { event: 'usage'; data: UsageDto }
-	| { event: 'done'; data: { message: MessageDto } }
-	| { event: 'error'; data: { code: string; message: string } };
 
 /** One signed-in device (session) as its owner sees it in Settings. */
 export interface DeviceSessionDto {

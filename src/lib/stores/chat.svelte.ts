@@ -3,7 +3,7 @@
 // (the default), everything read is also kept on the device and shown from there first; messages
 // written offline wait in the outbox and are sent once when the network is back.
 import { api, ApiError } from '$lib/client/api';
-import { followJob } from '$lib/client/job-stream';
+import { followJob, sendAndStream, type JobStreamHandlers } from '$lib/client/job-stream';
 import {
 	applySync,
 	cachedSummaries,
@@ -26,8 +26,7 @@ import type {
 	ConversationSettingsDto,
 	ConversationSummaryDto,
 	JobDto,
-	MessageDto,
-	SendResultDto
+	MessageDto
 } from '$lib/shared/dto';
 
 /** What a new conversation starts with (set by slash commands before the first message). */
@@ -328,8 +327,8 @@ class ChatStore {
 				this.sending = false;
 				return this.queue(content);
 			}
-			const result = await api<SendResultDto>(
-				'POST',
+			// One request: the reply streams in the POST's response (resumed by /events if it breaks).
+			const { result, follow } = await sendAndStream(
 				`/api/conversations/${conversation.id}/messages`,
 				{
 					content,
@@ -341,7 +340,7 @@ class ChatStore {
 			conversation.messages.push(result.message, result.reply);
 			this.showMessage(result.reply.id);
 			this.save();
-			this.follow(result.job.id, result.reply.id);
+			this.follow(result.job.id, result.reply.id, follow);
 			void this.loadSidebar();
 			return conversation.id;
 		} catch (error) {
@@ -368,7 +367,11 @@ class ChatStore {
 		return this.current?.messages.find((m) => m.id === id);
 	}
 
-	follow(jobId: number, replyId: number) {
+	follow(
+		jobId: number,
+		replyId: number,
+		open: (handlers: JobStreamHandlers) => () => void = (handlers) => followJob(jobId, handlers)
+	) {
 		if (this.streams.has(jobId)) return;
 		const start = this.reply(replyId);
 		if (start) {
@@ -376,7 +379,7 @@ class ChatStore {
 			start.reasoning = undefined;
 		}
 		let savedAt = Date.now();
-		const close = followJob(jobId, {
+		const close = open({
 			delta: (part) => {
 				const reply = this.reply(replyId);
 				if (!reply) return;

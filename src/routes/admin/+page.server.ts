@@ -2,19 +2,18 @@ import { fail } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { getRuntime } from '$lib/server/runtime';
 import { requireAdmin } from '$lib/server/guards';
-import { createInvite, removeUser, revokeInvite } from '$lib/server/services/accounts';
-import { listUsers } from '$lib/server/repos/users';
-import { listOpenInvites } from '$lib/server/repos/invites';
+import {
+	adminOverview,
+	createInvite,
+	removeUser,
+	revokeInvite
+} from '$lib/server/services/accounts';
 import { field, readForm } from '$lib/server/forms';
+import { failureStatus } from '$lib/server/http';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	requireAdmin(locals, url);
-	const { db } = getRuntime();
-	const [users, invites] = await Promise.all([listUsers(db), listOpenInvites(db, Date.now())]);
-	return {
-		users: users.map((u) => ({ username: u.username, role: u.role, createdAt: u.created_at })),
-		invites: invites.map((i) => ({ id: i.id, role: i.role, expiresAt: i.expires_at }))
-	};
+	return adminOverview(getRuntime().db);
 };
 
 export const actions: Actions = {
@@ -41,8 +40,7 @@ export const actions: Actions = {
 		const data = await readForm(request);
 		const username = data ? field(data, 'username', 64) : '';
 		const result = await removeUser(getRuntime().db, admin, username);
-		if (!result.ok)
-			return fail(result.code === 'not_found' ? 404 : 400, { message: result.message });
+		if (!result.ok) return fail(failureStatus(result.code), { message: result.message });
 		return { message: `Removed ${username} and everything they owned` };
 	}
 };

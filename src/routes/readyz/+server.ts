@@ -1,19 +1,15 @@
-import { sql } from 'kysely';
 import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
 import { getLogger } from '$lib/server/log';
 import { getRuntime } from '$lib/server/runtime';
+import { checkDatabase } from '$lib/server/services/health';
 
 export const GET: RequestHandler = async () => {
 	// Unauthenticated: say "down" only; the reason (host names, paths, driver text) goes to the log.
 	const checks: Record<string, 'ok' | 'down'> = {};
-	try {
-		await sql`select 1`.execute(getRuntime().db);
-		checks.database = 'ok';
-	} catch (error) {
-		checks.database = 'down';
-		getLogger().warn({ err: error }, 'readiness: database check failed');
-	}
+	const database = await checkDatabase(getRuntime().db);
+	checks.database = database.ok ? 'ok' : 'down';
+	if (!database.ok) getLogger().warn({ err: database.error }, 'readiness: database check failed');
 	const ready = Object.values(checks).every((v) => v === 'ok');
 	// Which instance answered (behind a load balancer); an opaque id, new at every start.
 	const instance = getRuntime().runner.instanceId;

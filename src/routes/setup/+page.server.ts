@@ -4,6 +4,7 @@ import { getRuntime } from '$lib/server/runtime';
 import { isSetupNeeded, setupAdmin } from '$lib/server/services/accounts';
 import { setSessionCookie } from '$lib/server/auth/session';
 import { field, readForm } from '$lib/server/forms';
+import { failureStatus } from '$lib/server/http';
 
 export const load: PageServerLoad = async () => {
 	if (!(await isSetupNeeded(getRuntime().db))) redirect(303, '/login');
@@ -25,7 +26,7 @@ export const actions: Actions = {
 			request.headers.get('user-agent')
 		);
 		if (!result.ok) {
-			return fail(result.code === 'setup_done' ? 409 : 400, { username, message: result.message });
+			return fail(failureStatus(result.code), { username, message: result.message });
 		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
 		redirect(303, '/');

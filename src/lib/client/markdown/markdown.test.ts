@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createSanitizer } from '$lib/client/markdown/sanitize';
 import { MarkdownStream, renderMarkdown } from '$lib/client/markdown/stream';
 import { highlight } from '$lib/client/markdown/highlight';
@@ -93,10 +93,20 @@ describe('markdown rendering', () => {
 		for (const input of XSS_CORPUS) {
 			expect(hazards(render(input)), input).toEqual([]);
 			// The same text streamed in small pieces, highlighted, ends as safe.
-			const stream = new MarkdownStream({ sanitize, highlight });
+			// Counts highlights settled; the stream's own reaction to each is queued right after ours.
+			let started = 0;
+			let settled = 0;
+			const tracked = (code: string, grammar: string) => {
+				started++;
+				const result = highlight(code, grammar);
+				void result.finally(() => settled++);
+				return result;
+			};
+			const stream = new MarkdownStream({ sanitize, highlight: tracked });
 			for (let i = 1; i <= input.length; i += 3) stream.update(input.slice(0, i), false);
 			stream.update(input, true);
-			await new Promise((r) => setTimeout(r, 50));
+			await vi.waitFor(() => expect(settled).toBe(started));
+			await Promise.resolve();
 			const html = stream.blocks.map((b) => b.html).join('') + stream.tail;
 			expect(hazards(html), `streamed: ${input}`).toEqual([]);
 		}
@@ -216,12 +226,11 @@ describe('streaming markdown', () => {
 		});
 		const text = 'Look:\n\n```js\nlet a = 1;\n```';
 		for (let i = 1; i <= text.length; i++) stream.update(text.slice(0, i), false);
-		await new Promise((r) => setTimeout(r, 50));
+		await vi.waitFor(() => expect(stream.blocks.at(-1)?.html).toContain('tok-'));
 		expect(highlights).toBe(1);
-		expect(stream.blocks.at(-1)?.html).toContain('tok-');
+		// A highlight starts synchronously inside update(), so none can be pending here.
 		stream.update(text + '\n\nmore text', false);
 		stream.update(text + '\n\nmore text', true);
-		await new Promise((r) => setTimeout(r, 20));
 		expect(highlights).toBe(1);
 	});
 

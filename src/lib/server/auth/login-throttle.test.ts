@@ -8,13 +8,9 @@ import {
 import { createDatabase } from '$lib/server/db/database';
 import { deleteSpentAttempts } from '$lib/server/repos/auth-throttle';
 import { clientNetwork } from '$lib/server/net/ip';
+import { manualClock } from '../../../../tests/support/clock';
 
 const MINUTE_MS = 60_000;
-
-function clock(start = 1_000_000) {
-	let now = start;
-	return { now: () => now, advance: (ms: number) => (now += ms) };
-}
 
 /** Spends an account's whole budget with wrong passwords, each from another address. */
 async function lock(throttle: LoginThrottle, username: string) {
@@ -46,7 +42,7 @@ describe.each(DIALECTS)('login throttle on %s', (dialect) => {
 	afterAll(() => t.close());
 
 	it('blocks a network that sprays many accounts, and only that network', async () => {
-		const throttle = new LoginThrottle(t.db, clock().now);
+		const throttle = new LoginThrottle(t.db, manualClock().now);
 		for (let i = 0; i < SIGN_INS_PER_NETWORK.limit; i++) {
 			expect((await throttle.reserveSignIn(`spray${i}`, '9.9.9.9')).ok).toBe(true);
 		}
@@ -63,7 +59,7 @@ describe.each(DIALECTS)('login throttle on %s', (dialect) => {
 	});
 
 	it('gives addresses in one IPv6 /64 one budget, and another /64 its own', async () => {
-		const throttle = new LoginThrottle(t.db, clock().now);
+		const throttle = new LoginThrottle(t.db, manualClock().now);
 		for (let i = 0; i < SIGN_INS_PER_NETWORK.limit; i++) {
 			const address = `2001:db8:aa:bb:${(i + 1).toString(16)}:${i}::${i}`;
 			expect((await throttle.reserveSignIn(`v6user${i}`, address)).ok).toBe(true);
@@ -73,7 +69,7 @@ describe.each(DIALECTS)('login throttle on %s', (dialect) => {
 	});
 
 	it('never forgets a locked account, however many junk keys are counted and swept', async () => {
-		const c = clock();
+		const c = manualClock();
 		const throttle = new LoginThrottle(t.db, c.now);
 		// Junk first, so its windows end before the victim's does.
 		const junk = (from: number, count: number) =>
@@ -98,7 +94,7 @@ describe.each(DIALECTS)('login throttle on %s', (dialect) => {
 	}, 60_000);
 
 	it('a right password clears the account and gives the network its attempt back', async () => {
-		const throttle = new LoginThrottle(t.db, clock().now);
+		const throttle = new LoginThrottle(t.db, manualClock().now);
 		for (let i = 0; i < SIGN_INS_PER_ACCOUNT.limit - 1; i++) {
 			await throttle.reserveSignIn('typo', '192.0.2.50');
 		}
@@ -114,7 +110,7 @@ describe.each(DIALECTS)('login throttle on %s', (dialect) => {
 	});
 
 	it('an attempt never checked (busy hasher) gives its budget back', async () => {
-		const throttle = new LoginThrottle(t.db, clock().now);
+		const throttle = new LoginThrottle(t.db, manualClock().now);
 		for (let i = 0; i < 20; i++) {
 			const r = await throttle.reserveSignIn('busy', '192.0.2.60');
 			expect(r.ok).toBe(true);
@@ -124,7 +120,7 @@ describe.each(DIALECTS)('login throttle on %s', (dialect) => {
 	});
 
 	it('unlock lets the account sign in again at once', async () => {
-		const throttle = new LoginThrottle(t.db, clock().now);
+		const throttle = new LoginThrottle(t.db, manualClock().now);
 		await lock(throttle, 'owner');
 		await throttle.unlock('owner', 1);
 		expect((await throttle.reserveSignIn('owner', '10.99.0.1')).ok).toBe(true);

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { TokenBucketLimiter } from '$lib/server/auth/rate-limit';
-
-function clock(start = 0) {
-	let now = start;
-	return { now: () => now, advance: (ms: number) => (now += ms) };
-}
+import { manualClock } from '../../../../tests/support/clock';
 
 describe('TokenBucketLimiter', () => {
 	it('allows a burst up to capacity, then refills over time', () => {
-		const c = clock();
+		const c = manualClock(0);
 		const limiter = new TokenBucketLimiter({ capacity: 3, refillPerSecond: 1 }, c.now);
 		expect([1, 2, 3].map(() => limiter.take('ip').ok)).toEqual([true, true, true]);
 		const denied = limiter.take('ip');

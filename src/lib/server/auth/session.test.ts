@@ -25,12 +25,7 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 	let userId: number;
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
-		const user = await t.db
-			.insertInto('user')
-			.values({ username: 'u', password_hash: 'x', role: 'user', created_at: 0, updated_at: 0 })
-			.returning('id')
-			.executeTakeFirstOrThrow();
-		userId = user.id;
+		[userId] = (await insertUsers(t.db, 'u')) as [number];
 	});
 	afterAll(() => t.close());
 

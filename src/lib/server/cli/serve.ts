@@ -8,10 +8,15 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getConfig } from '$lib/server/config';
 import { SHUTDOWN_DONE } from '$lib/server/runtime';
+import { MAX_IMPORT_UPLOAD_BYTES } from '$lib/server/imports/limits';
 
 const PROTOCOL_HEADER = 'x-hearth-socket-protocol';
 const SHUTDOWN_GRACE_MS = 10_000;
-const OUTER_BODY_LIMIT = '4M';
+/**
+ * adapter-node's own cap on every body: the largest any route takes (an import upload, streamed
+ * to disk). Each route's real limit is applied per request in hooks.server.ts, as bytes arrive.
+ */
+const OUTER_BODY_LIMIT = String(MAX_IMPORT_UPLOAD_BYTES + 2 * 1024 * 1024);
 /** A client must send its request headers within this (also closes sockets that send nothing). */
 const HEADERS_TIMEOUT_MS = 20_000;
 /** The whole request, body included, must arrive within this: slow uploads on a phone still fit. */

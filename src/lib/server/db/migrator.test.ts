@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
-import { migrateToLatest } from '$lib/server/db/migrator';
+import { MIGRATIONS, migrateToLatest } from '$lib/server/db/migrator';
 import { dialectOf } from '$lib/server/db/database';
 
 describe.each(DIALECTS)('schema on %s', (dialect) => {
@@ -10,6 +10,68 @@ describe.each(DIALECTS)('schema on %s', (dialect) => {
 		t = await freshDatabase(dialect);
 	});
 	afterAll(() => t.close());
+
+	it('takes a provider kind the code adds without a rebuild, and relaxing the check kept every link', async () => {
+		const now = Date.now();
+		const relax = MIGRATIONS['2026-11-29T10-provider-kind-unchecked']!;
+		// As before the migration: a provider a conversation points to.
+		await relax.down!(t.db);
+		const [userId] = await t.db
+			.insertInto('user')
+			.values({
+				username: 'kinds',
+				password_hash: 'x',
+				role: 'user',
+				created_at: now,
+				updated_at: now
+			})
+			.returning('id')
+			.execute()
+			.then((rows) => rows.map((r) => r.id));
+		const provider = await t.db
+			.insertInto('provider')
+			.values({
+				kind: 'openai',
+				name: 'Cloud',
+				base_url: 'https://x',
+				created_at: now,
+				updated_at: now
+			})
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		const conv = await t.db
+			.insertInto('conversation')
+			.values({ user_id: userId!, provider_id: provider.id, created_at: now, updated_at: now })
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		await relax.up(t.db);
+		const kept = await t.db
+			.selectFrom('conversation')
+			.select('provider_id')
+			.where('id', '=', conv.id)
+			.executeTakeFirstOrThrow();
+		expect(kept.provider_id).toBe(provider.id);
+		await t.db
+			.insertInto('provider')
+			.values({
+				kind: 'some_new_kind' as never,
+				name: 'New',
+				base_url: 'https://y',
+				created_at: now,
+				updated_at: now
+			})
+			.execute();
+		// The foreign key still holds after the rebuild: deleting the provider unlinks conversations.
+		await t.db.deleteFrom('provider').where('id', '=', provider.id).execute();
+		const unlinked = await t.db
+			.selectFrom('conversation')
+			.select('provider_id')
+			.where('id', '=', conv.id)
+			.executeTakeFirstOrThrow();
+		expect(unlinked.provider_id).toBeNull();
+		await t.db.deleteFrom('provider').execute();
+		await t.db.deleteFrom('user').where('id', '=', userId!).execute();
+	});
 
 	it('is idempotent: a second run applies nothing', async () => {
 		expect(await migrateToLatest(t.db)).toEqual({ ok: true, applied: [] });

@@ -11,16 +11,11 @@ import type {
 	ProviderViewDto,
 	SecurityEventKind
 } from '$lib/shared/dto';
+import type { ImportStateDto } from '$lib/shared/imports';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
 export type ProviderKind = ProviderViewDto['kind'];
-export const PROVIDER_KINDS = [
-	'llamacpp',
-	'openai',
-	'anthropic',
-	'openai_compatible'
-] as const satisfies readonly ProviderKind[];
 
 type Id = Generated<number>;
 
@@ -30,6 +25,8 @@ export interface UserTable {
 	password_hash: string;
 	role: Role;
 	settings: ColumnType<string, string | undefined, string>;
+	/** null: no budget. */
+	monthly_budget_micro_usd: ColumnType<number | null, number | null | undefined, number | null>;
 	created_at: number;
 	updated_at: number;
 }
@@ -160,6 +157,25 @@ export interface UsageEventTable {
 	cost_micro_usd: number;
 	/** 1: counted by Hearth (the reply ended before the provider reported its usage). */
 	estimated: Generated<number>;
+	/** Of prompt_tokens: read from the provider's prompt cache. */
+	cached_tokens: Generated<number>;
+	/** Of prompt_tokens: written to the provider's prompt cache (Anthropic). */
+	cache_write_tokens: Generated<number>;
+	/** Of completion_tokens: spent on reasoning. */
+	reasoning_tokens: Generated<number>;
+	created_at: number;
+}
+
+/** An admin's price for a model (micro-USD per million tokens), in force from `effective_from`. */
+export interface ModelPriceTable {
+	id: Id;
+	model: string;
+	input_micro_usd: number;
+	cached_input_micro_usd: number;
+	cache_write_micro_usd: number;
+	output_micro_usd: number;
+	effective_from: number;
+	created_by: number | null;
 	created_at: number;
 }
 
@@ -229,6 +245,36 @@ export interface AuthThrottleTable {
 	window_ends_at: number;
 }
 
+export type ImportState = ImportStateDto;
+
+/** One uploaded export being (or having been) imported; problems and conversation_ids are JSON. */
+export interface ImportTable {
+	id: Id;
+	user_id: number;
+	state: ImportState;
+	format: string | null;
+	file_name: ColumnType<string, string | undefined, string>;
+	done: ColumnType<number, number | undefined, number>;
+	skipped: ColumnType<number, number | undefined, number>;
+	total: number | null;
+	bytes_read: ColumnType<number, number | undefined, number>;
+	bytes_total: ColumnType<number, number | undefined, number>;
+	problems: ColumnType<string, string | undefined, string>;
+	conversation_ids: ColumnType<string, string | undefined, string>;
+	created_at: number;
+	updated_at: number;
+	finished_at: number | null;
+}
+
+/** A conversation already imported from (format, source id) for this user. */
+export interface ImportSourceTable {
+	user_id: number;
+	format: string;
+	source_id: string;
+	conversation_id: number;
+	created_at: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
@@ -239,6 +285,7 @@ export interface DB {
 	message: MessageTable;
 	job: JobTable;
 	usage_event: UsageEventTable;
+	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
 	totp_credential: TotpCredentialTable;
@@ -247,6 +294,8 @@ export interface DB {
 	security_event: SecurityEventTable;
 	passkey: PasskeyTable;
 	webauthn_challenge: WebauthnChallengeTable;
+	import: ImportTable;
+	import_source: ImportSourceTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -266,3 +315,7 @@ export type ProviderRowUpdate = Updateable<ProviderTable>;
 export type Conversation = Selectable<ConversationTable>;
 export type Message = Selectable<MessageTable>;
 export type Job = Selectable<JobTable>;
+export type UsageEvent = Selectable<UsageEventTable>;
+export type NewUsageEvent = Insertable<UsageEventTable>;
+export type ModelPrice = Selectable<ModelPriceTable>;
+export type ImportRow = Selectable<ImportTable>;

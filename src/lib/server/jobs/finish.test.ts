@@ -32,7 +32,7 @@ describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
 			userId,
 			conv.id,
 			{ content: 'hi', parentId: null },
-			async () => 'llama/m'
+			{ defaultModel: async () => 'llama/m', enqueued: () => {} }
 		);
 		if (!sent.ok) throw new Error(sent.message);
 		await t.db

@@ -5,6 +5,7 @@ import type { Job, MessageStatus } from '$lib/server/db/schema';
 import type { LlamaTimings } from '$lib/server/llm/types';
 import * as jobs from '$lib/server/repos/jobs';
 import { updateMessage } from '$lib/server/repos/messages';
+import { recordUsage, type RecordedUsage } from '$lib/server/services/pricing';
 
 export type Outcome =
 	| { state: 'done' }
@@ -15,13 +16,8 @@ export type Outcome =
 export interface Produced {
 	text: string;
 	reasoning: string;
-	usage: {
-		promptTokens: number;
-		completionTokens: number;
-		timings?: LlamaTimings;
-		/** Counted by Hearth, not reported by the provider. */
-		estimated?: boolean;
-	} | null;
+	/** `estimated`: counted by Hearth, not reported by the provider. */
+	usage: (RecordedUsage & { timings?: LlamaTimings }) | null;
 }
 
 const MESSAGE_STATUS: Record<Outcome['state'], MessageStatus> = {
@@ -58,25 +54,20 @@ export async function finishJob(
 		});
 		if (!moved) return false;
 		await writeReply(trx, job, MESSAGE_STATUS[outcome.state], produced, error, now);
-		if (produced.usage) {
-			await trx
-				.insertInto('usage_event')
-				.values({
-					user_id: job.user_id,
-					conversation_id: job.conversation_id,
-					message_id: job.assistant_message_id,
-					job_id: job.id,
-					source: 'chat',
+		if (produced.usage)
+			await recordUsage(
+				trx,
+				{
+					userId: job.user_id,
+					conversationId: job.conversation_id,
+					messageId: job.assistant_message_id,
+					jobId: job.id,
 					provider: job.provider,
-					model: job.model,
-					prompt_tokens: produced.usage.promptTokens,
-					completion_tokens: produced.usage.completionTokens,
-					cost_micro_usd: 0,
-					estimated: produced.usage.estimated ? 1 : 0,
-					created_at: now
-				})
-				.execute();
-		}
+					model: job.model
+				},
+				produced.usage,
+				now
+			);
 		await trx
 			.updateTable('conversation')
 			.set({ updated_at: now })

@@ -59,10 +59,9 @@ describe.each(DIALECTS)('job runner on %s', (dialect) => {
 			userId,
 			conversationId,
 			{ content, model: 'stub/gpt-4o-mini' },
-			async () => 'stub/gpt-4o-mini'
+			{ defaultModel: async () => 'stub/gpt-4o-mini', enqueued: () => runner.wake() }
 		);
 		if (!sent.ok) throw new Error(sent.message);
-		runner.wake();
 		return vi.waitFor(
 			async () => {
 				const row = await t.db
@@ -135,4 +134,69 @@ describe.each(DIALECTS)('job runner on %s', (dialect) => {
 		expect(body.messages.at(-1)).toEqual({ role: 'user', content: 'The newest question' });
 		expect(body.messages.length).toBeGreaterThan(2);
 	}, 60_000);
+});
+
+describe('job runner: a job enqueued here', () => {
+	let t: TestDatabase;
+	let stub: StubServer;
+	let runner: JobRunner;
+
+	beforeAll(async () => {
+		t = await freshDatabase('sqlite');
+		stub = await startOpenAiStub();
+		const providers = new ProviderRegistry(async () => [
+			{
+				id: 'stub',
+				kind: 'openai_compatible',
+				name: 'Stub',
+				baseUrl: `${stub.url}/v1`,
+				apiKey: null,
+				allowInternal: true,
+				maxConcurrency: null,
+				enabledModels: [],
+				source: 'admin'
+			}
+		]);
+		// The claim loop's poll never comes during the test: only `submit` can start the job.
+		runner = new JobRunner({
+			db: t.db,
+			providers,
+			bus: new JobBus(),
+			log: pino({ level: 'silent' }),
+			limits: { pollMs: 3_600_000 }
+		});
+		await runner.start({ recoverAll: true });
+	});
+	afterAll(async () => {
+		await runner?.stop();
+		await stub?.close();
+		await t?.close();
+	});
+
+	it('is claimed and run at once by submit, without waiting for the claim loop', async () => {
+		const [userId] = (await insertUsers(t.db, 'submit-user')) as [number];
+		const conv = await createConversation(t.db, userId, {});
+		const sent = await sendMessage(
+			t.db,
+			userId,
+			conv.id,
+			{ content: 'hello', model: 'stub/m' },
+			{ defaultModel: async () => 'stub/m', enqueued: () => {} }
+		);
+		if (!sent.ok) throw new Error(sent.message);
+		runner.submit({ id: sent.job.id, provider: 'stub' });
+		const row = await vi.waitFor(
+			async () => {
+				const job = await t.db
+					.selectFrom('job')
+					.selectAll()
+					.where('id', '=', sent.job.id)
+					.executeTakeFirstOrThrow();
+				expect(job.state).toBe('done');
+				return job;
+			},
+			{ timeout: 10_000, interval: 20 }
+		);
+		expect(row).toMatchObject({ attempts: 1, claimed_by: runner.instanceId });
+	});
 });

@@ -2,7 +2,7 @@
 // ends when its session does — at once for a sign-out or password change here, otherwise at the
 // next re-check against the database (another instance, the CLI, expiry, a revoked session).
 import type { Database } from '$lib/server/db/database';
-import type { StreamOptions } from '$lib/server/jobs/events';
+import type { SseOptions } from '$lib/server/jobs/sse';
 import { errorResponse } from '$lib/server/http';
 import { findLiveSessionIds } from '$lib/server/repos/sessions';
 
@@ -19,7 +19,7 @@ interface OpenStream {
 }
 
 export type StreamSlot =
-	| { ok: true; options: Required<Pick<StreamOptions, 'signal' | 'onEnd' | 'keepaliveMs'>> }
+	| { ok: true; options: Required<Pick<SseOptions, 'signal' | 'onEnd' | 'keepaliveMs'>> }
 	| { ok: false; retryAfterSeconds: number };
 
 export class StreamRegistry {

@@ -27,5 +27,5 @@ export async function estimateUsage(
 		count(provider, prompt.map((m) => m.content).join('\n')),
 		count(provider, produced.reasoning + produced.text)
 	]);
-	return { promptTokens, completionTokens, estimated: true };
+	return { promptTokens, completionTokens, estimated: true, local: provider?.kind === 'llamacpp' };
 }

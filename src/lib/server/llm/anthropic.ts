@@ -73,6 +73,8 @@ function requestBody(request: ChatRequest) {
 export function createAnthropicProvider(options: ProviderOptions): Provider {
 	async function* stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent> {
 		let input = 0;
+		let cacheRead = 0;
+		let cacheWrite = 0;
 		let output = 0;
 		let finished = false;
 		try {
@@ -81,8 +83,12 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 			).messages.create(requestBody(request), { signal });
 			for await (const event of events) {
 				if (signal.aborted) return;
-				if (event.type === 'message_start') input = event.message.usage.input_tokens ?? 0;
-				else if (event.type === 'content_block_delta') {
+				if (event.type === 'message_start') {
+					// Anthropic's input_tokens excludes cache reads and writes; Hearth's prompt count includes them.
+					cacheRead = event.message.usage.cache_read_input_tokens ?? 0;
+					cacheWrite = event.message.usage.cache_creation_input_tokens ?? 0;
+					input = (event.message.usage.input_tokens ?? 0) + cacheRead + cacheWrite;
+				} else if (event.type === 'content_block_delta') {
 					if (event.delta.type === 'text_delta') yield { type: 'text', text: event.delta.text };
 					else if (event.delta.type === 'thinking_delta')
 						yield { type: 'reasoning', text: event.delta.thinking };
@@ -105,7 +111,13 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 				};
 				return;
 			}
-			yield { type: 'usage', promptTokens: input, completionTokens: output };
+			yield {
+				type: 'usage',
+				promptTokens: input,
+				completionTokens: output,
+				cachedTokens: cacheRead,
+				cacheWriteTokens: cacheWrite
+			};
 		} catch (error) {
 			if (signal.aborted) return;
 			yield { type: 'error', error: describeFailure(error, options.name, options.apiKey) };

@@ -2,7 +2,8 @@
 // slot count) and /health. Concurrency defaults to the slot count: a Pi with one slot serialises.
 import { z } from 'zod';
 import { describeFailure } from '$lib/server/llm/errors';
-import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
+import { streamChatCompletions } from '$lib/server/llm/chat-completions-stream';
+import { listOpenAiModels } from '$lib/server/llm/openai-chat';
 import type { ProviderOptions } from '$lib/server/llm/provider-options';
 import type { ModelList, Provider } from '$lib/server/llm/types';
 
@@ -28,6 +29,17 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 	const apiBase = `${root}/v1`;
 	const auth: HeadersInit = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 	let cached: { at: number; props: LlamaProps } | null = null;
+
+	let refreshing: Promise<unknown> | null = null;
+	/** The known props at once (refreshed behind the caller when stale): replies never wait for /props. */
+	function knownProps(): Promise<LlamaProps> {
+		if (!cached) return props();
+		if (Date.now() - cached.at >= PROPS_TTL_MS)
+			refreshing ??= props()
+				.catch(() => undefined)
+				.finally(() => (refreshing = null));
+		return Promise.resolve(cached.props);
+	}
 
 	async function props(signal?: AbortSignal): Promise<LlamaProps> {
 		if (cached && Date.now() - cached.at < PROPS_TTL_MS) return cached.props;
@@ -77,14 +89,12 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 			}
 		},
 		streamChat(request, signal) {
-			return streamOpenAiChat(
+			return streamChatCompletions(
 				{
 					providerName: options.name,
 					baseUrl: apiBase,
 					apiKey: options.apiKey,
 					fetch: options.fetch,
-					firstTokenTimeoutMs: options.firstTokenTimeoutMs,
-					idleTimeoutMs: options.idleTimeoutMs,
 					// llama.cpp returns reasoning in reasoning_content; "off" asks templates not to think.
 					extraBody: (r) =>
 						r.reasoning === 'off' ? { chat_template_kwargs: { enable_thinking: false } } : {}
@@ -110,7 +120,7 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 		async concurrency() {
 			if (options.maxConcurrency) return options.maxConcurrency;
 			try {
-				return (await props()).slots;
+				return (await knownProps()).slots;
 			} catch {
 				return 1;
 			}

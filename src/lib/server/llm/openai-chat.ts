@@ -1,5 +1,6 @@
 // Chat streaming over the OpenAI chat-completions protocol (llama.cpp, OpenAI, and compatible
-// servers), with first-token and idle timeouts and llama.cpp's extras (timings, reasoning_content).
+// servers), with llama.cpp's extras (timings, reasoning_content). Timeouts, the size cap and the
+// usage fallback are the registry's wrapper's (llm/guard.ts).
 import OpenAI from 'openai';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
 import { describeFailure } from '$lib/server/llm/errors';
@@ -16,8 +17,6 @@ export interface OpenAiChatOptions {
 	baseUrl: string;
 	apiKey: string | null;
 	fetch: GuardedFetch;
-	firstTokenTimeoutMs: number;
-	idleTimeoutMs: number;
 	/** Adds request fields for this provider (e.g. reasoning effort). */
 	extraBody?: (request: ChatRequest) => Record<string, unknown>;
 	/** OpenAI's newer models take max_completion_tokens instead of max_tokens. */
@@ -37,12 +36,12 @@ export function createOpenAiClient(
 	});
 }
 
-function mapFinish(reason: string | null | undefined): FinishReason {
+export function mapFinish(reason: string | null | undefined): FinishReason {
 	if (reason === 'stop' || reason === 'length' || reason === 'content_filter') return reason;
 	return 'other';
 }
 
-function readTimings(raw: unknown): LlamaTimings | undefined {
+export function readTimings(raw: unknown): LlamaTimings | undefined {
 	if (!raw || typeof raw !== 'object') return undefined;
 	const t = raw as Record<string, unknown>;
 	const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -56,35 +55,6 @@ function readTimings(raw: unknown): LlamaTimings | undefined {
 	};
 }
 
-const WATCHDOG_MAX_CHECK_MS = 1_000;
-
-/**
- * Aborts `controller` when the first chunk takes longer than `firstMs`, or a later gap longer than
- * `idleMs`. A chunk only stamps the time (no timer per token); one coarse interval checks.
- */
-function watchdog(controller: AbortController, firstMs: number, idleMs: number) {
-	let fired: 'first' | 'idle' | null = null;
-	const started = Date.now();
-	let lastChunk = 0;
-	const timer = setInterval(
-		() => {
-			const now = Date.now();
-			if (lastChunk === 0 ? now - started >= firstMs : now - lastChunk >= idleMs) {
-				fired = lastChunk === 0 ? 'first' : 'idle';
-				controller.abort();
-			}
-		},
-		Math.max(1, Math.min(firstMs, idleMs, WATCHDOG_MAX_CHECK_MS) / 4)
-	);
-	return {
-		tick() {
-			lastChunk = Date.now();
-		},
-		stop: () => clearInterval(timer),
-		fired: () => fired
-	};
-}
-
 export async function* streamOpenAiChat(
 	options: OpenAiChatOptions,
 	request: ChatRequest,
@@ -94,8 +64,6 @@ export async function* streamOpenAiChat(
 	const upstream = new AbortController();
 	const onAbort = () => upstream.abort();
 	signal.addEventListener('abort', onAbort, { once: true });
-	const dog = watchdog(upstream, options.firstTokenTimeoutMs, options.idleTimeoutMs);
-	let usageSeen = false;
 	let finished = false;
 	try {
 		const body: Record<string, unknown> = {
@@ -115,7 +83,6 @@ export async function* streamOpenAiChat(
 		);
 		for await (const chunk of stream) {
 			if (signal.aborted) return; // chunks already buffered must not outlive a cancel
-			dog.tick();
 			const choice = chunk.choices?.[0];
 			const delta = choice?.delta as
 				(OpenAI.Chat.ChatCompletionChunk.Choice.Delta & { reasoning_content?: string }) | undefined;
@@ -127,11 +94,11 @@ export async function* streamOpenAiChat(
 			}
 			const raw = chunk as unknown as { usage?: OpenAI.CompletionUsage | null; timings?: unknown };
 			if (raw.usage) {
-				usageSeen = true;
 				yield {
 					type: 'usage',
 					promptTokens: raw.usage.prompt_tokens ?? 0,
 					completionTokens: raw.usage.completion_tokens ?? 0,
+					cachedTokens: raw.usage.prompt_tokens_details?.cached_tokens ?? undefined,
 					reasoningTokens: raw.usage.completion_tokens_details?.reasoning_tokens ?? undefined,
 					timings: readTimings(raw.timings)
 				};
@@ -146,29 +113,11 @@ export async function* streamOpenAiChat(
 					message: `${options.providerName} ended the reply before finishing`
 				}
 			};
-		} else if (!usageSeen && !signal.aborted) {
-			yield { type: 'usage', promptTokens: 0, completionTokens: 0 };
 		}
 	} catch (error) {
 		if (signal.aborted) return;
-		const fired = dog.fired();
-		if (fired) {
-			yield {
-				type: 'error',
-				error: {
-					code: 'timeout',
-					retryable: true,
-					message:
-						fired === 'first'
-							? `${options.providerName} did not start answering within ${Math.round(options.firstTokenTimeoutMs / 1000)} s`
-							: `${options.providerName} stopped sending for ${Math.round(options.idleTimeoutMs / 1000)} s`
-				}
-			};
-			return;
-		}
 		yield { type: 'error', error: describeFailure(error, options.providerName, options.apiKey) };
 	} finally {
-		dog.stop();
 		signal.removeEventListener('abort', onAbort);
 		upstream.abort();
 	}

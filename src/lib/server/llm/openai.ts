@@ -48,8 +48,6 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 					baseUrl: options.baseUrl,
 					apiKey: options.apiKey,
 					fetch: options.fetch,
-					firstTokenTimeoutMs: options.firstTokenTimeoutMs,
-					idleTimeoutMs: options.idleTimeoutMs,
 					extraBody: official ? openAiExtras : undefined,
 					maxTokensField: official ? 'max_completion_tokens' : 'max_tokens'
 				},

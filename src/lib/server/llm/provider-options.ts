@@ -12,8 +12,6 @@ export interface ProviderOptions {
 	fetch: GuardedFetch;
 	maxConcurrency: number | null;
 	enabledModels: string[];
-	firstTokenTimeoutMs: number;
-	idleTimeoutMs: number;
 }
 
 export const DEFAULT_CLOUD_CONCURRENCY = 4;

@@ -52,6 +52,18 @@ describe.each([
 	});
 	afterAll(() => stub.close());
 
+	it('gives up on a slow first token with a readable timeout (the registry guards every adapter)', async () => {
+		stub.behaviour = 'slowFirstToken';
+		const error = errorOf(await collect(provider));
+		expect(error).toMatchObject({
+			error: {
+				code: 'timeout',
+				retryable: true,
+				message: expect.stringMatching(/did not start answering/)
+			}
+		});
+	});
+
 	it('streams text deltas, a finish and the usage', async () => {
 		stub.behaviour = 'ok';
 		const events = await collect(provider);
@@ -61,8 +73,9 @@ describe.each([
 		const usage = events.find((e) => e.type === 'usage');
 		expect(usage).toMatchObject(
 			kind === 'openai'
-				? { promptTokens: 12, completionTokens: 5 }
-				: { promptTokens: 21, completionTokens: 9 }
+				? { promptTokens: 12, completionTokens: 5, cachedTokens: 8, reasoningTokens: 2 }
+				: // Anthropic's input_tokens leave out cache reads and writes; Hearth's count has them.
+					{ promptTokens: 151, completionTokens: 9, cachedTokens: 100, cacheWriteTokens: 30 }
 		);
 		const sent = stub.requests.at(-1)!;
 		if (kind === 'openai') {

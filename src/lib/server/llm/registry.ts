@@ -1,6 +1,7 @@
 // Builds a live Provider for each configured record, each with its own guarded fetch (only its own
 // origin may be internal, and only when allowed) and its own concurrency gate.
 import { createAnthropicProvider } from '$lib/server/llm/anthropic';
+import { guardProvider, MAX_OUTPUT_CHARS } from '$lib/server/llm/guard';
 import { Semaphore } from '$lib/server/llm/concurrency';
 import { createLlamaCppProvider } from '$lib/server/llm/llamacpp';
 import { createOpenAiProvider } from '$lib/server/llm/openai';
@@ -9,9 +10,8 @@ import {
 	DEFAULT_IDLE_TIMEOUT_MS,
 	type ProviderOptions
 } from '$lib/server/llm/provider-options';
-import type { ModelList, Provider } from '$lib/server/llm/types';
+import type { ModelList, Provider, ProviderKind, ProviderRecord } from '$lib/server/llm/types';
 import { createGuardedFetch } from '$lib/server/net/guarded-fetch';
-import type { ProviderRecord } from '$lib/server/services/providers';
 
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export const MAX_UPSTREAM_DURATION_MS = 30 * 60_000;
@@ -23,6 +23,14 @@ export interface Timeouts {
 	idleTimeoutMs: number;
 }
 
+/** One adapter per provider kind: a new kind is one entry here (and its file). */
+const PROVIDER_ADAPTERS: Record<ProviderKind, (options: ProviderOptions) => Provider> = {
+	llamacpp: createLlamaCppProvider,
+	anthropic: createAnthropicProvider,
+	openai: createOpenAiProvider,
+	openai_compatible: createOpenAiProvider
+};
+
 export function buildProvider(
 	record: ProviderRecord,
 	timeouts: Timeouts = {
@@ -33,22 +41,16 @@ export function buildProvider(
 	const origin = new URL(record.baseUrl).origin;
 	const options: ProviderOptions = {
 		...record,
-		...timeouts,
 		fetch: createGuardedFetch({
 			allowedInternalOrigins: new Set(record.allowInternal ? [origin] : []),
 			maxResponseBytes: MAX_RESPONSE_BYTES,
 			timeoutMs: MAX_UPSTREAM_DURATION_MS
 		})
 	};
-	switch (record.kind) {
-		case 'llamacpp':
-			return createLlamaCppProvider(options);
-		case 'anthropic':
-			return createAnthropicProvider(options);
-		case 'openai':
-		case 'openai_compatible':
-			return createOpenAiProvider(options);
-	}
+	return guardProvider(PROVIDER_ADAPTERS[record.kind](options), {
+		...timeouts,
+		maxOutputChars: MAX_OUTPUT_CHARS
+	});
 }
 
 export interface ProviderModels {

@@ -1,8 +1,29 @@
 // The provider interface every adapter implements: a model list and a chat stream. Streams are
 // AsyncIterable plus an AbortSignal; expected failures arrive as a final `error` event, typed, with
 // a message a user can read — adapters never throw for them.
-import type { ProviderKind } from '$lib/server/db/schema';
-import type { ReasoningDto } from '$lib/shared/dto';
+import type { ProviderViewDto, ReasoningDto } from '$lib/shared/dto';
+
+/** The kinds of provider Hearth has an adapter for (llm/registry.ts builds each). */
+export const PROVIDER_KINDS = [
+	'llamacpp',
+	'openai',
+	'anthropic',
+	'openai_compatible'
+] as const satisfies readonly ProviderViewDto['kind'][];
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** A configured provider (from the environment or the admin), its key decrypted. */
+export interface ProviderRecord {
+	id: string;
+	kind: ProviderKind;
+	name: string;
+	baseUrl: string;
+	apiKey: string | null;
+	allowInternal: boolean;
+	maxConcurrency: number | null;
+	enabledModels: string[];
+	source: 'config' | 'admin';
+}
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -41,7 +62,8 @@ export const PROVIDER_ERROR_CODES = [
 	'upstream',
 	'bad_response',
 	'blocked',
-	'interrupted'
+	'interrupted',
+	'too_large'
 ] as const;
 export type ProviderErrorCode = (typeof PROVIDER_ERROR_CODES)[number];
 
@@ -64,8 +86,15 @@ export type ChatEvent =
 			type: 'usage';
 			promptTokens: number;
 			completionTokens: number;
+			/** Of promptTokens: read from the provider's prompt cache. */
+			cachedTokens?: number;
+			/** Of promptTokens: written to the provider's prompt cache (Anthropic). */
+			cacheWriteTokens?: number;
+			/** Of completionTokens: spent on reasoning. */
 			reasoningTokens?: number;
 			timings?: LlamaTimings;
+			/** Counted by Hearth from the text (llm/guard.ts): the provider reported none. */
+			estimated?: boolean;
 	  }
 	| { type: 'finish'; reason: FinishReason }
 	| { type: 'error'; error: ProviderFailure };

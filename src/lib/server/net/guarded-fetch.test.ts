@@ -1,7 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuardedFetch, GuardError } from '$lib/server/net/guarded-fetch';
+import { listenLocal } from '../../../../tests/support/ports';
 
 let servers: http.Server[] = [];
 let trusted = '';
@@ -10,11 +10,7 @@ let other = '';
 function listen(handler: http.RequestListener): Promise<string> {
 	const server = http.createServer(handler);
 	servers.push(server);
-	return new Promise((resolve) =>
-		server.listen(0, '127.0.0.1', () =>
-			resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-		)
-	);
+	return listenLocal(server);
 }
 
 beforeAll(async () => {

@@ -56,6 +56,9 @@ export function insertConversation(
 		parent_conversation_id?: number | null;
 		branch_message_id?: number | null;
 		now: number;
+		/** Imports keep the source's dates and pin. */
+		updated_at?: number;
+		pinned_at?: number | null;
 	}
 ) {
 	return db
@@ -69,7 +72,8 @@ export function insertConversation(
 			parent_conversation_id: values.parent_conversation_id ?? null,
 			branch_message_id: values.branch_message_id ?? null,
 			created_at: values.now,
-			updated_at: values.now
+			updated_at: values.updated_at ?? values.now,
+			pinned_at: values.pinned_at ?? null
 		})
 		.returningAll()
 		.executeTakeFirstOrThrow();
@@ -118,5 +122,23 @@ export function listConversationsById(db: Executor, userId: number, ids: number[
 		.where('user_id', '=', userId)
 		.where('deleted_at', 'is', null)
 		.where('id', 'in', ids)
+		.execute();
+}
+
+/** One page of the user's conversations in id order, after `afterId` (exports walk them all). */
+export function listConversationsAfter(
+	db: Executor,
+	userId: number,
+	afterId: number,
+	limit: number
+): Promise<Conversation[]> {
+	return db
+		.selectFrom('conversation')
+		.selectAll()
+		.where('user_id', '=', userId)
+		.where('deleted_at', 'is', null)
+		.where('id', '>', afterId)
+		.orderBy('id')
+		.limit(limit)
 		.execute();
 }

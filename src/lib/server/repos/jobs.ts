@@ -1,8 +1,9 @@
 import type { Executor } from '$lib/server/db/database';
 import type { Job, JobState, JobTable } from '$lib/server/db/schema';
 import type { Insertable, Updateable } from 'kysely';
+import { ACTIVE_JOB_STATES } from '$lib/shared/dto';
 
-export const ACTIVE_STATES: JobState[] = ['queued', 'running'];
+export const ACTIVE_STATES: JobState[] = [...ACTIVE_JOB_STATES];
 
 export function insertJob(db: Executor, values: Insertable<JobTable>): Promise<Job> {
 	return db.insertInto('job').values(values).returningAll().executeTakeFirstOrThrow();
@@ -21,14 +22,16 @@ export function findUserJob(db: Executor, userId: number, id: number): Promise<J
 		.executeTakeFirst();
 }
 
-export function findJobForMessage(
+/** The job that answers a user message (the first, when it was regenerated). */
+export function findJobForUserMessage(
 	db: Executor,
-	assistantMessageId: number
+	userMessageId: number
 ): Promise<Job | undefined> {
 	return db
 		.selectFrom('job')
 		.selectAll()
-		.where('assistant_message_id', '=', assistantMessageId)
+		.where('user_message_id', '=', userMessageId)
+		.orderBy('id')
 		.executeTakeFirst();
 }
 
@@ -73,13 +76,25 @@ export function listRunnableJobs(db: Executor, now: number, limit: number): Prom
 		.execute();
 }
 
-export function nextRunAfter(db: Executor): Promise<number | undefined> {
-	return db
+/** How many jobs are in each state (states with none are absent). */
+export async function countJobsByState(db: Executor): Promise<Map<JobState, number>> {
+	const rows = await db
 		.selectFrom('job')
-		.select((eb) => eb.fn.min<number>('run_after').as('at'))
+		.select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+		.groupBy('state')
+		.execute();
+	return new Map(rows.map((r) => [r.state, Number(r.n)]));
+}
+
+/** Queued jobs that may start at `now`. */
+export async function countRunnableJobs(db: Executor, now: number): Promise<number> {
+	const row = await db
+		.selectFrom('job')
+		.select((eb) => eb.fn.countAll<number>().as('n'))
 		.where('state', '=', 'queued')
-		.executeTakeFirst()
-		.then((r) => (r?.at === null || r?.at === undefined ? undefined : Number(r.at)));
+		.where('run_after', '<=', now)
+		.executeTakeFirstOrThrow();
+	return Number(row.n);
 }
 
 /** Moves a job between states only if it is still in `from`: false when someone else got there first. */
@@ -96,6 +111,24 @@ export async function transitionJob(
 		.where('state', '=', from)
 		.executeTakeFirst();
 	return result.numUpdatedRows === 1n;
+}
+
+/**
+ * Takes a queued job for a runner (state running, one more attempt): the claimed row, or
+ * undefined if another runner got it first.
+ */
+export function claimJob(
+	db: Executor,
+	id: number,
+	set: Pick<Updateable<JobTable>, 'claimed_by' | 'started_at' | 'heartbeat_at' | 'updated_at'>
+): Promise<Job | undefined> {
+	return db
+		.updateTable('job')
+		.set((eb) => ({ ...set, state: 'running', attempts: eb('attempts', '+', 1) }))
+		.where('id', '=', id)
+		.where('state', '=', 'queued')
+		.returningAll()
+		.executeTakeFirst();
 }
 
 export async function checkpointJob(

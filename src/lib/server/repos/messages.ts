@@ -65,6 +65,42 @@ export async function messagePath(
 	return (rows as Message[]).sort((a, b) => a.id - b.id);
 }
 
+/**
+ * What a reply is written from, in one query: the path from the root to `messageId` (oldest
+ * first) and the conversation's system prompt.
+ */
+export async function promptPath(
+	db: Executor,
+	conversationId: number,
+	messageId: number
+): Promise<{
+	systemPrompt: string | null;
+	path: Pick<Message, 'id' | 'role' | 'content' | 'status'>[];
+}> {
+	const rows = await db
+		.withRecursive('path', (qb) =>
+			qb
+				.selectFrom('message')
+				.select(['id', 'parent_id', 'conversation_id', 'role', 'content', 'status'])
+				.where('id', '=', messageId)
+				.where('conversation_id', '=', conversationId)
+				.unionAll((up) =>
+					up
+						.selectFrom('message as m')
+						.innerJoin('path', 'path.parent_id', 'm.id')
+						.select(['m.id', 'm.parent_id', 'm.conversation_id', 'm.role', 'm.content', 'm.status'])
+				)
+		)
+		.selectFrom('path')
+		.innerJoin('conversation', 'conversation.id', 'path.conversation_id')
+		.select(['path.id', 'path.role', 'path.content', 'path.status', 'conversation.system_prompt'])
+		.execute();
+	const path = rows
+		.map(({ id, role, content, status }) => ({ id, role, content, status }))
+		.sort((a, b) => a.id - b.id);
+	return { systemPrompt: rows[0]?.system_prompt ?? null, path };
+}
+
 /** How many messages a conversation holds and how many characters of content in all. */
 export async function conversationSize(
 	db: Executor,
@@ -109,7 +145,7 @@ export function listMessageSizes(
 		.then((rows) => rows.map((r) => ({ id: r.id, chars: Number(r.chars) })));
 }
 
-/** A conversation's messages with ids in [from, before), oldest first. */
+/** A conversation's messages with ids in [from, before), oldest first (from 0: all of them; a conversation is capped in size). */
 export function listMessagesBetween(
 	db: Executor,
 	conversationId: number,

@@ -325,6 +325,18 @@ export async function acceptInvite(
 
 class InviteRaceLost extends Error {}
 
+/** What the admin page lists: every user and the invites still open. */
+export async function adminOverview(db: Database, now = Date.now()) {
+	const [userRows, inviteRows] = await Promise.all([
+		users.listUsers(db),
+		invites.listOpenInvites(db, now)
+	]);
+	return {
+		users: userRows.map((u) => ({ username: u.username, role: u.role, createdAt: u.created_at })),
+		invites: inviteRows.map((i) => ({ id: i.id, role: i.role, expiresAt: i.expires_at }))
+	};
+}
+
 export async function revokeInvite(db: Database, inviteId: number): Promise<boolean> {
 	return invites.deleteInvite(db, inviteId);
 }

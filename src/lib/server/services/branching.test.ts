@@ -5,11 +5,11 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { regenerateReply, sendMessage } from '$lib/server/services/chat';
+import { regenerateReply, sendMessage, type ReplyDeps } from '$lib/server/services/chat';
 import { createConversation, getConversation } from '$lib/server/services/conversations';
 import { branchConversation } from '$lib/server/services/branching';
 
-const defaultModel = async () => 'llama/default';
+const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
 
 describe.each(DIALECTS)('branches on %s', (dialect) => {
 	let t: TestDatabase;
@@ -33,7 +33,7 @@ describe.each(DIALECTS)('branches on %s', (dialect) => {
 			userId,
 			conversationId,
 			{ content, ...(parentId !== undefined ? { parentId } : {}) },
-			defaultModel
+			deps
 		);
 		if (!sent.ok) throw new Error(sent.message);
 		await finishAll();
@@ -60,19 +60,13 @@ describe.each(DIALECTS)('branches on %s', (dialect) => {
 			.where('id', '=', sent.reply.id)
 			.execute();
 		// Either the user message or the reply it got may be named.
-		const again = await regenerateReply(
-			t.db,
-			userId,
-			conv.id,
-			{ messageId: sent.reply.id },
-			defaultModel
-		);
+		const again = await regenerateReply(t.db, userId, conv.id, { messageId: sent.reply.id }, deps);
 		const third = await regenerateReply(
 			t.db,
 			userId,
 			conv.id,
 			{ messageId: sent.message.id },
-			defaultModel
+			deps
 		);
 		if (!again.ok || !third.ok) throw new Error('regenerate failed');
 		expect(again.reply.parentId).toBe(sent.message.id);
@@ -90,16 +84,10 @@ describe.each(DIALECTS)('branches on %s', (dialect) => {
 		const sent = await send(conv.id, 'mine');
 		const otherConv = await createConversation(t.db, otherId, {});
 		expect(
-			await regenerateReply(
-				t.db,
-				otherId,
-				otherConv.id,
-				{ messageId: sent.message.id },
-				defaultModel
-			)
+			await regenerateReply(t.db, otherId, otherConv.id, { messageId: sent.message.id }, deps)
 		).toMatchObject({ ok: false, code: 'invalid' });
 		expect(
-			await regenerateReply(t.db, otherId, conv.id, { messageId: sent.message.id }, defaultModel)
+			await regenerateReply(t.db, otherId, conv.id, { messageId: sent.message.id }, deps)
 		).toMatchObject({ ok: false, code: 'not_found' });
 	});
 

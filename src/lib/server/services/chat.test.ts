@@ -10,12 +10,13 @@ import {
 	MAX_CONVERSATION_CHARS,
 	MAX_CONVERSATION_MESSAGES,
 	regenerateReply,
-	sendMessage
+	sendMessage,
+	type ReplyDeps
 } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
 import { messagePath } from '$lib/server/repos/messages';
 
-const defaultModel = async () => 'llama/default';
+const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
 
 describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 	let t: TestDatabase;
@@ -31,7 +32,7 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 
 	it('stores the message, a queued reply and its job together', async () => {
 		const conv = await createConversation(t.db, userId, {});
-		const sent = await sendMessage(t.db, userId, conv.id, { content: 'hello' }, defaultModel);
+		const sent = await sendMessage(t.db, userId, conv.id, { content: 'hello' }, deps);
 		expect(sent).toMatchObject({
 			ok: true,
 			message: { role: 'user', content: 'hello', parentId: null },
@@ -43,8 +44,8 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 
 	it('walks branches: absent parent replies to the newest, null starts a root, an id branches', async () => {
 		const conv = await createConversation(t.db, userId, {});
-		const a = await sendMessage(t.db, userId, conv.id, { content: 'a' }, defaultModel);
-		const b = await sendMessage(t.db, userId, conv.id, { content: 'b' }, defaultModel);
+		const a = await sendMessage(t.db, userId, conv.id, { content: 'a' }, deps);
+		const b = await sendMessage(t.db, userId, conv.id, { content: 'b' }, deps);
 		if (!a.ok || !b.ok) throw new Error('send failed');
 		expect(b.message.parentId).toBe(a.reply.id);
 		const sibling = await sendMessage(
@@ -52,15 +53,9 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 			userId,
 			conv.id,
 			{ content: 'c', parentId: a.reply.id },
-			defaultModel
+			deps
 		);
-		const root = await sendMessage(
-			t.db,
-			userId,
-			conv.id,
-			{ content: 'd', parentId: null },
-			defaultModel
-		);
+		const root = await sendMessage(t.db, userId, conv.id, { content: 'd', parentId: null }, deps);
 		if (!sibling.ok || !root.ok) throw new Error('send failed');
 		expect(root.message.parentId).toBeNull();
 		const contents = async (id: number) =>
@@ -76,7 +71,7 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 		const conv = await createConversation(t.db, userId, {});
 		const results = await Promise.all(
 			Array.from({ length: 10 }, () =>
-				sendMessage(t.db, userId, conv.id, { content: 'burst', parentId: null }, defaultModel)
+				sendMessage(t.db, userId, conv.id, { content: 'burst', parentId: null }, deps)
 			)
 		);
 		expect(results.filter((r) => r.ok)).toHaveLength(MAX_ACTIVE_JOBS_PER_USER);
@@ -84,9 +79,9 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 			10 - MAX_ACTIVE_JOBS_PER_USER
 		);
 		const otherConv = await createConversation(t.db, otherId, {});
-		expect(
-			(await sendMessage(t.db, otherId, otherConv.id, { content: 'me too' }, defaultModel)).ok
-		).toBe(true);
+		expect((await sendMessage(t.db, otherId, otherConv.id, { content: 'me too' }, deps)).ok).toBe(
+			true
+		);
 		await finishAll();
 	});
 
@@ -94,8 +89,8 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 		const conv = await createConversation(t.db, userId, {});
 		const input = { content: 'once', clientId: 'client-abc-123' };
 		const [x, y] = await Promise.all([
-			sendMessage(t.db, userId, conv.id, input, defaultModel),
-			sendMessage(t.db, userId, conv.id, input, defaultModel)
+			sendMessage(t.db, userId, conv.id, input, deps),
+			sendMessage(t.db, userId, conv.id, input, deps)
 		]);
 		if (!x.ok || !y.ok) throw new Error('send failed');
 		expect(x.message.id).toBe(y.message.id);
@@ -111,24 +106,20 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 
 	it("refuses another user's conversation and foreign parents", async () => {
 		const conv = await createConversation(t.db, userId, {});
-		expect(await sendMessage(t.db, otherId, conv.id, { content: 'x' }, defaultModel)).toMatchObject(
-			{ ok: false, code: 'not_found' }
-		);
+		expect(await sendMessage(t.db, otherId, conv.id, { content: 'x' }, deps)).toMatchObject({
+			ok: false,
+			code: 'not_found'
+		});
 		const otherConv = await createConversation(t.db, otherId, {});
-		const foreign = await sendMessage(t.db, otherId, otherConv.id, { content: 'x' }, defaultModel);
+		const foreign = await sendMessage(t.db, otherId, otherConv.id, { content: 'x' }, deps);
 		if (!foreign.ok) throw new Error('send failed');
 		expect(
-			await sendMessage(
-				t.db,
-				userId,
-				conv.id,
-				{ content: 'x', parentId: foreign.message.id },
-				defaultModel
-			)
+			await sendMessage(t.db, userId, conv.id, { content: 'x', parentId: foreign.message.id }, deps)
 		).toMatchObject({ ok: false, code: 'invalid' });
-		expect(await sendMessage(t.db, userId, conv.id, { content: '  ' }, defaultModel)).toMatchObject(
-			{ ok: false, code: 'invalid' }
-		);
+		expect(await sendMessage(t.db, userId, conv.id, { content: '  ' }, deps)).toMatchObject({
+			ok: false,
+			code: 'invalid'
+		});
 		await finishAll();
 	});
 
@@ -170,17 +161,18 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 	it(`caps a conversation at ${MAX_CONVERSATION_MESSAGES} messages, storing nothing when full`, async () => {
 		const conv = await createConversation(t.db, userId, {});
 		await fill(conv.id, MAX_CONVERSATION_MESSAGES - 2, 1);
-		const last = await sendMessage(t.db, userId, conv.id, { content: 'fits' }, defaultModel);
+		const last = await sendMessage(t.db, userId, conv.id, { content: 'fits' }, deps);
 		expect(last.ok).toBe(true);
 		await finishAll();
 		const before = await stored(conv.id);
 		expect(before.messages).toBe(MAX_CONVERSATION_MESSAGES);
-		expect(
-			await sendMessage(t.db, userId, conv.id, { content: 'one more' }, defaultModel)
-		).toMatchObject({ ok: false, code: 'conversation_full' });
+		expect(await sendMessage(t.db, userId, conv.id, { content: 'one more' }, deps)).toMatchObject({
+			ok: false,
+			code: 'conversation_full'
+		});
 		if (!last.ok) throw new Error('send failed');
 		expect(
-			await regenerateReply(t.db, userId, conv.id, { messageId: last.message.id }, defaultModel)
+			await regenerateReply(t.db, userId, conv.id, { messageId: last.message.id }, deps)
 		).toMatchObject({ ok: false, code: 'conversation_full' });
 		expect(await stored(conv.id)).toEqual(before);
 	});
@@ -189,26 +181,49 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 		const conv = await createConversation(t.db, userId, {});
 		// 25 messages of 80k characters: 2M, the cap, reached in far fewer than 300 sends.
 		await fill(conv.id, 25, MAX_CONVERSATION_CHARS / 25 - 10);
-		expect(
-			(await sendMessage(t.db, userId, conv.id, { content: 'y'.repeat(200) }, defaultModel)).ok
-		).toBe(true);
+		expect((await sendMessage(t.db, userId, conv.id, { content: 'y'.repeat(200) }, deps)).ok).toBe(
+			true
+		);
 		await finishAll();
 		const before = await stored(conv.id);
-		const refused = await sendMessage(
-			t.db,
-			userId,
-			conv.id,
-			{ content: 'z'.repeat(100) },
-			defaultModel
-		);
+		const refused = await sendMessage(t.db, userId, conv.id, { content: 'z'.repeat(100) }, deps);
 		expect(refused).toMatchObject({ ok: false, code: 'conversation_full' });
 		if (!refused.ok) expect(refused.message).toMatch(/start a new one/);
 		expect(await stored(conv.id)).toEqual(before);
 		// Another conversation is unaffected.
 		const fresh = await createConversation(t.db, userId, {});
-		expect((await sendMessage(t.db, userId, fresh.id, { content: 'hi' }, defaultModel)).ok).toBe(
-			true
+		expect((await sendMessage(t.db, userId, fresh.id, { content: 'hi' }, deps)).ok).toBe(true);
+		await finishAll();
+	});
+
+	it('wakes the runner once per committed job, and not for a duplicate or a refusal', async () => {
+		const conv = await createConversation(t.db, userId, {});
+		const woken: number[] = [];
+		const waking: ReplyDeps = { ...deps, enqueued: (job) => woken.push(job.id) };
+		const input = { content: 'wake', clientId: 'client-wake-123' };
+		const first = await sendMessage(t.db, userId, conv.id, input, waking);
+		const again = await sendMessage(t.db, userId, conv.id, input, waking);
+		if (!first.ok || !again.ok) throw new Error('send failed');
+		expect(woken).toEqual([first.job.id]);
+		const job = await t.db
+			.selectFrom('job')
+			.select('state')
+			.where('id', '=', first.job.id)
+			.executeTakeFirst();
+		expect(job?.state).toBe('queued');
+		const regenerated = await regenerateReply(
+			t.db,
+			userId,
+			conv.id,
+			{ messageId: first.message.id },
+			waking
 		);
+		if (!regenerated.ok) throw new Error('regenerate failed');
+		expect(woken).toEqual([first.job.id, regenerated.job.id]);
+		expect(await sendMessage(t.db, userId, conv.id, { content: ' ' }, waking)).toMatchObject({
+			ok: false
+		});
+		expect(woken).toHaveLength(2);
 		await finishAll();
 	});
 });

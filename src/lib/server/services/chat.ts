@@ -1,14 +1,17 @@
 // Sending a message: the user message, the reply placeholder and its job are written in one
 // transaction, so nothing a client does afterwards can lose the message. Idempotent by clientId.
 import type { Database, Executor } from '$lib/server/db/database';
-import { dialectOf } from '$lib/server/db/database';
 import { isUniqueViolation } from '$lib/server/db/errors';
 import type { ReasoningLevel } from '$lib/server/llm/types';
+import { budgetRefusal } from '$lib/server/services/budget';
 import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
 import * as messages from '$lib/server/repos/messages';
+import { lockUser } from '$lib/server/repos/users';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
-import type { Conversation } from '$lib/server/db/schema';
+import type { Conversation, Job } from '$lib/server/db/schema';
+import type { ProviderRegistry } from '$lib/server/llm/registry';
+import { defaultModelRef } from '$lib/server/services/models';
 import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -41,15 +44,27 @@ export interface JobParams {
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
-type SendFailure = 'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full';
+type SendFailure =
+	'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
 
-/** The HTTP status each refusal of a send or a regenerate answers with. */
-export const SEND_FAILURE_STATUS: Record<SendFailure, number> = {
-	not_found: 404,
-	invalid: 400,
-	too_many_jobs: 429,
-	conversation_full: 409
-};
+/** What enqueueing a reply needs from the rest of the server. */
+export interface ReplyDeps {
+	/** "provider/model" when neither the request nor the conversation names one. */
+	defaultModel(): Promise<string>;
+	/** Called once the job is committed, so a runner can start it at once. */
+	enqueued(job: Job): void;
+}
+
+/**
+ * The server's reply dependencies: the registry's default model; a committed job is handed to
+ * this instance's runner at once (its conditional claim still guards other instances).
+ */
+export function replyDeps(
+	providers: ProviderRegistry,
+	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
+): ReplyDeps {
+	return { defaultModel: () => defaultModelRef(providers), enqueued: (job) => runner.submit(job) };
+}
 export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
 
 export function splitModelRef(ref: string): { provider: string; model: string } | null {
@@ -65,11 +80,7 @@ async function existingSend(
 ): Promise<SendResult | null> {
 	const message = await messages.findMessageByClientId(db, userId, clientId);
 	if (!message) return null;
-	const job = await db
-		.selectFrom('job')
-		.selectAll()
-		.where('user_message_id', '=', message.id)
-		.executeTakeFirst();
+	const job = await jobs.findJobForUserMessage(db, message.id);
 	const reply = job?.assistant_message_id
 		? await messages.findMessage(db, userId, job.assistant_message_id)
 		: undefined;
@@ -102,10 +113,11 @@ function jobParams(conversation: Conversation, input: ReplyOptions): JobParams {
 }
 
 /** Locks the user's row (PostgreSQL) so the active-job cap holds under a burst; the refusal if full. */
+/** Under the per-user lock: the active-reply cap, then the monthly budget. */
 async function atJobCap(trx: Executor, userId: number) {
-	if (dialectOf(trx) === 'postgres')
-		await trx.selectFrom('user').select('id').where('id', '=', userId).forUpdate().execute();
-	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER) return null;
+	await lockUser(trx, userId);
+	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER)
+		return budgetRefusal(trx, userId, Date.now());
 	return {
 		ok: false as const,
 		code: 'too_many_jobs' as const,
@@ -174,7 +186,7 @@ export async function sendMessage(
 	userId: number,
 	conversationId: number,
 	input: SendInput,
-	defaultModel: () => Promise<string>
+	deps: ReplyDeps
 ): Promise<SendResult> {
 	const content = input.content;
 	if (!content.trim())
@@ -192,7 +204,7 @@ export async function sendMessage(
 	}
 	const conversation = await conversations.findConversation(db, userId, conversationId);
 	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
-	const ref = splitModelRef(input.model ?? conversation.model ?? (await defaultModel()));
+	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
 	if (!ref) return BAD_MODEL;
 	const params = jobParams(conversation, input);
 
@@ -246,10 +258,14 @@ export async function sendMessage(
 				duplicate: false,
 				message: toMessageDto(userMessage),
 				reply: toMessageDto(reply, job.id),
-				job: toJobDto(job)
+				job: toJobDto(job),
+				enqueued: job
 			};
 		});
-		return result;
+		if (!result.ok) return result;
+		const { enqueued, ...sent } = result;
+		deps.enqueued(enqueued);
+		return sent;
 	} catch (error) {
 		// Two requests with the same clientId raced: the loser answers with the winner's result.
 		if (input.clientId && isUniqueViolation(error)) {
@@ -271,7 +287,7 @@ export async function regenerateReply(
 	userId: number,
 	conversationId: number,
 	input: ReplyOptions & { messageId: number; model?: string },
-	defaultModel: () => Promise<string>
+	deps: ReplyDeps
 ): Promise<RegenerateResult> {
 	const conversation = await conversations.findConversation(db, userId, conversationId);
 	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
@@ -285,11 +301,11 @@ export async function regenerateReply(
 			message: 'messageId: no such message to answer in this conversation'
 		};
 	}
-	const ref = splitModelRef(input.model ?? conversation.model ?? (await defaultModel()));
+	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
 	if (!ref) return BAD_MODEL;
 	const params = jobParams(conversation, input);
 	const userMessageId = prompt.id;
-	return db.transaction().execute(async (trx) => {
+	const result = await db.transaction().execute(async (trx) => {
 		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
 		if (full) return full;
 		const now = Date.now();
@@ -302,6 +318,9 @@ export async function regenerateReply(
 			now
 		});
 		await conversations.updateConversation(trx, userId, conversationId, { updated_at: now });
-		return { ok: true as const, reply: toMessageDto(reply, job.id), job: toJobDto(job) };
+		return { ok: true as const, reply: toMessageDto(reply, job.id), job, enqueued: job };
 	});
+	if (!result.ok) return result;
+	deps.enqueued(result.enqueued);
+	return { ok: true, reply: result.reply, job: toJobDto(result.job) };
 }

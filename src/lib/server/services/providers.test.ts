@@ -7,8 +7,10 @@ import {
 	loadProviderRecords,
 	removeProvider,
 	saveProvider,
-	type ProviderInput
+	type ProviderInput,
+	type ProviderStore
 } from '$lib/server/services/providers';
+import { ProviderRegistry } from '$lib/server/llm/registry';
 
 const KEY = 'sk-or-v1-0123456789abcdefSECRET';
 const secret = randomBytes(32);
@@ -30,13 +32,16 @@ const input = (overrides: Partial<ProviderInput> = {}): ProviderInput => ({
 describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 	let t: TestDatabase;
 	let id: string;
+	let registry: ProviderRegistry;
+	const store = (): ProviderStore => ({ db: t.db, secretKey: secret, providers: registry });
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
+		registry = new ProviderRegistry(() => loadProviderRecords(t.db, config, secret));
 	});
 	afterAll(() => t.close());
 
 	it('stores the key encrypted, never in plaintext', async () => {
-		const saved = await saveProvider(t.db, secret, input(), null);
+		const saved = await saveProvider(store(), input(), null);
 		expect(saved).toMatchObject({ ok: true, keyDropped: false });
 		if (!saved.ok) return;
 		id = saved.id;
@@ -70,8 +75,7 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 
 	it('drops the key when the base URL moves to another origin', async () => {
 		const moved = await saveProvider(
-			t.db,
-			secret,
+			store(),
 			input({ apiKey: '', baseUrl: 'https://evil.example/v1' }),
 			id
 		);
@@ -83,10 +87,9 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 	});
 
 	it('keeps the key on a same-origin edit, and refuses a tampered ciphertext', async () => {
-		await saveProvider(t.db, secret, input({ baseUrl: 'https://openrouter.ai/api/v1' }), id);
+		await saveProvider(store(), input({ baseUrl: 'https://openrouter.ai/api/v1' }), id);
 		await saveProvider(
-			t.db,
-			secret,
+			store(),
 			input({ apiKey: '', name: 'Renamed', baseUrl: 'https://openrouter.ai/api/v2' }),
 			id
 		);
@@ -120,7 +123,7 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 		[{ maxConcurrency: 'lots' }, /whole number/],
 		[{ apiKey: 'has spaces in it' }, /API key/]
 	])('rejects bad input %j', async (overrides, message) => {
-		const result = await saveProvider(t.db, secret, input(overrides), null);
+		const result = await saveProvider(store(), input(overrides), null);
 		expect(result).toMatchObject({ ok: false, code: 'invalid' });
 		if (!result.ok) expect(result.message).toMatch(message);
 	});
@@ -133,55 +136,64 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 	])(
 		'refuses the internal address %s at save unless the admin ticked "private network"',
 		async (baseUrl, reason) => {
-			const refused = await saveProvider(t.db, secret, input({ name: 'Home', baseUrl }), null);
+			const refused = await saveProvider(store(), input({ name: 'Home', baseUrl }), null);
 			expect(refused).toMatchObject({ ok: false, code: 'invalid' });
 			if (!refused.ok) expect(refused.message).toMatch(reason);
 			const allowed = await saveProvider(
-				t.db,
-				secret,
+				store(),
 				input({ name: 'Home', baseUrl, allowInternal: true }),
 				null
 			);
 			expect(allowed).toMatchObject({ ok: true });
-			if (allowed.ok) await removeProvider(t.db, allowed.id);
+			if (allowed.ok) await removeProvider(store(), allowed.id);
 		}
 	);
 
 	it("refuses a second provider with the same name, in any case, or a configured one's name", async () => {
-		const first = await saveProvider(t.db, secret, input({ name: 'Twin' }), null);
+		const first = await saveProvider(store(), input({ name: 'Twin' }), null);
 		expect(first).toMatchObject({ ok: true });
 		if (!first.ok) return;
-		expect(await saveProvider(t.db, secret, input({ name: ' twin ' }), null)).toMatchObject({
+		expect(await saveProvider(store(), input({ name: ' twin ' }), null)).toMatchObject({
 			ok: false,
 			message: 'A provider named "Twin" already exists'
 		});
-		const other = await saveProvider(t.db, secret, input({ name: 'Other' }), null);
+		const other = await saveProvider(store(), input({ name: 'Other' }), null);
 		if (!other.ok) throw new Error(other.message);
-		expect(await saveProvider(t.db, secret, input({ name: 'TWIN' }), other.id)).toMatchObject({
+		expect(await saveProvider(store(), input({ name: 'TWIN' }), other.id)).toMatchObject({
 			ok: false
 		});
 		// Saving a provider under its own name is fine.
-		expect(await saveProvider(t.db, secret, input({ name: 'Twin' }), first.id)).toMatchObject({
+		expect(await saveProvider(store(), input({ name: 'Twin' }), first.id)).toMatchObject({
 			ok: true
 		});
 		expect(
-			await saveProvider(t.db, secret, input({ name: 'LLAMA.CPP' }), null, ['llama.cpp'])
+			await saveProvider(store(), input({ name: 'LLAMA.CPP' }), null, ['llama.cpp'])
 		).toMatchObject({ ok: false, message: 'A provider named "LLAMA.CPP" already exists' });
-		await removeProvider(t.db, first.id);
-		await removeProvider(t.db, other.id);
+		await removeProvider(store(), first.id);
+		await removeProvider(store(), other.id);
 	});
 
 	it('answers not found for unknown ids, and removes', async () => {
-		expect(await saveProvider(t.db, secret, input(), 'p999999')).toMatchObject({
+		expect(await saveProvider(store(), input(), 'p999999')).toMatchObject({
 			ok: false,
 			code: 'not_found'
 		});
-		expect(await saveProvider(t.db, secret, input(), 'llama')).toMatchObject({
+		expect(await saveProvider(store(), input(), 'llama')).toMatchObject({
 			ok: false,
 			code: 'not_found'
 		});
-		expect(await removeProvider(t.db, 'llama')).toBe(false);
-		expect(await removeProvider(t.db, id)).toBe(true);
-		expect(await removeProvider(t.db, id)).toBe(false);
+		expect(await removeProvider(store(), 'llama')).toBe(false);
+		expect(await removeProvider(store(), id)).toBe(true);
+		expect(await removeProvider(store(), id)).toBe(false);
+	});
+
+	it('saving or removing a provider takes effect in the registry at once', async () => {
+		const saved = await saveProvider(store(), input({ name: 'First' }), null);
+		if (!saved.ok) throw new Error('save failed');
+		expect((await registry.get(saved.id))?.name).toBe('First');
+		await saveProvider(store(), input({ name: 'Second', apiKey: '' }), saved.id);
+		expect((await registry.get(saved.id))?.name).toBe('Second');
+		expect(await removeProvider(store(), saved.id)).toBe(true);
+		expect(await registry.get(saved.id)).toBeUndefined();
 	});
 });

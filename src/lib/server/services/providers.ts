@@ -3,7 +3,8 @@
 // were saved for, and only their last 4 characters ever leave this module.
 import type { Config } from '$lib/server/config';
 import type { Database } from '$lib/server/db/database';
-import { PROVIDER_KINDS, type ProviderKind, type ProviderRow } from '$lib/server/db/schema';
+import type { ProviderRow } from '$lib/server/db/schema';
+import { PROVIDER_KINDS, type ProviderKind, type ProviderRecord } from '$lib/server/llm/types';
 import { ANTHROPIC_BASE_URL } from '$lib/server/llm/anthropic';
 import { OPENAI_BASE_URL } from '$lib/server/llm/openai';
 import { internalTargetReason } from '$lib/server/net/internal-target';
@@ -11,19 +12,11 @@ import * as repo from '$lib/server/repos/providers';
 import { lastFour, openSecret, sealSecret } from '$lib/server/secret-box';
 import type { ProviderViewDto } from '$lib/shared/dto';
 
+export { PROVIDER_KINDS };
+
 export const MAX_PROVIDER_CONCURRENCY = 64;
 
-export interface ProviderRecord {
-	id: string;
-	kind: ProviderKind;
-	name: string;
-	baseUrl: string;
-	apiKey: string | null;
-	allowInternal: boolean;
-	maxConcurrency: number | null;
-	enabledModels: string[];
-	source: 'config' | 'admin';
-}
+export type { ProviderRecord };
 
 export type ProviderView = ProviderViewDto;
 
@@ -239,14 +232,20 @@ function validate(input: ProviderInput) {
 	return { ok: true as const, kind, name, baseUrl: base.url, apiKey, maxConcurrency, models };
 }
 
+/** What saving needs; the registry is told, so the next reply uses the new settings. */
+export interface ProviderStore {
+	db: Database;
+	secretKey: Buffer;
+	providers: { invalidate(): void };
+}
+
 export type SaveProviderResult =
 	| { ok: true; id: string; keyDropped: boolean }
 	| Invalid
 	| { ok: false; code: 'not_found'; message: string };
 
 export async function saveProvider(
-	db: Database,
-	secretKey: Buffer,
+	{ db, secretKey, providers }: ProviderStore,
 	input: ProviderInput,
 	existingId: string | null,
 	reservedNames: readonly string[] = []
@@ -266,7 +265,7 @@ export async function saveProvider(
 	const taken = (name: string) => invalid(`A provider named "${name}" already exists`);
 	if (reservedNames.some((n) => n.toLowerCase() === checked.name.toLowerCase()))
 		return taken(checked.name);
-	return db.transaction().execute(async (trx) => {
+	const result = await db.transaction().execute(async (trx): Promise<SaveProviderResult> => {
 		const rowId = existingId === null ? null : parseAdminProviderId(existingId);
 		const existing = rowId === null ? undefined : await repo.findSharedProvider(trx, rowId);
 		if (existingId !== null && !existing)
@@ -303,9 +302,16 @@ export async function saveProvider(
 		}
 		return { ok: true, id: adminProviderId(row.id), keyDropped };
 	});
+	if (result.ok) providers.invalidate();
+	return result;
 }
 
-export async function removeProvider(db: Database, id: string): Promise<boolean> {
+export async function removeProvider(
+	{ db, providers }: Pick<ProviderStore, 'db' | 'providers'>,
+	id: string
+): Promise<boolean> {
 	const rowId = parseAdminProviderId(id);
-	return rowId !== null && (await repo.deleteSharedProvider(db, rowId));
+	const removed = rowId !== null && (await repo.deleteSharedProvider(db, rowId));
+	if (removed) providers.invalidate();
+	return removed;
 }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
 	DIALECTS,
 	freshDatabase,
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { sendMessage } from '$lib/server/services/chat';
+import { sendMessage, type ReplyDeps } from '$lib/server/services/chat';
 import {
 	createConversation,
 	deleteConversation,
@@ -13,8 +13,7 @@ import {
 } from '$lib/server/services/conversations';
 import { syncConversations } from '$lib/server/services/sync';
 
-const defaultModel = async () => 'llama/default';
-const tick = () => new Promise((r) => setTimeout(r, 3));
+const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
 
 describe.each(DIALECTS)('device sync on %s', (dialect) => {
 	let t: TestDatabase;
@@ -25,14 +24,18 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 		[userId, otherId] = (await insertUsers(t.db, 'u', 'o')) as [number, number];
 	});
 	afterAll(() => t.close());
+	// The services stamp rows with Date.now(): a clock that moves only when told orders them.
+	beforeEach(() => vi.useFakeTimers({ toFake: ['Date'], now: 1_700_000_000_000 }));
+	afterEach(() => vi.useRealTimers());
+	const tick = () => vi.setSystemTime(Date.now() + 1_000);
 
 	it('sends everything first, then only what changed, and reports deletions by absence', async () => {
 		const ids: number[] = [];
 		for (let i = 0; i < 4; i++) {
 			const c = await createConversation(t.db, userId, { title: `c${i}` });
-			await sendMessage(t.db, userId, c.id, { content: `hello ${i}` }, defaultModel);
+			await sendMessage(t.db, userId, c.id, { content: `hello ${i}` }, deps);
 			ids.push(c.id);
-			await tick();
+			tick();
 		}
 		const theirs = await createConversation(t.db, otherId, { title: 'not yours' });
 
@@ -44,7 +47,7 @@ describe.each(DIALECTS)('device sync on %s', (dialect) => {
 			'assistant'
 		]);
 
-		await tick();
+		tick();
 		await updateConversation(t.db, userId, ids[1]!, { title: 'renamed' });
 		await deleteConversation(t.db, userId, ids[2]!);
 		const next = await syncConversations(t.db, userId, {

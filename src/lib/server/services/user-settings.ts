@@ -1,15 +1,11 @@
 // A user's own preferences, kept as JSON on their row (today: the cost of local tokens).
-import type { Database } from '$lib/server/db/database';
+import type { Database, Executor } from '$lib/server/db/database';
+import * as users from '$lib/server/repos/users';
 import type { UserSettingsDto } from '$lib/shared/dto';
 
-export async function getUserSettings(db: Database, userId: number): Promise<UserSettingsDto> {
-	const row = await db
-		.selectFrom('user')
-		.select('settings')
-		.where('id', '=', userId)
-		.executeTakeFirst();
+export async function getUserSettings(db: Executor, userId: number): Promise<UserSettingsDto> {
 	try {
-		const value = JSON.parse(row?.settings ?? '{}') as UserSettingsDto;
+		const value = JSON.parse((await users.findUserSettings(db, userId)) ?? '{}') as UserSettingsDto;
 		return typeof value === 'object' && value !== null ? value : {};
 	} catch {
 		return {};
@@ -22,10 +18,6 @@ export async function updateUserSettings(
 	patch: UserSettingsDto
 ): Promise<UserSettingsDto> {
 	const settings = { ...(await getUserSettings(db, userId)), ...patch };
-	await db
-		.updateTable('user')
-		.set({ settings: JSON.stringify(settings), updated_at: Date.now() })
-		.where('id', '=', userId)
-		.execute();
+	await users.updateUserSettings(db, userId, JSON.stringify(settings), Date.now());
 	return settings;
 }

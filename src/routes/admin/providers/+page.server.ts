@@ -6,12 +6,13 @@ import { field, readForm } from '$lib/server/forms';
 import {
 	configProviderNames,
 	listProviderViews,
+	PROVIDER_KINDS,
 	removeProvider,
 	saveProvider,
 	type ProviderInput
 } from '$lib/server/services/providers';
-import { PROVIDER_KINDS } from '$lib/server/db/schema';
 import { recordSecurityEvent } from '$lib/server/services/security-events';
+import { failureStatus } from '$lib/server/http';
 
 const TEST_TIMEOUT_MS = 10_000;
 
@@ -41,21 +42,16 @@ export const actions: Actions = {
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
-		const { db, config, secretKey, providers } = getRuntime();
+		const runtime = getRuntime();
 		const result = await saveProvider(
-			db,
-			secretKey,
+			runtime,
 			providerInput(data),
 			id,
-			configProviderNames(config)
+			configProviderNames(runtime.config)
 		);
 		if (!result.ok)
-			return fail(result.code === 'not_found' ? 404 : 400, {
-				message: result.message,
-				formId: id ?? 'new'
-			});
-		providers.invalidate();
-		await recordSecurityEvent(db, {
+			return fail(failureStatus(result.code), { message: result.message, formId: id ?? 'new' });
+		await recordSecurityEvent(runtime.db, {
 			kind: 'provider_saved',
 			userId: admin.id,
 			username: admin.username,
@@ -71,13 +67,11 @@ export const actions: Actions = {
 	remove: async ({ request, locals, url }) => {
 		const admin = requireAdmin(locals, url);
 		const data = await readForm(request);
-		const { db, providers } = getRuntime();
 		const id = data ? field(data, 'id', 20) : '';
-		if (!data || !(await removeProvider(db, id))) {
+		if (!data || !(await removeProvider(getRuntime(), id))) {
 			return fail(404, { message: 'That provider no longer exists' });
 		}
-		providers.invalidate();
-		await recordSecurityEvent(db, {
+		await recordSecurityEvent(getRuntime().db, {
 			kind: 'provider_removed',
 			userId: admin.id,
 			username: admin.username,

@@ -1,11 +1,8 @@
 import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
-import { listActiveJobs } from '$lib/server/repos/jobs';
-import { toJobDto } from '$lib/server/services/dto';
+import { listActiveReplies } from '$lib/server/services/jobs';
 
 /** The user's queued and running replies. */
-export const GET: RequestHandler = async ({ locals }) => {
-	const jobs = await listActiveJobs(getRuntime().db, locals.user!.id);
-	return json({ jobs: jobs.map(toJobDto) });
-};
+export const GET: RequestHandler = async ({ locals }) =>
+	json({ jobs: await listActiveReplies(getRuntime().db, locals.user!.id) });

@@ -4,6 +4,7 @@ import { getRuntime } from '$lib/server/runtime';
 import { acceptInvite, findInvite } from '$lib/server/services/accounts';
 import { setSessionCookie } from '$lib/server/auth/session';
 import { field, readForm } from '$lib/server/forms';
+import { failureStatus } from '$lib/server/http';
 
 export const load: PageServerLoad = async ({ params, locals }) => {
 	if (locals.user) redirect(303, '/');
@@ -27,9 +28,7 @@ export const actions: Actions = {
 			request.headers.get('user-agent')
 		);
 		if (!result.ok) {
-			const status =
-				result.code === 'username_taken' ? 409 : result.code === 'invalid_invite' ? 410 : 400;
-			return fail(status, { username, message: result.message });
+			return fail(failureStatus(result.code), { username, message: result.message });
 		}
 		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
 		redirect(303, '/');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RequestHandler } from './$types';
-import { errorResponse, json, readJson } from '$lib/server/http';
+import { failureResponse, json, readJson } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
 import { login } from '$lib/server/services/accounts';
 import { setPendingLoginCookie, setSessionCookie } from '$lib/server/auth/session';
@@ -25,14 +25,7 @@ export const POST: RequestHandler = async ({ request, cookies, url, locals }) =>
 		setPendingLoginCookie(cookies, result.pendingToken, result.expiresAt, secure);
 		return json({ secondFactor: true, message: result.message });
 	}
-	if (!result.ok) {
-		if (result.code === 'throttled') {
-			return errorResponse(429, result.code, result.message, {
-				'retry-after': String(result.retryAfterSeconds)
-			});
-		}
-		return errorResponse(result.code === 'busy' ? 503 : 401, result.code, result.message);
-	}
+	if (!result.ok) return failureResponse(result);
 	setSessionCookie(cookies, result.token, result.session.expiresAt, secure);
 	return json({ user: { username: result.user.username, role: result.user.role } });
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RequestHandler } from './$types';
-import { errorResponse, json, readJson } from '$lib/server/http';
+import { errorResponse, failureResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { branchConversation } from '$lib/server/services/branching';
@@ -19,9 +19,6 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 		id,
 		body.value.messageId
 	);
-	if (!result.ok)
-		return result.code === 'not_found'
-			? errorResponse(404, 'not_found', result.message)
-			: errorResponse(400, 'invalid_request', result.message);
+	if (!result.ok) return failureResponse(result);
 	return json(result.conversation, 201);
 };

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { RequestHandler } from './$types';
-import { errorResponse, json, readJson } from '$lib/server/http';
+import { errorResponse, failureResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
-import { MAX_MESSAGE_CHARS, SEND_FAILURE_STATUS, sendMessage } from '$lib/server/services/chat';
-import { defaultModelRef } from '$lib/server/services/models';
+import { MAX_MESSAGE_CHARS, replyDeps, sendMessage } from '$lib/server/services/chat';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
-import { jobEventStream, SSE_HEADERS } from '$lib/server/jobs/events';
+import { jobEventResponse } from '$lib/server/jobs/events';
 import { tooManyStreams } from '$lib/server/jobs/streams';
 
 const SendBody = z.object({
@@ -36,32 +35,26 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 		: null;
 	if (slot && !slot.ok) return tooManyStreams(slot.retryAfterSeconds);
 	const release = () => (slot?.ok ? slot.options.onEnd() : undefined);
-	const result = await sendMessage(db, locals.user!.id, id, body.value, () =>
-		defaultModelRef(providers)
-	).catch((error: unknown) => {
-		release();
-		throw error;
-	});
+	const deps = replyDeps(providers, runner);
+	const result = await sendMessage(db, locals.user!.id, id, body.value, deps).catch(
+		(error: unknown) => {
+			release();
+			throw error;
+		}
+	);
 	if (!result.ok) {
 		release();
-		const status = SEND_FAILURE_STATUS[result.code];
-		return errorResponse(
-			status,
-			result.code === 'invalid' ? 'invalid_request' : result.code,
-			result.message
-		);
+		return failureResponse(result);
 	}
-	if (!result.duplicate) runner.wake();
 	const { message, reply, job } = result;
 	// Accept: text/event-stream — enqueue and stream in one request (one round trip fewer on a
 	// phone); the first event, `job`, carries what the 202 body would. Reconnects use /events.
 	if (slot?.ok) {
-		const prelude = { event: 'job', data: { message, reply, job } };
-		const stream = jobEventStream({ db, bus }, { id: job.id, user_id: locals.user!.id }, null, {
-			prelude,
+		return jobEventResponse({ db, bus }, { id: job.id, user_id: locals.user!.id }, null, {
+			prelude: { event: 'job', data: { message, reply, job } },
+			status: result.duplicate ? 200 : 202,
 			...slot.options
 		});
-		return new Response(stream, { status: result.duplicate ? 200 : 202, headers: SSE_HEADERS });
 	}
 	return json({ message, reply, job }, result.duplicate ? 200 : 202);
 };

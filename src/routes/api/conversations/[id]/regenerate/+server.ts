@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { RequestHandler } from './$types';
-import { errorResponse, json, readJson } from '$lib/server/http';
+import { errorResponse, failureResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
-import { regenerateReply, SEND_FAILURE_STATUS } from '$lib/server/services/chat';
-import { defaultModelRef } from '$lib/server/services/models';
+import { regenerateReply, replyDeps } from '$lib/server/services/chat';
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
 
 const RegenerateBody = z
@@ -24,14 +23,8 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	const body = await readJson(request, RegenerateBody);
 	if (!body.ok) return body.response;
 	const { db, providers, runner } = getRuntime();
-	const result = await regenerateReply(db, locals.user!.id, id, body.value, () =>
-		defaultModelRef(providers)
-	);
-	if (!result.ok) {
-		const status = SEND_FAILURE_STATUS[result.code];
-		const code = result.code === 'invalid' ? 'invalid_request' : result.code;
-		return errorResponse(status, code, result.message);
-	}
-	runner.wake();
+	const deps = replyDeps(providers, runner);
+	const result = await regenerateReply(db, locals.user!.id, id, body.value, deps);
+	if (!result.ok) return failureResponse(result);
 	return json({ reply: result.reply, job: result.job }, 202);
 };

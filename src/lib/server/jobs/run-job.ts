@@ -1,0 +1,176 @@
+// The run of one claimed job: the prompt (services/prompt.ts), the provider's stream into the bus,
+// partial text checkpointed on a time/size cadence (never per token), then `conclude()` and the
+// final writes. The runner (jobs/runner.ts) owns claiming, slots and stopping.
+import type { Logger } from 'pino';
+import type { Database } from '$lib/server/db/database';
+import type { Job } from '$lib/server/db/schema';
+import type { JobBus } from '$lib/server/jobs/bus';
+import { conclude, type StopReason } from '$lib/server/jobs/conclude';
+import { finishJob, requeueJob, type Produced } from '$lib/server/jobs/finish';
+import { estimateUsage } from '$lib/server/jobs/usage-estimate';
+import type { ProviderRegistry } from '$lib/server/llm/registry';
+import type { Provider, ProviderFailure } from '$lib/server/llm/types';
+import type { JobObserver } from '$lib/server/metrics';
+import * as jobs from '$lib/server/repos/jobs';
+import { updateMessage } from '$lib/server/repos/messages';
+import type { JobParams } from '$lib/server/services/chat';
+import { promptFor } from '$lib/server/services/prompt';
+
+export interface RunLimits {
+	checkpointIntervalMs: number;
+	checkpointChars: number;
+	heartbeatMs: number;
+	maxDurationMs: number;
+	maxAttempts: number;
+	retryBaseMs: number;
+}
+
+export interface RunDeps {
+	db: Database;
+	bus: JobBus;
+	log: Logger;
+	observer?: JobObserver;
+	limits: RunLimits;
+}
+
+/** Streams `job` (already claimed, `running`) to its end; `controller` aborts it with a StopReason. */
+export async function runJob(
+	deps: RunDeps,
+	job: Job,
+	provider: Provider,
+	controller: AbortController
+) {
+	const { db, bus, limits } = deps;
+	const params = JSON.parse(job.params) as JobParams;
+	const produced: Produced = { text: '', reasoning: '', usage: null };
+	const [messages] = await Promise.all([
+		promptFor(db, job, params),
+		job.assistant_message_id
+			? updateMessage(db, job.assistant_message_id, { status: 'streaming', updated_at: Date.now() })
+			: undefined
+	]);
+	let failure: ProviderFailure | null = null;
+	let checkpointAt = Date.now();
+	let unsaved = 0;
+	const startedAt = performance.now();
+	let firstToken = true;
+	bus.begin(job.id);
+	const deadline = setTimeout(
+		() => controller.abort('too_long' satisfies StopReason),
+		limits.maxDurationMs
+	);
+	const checkpoint = async () => {
+		checkpointAt = Date.now();
+		unsaved = 0;
+		await jobs.checkpointJob(db, job.id, {
+			partial_text: produced.text,
+			partial_reasoning: produced.reasoning,
+			heartbeat_at: checkpointAt,
+			updated_at: checkpointAt
+		});
+	};
+	const heartbeat = setInterval(() => void checkpoint(), limits.heartbeatMs);
+	try {
+		const request = {
+			model: job.model,
+			messages,
+			temperature: params.temperature,
+			maxTokens: params.maxTokens,
+			reasoning: params.reasoning
+		};
+		for await (const event of provider.streamChat(request, controller.signal)) {
+			if (event.type === 'text' || event.type === 'reasoning') {
+				const channel = event.type;
+				// A model can emit NUL; no database text column takes it, so it never enters.
+				const text = event.text.includes('\0') ? event.text.replaceAll('\0', '') : event.text;
+				if (!text) continue;
+				if (firstToken) {
+					firstToken = false;
+					deps.observer?.firstToken(
+						job.provider,
+						job.model,
+						(performance.now() - startedAt) / 1000
+					);
+				}
+				produced[channel] += text;
+				bus.append(job.id, channel, text);
+				unsaved += text.length;
+				if (
+					unsaved >= limits.checkpointChars ||
+					Date.now() - checkpointAt >= limits.checkpointIntervalMs
+				)
+					await checkpoint();
+			} else if (event.type === 'usage') {
+				produced.usage = {
+					promptTokens: event.promptTokens,
+					completionTokens: event.completionTokens,
+					cachedTokens: event.cachedTokens,
+					cacheWriteTokens: event.cacheWriteTokens,
+					reasoningTokens: event.reasoningTokens,
+					local: provider.kind === 'llamacpp',
+					timings: event.timings,
+					estimated: event.estimated
+				};
+				bus.usage(job.id, {
+					promptTokens: event.promptTokens,
+					completionTokens: event.completionTokens
+				});
+			} else if (event.type === 'error') {
+				failure = event.error;
+			}
+		}
+	} finally {
+		clearTimeout(deadline);
+		clearInterval(heartbeat);
+	}
+	const stop = controller.signal.aborted ? (controller.signal.reason as StopReason) : null;
+	const conclusion = conclude({ produced, failure, stop, attempts: job.attempts, limits });
+	if (conclusion.kind === 'retry') {
+		await requeueJob(db, job, Date.now() + conclusion.delayMs, failure!);
+		deps.log.info(
+			{ jobId: job.id, attempt: job.attempts, delay: conclusion.delayMs, code: failure!.code },
+			'job will retry'
+		);
+	} else {
+		const { outcome } = conclusion;
+		if (outcome.state === 'failed' && failure && !stop)
+			deps.log.warn(
+				{ jobId: job.id, provider: job.provider, code: failure.code, detail: failure.detail },
+				'reply failed upstream'
+			);
+		// Stopped, failed mid-reply or interrupted before the provider reported its usage: the
+		// tokens were still spent, so count them. A failure before any output spent nothing.
+		const nothingYet = !produced.text && !produced.reasoning;
+		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
+			produced.usage = await estimateUsage(provider, messages, produced);
+		await finishJob(db, job, outcome, produced);
+		bus.end(job.id);
+	}
+	deps.observer?.finished(
+		job.provider,
+		job.model,
+		conclusion.kind === 'retry' ? 'retry' : conclusion.outcome.state,
+		(performance.now() - startedAt) / 1000,
+		produced.usage?.completionTokens ?? null
+	);
+}
+
+/** A job's last checkpoint as its outcome, with its tokens counted (nothing was reported). */
+export async function fromCheckpoint(
+	deps: { db: Database; providers: ProviderRegistry; log: Logger },
+	job: Job
+): Promise<Produced> {
+	const produced: Produced = {
+		text: job.partial_text,
+		reasoning: job.partial_reasoning,
+		usage: null
+	};
+	try {
+		const provider = await deps.providers.get(job.provider);
+		const prompt = await promptFor(deps.db, job, JSON.parse(job.params) as JobParams);
+		produced.usage = await estimateUsage(provider, prompt, produced);
+	} catch (error) {
+		deps.log.warn({ err: error, jobId: job.id }, 'could not count the tokens of a job');
+	}
+	return produced;
+}

@@ -1,0 +1,148 @@
+// A direct reader of the OpenAI chat-completions stream for llama.cpp's server: one POST through
+// the provider's guarded fetch (its pooled keep-alive connections) and a line parser over the
+// decoded body that keeps only the unfinished line between chunks — no SDK layers, no re-buffering.
+import { describeFailure } from '$lib/server/llm/errors';
+import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
+import type { ChatEvent, ChatRequest, FinishReason } from '$lib/server/llm/types';
+import { mapFinish, readTimings } from '$lib/server/llm/openai-chat';
+
+export interface CompletionsStreamOptions {
+	providerName: string;
+	/** Ends in /v1. */
+	baseUrl: string;
+	apiKey: string | null;
+	fetch: GuardedFetch;
+	extraBody?: (request: ChatRequest) => Record<string, unknown>;
+}
+
+interface Chunk {
+	choices?: {
+		delta?: { content?: string | null; reasoning_content?: string | null };
+		finish_reason?: string | null;
+	}[];
+	usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+	timings?: unknown;
+	error?: { message?: string; code?: number };
+}
+
+/** An upstream refusal in the shape describeFailure reads (status and the body's `error`). */
+class UpstreamError extends Error {
+	constructor(
+		readonly status: number,
+		readonly error: unknown
+	) {
+		super(`HTTP ${status}`);
+	}
+}
+
+/** The `data:` payloads of an SSE body, one string each, until `[DONE]` or the end. */
+async function* dataLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+	const decoder = new TextDecoder();
+	const reader = body.getReader();
+	let rest = '';
+	let ended = false;
+	try {
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) return void (ended = true);
+			// After [DONE], read what is left so the connection goes back to the pool.
+			if (ended) continue;
+			const text = rest + decoder.decode(value, { stream: true });
+			let start = 0;
+			for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+				const line =
+					text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+				start = end + 1;
+				if (!line.startsWith('data:')) continue; // blank separators, comments, other fields
+				const data = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+				if (data === '[DONE]') {
+					ended = true;
+					break;
+				}
+				yield data;
+			}
+			rest = start === 0 ? text : text.slice(start);
+		}
+	} finally {
+		// Stopped early (a cancel, a parse error): drop the response rather than read it out.
+		if (!ended) void reader.cancel().catch(() => {});
+		else reader.releaseLock();
+	}
+}
+
+export async function* streamChatCompletions(
+	options: CompletionsStreamOptions,
+	request: ChatRequest,
+	signal: AbortSignal
+): AsyncGenerator<ChatEvent> {
+	let finished: FinishReason | null = null;
+	try {
+		const res = await options
+			.fetch(`${options.baseUrl}/chat/completions`, {
+				method: 'POST',
+				headers: {
+					'content-type': 'application/json',
+					accept: 'text/event-stream',
+					...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {})
+				},
+				body: JSON.stringify({
+					model: request.model,
+					messages: request.messages,
+					stream: true,
+					stream_options: { include_usage: true },
+					...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+					...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+					...(options.extraBody?.(request) ?? {})
+				}),
+				signal
+			})
+			.catch((error: unknown) => {
+				// No answer at all (refused, unresolvable, a port fetch will not use): as the SDK says it.
+				throw new Error('Connection error.', { cause: error });
+			});
+		if (!res.ok || !res.body) {
+			const text = await res.text().catch(() => '');
+			let body: { error?: unknown } | null = null;
+			try {
+				body = JSON.parse(text) as { error?: unknown };
+			} catch {
+				// not JSON: the status says enough
+			}
+			throw new UpstreamError(res.status, body?.error ?? body);
+		}
+		for await (const data of dataLines(res.body)) {
+			if (signal.aborted) return; // chunks already buffered must not outlive a cancel
+			const chunk = JSON.parse(data) as Chunk;
+			if (chunk.error) throw new UpstreamError(chunk.error.code ?? 500, chunk.error);
+			const choice = chunk.choices?.[0];
+			if (choice?.delta?.reasoning_content)
+				yield { type: 'reasoning', text: choice.delta.reasoning_content };
+			if (choice?.delta?.content) yield { type: 'text', text: choice.delta.content };
+			if (choice?.finish_reason) {
+				finished = mapFinish(choice.finish_reason);
+				yield { type: 'finish', reason: finished };
+			}
+			if (chunk.usage) {
+				yield {
+					type: 'usage',
+					promptTokens: chunk.usage.prompt_tokens ?? 0,
+					completionTokens: chunk.usage.completion_tokens ?? 0,
+					timings: readTimings(chunk.timings)
+				};
+			}
+		}
+		if (!finished && !signal.aborted) {
+			yield {
+				type: 'error',
+				error: {
+					code: 'interrupted',
+					retryable: true,
+					message: `${options.providerName} ended the reply before finishing`
+				}
+			};
+		}
+	} catch (error) {
+		if (signal.aborted) return;
+		yield { type: 'error', error: describeFailure(error, options.providerName, options.apiKey) };
+	}
+}

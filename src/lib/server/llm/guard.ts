@@ -1,0 +1,132 @@
+// The guarantees every provider gets, applied once by the registry around its adapter: a first-
+// token and an idle watchdog, nothing after an abort (even from an adapter that ignores its
+// signal), a cap on the reply's size, and a usage estimate (marked) when the provider reports none.
+import type { ChatEvent, ChatRequest, Provider } from '$lib/server/llm/types';
+
+export interface StreamGuard {
+	firstTokenTimeoutMs: number;
+	idleTimeoutMs: number;
+	/** Text and reasoning together, in UTF-16 units. */
+	maxOutputChars: number;
+}
+
+export const MAX_OUTPUT_CHARS = 200_000;
+const WATCHDOG_MAX_CHECK_MS = 1_000;
+/** A rough count for English text when the provider reports none (marked as estimated). */
+const CHARS_PER_TOKEN_ESTIMATE = 4;
+
+const COUNT_TIMEOUT_MS = 5_000;
+
+export const estimateTokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN_ESTIMATE);
+
+/** `text`'s tokens by the model's own tokenizer where the provider has one, else from its length. */
+async function countTokens(provider: Pick<Provider, 'countTokens'>, text: string) {
+	if (!text) return 0;
+	const counted = await provider
+		.countTokens?.(text, AbortSignal.timeout(COUNT_TIMEOUT_MS))
+		.catch(() => null);
+	return counted ?? estimateTokens(text.length);
+}
+
+/** `provider` with its chat stream guarded; everything else as it is. */
+export function guardProvider<P extends Provider>(provider: P, guard: StreamGuard): P {
+	return {
+		...provider,
+		streamChat: (request: ChatRequest, signal: AbortSignal) =>
+			guardStream(provider, request, signal, guard)
+	};
+}
+
+export async function* guardStream(
+	provider: Pick<Provider, 'name' | 'streamChat' | 'countTokens'>,
+	request: ChatRequest,
+	signal: AbortSignal,
+	guard: StreamGuard
+): AsyncGenerator<ChatEvent> {
+	if (signal.aborted) return;
+	const upstream = new AbortController();
+	// Wakes the wait for the adapter's next event when the stream is stopped.
+	let stop: ((value: 'stopped') => void) | null = null;
+	upstream.signal.addEventListener('abort', () => stop?.('stopped'), { once: true });
+	const onAbort = () => upstream.abort(signal.reason);
+	signal.addEventListener('abort', onAbort, { once: true });
+	// The watchdog: a chunk only stamps the time (no timer per token); one coarse interval checks.
+	let fired: 'first' | 'idle' | null = null;
+	const started = Date.now();
+	let lastChunk = 0;
+	const { firstTokenTimeoutMs: firstMs, idleTimeoutMs: idleMs } = guard;
+	const watchdog = setInterval(
+		() => {
+			const now = Date.now();
+			if (lastChunk === 0 ? now - started >= firstMs : now - lastChunk >= idleMs) {
+				fired = lastChunk === 0 ? 'first' : 'idle';
+				upstream.abort();
+			}
+		},
+		Math.max(1, Math.min(firstMs, idleMs, WATCHDOG_MAX_CHECK_MS) / 4)
+	);
+	const events = provider.streamChat(request, upstream.signal)[Symbol.asyncIterator]();
+	let chars = 0;
+	let output = '';
+	let usageSeen = false;
+	let failed = false;
+	try {
+		for (;;) {
+			if (upstream.signal.aborted) break;
+			const next = await new Promise<IteratorResult<ChatEvent> | 'stopped'>((resolve, reject) => {
+				stop = resolve;
+				events.next().then(resolve, reject);
+			});
+			if (next === 'stopped' || next.done) break;
+			const event = next.value;
+			if (event.type === 'text' || event.type === 'reasoning') {
+				lastChunk = Date.now();
+				chars += event.text.length;
+				if (!usageSeen) output += event.text;
+				yield event;
+				if (chars > guard.maxOutputChars) {
+					yield {
+						type: 'error',
+						error: {
+							code: 'too_large',
+							retryable: false,
+							message: `The reply grew past ${guard.maxOutputChars} characters and was stopped; the text so far is kept.`
+						}
+					};
+					return;
+				}
+			} else {
+				if (event.type === 'usage') usageSeen = true;
+				else if (event.type === 'error') failed = true;
+				else lastChunk = Date.now();
+				yield event;
+			}
+		}
+		if (signal.aborted) return;
+		if (fired) {
+			yield {
+				type: 'error',
+				error: {
+					code: 'timeout',
+					retryable: true,
+					message:
+						fired === 'first'
+							? `${provider.name} did not start answering within ${Math.round(firstMs / 1000)} s`
+							: `${provider.name} stopped sending for ${Math.round(idleMs / 1000)} s`
+				}
+			};
+		} else if (!usageSeen && !failed) {
+			const [promptTokens, completionTokens] = await Promise.all([
+				countTokens(provider, request.messages.map((m) => m.content).join('\n')),
+				countTokens(provider, output)
+			]);
+			yield { type: 'usage', promptTokens, completionTokens, estimated: true };
+		}
+	} finally {
+		clearInterval(watchdog);
+		signal.removeEventListener('abort', onAbort);
+		upstream.abort();
+		// An adapter still waiting (it ignored the abort) is told to finish; nobody waits for it.
+		void Promise.resolve(events.return?.()).catch(() => {});
+	}
+}
