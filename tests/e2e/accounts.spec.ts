@@ -2,7 +2,15 @@
 import { expect, test } from '@playwright/test';
 import { generateHOTP } from '@oslojs/otp';
 import { decodeBase32IgnorePadding } from '@oslojs/encoding';
-import { ADMIN, ensureUser, expectSignedInAs, hearthCli, openMenu, signIn } from './helpers';
+import {
+	ADMIN,
+	ensureUser,
+	expectSignedInAs,
+	hearthCli,
+	openMenu,
+	saveScreenshot,
+	signIn
+} from './helpers';
 
 /**
  * A code for the current 30-second step, or one before it (the server allows one step of clock
@@ -233,7 +241,8 @@ test('Settings lists the signed-in devices; signing one out ends it at its next 
 	await expect(devices.nth(0)).toContainText('This device');
 	await expect(devices.nth(1)).toContainText('Firefox 133 on macOS');
 	await expect(devices.nth(1)).not.toContainText('This device');
-	await phone.screenshot({ path: 'docs/phone/security.png', fullPage: true });
+	await phone.getByTestId('devices').scrollIntoViewIfNeeded();
+	await saveScreenshot(phone, 'security');
 	expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
 
 	await phone.getByRole('button', { name: 'Sign out Firefox 133 on macOS' }).tap();
@@ -284,7 +293,8 @@ test('two-factor: enrol with a QR code, sign in with a code, no replays, recover
 	await section.getByLabel('Code from the app').fill('000000');
 	await section.getByRole('button', { name: 'Turn on' }).tap();
 	await expect(section.getByRole('status')).toContainText('not right');
-	await page.screenshot({ path: 'docs/phone/two-factor.png', fullPage: true });
+	await qr.scrollIntoViewIfNeeded();
+	await saveScreenshot(page, 'two-factor');
 	await section.getByLabel('Code from the app').fill(codeFor(key, -1));
 	await section.getByRole('button', { name: 'Turn on' }).tap();
 	const codes = section.getByTestId('recovery-codes').getByRole('listitem');
