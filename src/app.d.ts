@@ -11,6 +11,8 @@ declare global {
 			user: SessionUser | null;
 			session: SessionInfo | null;
 			clientIp: string;
+			/** The signed-in user has two-factor sign-in on. */
+			twoFactor: boolean;
 		}
 		interface PageData {
 			user?: { id: number; username: string; role: SessionUser['role'] } | null;

@@ -3,6 +3,7 @@ import { redirect } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { requireUser } from '$lib/server/guards';
 import { isSetupNeeded } from '$lib/server/services/accounts';
+import { isTwoFactorRequired } from '$lib/server/services/two-factor';
 import { getLogger, loggablePath } from '$lib/server/log';
 import {
 	getRuntime,
@@ -35,7 +36,12 @@ export const init: ServerInit = async () => {
 
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-const PUBLIC_API_PATHS = new Set(['/api/auth/login']);
+const PUBLIC_API_PATHS = new Set([
+	'/api/auth/login',
+	'/api/auth/login/code',
+	'/api/auth/passkey',
+	'/api/auth/passkey/options'
+]);
 const ERROR_CODES: Record<number, string> = {
 	400: 'bad_request',
 	401: 'unauthorized',
@@ -47,6 +53,10 @@ const ERROR_CODES: Record<number, string> = {
 	421: 'unknown_host',
 	429: 'rate_limited'
 };
+
+/** What a user who must still set up two-factor sign-in can reach. */
+const ENROLMENT_PAGES = new Set(['/settings/two-factor', '/logout', '/login', '/login/code']);
+const ENROLMENT_API = /^\/api\/(me|me\/two-factor(\/[a-z-]+)?|auth\/logout)$/;
 
 const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/');
 /** The one route whose body is a file: streamed to disk by the route, so it may be large. */
@@ -172,6 +182,7 @@ const auth: Handle = async ({ event, resolve }) => {
 	const { db, userLimiter } = getRuntime();
 	event.locals.user = null;
 	event.locals.session = null;
+	event.locals.twoFactor = false;
 	const secure = event.url.protocol === 'https:';
 	const token = event.cookies.get(sessionCookieName(secure));
 	if (token) {
@@ -179,10 +190,23 @@ const auth: Handle = async ({ event, resolve }) => {
 		if (result.ok) {
 			event.locals.user = result.user;
 			event.locals.session = result.session;
+			event.locals.twoFactor = result.twoFactor;
 			if (result.renewed) setSessionCookie(event.cookies, token, result.session.expiresAt, secure);
 		} else {
 			clearSessionCookie(event.cookies, secure);
 		}
+	}
+	// Two-factor required for everyone: a user without it sees only the enrolment page (and can
+	// sign out) until it is on.
+	if (
+		event.locals.user &&
+		!event.locals.twoFactor &&
+		!isApi(event.url.pathname) &&
+		event.route.id !== null &&
+		!ENROLMENT_PAGES.has(event.route.id) &&
+		(await isTwoFactorRequired(db))
+	) {
+		redirect(303, '/settings/two-factor');
 	}
 	// The chat pages render in the browser (they must work offline from the cached shell), so
 	// their sign-in gate is here rather than in a server load.
@@ -192,6 +216,11 @@ const auth: Handle = async ({ event, resolve }) => {
 	}
 	if (isApi(event.url.pathname) && !PUBLIC_API_PATHS.has(event.url.pathname)) {
 		if (!event.locals.user) return errorResponse(401, 'unauthorized', 'Sign in first');
+		if (!event.locals.twoFactor && !ENROLMENT_API.test(event.url.pathname)) {
+			if (await isTwoFactorRequired(db)) {
+				return errorResponse(403, 'two_factor_required', 'Set up two-factor sign-in first');
+			}
+		}
 		const limit = userLimiter.take(`user:${event.locals.user.id}`);
 		if (!limit.ok) {
 			return errorResponse(429, 'rate_limited', 'Too many requests; slow down', {

@@ -1,6 +1,38 @@
 // The account journeys a household goes through, in order, in a real browser.
 import { expect, test } from '@playwright/test';
-import { ADMIN, expectSignedInAs, openMenu, signIn } from './helpers';
+import { generateHOTP } from '@oslojs/otp';
+import { decodeBase32IgnorePadding } from '@oslojs/encoding';
+import {
+	ADMIN,
+	ensureUser,
+	expectSignedInAs,
+	hearthCli,
+	openMenu,
+	saveScreenshot,
+	signIn
+} from './helpers';
+
+/**
+ * A code for the current 30-second step, or one before it (the server allows one step of clock
+ * drift): enrolling with the previous step's code leaves the current one unused for signing in.
+ */
+function codeFor(manualKey: string, stepsFromNow = 0): string {
+	const step = Math.floor(Date.now() / 30_000) + stepsFromNow;
+	return generateHOTP(decodeBase32IgnorePadding(manualKey), BigInt(step), 6);
+}
+
+async function typeCode(page: import('@playwright/test').Page, code: string) {
+	await expect(page).toHaveURL(/\/login\/code/);
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByLabel('Code from your authenticator app').fill(code);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function signOut(page: import('@playwright/test').Page) {
+	await openMenu(page);
+	await page.getByRole('button', { name: 'Sign out' }).click();
+	await expect(page).toHaveURL(/\/login$/);
+}
 
 test.describe.configure({ mode: 'serial' });
 
@@ -171,6 +203,291 @@ test("changing a password ends the other browser's session", async ({ browser })
 	await expect(phone.getByRole('alert')).toHaveText('Wrong username or password');
 	await signIn(phone, 'bob', 'bob-password-2');
 	await expectSignedInAs(phone, 'bob');
+});
+
+test('Settings lists the signed-in devices; signing one out ends it at its next request', async ({
+	browser,
+	baseURL
+}) => {
+	const SAFARI_IPHONE =
+		'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+	const FIREFOX_MAC =
+		'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:133.0) Gecko/20100101 Firefox/133.0';
+	const phoneContext = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		isMobile: true,
+		hasTouch: true,
+		userAgent: SAFARI_IPHONE
+	});
+	const laptopContext = await browser.newContext({ userAgent: FIREFOX_MAC });
+	const phone = await phoneContext.newPage();
+	const laptop = await laptopContext.newPage();
+	await signIn(phone, 'bob', 'bob-password-2');
+	await expectSignedInAs(phone, 'bob');
+
+	// Start from this phone alone: the earlier tests left bob signed in elsewhere.
+	await phone.goto('/settings');
+	const devices = phone.getByTestId('devices').getByRole('listitem');
+	await expect(devices.first()).toContainText('This device');
+	await phone.getByRole('button', { name: 'Sign out all other devices' }).tap();
+	await expect(phone.getByRole('status')).toContainText(/Signed out \d+ other device/);
+	await expect(devices).toHaveCount(1);
+
+	await signIn(laptop, 'bob', 'bob-password-2');
+	await expectSignedInAs(laptop, 'bob');
+	await phone.reload();
+	await expect(devices).toHaveCount(2);
+	await expect(devices.nth(0)).toContainText('Safari 17 on iOS');
+	await expect(devices.nth(0)).toContainText('This device');
+	await expect(devices.nth(1)).toContainText('Firefox 133 on macOS');
+	await expect(devices.nth(1)).not.toContainText('This device');
+	await phone.getByTestId('devices').scrollIntoViewIfNeeded();
+	await saveScreenshot(phone, 'security');
+	expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+
+	await phone.getByRole('button', { name: 'Sign out Firefox 133 on macOS' }).tap();
+	await expect(phone.getByRole('status')).toHaveText('Signed out.');
+	await expect(devices).toHaveCount(1);
+	const api = await laptop.request.get('/api/me');
+	expect(api.status()).toBe(401);
+	await laptop.reload();
+	await expect(laptop).toHaveURL(/\/login$/);
+
+	// Unknown or malformed device ids: a JSON 404, and nothing signed out.
+	for (const bad of ['nope', 'A'.repeat(22), 'x'.repeat(300), '%00']) {
+		const response = await phone.request.delete(`/api/me/sessions/${bad}`, {
+			headers: { origin: baseURL! }
+		});
+		expect(response.status()).toBe(404);
+		expect((await response.json()).error.code).toBe('not_found');
+	}
+	await phone.reload();
+	await expectSignedInAs(phone, 'bob');
+	await phoneContext.close();
+	await laptopContext.close();
+});
+
+test('two-factor: enrol with a QR code, sign in with a code, no replays, recovery codes once, CLI reset', async ({
+	browser,
+	baseURL
+}) => {
+	ensureUser('dora', 'dora-password-1');
+	const context = await browser.newContext({
+		viewport: { width: 390, height: 844 },
+		isMobile: true,
+		hasTouch: true
+	});
+	const page = await context.newPage();
+	await signIn(page, 'dora', 'dora-password-1');
+	await expectSignedInAs(page, 'dora');
+	await page.goto('/settings');
+	const section = page.locator('section', {
+		has: page.getByRole('heading', { name: 'Two-factor sign-in' })
+	});
+	await section.getByRole('button', { name: 'Set up two-factor sign-in' }).tap();
+	const qr = section.getByRole('img', { name: 'QR code for your authenticator app' });
+	await expect(qr).toBeVisible();
+	// The QR code is a data: image that the CSP allows, and it actually rendered.
+	expect(await qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+	const key = (await section.getByTestId('totp-key').textContent())!.trim();
+	await section.getByLabel('Code from the app').fill('000000');
+	await section.getByRole('button', { name: 'Turn on' }).tap();
+	await expect(section.getByRole('status')).toContainText('not right');
+	await qr.scrollIntoViewIfNeeded();
+	await saveScreenshot(page, 'two-factor');
+	await section.getByLabel('Code from the app').fill(codeFor(key, -1));
+	await section.getByRole('button', { name: 'Turn on' }).tap();
+	const codes = section.getByTestId('recovery-codes').getByRole('listitem');
+	await expect(codes).toHaveCount(10);
+	const recovery = (await codes.allTextContents()).map((c) => c.trim());
+	expect(recovery[0]).toMatch(/^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/);
+
+	// The password alone no longer signs in: the code step follows, and a wrong code fails.
+	await signOut(page);
+	await signIn(page, 'dora', 'dora-password-1');
+	await typeCode(page, '123456');
+	await expect(page.getByRole('alert')).toContainText('not right');
+	const code = codeFor(key);
+	await typeCode(page, code);
+	await expectSignedInAs(page, 'dora');
+
+	// The same code again, within its window: refused.
+	await signOut(page);
+	await signIn(page, 'dora', 'dora-password-1');
+	await typeCode(page, code);
+	await expect(page.getByRole('alert')).toContainText('already used');
+
+	// A recovery code works once.
+	await typeCode(page, recovery[0]!);
+	await expectSignedInAs(page, 'dora');
+	await signOut(page);
+	await signIn(page, 'dora', 'dora-password-1');
+	await typeCode(page, recovery[0]!);
+	await expect(page.getByRole('alert')).toContainText('already used');
+
+	// The code step by API: junk and a missing pending login are 4xx JSON, nothing signed in.
+	const bare = await page.request.post('/api/auth/login/code', {
+		data: { code: 'x'.repeat(65) },
+		headers: { origin: baseURL! }
+	});
+	expect(bare.status()).toBe(400);
+	const api = await browser.newContext();
+	const noPending = await api.request.post('/api/auth/login/code', {
+		data: { code: '123456' },
+		headers: { origin: baseURL! }
+	});
+	expect(noPending.status()).toBe(401);
+	expect((await noPending.json()).error.code).toBe('expired');
+	const password = await api.request.post('/api/auth/login', {
+		data: { username: 'dora', password: 'dora-password-1' },
+		headers: { origin: baseURL! }
+	});
+	expect(await password.json()).toMatchObject({ secondFactor: true });
+	expect((await api.request.get('/api/me')).status()).toBe(401);
+	const byApi = await api.request.post('/api/auth/login/code', {
+		data: { code: recovery[1] },
+		headers: { origin: baseURL! }
+	});
+	expect(byApi.status()).toBe(200);
+	expect((await api.request.get('/api/me')).status()).toBe(200);
+	await api.close();
+
+	// The admin resets it from the CLI: the password alone signs in again.
+	expect(hearthCli(['user', 'reset-2fa', 'dora'])).toMatchObject({ status: 0 });
+	await page.goto('/login');
+	await signIn(page, 'dora', 'dora-password-1');
+	await expectSignedInAs(page, 'dora');
+
+	// All of it is in dora's account activity, newest first.
+	await page.goto('/settings');
+	const events = page.getByTestId('security-events').getByRole('listitem');
+	await expect(events.first()).toContainText('Signed in');
+	for (const kind of [
+		'Two-factor sign-in reset',
+		'Recovery code used',
+		'Wrong two-factor code',
+		'Two-factor sign-in turned on'
+	]) {
+		await expect(events.filter({ hasText: kind }).first()).toBeVisible();
+	}
+	await expect(page.getByLabel("Show everyone's (administrator)")).toHaveCount(0);
+	const others = await page.request.get('/api/admin/security-events');
+	expect(others.status()).toBe(404);
+	await context.close();
+});
+
+test('two-factor required for everyone: a user without it is taken to enrolment', async ({
+	page,
+	baseURL
+}) => {
+	ensureUser('eli', 'eli-password-1');
+	expect(hearthCli(['user', 'require-2fa', 'on'])).toMatchObject({ status: 0 });
+	try {
+		await signIn(page, 'eli', 'eli-password-1');
+		await expect(page).toHaveURL(/\/settings\/two-factor$/);
+		await page.goto('/');
+		await expect(page).toHaveURL(/\/settings\/two-factor$/);
+		const blocked = await page.request.get('/api/conversations', { headers: { origin: baseURL! } });
+		expect(blocked.status()).toBe(403);
+		expect((await blocked.json()).error.code).toBe('two_factor_required');
+		await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+		await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+		const key = (await page.getByTestId('totp-key').textContent())!.trim();
+		await page.getByLabel('Code from the app').fill(codeFor(key));
+		await page.getByRole('button', { name: 'Turn on' }).click();
+		await expect(page.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
+		await page.getByRole('button', { name: /I saved them/ }).click();
+		await expect(page).toHaveURL(new URL('/', baseURL).href);
+		await expectSignedInAs(page, 'eli');
+		expect((await page.request.get('/api/conversations')).status()).toBe(200);
+	} finally {
+		expect(hearthCli(['user', 'require-2fa', 'off'])).toMatchObject({ status: 0 });
+	}
+});
+
+test('passkeys: register two with names, sign in without a username, remove one', async ({
+	browser,
+	baseURL
+}) => {
+	ensureUser('fay', 'fay-password-1');
+	// WebAuthn refuses an IP address as the relying party: reach the server as localhost.
+	const local = baseURL!.replace('127.0.0.1', 'localhost');
+	const context = await browser.newContext({ baseURL: local });
+	const page = await context.newPage();
+	const cdp = await context.newCDPSession(page);
+	await cdp.send('WebAuthn.enable');
+	const authenticator = () =>
+		cdp.send('WebAuthn.addVirtualAuthenticator', {
+			options: {
+				protocol: 'ctap2',
+				transport: 'internal',
+				hasResidentKey: true,
+				hasUserVerification: true,
+				isUserVerified: true,
+				automaticPresenceSimulation: true
+			}
+		});
+	const laptop = await authenticator();
+
+	await signIn(page, 'fay', 'fay-password-1');
+	await expectSignedInAs(page, 'fay');
+	await page.goto('/settings');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	const passkeys = page.getByTestId('passkeys').getByRole('listitem');
+	await page.getByLabel('Name for a new passkey').fill('Laptop');
+	await page.getByRole('button', { name: 'Add a passkey' }).click();
+	await expect(page.getByRole('status').filter({ hasText: 'Passkey added.' })).toBeVisible();
+	await expect(passkeys).toHaveCount(1);
+	// A second device: another authenticator (the first may not register twice).
+	await cdp.send('WebAuthn.removeVirtualAuthenticator', laptop);
+	await authenticator();
+	await page.getByLabel('Name for a new passkey').fill('Phone key');
+	await page.getByRole('button', { name: 'Add a passkey' }).click();
+	await expect(passkeys).toHaveCount(2);
+	await expect(passkeys.nth(1)).toContainText('Phone key');
+
+	// Signing in with the passkey alone: no username typed.
+	await signOut(page);
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByRole('button', { name: 'Use a passkey' }).click();
+	await expectSignedInAs(page, 'fay');
+
+	await page.goto('/settings');
+	await page.getByRole('button', { name: 'Remove passkey Laptop' }).click();
+	await expect(passkeys).toHaveCount(1);
+	await expect(passkeys.first()).toContainText('Phone key');
+	await page.reload();
+	const events = page.getByTestId('security-events').getByRole('listitem');
+	await expect(events.filter({ hasText: 'Passkey added' })).toHaveCount(2);
+	await expect(events.filter({ hasText: 'Passkey removed' }).first()).toBeVisible();
+
+	// Malformed WebAuthn bodies and unknown credentials: 4xx JSON, nobody signed in.
+	const api = await browser.newContext({ baseURL: local });
+	const bad = await api.request.post('/api/auth/passkey', {
+		data: { challengeId: 'x', response: { id: '<script>', type: 'public-key' } },
+		headers: { origin: local }
+	});
+	expect(bad.status()).toBe(400);
+	const options = await (
+		await api.request.post('/api/auth/passkey/options', { headers: { origin: local } })
+	).json();
+	const forged = await api.request.post('/api/auth/passkey', {
+		data: {
+			challengeId: options.challengeId,
+			response: {
+				id: 'AAAA',
+				rawId: 'AAAA',
+				type: 'public-key',
+				response: { clientDataJSON: 'AAAA', authenticatorData: 'AAAA', signature: 'AAAA' },
+				clientExtensionResults: {}
+			}
+		},
+		headers: { origin: local }
+	});
+	expect(forged.status()).toBe(401);
+	expect((await api.request.get('/api/me')).status()).toBe(401);
+	await api.close();
+	await context.close();
 });
 
 test('repeated failures throttle the account, even for the right password', async ({ page }) => {

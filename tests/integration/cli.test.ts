@@ -118,6 +118,43 @@ describe('hearth CLI', () => {
 		expect(hearth(['user', 'unlock'])).toMatchObject({ code: 2 });
 	});
 
+	it("resets a user's two-factor sign-in and switches the requirement", async () => {
+		const db = await createDatabase({ kind: 'sqlite', path: path.join(dataDir, 'hearth.db') });
+		try {
+			const root = await db
+				.selectFrom('user')
+				.select('id')
+				.where('username', '=', 'root')
+				.executeTakeFirstOrThrow();
+			await db
+				.insertInto('totp_credential')
+				.values({ user_id: root.id, secret_sealed: 'v1.x.y', created_at: 1, confirmed_at: 2 })
+				.execute();
+			await db.insertInto('recovery_code').values({ user_id: root.id, code_hash: 'h' }).execute();
+			expect(hearth(['user', 'reset-2fa', 'Root'])).toMatchObject({
+				code: 0,
+				out: expect.stringMatching(/^Two-factor sign-in turned off for root/)
+			});
+			expect(await db.selectFrom('totp_credential').selectAll().execute()).toEqual([]);
+			expect(await db.selectFrom('recovery_code').selectAll().execute()).toEqual([]);
+			expect(hearth(['user', 'reset-2fa', 'root']).out).toMatch(/nothing to reset/);
+			expect(hearth(['user', 'reset-2fa', 'nobody'])).toMatchObject({ code: 1 });
+			expect(hearth(['user', 'require-2fa', 'on'])).toMatchObject({ code: 0 });
+			const setting = () =>
+				db
+					.selectFrom('app_setting')
+					.select('value')
+					.where('key', '=', 'require_two_factor')
+					.executeTakeFirst();
+			expect(await setting()).toEqual({ value: 'true' });
+			expect(hearth(['user', 'require-2fa', 'off'])).toMatchObject({ code: 0 });
+			expect(await setting()).toEqual({ value: 'false' });
+			expect(hearth(['user', 'require-2fa', 'maybe'])).toMatchObject({ code: 2 });
+		} finally {
+			await db.destroy();
+		}
+	});
+
 	it('takes a consistent backup that opens as a database, and never overwrites', () => {
 		const target = path.join(dataDir, 'backup.db');
 		expect(hearth(['backup', target])).toMatchObject({ code: 0 });

@@ -1,4 +1,4 @@
-// AES-256-GCM for API keys at rest: random 96-bit IV per value, and additional authenticated data
+// AES-256-GCM for API keys (and TOTP secrets) at rest: random 96-bit IV per value, and additional authenticated data
 // that binds the ciphertext to its owner, provider and origin, so a ciphertext copied to another
 // row (or kept after the base URL changed) does not decrypt.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
@@ -13,13 +13,22 @@ export interface KeyBinding {
 	origin: string;
 }
 
-function aad(binding: KeyBinding): Buffer {
+/** A user's authenticator-app (TOTP) secret. */
+export interface TotpBinding {
+	purpose: 'totp';
+	userId: number;
+}
+
+export type SecretBinding = KeyBinding | TotpBinding;
+
+function aad(binding: SecretBinding): Buffer {
+	if ('purpose' in binding) return Buffer.from(`hearth/totp/${binding.userId}`);
 	return Buffer.from(
 		`hearth/provider-key/${binding.userId ?? 'shared'}/${binding.providerId}/${binding.origin}`
 	);
 }
 
-export function sealSecret(key: Buffer, plaintext: string, binding: KeyBinding): string {
+export function sealSecret(key: Buffer, plaintext: string, binding: SecretBinding): string {
 	const iv = randomBytes(IV_BYTES);
 	const cipher = createCipheriv('aes-256-gcm', key, iv);
 	cipher.setAAD(aad(binding));
@@ -32,7 +41,7 @@ export function sealSecret(key: Buffer, plaintext: string, binding: KeyBinding):
 }
 
 /** null when the value was tampered with, sealed under another key, or bound elsewhere. */
-export function openSecret(key: Buffer, sealed: string, binding: KeyBinding): string | null {
+export function openSecret(key: Buffer, sealed: string, binding: SecretBinding): string | null {
 	const [version, ivText, bodyText] = sealed.split('.');
 	if (version !== VERSION || !ivText || !bodyText) return null;
 	const iv = Buffer.from(ivText, 'base64url');

@@ -229,3 +229,52 @@ export function decodePosition(id: string | null | undefined): { text: number; r
 	if (!id || !Number.isSafeInteger(n) || n < 0) return { text: 0, reasoning: 0 };
 	return { text: Math.floor(n / POSITION_BASE), reasoning: n % POSITION_BASE };
 }
+
+/** One signed-in device (session) as its owner sees it in Settings. */
+export interface DeviceSessionDto {
+	/** A handle for signing this device out; not the session token nor its stored hash. */
+	id: string;
+	browser: string;
+	os: string;
+	signedInAt: number;
+	lastSeenAt: number;
+	current: boolean;
+}
+
+export const SECURITY_EVENT_KINDS = [
+	'sign_in',
+	'sign_in_failed',
+	'sign_in_locked',
+	'two_factor_failed',
+	'two_factor_on',
+	'two_factor_off',
+	'two_factor_reset',
+	'recovery_code_used',
+	'password_changed',
+	'device_signed_out',
+	'passkey_added',
+	'passkey_removed',
+	'api_key_created',
+	'api_key_revoked',
+	'provider_saved',
+	'provider_removed'
+] as const;
+export type SecurityEventKind = (typeof SECURITY_EVENT_KINDS)[number];
+
+export interface SecurityEventDto {
+	id: number;
+	kind: SecurityEventKind;
+	username: string;
+	at: number;
+	ip: string | null;
+	/** "Chrome 131 on Linux", from the user agent. */
+	device: string | null;
+	detail: string | null;
+}
+
+export interface PasskeyDto {
+	id: string;
+	name: string;
+	createdAt: number;
+	lastUsedAt: number | null;
+}

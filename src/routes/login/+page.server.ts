@@ -2,7 +2,8 @@ import { fail, redirect } from '@sveltejs/kit';
 import type { Actions, PageServerLoad } from './$types';
 import { getRuntime } from '$lib/server/runtime';
 import { isSetupNeeded, login } from '$lib/server/services/accounts';
-import { setSessionCookie } from '$lib/server/auth/session';
+import { isTwoFactorRequired } from '$lib/server/services/two-factor';
+import { setPendingLoginCookie, setSessionCookie } from '$lib/server/auth/session';
 import { field, readForm, safeNext } from '$lib/server/forms';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -23,6 +24,12 @@ export const actions: Actions = {
 			ip: locals.clientIp,
 			userAgent: request.headers.get('user-agent')
 		});
+		const secure = url.protocol === 'https:';
+		if (!result.ok && result.code === 'second_factor') {
+			setPendingLoginCookie(cookies, result.pendingToken, result.expiresAt, secure);
+			const next = url.searchParams.get('next');
+			redirect(303, `/login/code${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+		}
 		if (!result.ok) {
 			if (result.code === 'throttled') {
 				setHeaders({ 'retry-after': String(result.retryAfterSeconds) });
@@ -30,7 +37,9 @@ export const actions: Actions = {
 			}
 			return fail(result.code === 'busy' ? 503 : 400, { username, message: result.message });
 		}
-		setSessionCookie(cookies, result.token, result.session.expiresAt, url.protocol === 'https:');
+		setSessionCookie(cookies, result.token, result.session.expiresAt, secure);
+		// Signed in without a second factor while everyone must have one: enrolment first.
+		if (await isTwoFactorRequired(db)) redirect(303, '/settings/two-factor');
 		redirect(303, safeNext(url.searchParams.get('next'), url.origin));
 	}
 };

@@ -1,6 +1,7 @@
 // Password-guess budgets, counted in the database before a password is verified, so concurrent
 // guesses cannot overtake the count and every instance on one PostgreSQL shares it. Keys: the
-// account name (known or not), the client's network (IPv6 by /64), the user changing a password.
+// account name (known or not), the client's network (IPv6 by /64), the user changing a password,
+// the user typing a two-factor code.
 // A locked key keeps its row until its window ends, however many other keys an attacker makes.
 import type { Database } from '$lib/server/db/database';
 import { clientNetwork } from '$lib/server/net/ip';
@@ -15,6 +16,7 @@ const WINDOW_MS = 15 * 60_000;
 export const SIGN_INS_PER_ACCOUNT: Budget = { limit: 5, windowMs: WINDOW_MS };
 export const SIGN_INS_PER_NETWORK: Budget = { limit: 30, windowMs: WINDOW_MS };
 export const PASSWORD_CHECKS_PER_USER: Budget = { limit: 5, windowMs: WINDOW_MS };
+export const SECOND_FACTOR_CHECKS_PER_USER: Budget = { limit: 5, windowMs: WINDOW_MS };
 
 /** On success an identity's count starts over; a shared network only gets this attempt back. */
 type OnSuccess = 'clear' | 'release';
@@ -29,6 +31,7 @@ export type Reservation = { ok: true; held: Held[] } | { ok: false; retryAfterSe
 const accountKey = (username: string) => `account:${username}`;
 const networkKey = (ip: string) => `network:${clientNetwork(ip)}`;
 const passwordCheckKey = (userId: number) => `password:${userId}`;
+const secondFactorKey = (userId: number) => `second-factor:${userId}`;
 
 export class LoginThrottle {
 	constructor(
@@ -49,6 +52,14 @@ export class LoginThrottle {
 		return this.reserve([[passwordCheckKey(userId), PASSWORD_CHECKS_PER_USER, 'clear']]);
 	}
 
+	/** One check of a two-factor code (or recovery code) for a user whose password was right. */
+	reserveSecondFactor(userId: number, ip: string): Promise<Reservation> {
+		return this.reserve([
+			[secondFactorKey(userId), SECOND_FACTOR_CHECKS_PER_USER, 'clear'],
+			[networkKey(ip), SIGN_INS_PER_NETWORK, 'release']
+		]);
+	}
+
 	/** The password was right. */
 	async succeeded(reservation: Reservation): Promise<void> {
 		if (!reservation.ok) return;
@@ -67,7 +78,11 @@ export class LoginThrottle {
 
 	/** The admin's way through a lock-out: forgets the account's sign-in and password-check counts. */
 	async unlock(username: string, userId: number): Promise<void> {
-		await clearAttempts(this.db, [accountKey(username), passwordCheckKey(userId)]);
+		await clearAttempts(this.db, [
+			accountKey(username),
+			passwordCheckKey(userId),
+			secondFactorKey(userId)
+		]);
 	}
 
 	/** All budgets or none: a refusal gives back what this attempt already took. */

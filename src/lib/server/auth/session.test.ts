@@ -10,6 +10,7 @@ import {
 	clearSessionCookie,
 	createSession,
 	invalidateSession,
+	LAST_SEEN_RESOLUTION_MS,
 	MAX_SESSIONS_PER_USER,
 	sessionCookieName,
 	SESSION_LIFETIME_MS,
@@ -66,6 +67,26 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 		const { token, session } = await createSession(t.db, userId, null);
 		await invalidateSession(t.db, session.id);
 		expect(await validateSessionToken(t.db, token)).toEqual({ ok: false });
+	});
+
+	it('records when a session was last used, writing at most once a minute', async () => {
+		const start = 2_000_000;
+		const { token, session } = await createSession(t.db, userId, null, start);
+		const lastSeen = async () =>
+			Number(
+				(
+					await t.db
+						.selectFrom('session')
+						.select('last_seen_at')
+						.where('id', '=', session.id)
+						.executeTakeFirstOrThrow()
+				).last_seen_at
+			);
+		expect(await lastSeen()).toBe(start);
+		await validateSessionToken(t.db, token, start + LAST_SEEN_RESOLUTION_MS - 1);
+		expect(await lastSeen()).toBe(start);
+		await validateSessionToken(t.db, token, start + LAST_SEEN_RESOLUTION_MS);
+		expect(await lastSeen()).toBe(start + LAST_SEEN_RESOLUTION_MS);
 	});
 
 	it(`keeps at most ${MAX_SESSIONS_PER_USER} sessions per user, ending the oldest`, async () => {

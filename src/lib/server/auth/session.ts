@@ -10,7 +10,7 @@ import {
 	deleteSessionsBeyondNewest,
 	findSessionWithUser,
 	insertSession,
-	updateSessionExpiry
+	updateSessionUse
 } from '$lib/server/repos/sessions';
 
 const SESSION_COOKIE = 'hearth_session';
@@ -20,6 +20,8 @@ const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
 export const MAX_SESSIONS_PER_USER = 20;
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60_000;
 export const SESSION_RENEW_WINDOW_MS = 15 * 24 * 60 * 60_000;
+/** "Last seen" is written at most this often per session, not on every request. */
+export const LAST_SEEN_RESOLUTION_MS = 60_000;
 const TOKEN_SHAPE = /^[a-z2-7]{32}$/;
 
 export interface SessionUser {
@@ -34,7 +36,8 @@ export interface SessionInfo {
 }
 
 export type SessionValidation =
-	{ ok: true; session: SessionInfo; user: SessionUser; renewed: boolean } | { ok: false };
+	| { ok: true; session: SessionInfo; user: SessionUser; renewed: boolean; twoFactor: boolean }
+	| { ok: false };
 
 export async function createSession(
 	db: Executor,
@@ -49,6 +52,7 @@ export async function createSession(
 		user_id: userId,
 		expires_at: session.expiresAt,
 		created_at: now,
+		last_seen_at: now,
 		user_agent: userAgent?.slice(0, 256) ?? null
 	});
 	await deleteSessionsBeyondNewest(db, userId, session.id, MAX_SESSIONS_PER_USER);
@@ -69,13 +73,14 @@ export async function validateSessionToken(
 	}
 	let expiresAt = row.expires_at;
 	const renewed = now >= expiresAt - SESSION_RENEW_WINDOW_MS;
-	if (renewed) {
-		expiresAt = now + SESSION_LIFETIME_MS;
-		await updateSessionExpiry(db, row.id, expiresAt);
-	}
+	if (renewed) expiresAt = now + SESSION_LIFETIME_MS;
+	const seen = now - (row.last_seen_at ?? row.created_at) >= LAST_SEEN_RESOLUTION_MS;
+	if (renewed || seen) await updateSessionUse(db, row.id, { expiresAt, lastSeenAt: now });
 	return {
 		ok: true,
 		renewed,
+		// An authenticator app, or a passkey (possession plus the device's user verification).
+		twoFactor: row.totp_confirmed_at != null || Boolean(row.has_passkey),
 		session: { id: row.id, expiresAt },
 		user: { id: row.user_id, username: row.username, role: row.role }
 	};
@@ -106,4 +111,36 @@ export function setSessionCookie(
 
 export function clearSessionCookie(cookies: Cookies, secure: boolean) {
 	cookies.delete(sessionCookieName(secure), { httpOnly: true, sameSite: 'lax', secure, path: '/' });
+}
+
+// The code step of a two-factor sign-in: a short-lived token that is not a session (it opens
+// nothing but the code form), in its own HttpOnly cookie.
+const PENDING_COOKIE = 'hearth_pending_login';
+
+export function pendingLoginCookieName(secure: boolean): string {
+	return secure ? `__Host-${PENDING_COOKIE}` : PENDING_COOKIE;
+}
+
+export function setPendingLoginCookie(
+	cookies: Cookies,
+	token: string,
+	expiresAt: number,
+	secure: boolean
+) {
+	cookies.set(pendingLoginCookieName(secure), token, {
+		httpOnly: true,
+		sameSite: 'strict',
+		secure,
+		path: '/',
+		expires: new Date(expiresAt)
+	});
+}
+
+export function clearPendingLoginCookie(cookies: Cookies, secure: boolean) {
+	cookies.delete(pendingLoginCookieName(secure), {
+		httpOnly: true,
+		sameSite: 'strict',
+		secure,
+		path: '/'
+	});
 }

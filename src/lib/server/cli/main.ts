@@ -23,6 +23,8 @@ Commands:
   user list                               list users
   user remove <name>                      remove a user and everything they own
   user unlock <name>                      end a sign-in lock-out (failed attempts start over)
+  user reset-2fa <name>                   turn off a user's two-factor sign-in (lost phone and codes)
+  user require-2fa on|off                 require two-factor sign-in for everyone (or not)
   backup <file>                           consistent copy of the SQLite database, safe while serving
   restore <file> [--force]                put a backup in place of the database (server stopped)
 

@@ -1,6 +1,7 @@
 import { startRuntime, stopRuntime } from '$lib/server/runtime';
 import { addUser, removeUser, setPassword, unlockUser } from '$lib/server/services/accounts';
 import { listUsers } from '$lib/server/repos/users';
+import { resetTwoFactor, setTwoFactorRequired } from '$lib/server/services/two-factor';
 import { CliError, parseArgs, type Io } from '$lib/server/cli/io';
 
 async function readPassword(io: Io, requested: boolean): Promise<string> {
@@ -18,14 +19,25 @@ function one(positionals: string[], what: string): string {
 
 export async function runUserCommand(args: string[], io: Io): Promise<number> {
 	const [sub, ...rest] = args;
-	if (!sub || !['add', 'passwd', 'list', 'remove', 'unlock'].includes(sub)) {
-		throw new CliError('usage: hearth user add|passwd|list|remove|unlock …', 2);
+	if (
+		!sub ||
+		!['add', 'passwd', 'list', 'remove', 'unlock', 'reset-2fa', 'require-2fa'].includes(sub)
+	) {
+		throw new CliError(
+			'usage: hearth user add|passwd|list|remove|unlock|reset-2fa|require-2fa …',
+			2
+		);
 	}
 	const parsed = parseArgs(
 		rest,
 		sub === 'add' ? ['--admin', '--password-stdin'] : sub === 'passwd' ? ['--password-stdin'] : []
 	);
-	const name = sub === 'list' ? '' : one(parsed.positionals, 'username');
+	const name =
+		sub === 'list'
+			? ''
+			: one(parsed.positionals, sub === 'require-2fa' ? 'of on or off' : 'username');
+	if (sub === 'require-2fa' && name !== 'on' && name !== 'off')
+		throw new CliError('usage: hearth user require-2fa on|off', 2);
 	if (sub === 'list' && parsed.positionals.length > 0)
 		throw new CliError('user list takes no arguments', 2);
 	const password =
@@ -45,6 +57,21 @@ export async function runUserCommand(args: string[], io: Io): Promise<number> {
 			const result = await removeUser(db, null, name);
 			if (!result.ok) throw new CliError(result.message);
 			io.out(`Removed ${name}`);
+		} else if (sub === 'reset-2fa') {
+			const result = await resetTwoFactor({ db, loginThrottle }, name);
+			if (!result.ok) throw new CliError(result.message);
+			io.out(
+				result.hadTwoFactor
+					? `Two-factor sign-in turned off for ${result.username}; they sign in with their password`
+					: `${result.username} had no two-factor sign-in; nothing to reset`
+			);
+		} else if (sub === 'require-2fa') {
+			await setTwoFactorRequired(db, name === 'on');
+			io.out(
+				name === 'on'
+					? 'Two-factor sign-in is now required: users without it set it up after signing in'
+					: 'Two-factor sign-in is now optional'
+			);
 		} else if (sub === 'unlock') {
 			const result = await unlockUser(db, loginThrottle, name);
 			if (!result.ok) throw new CliError(result.message);

@@ -5,7 +5,12 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 export const ROLES = ['admin', 'user'] as const;
 export type Role = (typeof ROLES)[number];
 
-import type { JobStateDto, MessageStatusDto, ProviderViewDto } from '$lib/shared/dto';
+import type {
+	JobStateDto,
+	MessageStatusDto,
+	ProviderViewDto,
+	SecurityEventKind
+} from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
 
 export type MessageStatus = MessageStatusDto;
@@ -32,6 +37,7 @@ export interface SessionTable {
 	expires_at: number;
 	created_at: number;
 	user_agent: string | null;
+	last_seen_at: number | null;
 }
 
 export interface InviteTable {
@@ -173,6 +179,59 @@ export interface ModelPriceTable {
 	created_at: number;
 }
 
+export interface TotpCredentialTable {
+	user_id: number;
+	secret_sealed: string;
+	created_at: number;
+	confirmed_at: number | null;
+	last_used_step: number | null;
+}
+
+export interface RecoveryCodeTable {
+	user_id: number;
+	code_hash: string;
+	used_at: number | null;
+}
+
+export interface PendingLoginTable {
+	id: string;
+	user_id: number;
+	expires_at: number;
+}
+
+export interface SecurityEventTable {
+	id: Id;
+	/** null for a sign-in attempt on a name that is no account. */
+	user_id: number | null;
+	username: string;
+	kind: SecurityEventKind;
+	ip: string | null;
+	user_agent: string | null;
+	detail: string | null;
+	created_at: number;
+}
+
+export interface PasskeyTable {
+	/** The credential id, base64url. */
+	id: string;
+	user_id: number;
+	name: string;
+	public_key: string;
+	counter: number;
+	/** JSON array of transport hints. */
+	transports: string;
+	created_at: number;
+	last_used_at: number | null;
+}
+
+export interface WebauthnChallengeTable {
+	id: string;
+	challenge: string;
+	/** The registering user; null for a sign-in (the passkey names the user). */
+	user_id: number | null;
+	expires_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -229,6 +288,12 @@ export interface DB {
 	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
+	totp_credential: TotpCredentialTable;
+	recovery_code: RecoveryCodeTable;
+	pending_login: PendingLoginTable;
+	security_event: SecurityEventTable;
+	passkey: PasskeyTable;
+	webauthn_challenge: WebauthnChallengeTable;
 	import: ImportTable;
 	import_source: ImportSourceTable;
 }
@@ -237,6 +302,10 @@ export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
 export type Session = Selectable<SessionTable>;
+export type SecurityEvent = Selectable<SecurityEventTable>;
+export type Passkey = Selectable<PasskeyTable>;
+export type NewSecurityEvent = Insertable<SecurityEventTable>;
+export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
 export type Invite = Selectable<InviteTable>;
 export type NewInvite = Insertable<InviteTable>;

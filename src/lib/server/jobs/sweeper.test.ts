@@ -9,6 +9,7 @@ import {
 import { createSession, SESSION_LIFETIME_MS } from '$lib/server/auth/session';
 import { LoginThrottle, SIGN_INS_PER_ACCOUNT } from '$lib/server/auth/login-throttle';
 import { Sweeper } from '$lib/server/jobs/sweeper';
+import { PENDING_LOGIN_LIFETIME_MS, startPendingLogin } from '$lib/server/services/two-factor';
 
 const MINUTE_MS = 60_000;
 
@@ -57,6 +58,17 @@ describe.each(DIALECTS)('sweeper on %s', (dialect) => {
 			await sweeper.stop();
 		}
 		expect((await throttle.reserveSignIn('locked', '198.51.100.1')).ok).toBe(false);
+	});
+
+	it('deletes two-factor sign-ins that were never finished, keeping fresh ones', async () => {
+		const [userId] = await insertUsers(t.db, 'pat');
+		const now = 50 * PENDING_LOGIN_LIFETIME_MS;
+		await startPendingLogin(t.db, userId!, now - PENDING_LOGIN_LIFETIME_MS - 1);
+		const fresh = await startPendingLogin(t.db, userId!, now);
+		const sweeper = new Sweeper({ db: t.db, log: pino({ level: 'silent' }), now: () => now });
+		await sweeper.sweep();
+		const left = await t.db.selectFrom('pending_login').select('expires_at').execute();
+		expect(left.map((r) => Number(r.expires_at))).toEqual([fresh.expiresAt]);
 	});
 
 	it('logs a failed pass and sweeps again on the next one', async () => {

@@ -1,10 +1,15 @@
-// Periodic cleanup of rows that only age: expired sessions and spent password-attempt windows
-// (a locked key's window is not spent, so a sweep never unlocks anyone). One unref'd timer per
-// process, started and stopped with the runtime; runs never overlap.
+// Periodic cleanup of rows that only age: expired sessions, two-factor sign-ins never finished,
+// security events past their 90 days and spent password-attempt windows (a locked key's window is
+// not spent, so a sweep never unlocks anyone). One unref'd timer per process, started and stopped
+// with the runtime; runs never overlap.
 import type { Logger } from 'pino';
 import type { Database } from '$lib/server/db/database';
 import { deleteExpiredSessions } from '$lib/server/repos/sessions';
 import { deleteSpentAttempts } from '$lib/server/repos/auth-throttle';
+import { deleteExpiredPendingLogins } from '$lib/server/repos/two-factor';
+import { deleteSecurityEventsBefore } from '$lib/server/repos/security-events';
+import { deleteExpiredChallenges } from '$lib/server/repos/passkeys';
+import { SECURITY_EVENT_RETENTION_MS } from '$lib/server/services/security-events';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
 
@@ -45,7 +50,11 @@ export class Sweeper {
 			const now = (this.options.now ?? Date.now)();
 			const sessions = await deleteExpiredSessions(db, now);
 			const attempts = await deleteSpentAttempts(db, now);
-			if (sessions + attempts > 0) log.debug({ sessions, attempts }, 'swept expired rows');
+			const pendingLogins =
+				(await deleteExpiredPendingLogins(db, now)) + (await deleteExpiredChallenges(db, now));
+			const events = await deleteSecurityEventsBefore(db, now - SECURITY_EVENT_RETENTION_MS);
+			if (sessions + attempts + pendingLogins + events > 0)
+				log.debug({ sessions, attempts, pendingLogins, events }, 'swept expired rows');
 		} catch (error) {
 			log.warn({ err: error }, 'sweep of expired rows failed');
 		}

@@ -8,29 +8,92 @@ export async function insertSession(db: Executor, session: NewSession): Promise<
 export function findSessionWithUser(
 	db: Executor,
 	sessionId: string
-): Promise<(Session & { username: string; role: User['role'] }) | undefined> {
+): Promise<
+	| (Session & {
+			username: string;
+			role: User['role'];
+			totp_confirmed_at: number | null;
+			has_passkey: unknown;
+	  })
+	| undefined
+> {
 	return db
 		.selectFrom('session')
 		.innerJoin('user', 'user.id', 'session.user_id')
+		.leftJoin('totp_credential', 'totp_credential.user_id', 'session.user_id')
 		.select([
 			'session.id',
 			'session.user_id',
 			'session.expires_at',
 			'session.created_at',
 			'session.user_agent',
+			'session.last_seen_at',
 			'user.username',
-			'user.role'
+			'user.role',
+			'totp_credential.confirmed_at as totp_confirmed_at',
+			(eb) =>
+				eb
+					.exists(
+						eb
+							.selectFrom('passkey')
+							.select('passkey.id')
+							.whereRef('passkey.user_id', '=', 'session.user_id')
+					)
+					.as('has_passkey')
 		])
 		.where('session.id', '=', sessionId)
 		.executeTakeFirst();
 }
 
-export async function updateSessionExpiry(db: Executor, sessionId: string, expiresAt: number) {
+export async function updateSessionUse(
+	db: Executor,
+	sessionId: string,
+	use: { expiresAt: number; lastSeenAt: number }
+) {
 	await db
 		.updateTable('session')
-		.set({ expires_at: expiresAt })
+		.set({ expires_at: use.expiresAt, last_seen_at: use.lastSeenAt })
 		.where('id', '=', sessionId)
 		.execute();
+}
+
+/** A user's live sessions (unordered: NULL last-seen sorts differently per dialect). */
+export function listUserSessions(db: Executor, userId: number, now: number): Promise<Session[]> {
+	return db
+		.selectFrom('session')
+		.selectAll()
+		.where('user_id', '=', userId)
+		.where('expires_at', '>', now)
+		.execute();
+}
+
+/** Deletes the user's sessions among `sessionIds` (owner-scoped); returns how many went. */
+export async function deleteUserSessionsById(
+	db: Executor,
+	userId: number,
+	sessionIds: readonly string[]
+): Promise<number> {
+	if (sessionIds.length === 0) return 0;
+	const result = await db
+		.deleteFrom('session')
+		.where('user_id', '=', userId)
+		.where('id', 'in', sessionIds)
+		.executeTakeFirst();
+	return Number(result.numDeletedRows);
+}
+
+/** Ends every session of the user but `keepId`; returns how many went. */
+export async function deleteOtherSessions(
+	db: Executor,
+	userId: number,
+	keepId: string
+): Promise<number> {
+	const result = await db
+		.deleteFrom('session')
+		.where('user_id', '=', userId)
+		.where('id', '!=', keepId)
+		.executeTakeFirst();
+	return Number(result.numDeletedRows);
 }
 
 export async function deleteSession(db: Executor, sessionId: string): Promise<void> {

@@ -10,6 +10,14 @@ export async function claimSetting(db: Executor, key: string, value: string, now
 	return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
+export async function putSetting(db: Executor, key: string, value: string, now: number) {
+	await db
+		.insertInto('app_setting')
+		.values({ key, value, updated_at: now })
+		.onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: now }))
+		.execute();
+}
+
 export async function getSetting(db: Executor, key: string): Promise<string | undefined> {
 	const row = await db
 		.selectFrom('app_setting')

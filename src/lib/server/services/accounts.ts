@@ -17,6 +17,8 @@ import { claimSetting } from '$lib/server/repos/settings';
 import * as users from '$lib/server/repos/users';
 import * as invites from '$lib/server/repos/invites';
 import { deleteUserSessions } from '$lib/server/repos/sessions';
+import { startPendingLogin, userHasTwoFactor } from '$lib/server/services/two-factor';
+import { recordSecurityEvent } from '$lib/server/services/security-events';
 
 export const INVITE_LIFETIME_MS = 7 * 24 * 60 * 60_000;
 const SETUP_CLAIM_KEY = 'setup_completed_at';
@@ -94,7 +96,7 @@ export async function setupAdmin(
 	return { ok: true, user: added.user, token, session };
 }
 
-type Throttled = Failure<'throttled'> & { retryAfterSeconds: number };
+export type Throttled = Failure<'throttled'> & { retryAfterSeconds: number };
 
 function throttled(what: string, retryAfterSeconds: number): Throttled {
 	return {
@@ -126,21 +128,58 @@ async function checkReserved(
 }
 
 export type LoginFailure = Failure<'invalid_credentials' | 'busy'> | Throttled;
+/** The password was right; the account wants its second factor next (see services/two-factor). */
+export type SecondFactorNeeded = Failure<'second_factor'> & {
+	pendingToken: string;
+	expiresAt: number;
+};
 
 export async function login(
 	db: Database,
 	throttle: LoginThrottle,
 	input: Credentials & { ip: string; userAgent: string | null }
-): Promise<SignedIn | LoginFailure> {
+): Promise<SignedIn | SecondFactorNeeded | LoginFailure> {
 	const username = normalizeUsername(input.username).slice(0, 64);
+	const where = { ip: input.ip, userAgent: input.userAgent };
 	const reservation = await throttle.reserveSignIn(username, input.ip);
-	if (!reservation.ok) return throttled('failed sign-ins', reservation.retryAfterSeconds);
+	if (!reservation.ok) {
+		const known = await users.findUserByUsername(db, username);
+		if (known) {
+			await recordSecurityEvent(db, {
+				kind: 'sign_in_locked',
+				userId: known.id,
+				username: known.username,
+				...where
+			});
+		}
+		return throttled('failed sign-ins', reservation.retryAfterSeconds);
+	}
 	const user = await users.findUserByUsername(db, username);
 	const password = input.password.slice(0, 1024);
 	const valid = await checkReserved(throttle, reservation, user?.password_hash ?? null, password);
 	if (valid instanceof HasherBusyError) return fail('busy', valid.message);
-	if (!user || !valid) return fail('invalid_credentials', 'Wrong username or password');
+	if (!user || !valid) {
+		await recordSecurityEvent(db, {
+			kind: 'sign_in_failed',
+			userId: user?.id ?? null,
+			username,
+			detail: user ? 'wrong password' : 'no such account',
+			...where
+		});
+		return fail('invalid_credentials', 'Wrong username or password');
+	}
+	if (await userHasTwoFactor(db, user.id)) {
+		const pending = await startPendingLogin(db, user.id);
+		return { ...fail('second_factor', 'Enter the code from your authenticator app'), ...pending };
+	}
 	const { token, session } = await createSession(db, user.id, input.userAgent);
+	await recordSecurityEvent(db, {
+		kind: 'sign_in',
+		userId: user.id,
+		username: user.username,
+		detail: 'password',
+		...where
+	});
 	return {
 		ok: true,
 		user: { id: user.id, username: user.username, role: user.role },
@@ -173,6 +212,12 @@ export async function changePassword(
 			await users.updatePasswordHash(trx, user.id, passwordHash, now);
 			await deleteUserSessions(trx, user.id);
 			return createSession(trx, user.id, userAgent, now);
+		});
+		await recordSecurityEvent(db, {
+			kind: 'password_changed',
+			userId: user.id,
+			username: user.username,
+			userAgent
 		});
 		return { ok: true, user, ...created };
 	} catch (error) {
@@ -207,6 +252,12 @@ export async function setPassword(
 	await db.transaction().execute(async (trx) => {
 		await users.updatePasswordHash(trx, user.id, passwordHash, Date.now());
 		await deleteUserSessions(trx, user.id);
+	});
+	await recordSecurityEvent(db, {
+		kind: 'password_changed',
+		userId: user.id,
+		username: user.username,
+		detail: 'set by the administrator (CLI)'
 	});
 	return { ok: true };
 }

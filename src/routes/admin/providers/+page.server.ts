@@ -11,6 +11,7 @@ import {
 	saveProvider,
 	type ProviderInput
 } from '$lib/server/services/providers';
+import { recordSecurityEvent } from '$lib/server/services/security-events';
 import { failureStatus } from '$lib/server/http';
 
 const TEST_TIMEOUT_MS = 10_000;
@@ -37,7 +38,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 
 export const actions: Actions = {
 	save: async ({ request, locals, url }) => {
-		requireAdmin(locals, url);
+		const admin = requireAdmin(locals, url);
 		const data = await readForm(request);
 		if (!data) return fail(400, { message: 'The form could not be read' });
 		const id = field(data, 'id', 20) || null;
@@ -50,6 +51,12 @@ export const actions: Actions = {
 		);
 		if (!result.ok)
 			return fail(failureStatus(result.code), { message: result.message, formId: id ?? 'new' });
+		await recordSecurityEvent(runtime.db, {
+			kind: 'provider_saved',
+			userId: admin.id,
+			username: admin.username,
+			detail: field(data, 'name', 200) + (field(data, 'apiKey', 1024) ? ' (new key)' : '')
+		});
 		return {
 			ok: true,
 			message: result.keyDropped
@@ -58,11 +65,18 @@ export const actions: Actions = {
 		};
 	},
 	remove: async ({ request, locals, url }) => {
-		requireAdmin(locals, url);
+		const admin = requireAdmin(locals, url);
 		const data = await readForm(request);
-		if (!data || !(await removeProvider(getRuntime(), field(data, 'id', 20)))) {
+		const id = data ? field(data, 'id', 20) : '';
+		if (!data || !(await removeProvider(getRuntime(), id))) {
 			return fail(404, { message: 'That provider no longer exists' });
 		}
+		await recordSecurityEvent(getRuntime().db, {
+			kind: 'provider_removed',
+			userId: admin.id,
+			username: admin.username,
+			detail: `provider ${id}`
+		});
 		return { ok: true, message: 'Provider removed.' };
 	},
 	test: async ({ request, locals, url }) => {
