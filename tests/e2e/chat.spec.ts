@@ -85,6 +85,9 @@ test('a conversation too large for one read opens at its newest page; earlier on
 	page,
 	baseURL
 }) => {
+	// 600,000 characters go through the API and the markdown renderer: more than the default 30 s
+	// on a loaded 2-core machine.
+	test.setTimeout(90_000);
 	await signIn(page, USER.username, USER.password);
 	const headers = { origin: baseURL! };
 	const created = await page.request.post('/api/conversations', { data: {}, headers });
