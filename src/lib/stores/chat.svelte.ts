@@ -341,7 +341,8 @@ class ChatStore {
 			this.showMessage(result.reply.id);
 			this.save();
 			this.follow(result.job.id, result.reply.id, follow);
-			void this.loadSidebar();
+			// The server titles a new conversation from its first message: the device copy takes it.
+			void this.loadSidebar().then(() => this.adoptTitle(conversation.id));
 			return conversation.id;
 		} catch (error) {
 			if (error instanceof ApiError && error.status === 0 && this.current) {
@@ -410,6 +411,14 @@ class ChatStore {
 			connection: (state) => (this.reconnecting = state === 'reconnecting')
 		});
 		this.streams.set(jobId, close);
+	}
+
+	/** The open conversation takes the title the list has for it (set by the server), and keeps it. */
+	private adoptTitle(id: number) {
+		const title = this.conversations.find((c) => c.id === id)?.title;
+		if (this.current?.id !== id || title === undefined || title === this.current.title) return;
+		this.current.title = title;
+		this.save();
 	}
 
 	/** Keeps the open conversation on the device as it is now. */
