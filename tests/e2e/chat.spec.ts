@@ -122,7 +122,13 @@ test('a conversation too large for one read opens at its newest page; earlier on
 	// (The opening is in the sidebar, as the title; not among the messages.)
 	await expect(page.locator('article.message', { hasText: opening })).toHaveCount(0);
 	const load = page.getByRole('button', { name: 'Load earlier messages' });
-	while (await load.isVisible()) await load.click();
+	// The button stays while a page loads: wait for each page before looking for the next.
+	const messages = page.locator('article.message');
+	while (await load.isVisible()) {
+		const before = await messages.count();
+		await load.click();
+		await expect(messages).not.toHaveCount(before);
+	}
 	await expect(page.locator('article.message.user').first()).toContainText(opening);
 	await expect(page.locator('article.message.user')).toHaveCount(6);
 });

@@ -93,6 +93,32 @@ test('a streamed reply renders as markdown, its code is highlighted, and copy wo
 	expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(REPLY);
 });
 
+test('until the markdown renderer has loaded, a reply is plain escaped text', async ({
+	browser
+}) => {
+	// The renderer (marked + DOMPurify) loads after the page; here its sanitizer chunk never
+	// arrives (no service worker to serve it from its cache), so the reply must stay plain text.
+	const context = await browser.newContext({ serviceWorkers: 'block' });
+	await context.route('**/_app/immutable/chunks/*.js', async (route) => {
+		const response = await route.fetch();
+		if ((await response.text()).includes('ALLOWED_TAGS')) await route.abort();
+		else await route.fulfill({ response });
+	});
+	const page = await context.newPage();
+	try {
+		await startScriptedChat(page, 'Show me some code, plainly');
+		const reply = lastReply(page);
+		await expect(reply).toHaveAttribute('data-status', 'done');
+		const content = reply.getByTestId('message-content');
+		await expect(content).toContainText('Here is **bold**');
+		await expect(content).toContainText('<img src=x onerror=');
+		await expect(content.locator('strong, table, img, a')).toHaveCount(0);
+		expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+	} finally {
+		await context.close();
+	}
+});
+
 test('settings list usage by model and take a cost for local tokens', async ({ page }) => {
 	await signIn(page, USER.username, USER.password);
 	await page.goto('/settings');
