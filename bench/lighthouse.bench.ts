@@ -55,6 +55,8 @@ interface Figures {
 	accessibility: number;
 	bestPractices: number;
 	cls: number;
+	metrics: string;
+	shifts: string[];
 	failing: string[];
 }
 
@@ -74,13 +76,35 @@ async function audit(url: string, port: number, cookie: string): Promise<Figures
 	const failing = ['accessibility', 'best-practices'].flatMap((id) =>
 		(lhr.categories[id]?.auditRefs ?? [])
 			.filter((ref) => ref.weight > 0 && (lhr.audits[ref.id]?.score ?? 1) < 1)
-			.map((ref) => `${id}: ${ref.id}`)
+			.map((ref) => {
+				const items =
+					(
+						lhr.audits[ref.id]?.details as {
+							items?: { node?: { selector?: string; snippet?: string } }[];
+						}
+					)?.items ?? [];
+				const nodes = items
+					.slice(0, 3)
+					.map((item) => item.node?.snippet ?? item.node?.selector ?? '');
+				return `${id}: ${ref.id} ${nodes.join(' | ')}`;
+			})
 	);
+	const ms = (id: string) => Math.round(lhr.audits[id]?.numericValue ?? NaN);
+	const metrics = `FCP ${ms('first-contentful-paint')} ms, LCP ${ms('largest-contentful-paint')} ms, TBT ${ms('total-blocking-time')} ms, SI ${ms('speed-index')} ms`;
+	const shifts = (
+		(
+			lhr.audits['layout-shifts']?.details as {
+				items?: { node?: { snippet?: string }; score?: number }[];
+			}
+		)?.items ?? []
+	).map((item) => `${item.node?.snippet ?? '?'} ${fmt(item.score ?? 0, 3)}`);
 	return {
 		performance: score('performance'),
 		accessibility: score('accessibility'),
 		bestPractices: score('best-practices'),
 		cls: lhr.audits['cumulative-layout-shift']?.numericValue ?? NaN,
+		metrics,
+		shifts,
 		failing
 	};
 }
@@ -93,6 +117,8 @@ function report(name: string, f: Figures): string {
 		`  accessibility  ${f.accessibility}  (target ${TARGETS.accessibility}) ${mark(f.accessibility >= TARGETS.accessibility)}`,
 		`  best practices ${f.bestPractices}  (target ${TARGETS.bestPractices}) ${mark(f.bestPractices >= TARGETS.bestPractices)}`,
 		`  CLS            ${fmt(f.cls, 3)}  (target ≤ ${TARGETS.cls}) ${mark(f.cls <= TARGETS.cls)}`,
+		`  ${f.metrics}`,
+		...f.shifts.map((shift) => `  layout shift: ${shift}`),
 		...f.failing.map((audit) => `  failing audit: ${audit}`)
 	].join('\n');
 }
