@@ -492,10 +492,11 @@ test('the thread does not shift when the usage line arrives after the messages',
 		await route.continue();
 	});
 	await openLong(page);
-	const before = (await composer(page).boundingBox())!.y;
+	// The dock grows upwards, so the thread's view is what would shrink (and its text jump).
+	const before = (await thread(page).boundingBox())!.height;
 	release();
 	await expect(page.getByTestId('usage')).toBeVisible();
-	expect((await composer(page).boundingBox())!.y).toBe(before);
+	expect((await thread(page).boundingBox())!.height).toBe(before);
 	await context.close();
 });
 
