@@ -44,7 +44,7 @@ test.afterAll(async ({ browser }) => {
 	await stub.close();
 });
 
-const composer = (page: Page) => page.getByRole('combobox', { name: 'Message' });
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 const lastReply = (page: Page) => page.locator('article.message.assistant').last();
 
 /** Sends with Enter, or with the Send button (on a touch screen Enter starts a new line). */

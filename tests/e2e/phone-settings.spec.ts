@@ -53,7 +53,7 @@ async function phonePage(browser: Browser, baseURL?: string) {
 	return { context, page, errors };
 }
 
-const composer = (page: Page) => page.getByRole('combobox', { name: 'Message' });
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 const sheet = (page: Page) => page.getByRole('dialog', { name: 'Conversation settings' });
 
 async function command(page: Page, text: string) {

@@ -155,7 +155,7 @@ function watchErrors(page: Page) {
 	return errors;
 }
 
-const composer = (page: Page) => page.getByRole('combobox', { name: 'Message' });
+const composer = (page: Page) => page.getByRole('textbox', { name: 'Message' });
 const thread = (page: Page) => page.getByTestId('thread');
 const lastReply = (page: Page) => page.locator('article.message.assistant').last();
 const jump = (page: Page) => page.getByTestId('jump-to-latest');
@@ -479,6 +479,27 @@ test('/help, command answers and errors show next to the composer and can be dis
 	await context.close();
 });
 
+test('the thread does not shift when the usage line arrives after the messages', async ({
+	browser
+}) => {
+	const context = await device(browser, 390, 844);
+	const page = await context.newPage();
+	await signIn(page, USER.username, USER.password);
+	let release!: () => void;
+	const held = new Promise<void>((resolve) => (release = resolve));
+	await page.route('**/api/usage**', async (route) => {
+		await held;
+		await route.continue();
+	});
+	await openLong(page);
+	// The dock grows upwards, so the thread's view is what would shrink (and its text jump).
+	const before = (await thread(page).boundingBox())!.height;
+	release();
+	await expect(page.getByTestId('usage')).toBeVisible();
+	expect((await thread(page).boundingBox())!.height).toBe(before);
+	await context.close();
+});
+
 test('accessibility: skip link, target sizes, placeholder contrast, theme named in words', async ({
 	browser
 }) => {
@@ -541,6 +562,38 @@ test('accessibility: skip link, target sizes, placeholder contrast, theme named 
 			return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
 		});
 		expect(ratio, colorScheme).toBeGreaterThanOrEqual(4.5);
+
+		// Highlighted code reads at 4.5:1 or better against its block (Lighthouse's color-contrast).
+		const worst = await page
+			.locator('article.message.assistant pre')
+			.last()
+			.evaluate((pre) => {
+				const luminance = (css: string) => {
+					const [r, g, b] = css
+						.match(/\d+(\.\d+)?/g)!
+						.slice(0, 3)
+						.map((v) => {
+							const c = Number(v) / 255;
+							return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+						});
+					return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+				};
+				const bg = luminance(getComputedStyle(pre.closest('.code-block') ?? pre).backgroundColor);
+				const ratios = [...pre.querySelectorAll('[class^="tok-"]')].map((token) => {
+					const fg = luminance(getComputedStyle(token).color);
+					return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+				});
+				return ratios.length ? Math.min(...ratios) : NaN;
+			});
+		expect(worst, colorScheme).toBeGreaterThanOrEqual(4.5);
+
+		// The composer is a plain textbox (a textarea may not be a combobox) whose aria-controls
+		// names the command list only while that list exists.
+		await expect(composer(page)).not.toHaveAttribute('aria-controls');
+		await composer(page).fill('/');
+		await expect(composer(page)).toHaveAttribute('aria-controls', 'slash-suggestions');
+		await expect(page.locator('#slash-suggestions')).toBeVisible();
+		await composer(page).fill('');
 
 		// A wide table scrolls inside its box; its long word stays on one line, unbroken.
 		const table = page.locator('article.message.assistant table').last();

@@ -151,7 +151,7 @@ test('phone: at 100 % a new reply is refused with when the budget resets', async
 	await expect(page.getByTestId('budget-banner')).toContainText(
 		"You have used this month's budget"
 	);
-	const composer = page.getByRole('combobox', { name: 'Message' });
+	const composer = page.getByRole('textbox', { name: 'Message' });
 	await composer.fill('one more, please');
 	await page.getByRole('button', { name: 'Send' }).click();
 	await expect(
