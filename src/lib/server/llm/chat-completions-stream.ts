@@ -4,7 +4,7 @@
 import { describeFailure } from '$lib/server/llm/errors';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
 import type { ChatEvent, ChatRequest, FinishReason } from '$lib/server/llm/types';
-import { mapFinish, readTimings } from '$lib/server/llm/openai-chat';
+import { endedEarly, mapFinish, usageEvent, type WireUsage } from '$lib/server/llm/openai-chat';
 
 export interface CompletionsStreamOptions {
 	providerName: string;
@@ -20,7 +20,7 @@ interface Chunk {
 		delta?: { content?: string | null; reasoning_content?: string | null };
 		finish_reason?: string | null;
 	}[];
-	usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
+	usage?: WireUsage | null;
 	timings?: unknown;
 	error?: { message?: string; code?: number };
 }
@@ -122,25 +122,9 @@ export async function* streamChatCompletions(
 				finished = mapFinish(choice.finish_reason);
 				yield { type: 'finish', reason: finished };
 			}
-			if (chunk.usage) {
-				yield {
-					type: 'usage',
-					promptTokens: chunk.usage.prompt_tokens ?? 0,
-					completionTokens: chunk.usage.completion_tokens ?? 0,
-					timings: readTimings(chunk.timings)
-				};
-			}
+			if (chunk.usage) yield usageEvent(chunk.usage, chunk.timings);
 		}
-		if (!finished && !signal.aborted) {
-			yield {
-				type: 'error',
-				error: {
-					code: 'interrupted',
-					retryable: true,
-					message: `${options.providerName} ended the reply before finishing`
-				}
-			};
-		}
+		if (!finished && !signal.aborted) yield endedEarly(options.providerName);
 	} catch (error) {
 		if (signal.aborted) return;
 		yield { type: 'error', error: describeFailure(error, options.providerName, options.apiKey) };

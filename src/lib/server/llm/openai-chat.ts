@@ -41,6 +41,37 @@ export function mapFinish(reason: string | null | undefined): FinishReason {
 	return 'other';
 }
 
+/** The usage counts of a chat-completions chunk, as OpenAI and llama.cpp report them. */
+export interface WireUsage {
+	prompt_tokens?: number;
+	completion_tokens?: number;
+	prompt_tokens_details?: { cached_tokens?: number | null } | null;
+	completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+}
+
+export function usageEvent(usage: WireUsage, timings: unknown): ChatEvent {
+	return {
+		type: 'usage',
+		promptTokens: usage.prompt_tokens ?? 0,
+		completionTokens: usage.completion_tokens ?? 0,
+		cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? undefined,
+		reasoningTokens: usage.completion_tokens_details?.reasoning_tokens ?? undefined,
+		timings: readTimings(timings)
+	};
+}
+
+/** A stream that ended without a finish reason: the reply was cut, and may be retried. */
+export function endedEarly(providerName: string): ChatEvent {
+	return {
+		type: 'error',
+		error: {
+			code: 'interrupted',
+			retryable: true,
+			message: `${providerName} ended the reply before finishing`
+		}
+	};
+}
+
 export function readTimings(raw: unknown): LlamaTimings | undefined {
 	if (!raw || typeof raw !== 'object') return undefined;
 	const t = raw as Record<string, unknown>;
@@ -93,27 +124,9 @@ export async function* streamOpenAiChat(
 				yield { type: 'finish', reason: mapFinish(choice.finish_reason) };
 			}
 			const raw = chunk as unknown as { usage?: OpenAI.CompletionUsage | null; timings?: unknown };
-			if (raw.usage) {
-				yield {
-					type: 'usage',
-					promptTokens: raw.usage.prompt_tokens ?? 0,
-					completionTokens: raw.usage.completion_tokens ?? 0,
-					cachedTokens: raw.usage.prompt_tokens_details?.cached_tokens ?? undefined,
-					reasoningTokens: raw.usage.completion_tokens_details?.reasoning_tokens ?? undefined,
-					timings: readTimings(raw.timings)
-				};
-			}
+			if (raw.usage) yield usageEvent(raw.usage, raw.timings);
 		}
-		if (!finished && !signal.aborted) {
-			yield {
-				type: 'error',
-				error: {
-					code: 'interrupted',
-					retryable: true,
-					message: `${options.providerName} ended the reply before finishing`
-				}
-			};
-		}
+		if (!finished && !signal.aborted) yield endedEarly(options.providerName);
 	} catch (error) {
 		if (signal.aborted) return;
 		yield { type: 'error', error: describeFailure(error, options.providerName, options.apiKey) };
