@@ -103,6 +103,14 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 				signal
 			);
 		},
+		async contextWindow() {
+			if (options.contextWindow) return options.contextWindow;
+			try {
+				return (await knownProps()).contextLength;
+			} catch {
+				return null;
+			}
+		},
 		async countTokens(text, signal) {
 			try {
 				const res = await options.fetch(`${root}/tokenize`, {
