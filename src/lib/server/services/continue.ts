@@ -35,6 +35,7 @@ export async function continueReply(
 	db: Database,
 	userId: number,
 	messageId: number,
+	options: { maxTokens?: number },
 	deps: Pick<ReplyDeps, 'defaultModel' | 'enqueued'>
 ): Promise<ContinueResult> {
 	const found = await messages.findMessage(db, userId, messageId);
@@ -47,7 +48,7 @@ export async function continueReply(
 			? { provider: found.provider, model: found.model }
 			: splitModelRef(conversation.model ?? (await deps.defaultModel()));
 	if (!ref) return { ok: false, code: 'invalid', message: 'This reply has no model to continue with' };
-	const params: JobParams = { ...jobParams(conversation, {}), continue: true };
+	const params: JobParams = { ...jobParams(conversation, options), continue: true };
 	const result = await db.transaction().execute(async (trx) => {
 		const full = await atJobCap(trx, userId);
 		if (full) return full;
