@@ -13,7 +13,7 @@ import {
 } from '../support/hearth-server';
 import { conversation, newConversation, settledReply } from '../support/chat';
 import type { MessageDto, SendResultDto } from '$lib/shared/dto';
-import { MESSAGE_OVERHEAD_TOKENS } from '$lib/server/llm/token-count';
+import { MESSAGE_MARGIN_TOKENS } from '$lib/server/llm/token-count';
 
 const CONTEXT = 1024;
 const REPLY_TOKENS = 4;
@@ -25,14 +25,23 @@ describe('the context window against a real llama-server', () => {
 	let bob: ApiClient;
 	let window: number;
 
-	/** llama.cpp's own count of `text`, plus the per-message template allowance Hearth adds. */
-	async function tokens(text: string): Promise<number> {
-		const res = await fetch(`${llama.url}/tokenize`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ content: text, add_special: false })
-		});
-		return ((await res.json()) as { tokens: unknown[] }).tokens.length + MESSAGE_OVERHEAD_TOKENS;
+	/** llama.cpp's own count of `messages` as its chat template renders them for a reply. */
+	async function truth(messages: Pick<MessageDto, 'role' | 'content'>[]): Promise<number> {
+		const post = (path: string, body: unknown) =>
+			fetch(`${llama.url}${path}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(body)
+			}).then((r) => r.json());
+		const { prompt } = (await post('/apply-template', {
+			messages: messages.map(({ role, content }) => ({ role, content }))
+		})) as { prompt: string };
+		const { tokens } = (await post('/tokenize', {
+			content: prompt,
+			add_special: true,
+			parse_special: true
+		})) as { tokens: unknown[] };
+		return tokens.length;
 	}
 
 	async function say(id: number, content: string, extra: Record<string, unknown> = {}) {
@@ -67,57 +76,67 @@ describe('the context window against a real llama-server', () => {
 		const available = window - REPLY_TOKENS;
 		const path: MessageDto[] = [];
 		let leftOut = 0;
-		for (let turn = 0; turn < 8; turn++) {
+		for (let turn = 0; turn < 6; turn++) {
 			const content = `Turn ${turn}: ` + 'the hearth keeps the house warm. '.repeat(12);
 			const { sent, reply } = await say(id, content);
 			expect(reply.status).toBe('done');
-			// Expected, from llama.cpp's tokenizer: the newest message, then older ones while they fit.
-			const counts = await Promise.all(path.map((m) => tokens(m.content)));
-			let used = await tokens(content);
-			let first = path.length;
-			while (first > 0 && used + counts[first - 1]! <= available) used += counts[--first]!;
-			while (first < path.length && path[first]!.role === 'assistant') used -= counts[first++]!;
-			const omitted = path.slice(0, first).map((m) => m.id);
-			expect(reply.context, `turn ${turn}`).toEqual({ used, window, omitted });
-			// What llama.cpp was really sent fits its window.
-			expect(reply.usage!.promptTokens + REPLY_TOKENS).toBeLessThanOrEqual(window);
+			const context = reply.context!;
+			expect(context.window).toBe(window);
+			// The oldest messages are the ones left out; what was sent is the newest run.
+			const omitted = path.slice(0, context.omitted.length);
+			expect(context.omitted).toEqual(omitted.map((m) => m.id));
+			const kept = [...path.slice(omitted.length), sent.message];
+			expect(kept[0]!.role).toBe('user');
+			// By llama.cpp's own rendering: what was sent fits, and Hearth never counts it short.
+			const sentTokens = await truth(kept);
+			expect(reply.usage!.promptTokens).toBe(sentTokens);
+			expect(sentTokens).toBeLessThanOrEqual(context.used);
+			expect(context.used).toBeLessThanOrEqual(available);
+			// Leaving out fewer would not have fit: the next older turn (from its question) overflows,
+			// within Hearth's safety margin per message.
+			if (omitted.length > 0) {
+				const start = omitted.findLastIndex((m) => m.role === 'user');
+				const more = [...omitted.slice(start), ...kept];
+				const margin = MESSAGE_MARGIN_TOKENS * more.length;
+				expect(await truth(more)).toBeGreaterThan(available - margin);
+			}
 			leftOut = omitted.length;
-			// Hearth sends only messages with text; so does this count.
+			// Hearth sends only messages with text; so does this record.
 			path.push(...[sent.message, reply].filter((m) => m.content));
 		}
 		expect(leftOut).toBeGreaterThan(0);
 		// The conversation reads back with the same record on the newest reply.
 		const read = await conversation(alice, id);
 		expect(read.messages.at(-1)!.context!.omitted.length).toBe(leftOut);
-	});
+	}, 120_000);
 
 	it('refuses a message too large alone with both figures, or sends it truncated', async () => {
 		const id = await newConversation(alice);
 		const content = 'An enormous letter about the hearth. '.repeat(120);
-		const needed = await tokens(content);
-		expect(needed).toBeGreaterThan(window);
+		const alone = await truth([{ role: 'user', content }]);
+		expect(alone).toBeGreaterThan(window);
 		const refused = await alice.json('POST', `/api/conversations/${id}/messages`, {
 			content,
 			maxTokens: REPLY_TOKENS
 		});
-		expect(refused).toEqual({
+		expect(refused).toMatchObject({
 			status: 413,
-			body: {
-				error: {
-					code: 'context_overflow',
-					message: expect.stringContaining(String(needed)),
-					needed,
-					available: window - REPLY_TOKENS
-				}
-			}
+			body: { error: { code: 'context_overflow', available: window - REPLY_TOKENS } }
 		});
+		const { needed, message } = (refused.body as { error: { needed: number; message: string } })
+			.error;
+		expect(needed).toBeGreaterThanOrEqual(alone);
+		// Over by at most the safety margin (and a rounding token).
+		expect(needed).toBeLessThanOrEqual(alone + 2 * MESSAGE_MARGIN_TOKENS);
+		expect(message).toContain(String(needed));
+		expect(message).toContain(String(window - REPLY_TOKENS));
 		// Nothing was stored.
 		expect((await conversation(alice, id)).messages).toEqual([]);
 		const { reply } = await say(id, content, { truncate: true });
 		expect(reply.status).toBe('done');
 		expect(reply.context!.used).toBeLessThanOrEqual(window - REPLY_TOKENS);
 		expect(reply.context!.used).toBeGreaterThan((window - REPLY_TOKENS) * 0.8);
-	});
+	}, 60_000);
 
 	it('continues a stopped reply in the same message, as a new job', async () => {
 		const id = await newConversation(alice);
@@ -180,5 +199,5 @@ describe('the context window against a real llama-server', () => {
 		const twiceExtended = await settledReply(alice, id, stopped.id);
 		expect(twiceExtended.content.startsWith(extended.content)).toBe(true);
 		expect(twiceExtended.content.length).toBeGreaterThan(extended.content.length);
-	});
+	}, 60_000);
 });

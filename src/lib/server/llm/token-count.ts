@@ -11,8 +11,15 @@ import type { Provider } from '$lib/server/llm/types';
  * scripts (CJK, emoji) that take a token or more per character.
  */
 export const BYTES_PER_TOKEN_ESTIMATE = 4;
-/** Role markers and separators a chat template adds around each message. */
+/**
+ * Role markers and separators a chat template adds around each message, where the provider
+ * cannot render its template (cloud APIs): a typical template's few tokens, rounded up.
+ */
 export const MESSAGE_OVERHEAD_TOKENS = 8;
+/** Added to a measured per-message overhead: text tokenized alone can merge differently in place. */
+export const MESSAGE_MARGIN_TOKENS = 2;
+/** What Hearth renders to measure a chat template (llama.cpp): one turn, then three. */
+const PROBE = { question: 'hello', answer: 'world' };
 const CACHE_ENTRIES = 5_000;
 /** Tokenize requests in flight at once for one prompt (llama.cpp answers them between slots). */
 const CONCURRENT_COUNTS = 4;
@@ -22,7 +29,14 @@ export function estimateTokenCount(text: string): number {
 	return Math.ceil(Buffer.byteLength(text, 'utf8') / BYTES_PER_TOKEN_ESTIMATE);
 }
 
+/** What a chat template adds: per message, and once per prompt (BOS, the reply's header). */
+export interface TemplateOverhead {
+	perMessage: number;
+	base: number;
+}
+
 export class TokenCounter {
+	private readonly overheads = new Map<string, TemplateOverhead>();
 	/** Insertion-ordered: re-inserting on a hit keeps the most recently used last (an LRU). */
 	private readonly cache = new Map<string, number>();
 	/** How many texts went to a tokenizer (for tests and metrics). */
@@ -38,6 +52,39 @@ export class TokenCounter {
 		this.cache.delete(key);
 		this.cache.set(key, tokens);
 		if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);
+	}
+
+	/**
+	 * The template's overhead for `model`, measured once by rendering a one-turn and a three-turn
+	 * conversation where the provider can (llama.cpp), else the documented allowance.
+	 */
+	async overhead(
+		provider: Pick<Provider, 'id' | 'countTokens' | 'countPrompt'>,
+		model: string
+	): Promise<TemplateOverhead> {
+		const key = `${provider.id}\0${model}`;
+		const known = this.overheads.get(key);
+		if (known) return known;
+		const fallback = { perMessage: MESSAGE_OVERHEAD_TOKENS, base: 0 };
+		if (!provider.countPrompt) return fallback;
+		const signal = AbortSignal.timeout(COUNT_TIMEOUT_MS);
+		const user = { role: 'user' as const, content: PROBE.question };
+		const [one, three, [question, answer]] = await Promise.all([
+			provider.countPrompt([user], signal).catch(() => null),
+			provider
+				.countPrompt([user, { role: 'assistant', content: PROBE.answer }, user], signal)
+				.catch(() => null),
+			this.count(provider, model, [PROBE.question, PROBE.answer])
+		]);
+		if (one === null || three === null) return fallback;
+		const perMessage = Math.max(0, Math.ceil((three - one - question! - answer!) / 2));
+		const measured = {
+			perMessage: perMessage + MESSAGE_MARGIN_TOKENS,
+			base: Math.max(0, one - question! - perMessage)
+		};
+		if (this.overheads.size > CACHE_ENTRIES) this.overheads.clear();
+		this.overheads.set(key, measured);
+		return measured;
 	}
 
 	/** The tokens of each text, in order; texts seen before come from the cache. */

@@ -126,6 +126,11 @@ export interface Provider {
 	contextWindow?(model: string): Promise<number | null>;
 	/** The model's own token count for `text`, where the provider can tell (llama.cpp /tokenize). */
 	countTokens?(text: string, signal: AbortSignal): Promise<number | null>;
+	/**
+	 * Tokens of `messages` rendered by the model's chat template, ready for a reply (llama.cpp
+	 * /apply-template then /tokenize): how Hearth learns what the template adds per message.
+	 */
+	countPrompt?(messages: ChatMessage[], signal: AbortSignal): Promise<number | null>;
 	/** Image generation, where the provider offers it (OpenAI). */
 	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
 }

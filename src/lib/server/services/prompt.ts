@@ -7,8 +7,8 @@ import type { Executor } from '$lib/server/db/database';
 import type { Job } from '$lib/server/db/schema';
 import { capHistory, fitContext, type CountedTurn } from '$lib/server/jobs/history';
 import {
-	MESSAGE_OVERHEAD_TOKENS,
 	tokenCounter,
+	type TemplateOverhead,
 	type TokenCounter
 } from '$lib/server/llm/token-count';
 import type { ChatMessage, Provider } from '$lib/server/llm/types';
@@ -27,7 +27,10 @@ const PREFILL_KINDS: readonly Provider['kind'][] = ['llamacpp', 'anthropic'];
 /** Passes at shrinking a too-large newest message to fit ("send truncated"). */
 const TRUNCATE_PASSES = 4;
 
-export type PromptProvider = Pick<Provider, 'id' | 'kind' | 'countTokens' | 'contextWindow'>;
+export type PromptProvider = Pick<
+	Provider,
+	'id' | 'kind' | 'countTokens' | 'countPrompt' | 'contextWindow'
+>;
 
 /** What the model was sent, for the reply to record and the conversation to show. */
 export interface PromptContext {
@@ -94,42 +97,56 @@ export async function promptFor(
 		role: m.role,
 		content: m.content
 	});
-	if (!provider) return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
+	if (!provider)
+		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
 
 	const counter = options.counter ?? tokenCounter;
 	const all = [...system.map((m) => ({ id: null, ...m })), ...history, ...tail];
-	const counts = await counter.count(
-		provider,
-		job.model,
-		all.map((m) => m.content)
-	);
+	const [counts, overhead, window] = await Promise.all([
+		counter.count(
+			provider,
+			job.model,
+			all.map((m) => m.content)
+		),
+		counter.overhead(provider, job.model),
+		contextWindowOf(provider, job.model)
+	]);
 	const counted: CountedTurn[] = all.map((m, i) => ({
 		id: m.id,
 		message: plain(m),
-		tokens: counts[i]! + MESSAGE_OVERHEAD_TOKENS
+		tokens: counts[i]! + overhead.perMessage
 	}));
-	const window = await contextWindowOf(provider, job.model);
+	// The template's once-per-prompt tokens are held back with the reply's budget; the figures
+	// reported (used, needed, available) are whole prompts.
 	const input = {
 		system: counted.slice(0, system.length),
 		history: counted.slice(system.length, system.length + history.length),
 		tail: counted.slice(system.length + history.length),
 		window,
-		replyBudget: replyBudget(window, params.maxTokens)
+		replyBudget: replyBudget(window, params.maxTokens) + overhead.base
 	};
 	let fit = fitContext(input);
 	if (!fit.ok && params.truncate && input.tail[0]?.message.role === 'user') {
-		input.tail[0] = await shrinkTurn(counter, provider, job.model, input.tail[0], fit.needed - fit.available);
+		const excess = fit.needed - fit.available;
+		input.tail[0] = await shrinkTurn(counter, provider, job.model, input.tail[0], excess, overhead);
 		fit = fitContext(input);
 	}
-	if (!fit.ok)
+	if (!fit.ok) {
+		const needed = fit.needed + overhead.base;
+		const available = fit.available + overhead.base;
 		return {
 			ok: false,
 			code: 'context_overflow',
-			message: overflowMessage(fit.needed, fit.available),
-			needed: fit.needed,
-			available: fit.available
+			message: overflowMessage(needed, available),
+			needed,
+			available
 		};
-	return { ok: true, messages: fit.messages, context: { used: fit.used, window, omitted: fit.omitted } };
+	}
+	return {
+		ok: true,
+		messages: fit.messages,
+		context: { used: fit.used + overhead.base, window, omitted: fit.omitted }
+	};
 }
 
 /** `turn` cut at its end by at least `excess` tokens, re-counted until it fits. */
@@ -138,7 +155,8 @@ async function shrinkTurn(
 	provider: PromptProvider,
 	model: string,
 	turn: CountedTurn,
-	excess: number
+	excess: number,
+	overhead: TemplateOverhead
 ): Promise<CountedTurn> {
 	const target = turn.tokens - excess;
 	let content = turn.message.content;
@@ -147,7 +165,7 @@ async function shrinkTurn(
 		const keep = Math.max(0, Math.floor(content.length * (target / tokens) * 0.95));
 		content = content.slice(0, keep);
 		const [counted] = await counter.count(provider, model, [content]);
-		tokens = counted! + MESSAGE_OVERHEAD_TOKENS;
+		tokens = counted! + overhead.perMessage;
 	}
 	if (tokens > target) content = '';
 	return { ...turn, message: { ...turn.message, content }, tokens: Math.min(tokens, target) };
@@ -166,9 +184,12 @@ export async function measureNewMessage(
 	counter: TokenCounter = tokenCounter
 ): Promise<{ needed: number; available: number } | null> {
 	const texts = systemText ? [systemText, content] : [content];
-	const counts = await counter.count(provider, model, texts);
-	const needed = counts.reduce((total, n) => total + n + MESSAGE_OVERHEAD_TOKENS, 0);
-	const window = await contextWindowOf(provider, model);
+	const [counts, overhead, window] = await Promise.all([
+		counter.count(provider, model, texts),
+		counter.overhead(provider, model),
+		contextWindowOf(provider, model)
+	]);
+	const needed = counts.reduce((total, n) => total + n + overhead.perMessage, overhead.base);
 	const available = window - replyBudget(window, maxTokens);
 	return needed > available ? { needed, available } : null;
 }
