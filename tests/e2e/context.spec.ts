@@ -50,7 +50,8 @@ test('a long chat on a phone: the left-out divider, the gauge and Continue', asy
 			'POST',
 			`/api/conversations/${conversation.id}/messages`,
 			{
-				content: `Question ${turn}: ` + 'how does the hearth keep the house warm at night? '.repeat(5),
+				content:
+					`Question ${turn}: ` + 'how does the hearth keep the house warm at night? '.repeat(5),
 				maxTokens: 4
 			}
 		);
@@ -64,10 +65,11 @@ test('a long chat on a phone: the left-out divider, the gauge and Continue', asy
 	const gauge = page.getByTestId('context-gauge');
 	await expect(gauge).toBeVisible();
 	await expect(gauge).toHaveAttribute('aria-label', /Context window: \d+ of 768 tokens used/);
-	// The divider stands before the first message the newest reply saw; those above are marked.
+	// The divider stands right after the last message the newest reply left out; those are marked.
 	const divider = page.getByTestId('context-divider');
 	await expect(divider).toHaveText('Earlier messages were not sent to the model (context full)');
-	const firstSent = read.messages.find((m) => !omitted.includes(m.id))!;
+	const lastLeftOut = read.messages.findLastIndex((m) => omitted.includes(m.id));
+	const firstSent = read.messages[lastLeftOut + 1]!;
 	await expect(page.locator(`[data-testid="context-divider"] + #m${firstSent.id}`)).toHaveCount(1);
 	await expect(page.locator('[data-left-out]')).toHaveCount(omitted.length);
 	// The newest reply was cut by its 4-token limit: it offers Continue.
@@ -97,5 +99,38 @@ test('a long chat on a phone: the left-out divider, the gauge and Continue', asy
 		PHONE.width
 	);
 	await saveScreenshot(page, 'context-phone-continued');
+	await context.close();
+});
+
+test('a message too long for the window is refused with the figures, then sent truncated', async ({
+	browser
+}) => {
+	test.setTimeout(60_000);
+	ensureUser(USER.username, USER.password);
+	const context = await browser.newContext({
+		viewport: PHONE,
+		colorScheme: 'dark',
+		deviceScaleFactor: 2,
+		isMobile: true,
+		hasTouch: true
+	});
+	const page = await context.newPage();
+	await signIn(page, USER.username, USER.password);
+	const conversation = await api<ConversationDto>(page, 'POST', '/api/conversations', {});
+	await page.goto(`/c/${conversation.id}`);
+	await page.getByPlaceholder('Message or /command').fill('A very long letter. '.repeat(200));
+	await page.getByRole('button', { name: 'Send' }).tap();
+	const notice = page.getByTestId('context-overflow');
+	await expect(notice).toBeVisible();
+	await expect(page.getByText(/needs \d+ tokens but the model has room for \d+/)).toBeVisible();
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+		PHONE.width
+	);
+	await saveScreenshot(page, 'context-phone-overflow');
+	await notice.getByRole('button', { name: 'Send truncated' }).tap();
+	await expect(notice).toHaveCount(0);
+	const reply = page.locator('article.assistant');
+	await expect(reply).toHaveAttribute('data-status', 'done', { timeout: 20_000 });
+	await expect(page.getByTestId('context-gauge')).toBeVisible();
 	await context.close();
 });

@@ -178,7 +178,8 @@ describe('the context window against a real llama-server', () => {
 		// The job's stream replays the whole message: the old text, then the new.
 		let streamed = '';
 		for await (const event of await alice.events(more.body.job.id)) {
-			if (event.event === 'delta') streamed += (JSON.parse(event.data) as { text?: string }).text ?? '';
+			if (event.event === 'delta')
+				streamed += (JSON.parse(event.data) as { text?: string }).text ?? '';
 			if (event.event === 'done' || event.event === 'error') break;
 		}
 		const extended = await settledReply(alice, id, stopped.id);

@@ -78,9 +78,7 @@ export function fitContext<M extends Turn>(input: FitInput<M>): Fit<M> {
 	return {
 		ok: true,
 		messages: [...input.system, ...kept, ...input.tail].map((t) => t.message),
-		omitted: input.history
-			.slice(0, first)
-			.flatMap((t) => (t.id === null ? [] : [t.id])),
+		omitted: input.history.slice(0, first).flatMap((t) => (t.id === null ? [] : [t.id])),
 		used
 	};
 }

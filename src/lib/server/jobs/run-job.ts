@@ -200,7 +200,9 @@ export async function fromCheckpoint(
 		const provider = await deps.providers.get(job.provider);
 		const params = JSON.parse(job.params) as JobParams;
 		const prompt = await promptFor(deps.db, job, params);
-		const from = params.continue ? (await findMessage(deps.db, job.user_id, job.assistant_message_id ?? 0))?.content ?? '' : '';
+		const from = params.continue
+			? ((await findMessage(deps.db, job.user_id, job.assistant_message_id ?? 0))?.content ?? '')
+			: '';
 		produced.usage = await estimateUsage(provider, prompt.ok ? prompt.messages : [], {
 			text: produced.text.slice(from.length),
 			reasoning: produced.reasoning

@@ -163,7 +163,12 @@ export async function atJobCap(trx: Executor, userId: number) {
 }
 
 /** The refusal when `adding` messages of `chars` characters would overfill the conversation. */
-export async function overfull(trx: Executor, conversationId: number, adding: number, chars: number) {
+export async function overfull(
+	trx: Executor,
+	conversationId: number,
+	adding: number,
+	chars: number
+) {
 	const size = await messages.conversationSize(trx, conversationId);
 	if (
 		size.messages + adding <= MAX_CONVERSATION_MESSAGES &&
@@ -245,7 +250,12 @@ export async function sendMessage(
 	if (!ref) return BAD_MODEL;
 	const params = jobParams(conversation, input);
 	if (!input.truncate && deps.measure) {
-		const over = await deps.measure(ref, conversation.system_prompt ?? '', content, params.maxTokens);
+		const over = await deps.measure(
+			ref,
+			conversation.system_prompt ?? '',
+			content,
+			params.maxTokens
+		);
 		if (over)
 			return {
 				ok: false,

@@ -47,7 +47,8 @@ export async function continueReply(
 		found.provider && found.model
 			? { provider: found.provider, model: found.model }
 			: splitModelRef(conversation.model ?? (await deps.defaultModel()));
-	if (!ref) return { ok: false, code: 'invalid', message: 'This reply has no model to continue with' };
+	if (!ref)
+		return { ok: false, code: 'invalid', message: 'This reply has no model to continue with' };
 	const params: JobParams = { ...jobParams(conversation, options), continue: true };
 	const result = await db.transaction().execute(async (trx) => {
 		const full = await atJobCap(trx, userId);

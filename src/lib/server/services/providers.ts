@@ -252,7 +252,16 @@ function validate(input: ProviderInput) {
 	const models = [...new Set(input.enabledModels.split(/[\s,]+/).filter(Boolean))];
 	if (models.some((m) => m.length > 200) || models.length > 200)
 		return invalid('Too many or too long model names');
-	return { ok: true as const, kind, name, baseUrl: base.url, apiKey, maxConcurrency, contextWindow, models };
+	return {
+		ok: true as const,
+		kind,
+		name,
+		baseUrl: base.url,
+		apiKey,
+		maxConcurrency,
+		contextWindow,
+		models
+	};
 }
 
 /** What saving needs; the registry is told, so the next reply uses the new settings. */
