@@ -20,9 +20,6 @@ const WINDOWS: Record<string, number> = {
 };
 const BY_LENGTH = Object.keys(WINDOWS).sort((a, b) => b.length - a.length);
 
-/** What Hearth assumes for a model it knows nothing about: small enough for most servers. */
-export const UNKNOWN_CONTEXT_WINDOW = 8_192;
-
 /** The table's window for `model`, or null when the table does not know it. */
 export function cloudContextWindow(model: string): number | null {
 	const id = priceKey(model);

@@ -82,6 +82,19 @@ describe.each(DIALECTS)('prompts and Continue on %s', (dialect) => {
 		expect(prompt.context).toEqual({ used: 1 + 3 * 44, window: 150, omitted: ids.slice(0, 2) });
 	});
 
+	it('fits nothing by tokens where the window is unknown (only the character cap applies)', async () => {
+		const { conv, ids } = await thread(['a'.repeat(400), 'b', 'c'.repeat(400)]);
+		const unknown = { ...provider('openai_compatible', 0), contextWindow: async () => null };
+		const prompt = await promptFor(
+			t.db,
+			{ conversation_id: conv.id, user_message_id: ids[2]!, model: 'm' },
+			{ maxTokens: 10 },
+			{ provider: unknown, counter: new TokenCounter() }
+		);
+		expect(prompt).toMatchObject({ ok: true, context: null });
+		expect(prompt.ok && prompt.messages).toHaveLength(3);
+	});
+
 	it('refuses a newest message too large alone, with the figures, or cuts it to fit', async () => {
 		const { conv, ids } = await thread(['x'.repeat(300)]);
 		const job = { conversation_id: conv.id, user_message_id: ids[0]!, model: 'm' };

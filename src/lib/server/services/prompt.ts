@@ -13,7 +13,6 @@ import {
 } from '$lib/server/llm/token-count';
 import type { ChatMessage, Provider } from '$lib/server/llm/types';
 import { promptPath } from '$lib/server/repos/messages';
-import { UNKNOWN_CONTEXT_WINDOW } from '$lib/shared/context-windows';
 import type { MessageStatusDto } from '$lib/shared/dto';
 
 /** Replies that go back upstream as context: finished, or stopped with their text kept. */
@@ -64,8 +63,15 @@ export function replyBudget(window: number, maxTokens: number | undefined): numb
 	return maxTokens ?? Math.min(DEFAULT_REPLY_BUDGET_TOKENS, Math.floor(window / 4));
 }
 
-export async function contextWindowOf(provider: PromptProvider, model: string): Promise<number> {
-	return (await provider.contextWindow?.(model).catch(() => null)) ?? UNKNOWN_CONTEXT_WINDOW;
+/**
+ * The model's window; null when neither the admin, the server nor the cloud table says — then
+ * the prompt is only capped by characters (a guess would refuse or trim for no reason).
+ */
+export async function contextWindowOf(
+	provider: PromptProvider,
+	model: string
+): Promise<number | null> {
+	return (await provider.contextWindow?.(model).catch(() => null)) ?? null;
 }
 
 export function overflowMessage(needed: number, available: number): string {
@@ -100,16 +106,18 @@ export async function promptFor(
 	if (!provider)
 		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
 
+	const window = await contextWindowOf(provider, job.model);
+	if (window === null)
+		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
 	const counter = options.counter ?? tokenCounter;
 	const all = [...system.map((m) => ({ id: null, ...m })), ...history, ...tail];
-	const [counts, overhead, window] = await Promise.all([
+	const [counts, overhead] = await Promise.all([
 		counter.count(
 			provider,
 			job.model,
 			all.map((m) => m.content)
 		),
-		counter.overhead(provider, job.model),
-		contextWindowOf(provider, job.model)
+		counter.overhead(provider, job.model)
 	]);
 	const counted: CountedTurn[] = all.map((m, i) => ({
 		id: m.id,
@@ -183,11 +191,12 @@ export async function measureNewMessage(
 	maxTokens: number | undefined,
 	counter: TokenCounter = tokenCounter
 ): Promise<{ needed: number; available: number } | null> {
+	const window = await contextWindowOf(provider, model);
+	if (window === null) return null;
 	const texts = systemText ? [systemText, content] : [content];
-	const [counts, overhead, window] = await Promise.all([
+	const [counts, overhead] = await Promise.all([
 		counter.count(provider, model, texts),
-		counter.overhead(provider, model),
-		contextWindowOf(provider, model)
+		counter.overhead(provider, model)
 	]);
 	const needed = counts.reduce((total, n) => total + n + overhead.perMessage, overhead.base);
 	const available = window - replyBudget(window, maxTokens);
