@@ -1,3 +1,4 @@
+import type { AttachmentDto } from '$lib/shared/attachments';
 // The JSON shapes of the HTTP API (camelCase), shared by the server, the PWA and the tests.
 export const MESSAGE_STATUSES = [
 	'queued',
@@ -73,6 +74,8 @@ export interface MessageDto {
 	error?: string;
 	/** The reply job, while it is queued or running. */
 	jobId?: number;
+	/** Files the user attached to this message, in attached order. */
+	attachments?: AttachmentDto[];
 	createdAt: number;
 }
 

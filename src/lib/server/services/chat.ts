@@ -11,7 +11,13 @@ import { lockUser } from '$lib/server/repos/users';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
 import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
-import { defaultModelRef } from '$lib/server/services/models';
+import { defaultModelRef, modelSeesImages } from '$lib/server/services/models';
+import {
+	attachmentsByMessage,
+	checkMessageAttachments,
+	linkMessageAttachments,
+	toAttachmentDto
+} from '$lib/server/services/attachments';
 import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -34,6 +40,8 @@ export interface SendInput {
 	maxTokens?: number;
 	reasoning?: ReasoningLevel;
 	clientId?: string;
+	/** Ids of the user's uploads (POST /api/attachments) this message carries. */
+	attachments?: string[];
 }
 
 export interface JobParams {
@@ -45,7 +53,12 @@ export interface JobParams {
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
 type SendFailure =
-	'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
+	| 'not_found'
+	| 'invalid'
+	| 'too_many_jobs'
+	| 'conversation_full'
+	| 'budget_exceeded'
+	| 'model_cannot_see';
 
 /** What enqueueing a reply needs from the rest of the server. */
 export interface ReplyDeps {
@@ -53,6 +66,8 @@ export interface ReplyDeps {
 	defaultModel(): Promise<string>;
 	/** Called once the job is committed, so a runner can start it at once. */
 	enqueued(job: Job): void;
+	/** Whether the model takes images; absent: not checked. */
+	seesImages?(ref: { provider: string; model: string }): Promise<boolean>;
 }
 
 /**
@@ -63,7 +78,11 @@ export function replyDeps(
 	providers: ProviderRegistry,
 	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
 ): ReplyDeps {
-	return { defaultModel: () => defaultModelRef(providers), enqueued: (job) => runner.submit(job) };
+	return {
+		defaultModel: () => defaultModelRef(providers),
+		enqueued: (job) => runner.submit(job),
+		seesImages: (ref) => modelSeesImages(providers, ref)
+	};
 }
 export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
 
@@ -86,10 +105,11 @@ async function existingSend(
 		: undefined;
 	if (!job || !reply) return null;
 	const active = job.state === 'queued' || job.state === 'running';
+	const attached = (await attachmentsByMessage(db, [message.id])).get(message.id);
 	return {
 		ok: true,
 		duplicate: true,
-		message: toMessageDto(message),
+		message: { ...toMessageDto(message), ...(attached ? { attachments: attached } : {}) },
 		reply: toMessageDto(reply, active ? job.id : undefined),
 		job: toJobDto(job)
 	};
@@ -189,7 +209,8 @@ export async function sendMessage(
 	deps: ReplyDeps
 ): Promise<SendResult> {
 	const content = input.content;
-	if (!content.trim())
+	const attachmentIds = input.attachments ?? [];
+	if (!content.trim() && attachmentIds.length === 0)
 		return { ok: false, code: 'invalid', message: 'content: the message is empty' };
 	if (content.length > MAX_MESSAGE_CHARS) {
 		return {
@@ -207,6 +228,16 @@ export async function sendMessage(
 	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
 	if (!ref) return BAD_MODEL;
 	const params = jobParams(conversation, input);
+	const checked = await checkMessageAttachments(db, userId, attachmentIds);
+	if (!checked.ok) return checked;
+	if (checked.attachments.some((a) => a.kind === 'image') && deps.seesImages) {
+		if (!(await deps.seesImages(ref)))
+			return {
+				ok: false,
+				code: 'model_cannot_see',
+				message: `${ref.provider}/${ref.model} does not take images; pick a model marked as seeing images, or remove the image`
+			};
+	}
 
 	try {
 		const result = await db.transaction().execute(async (trx) => {
@@ -239,6 +270,7 @@ export async function sendMessage(
 				created_at: now,
 				updated_at: now
 			});
+			await linkMessageAttachments(trx, userMessage.id, attachmentIds);
 			const { reply, job } = await enqueueReply(trx, {
 				userId,
 				conversationId,
@@ -256,7 +288,12 @@ export async function sendMessage(
 			return {
 				ok: true as const,
 				duplicate: false,
-				message: toMessageDto(userMessage),
+				message: {
+					...toMessageDto(userMessage),
+					...(checked.attachments.length > 0
+						? { attachments: checked.attachments.map(toAttachmentDto) }
+						: {})
+				},
 				reply: toMessageDto(reply, job.id),
 				job: toJobDto(job),
 				enqueued: job

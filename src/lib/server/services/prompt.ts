@@ -6,6 +6,8 @@ import type { Job } from '$lib/server/db/schema';
 import { capHistory } from '$lib/server/jobs/history';
 import type { ChatMessage } from '$lib/server/llm/types';
 import { promptPath } from '$lib/server/repos/messages';
+import { promptAttachments } from '$lib/server/services/attachments';
+import { withAttachments } from '$lib/server/services/attachments-prompt';
 import type { JobParams } from '$lib/server/services/chat';
 import type { MessageStatusDto } from '$lib/shared/dto';
 
@@ -19,12 +21,16 @@ export async function promptFor(
 ): Promise<ChatMessage[]> {
 	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
 	const system = [systemPrompt, params.systemPrompt].filter(Boolean).join('\n\n');
+	const attached = await promptAttachments(
+		db,
+		path.filter((m) => m.role === 'user').map((m) => m.id)
+	);
 	return capHistory([
 		...(system ? [{ role: 'system' as const, content: system }] : []),
 		...path
 			.filter(
 				(m) => m.content && (m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status))
 			)
-			.map((m) => ({ role: m.role, content: m.content }))
+			.map((m) => ({ role: m.role, ...withAttachments(m.content, attached.get(m.id) ?? []) }))
 	]);
 }
