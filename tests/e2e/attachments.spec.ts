@@ -214,7 +214,7 @@ test('a file attached offline waits in the outbox and goes out exactly once', as
 	expect(sent[0]!.attachments?.map((a) => a.name)).toEqual(['offline.txt']);
 });
 
-test('an image to a model that cannot see is stopped before sending', async () => {
+test('an image dropped for a model that cannot see is stopped before sending', async () => {
 	const llama = (
 		await api<{ providers: { id: string; kind: string; models: { id: string }[] }[] }>(
 			'GET',
@@ -227,20 +227,36 @@ test('an image to a model that cannot see is stopped before sending', async () =
 		})
 	).id;
 	await page.goto(`/c/${blind}`);
-	const chooser = page.waitForEvent('filechooser');
-	await page.getByRole('button', { name: 'Attach photos or files' }).tap();
-	await (
-		await chooser
-	).setFiles([{ name: 'receipt.jpg', mimeType: 'image/jpeg', buffer: await photoWithGps() }]);
+	// Dragged onto the composer from the desktop (a drop event carrying the file).
+	await page.evaluate(async () => {
+		const canvas = document.createElement('canvas');
+		canvas.width = 80;
+		canvas.height = 40;
+		canvas.getContext('2d')!.fillRect(0, 0, 80, 40);
+		const blob = await new Promise<Blob>((resolve) =>
+			canvas.toBlob((b) => resolve(b!), 'image/jpeg')
+		);
+		const data = new DataTransfer();
+		data.items.add(new File([blob], 'dropped.jpg', { type: 'image/jpeg' }));
+		const form = document.querySelector('form.composer')!;
+		form.dispatchEvent(
+			new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true })
+		);
+		form.dispatchEvent(
+			new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true })
+		);
+	});
+	await expect(page.getByTestId('attachment-chip')).toContainText('dropped.jpg');
 	await expect(
 		page.getByTestId('attachment-chip').filter({ hasText: /uploading|preparing/ })
 	).toHaveCount(0, {
 		timeout: 15_000
 	});
-	const before = stub.requests.length;
 	await page.getByLabel('Message').fill('What is this?');
 	await page.getByRole('button', { name: 'Send' }).tap();
 	await expect(page.getByRole('alert').filter({ hasText: 'does not take images' })).toBeVisible();
 	await expect(page.locator('article.message.user')).toHaveCount(0);
-	expect(stub.requests.length).toBe(before);
+	const stored = await api<ConversationDto>('GET', `/api/conversations/${blind}`);
+	expect(stored.messages).toHaveLength(0);
+	await expect(page.getByTestId('attachment-chip')).toHaveCount(1);
 });

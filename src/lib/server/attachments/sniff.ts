@@ -1,7 +1,6 @@
 // What an uploaded file is, read from its bytes (file-type's magic numbers, then a strict UTF-8
 // check for text): the client's Content-Type is never consulted, and a name whose extension
 // promises another kind of file is refused rather than guessed around.
-import { fileTypeFromBuffer } from 'file-type';
 import { IMAGE_TYPES, type AttachmentKind } from '$lib/shared/attachments';
 
 export type DocumentFormat = 'pdf' | 'docx' | 'text';
@@ -45,6 +44,8 @@ const UNSUPPORTED = {
 export async function sniffAttachment(name: string, bytes: Uint8Array): Promise<Sniffed> {
 	if (bytes.byteLength === 0)
 		return { ok: false, code: 'empty_file', message: 'The file is empty' };
+	// Loaded on the first upload, not at start-up.
+	const { fileTypeFromBuffer } = await import('file-type');
 	const detected = await fileTypeFromBuffer(bytes);
 	const extension = extensionOf(name);
 	let sniffed: Sniffed;
