@@ -69,7 +69,7 @@ async function firstToken(
 	const attachments: string[] = [];
 	if (file) {
 		const form = new FormData();
-		form.append('file', new Blob([file]), 'notes.pdf');
+		form.append('file', new Blob([new Uint8Array(file)]), 'notes.pdf');
 		const res = await fetch(`${url}/api/attachments`, {
 			method: 'POST',
 			headers: { cookie: client.cookie, origin: url },

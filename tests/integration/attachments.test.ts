@@ -51,7 +51,7 @@ describe('attachments over HTTP', () => {
 		type = 'application/octet-stream'
 	) {
 		const form = new FormData();
-		form.append('file', new Blob([bytes], { type }), name);
+		form.append('file', new Blob([new Uint8Array(bytes)], { type }), name);
 		const res = await fetch(`${hearth.url}/api/attachments`, {
 			method: 'POST',
 			headers: { cookie: client.cookie, origin: hearth.url },
@@ -150,13 +150,7 @@ describe('attachments over HTTP', () => {
 				422,
 				'corrupt'
 			],
-			[
-				'big.txt',
-				Buffer.alloc(MAX_ATTACHMENT_BYTES + 1, 0x61),
-				'text/plain',
-				413,
-				'too_large'
-			]
+			['big.txt', Buffer.alloc(MAX_ATTACHMENT_BYTES + 1, 0x61), 'text/plain', 413, 'too_large']
 		];
 		for (const [name, bytes, type, status, code] of cases) {
 			const res = await upload(alice, name, bytes, type);
