@@ -124,7 +124,7 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 	expect(await fitsWidth()).toBe(true);
 	await saveScreenshot(page, 'attachments-composer');
 
-	await page.getByLabel('Message').fill('What is the total?');
+	await page.getByRole('textbox', { name: 'Message' }).fill('What is the total?');
 	await page.getByRole('button', { name: 'Send' }).tap();
 	const user = page.locator('article.message.user').last();
 	await expect(user.getByTestId('message-attachment')).toHaveCount(2);
@@ -182,6 +182,19 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 	await sheet.getByRole('button', { name: 'Close' }).tap();
 	expect(await fitsWidth()).toBe(true);
 	await saveScreenshot(page, 'attachments-thread');
+
+	// An edit of the message keeps its files.
+	await user.getByRole('button', { name: 'Edit' }).tap();
+	await page.getByLabel('Edit message').fill('And the date?');
+	await page.getByRole('button', { name: 'Send edit' }).tap();
+	const edited = page.locator('article.message.user').last();
+	await expect(edited.getByTestId('message-content')).toHaveText('And the date?');
+	await expect(edited.getByTestId('message-attachment')).toHaveCount(2);
+	await expect(page.locator('article.message.assistant').last()).toHaveAttribute(
+		'data-status',
+		'done',
+		{ timeout: 15_000 }
+	);
 });
 
 test('a file attached offline waits in the outbox and goes out exactly once', async () => {
@@ -197,7 +210,7 @@ test('a file attached offline waits in the outbox and goes out exactly once', as
 		{ name: 'offline.txt', mimeType: 'text/plain', buffer: Buffer.from('written on the train') }
 	]);
 	await expect(page.getByTestId('attachment-chip')).toContainText('sent when online');
-	await page.getByLabel('Message').fill('Read this when you can');
+	await page.getByRole('textbox', { name: 'Message' }).fill('Read this when you can');
 	await page.getByRole('button', { name: 'Send' }).tap();
 	const pending = page.getByTestId('outbox-message');
 	await expect(pending).toContainText('Read this when you can');
@@ -252,7 +265,7 @@ test('an image dropped for a model that cannot see is stopped before sending', a
 	).toHaveCount(0, {
 		timeout: 15_000
 	});
-	await page.getByLabel('Message').fill('What is this?');
+	await page.getByRole('textbox', { name: 'Message' }).fill('What is this?');
 	await page.getByRole('button', { name: 'Send' }).tap();
 	await expect(page.getByRole('alert').filter({ hasText: 'does not take images' })).toBeVisible();
 	await expect(page.locator('article.message.user')).toHaveCount(0);

@@ -45,7 +45,15 @@ export async function editMessage(messageId: number, content: string): Promise<b
 		chatStore.error = 'You are offline; edits are sent once you are back online.';
 		return false;
 	}
-	return (await chatStore.send(content, original.parentId)) !== null;
+	// The edited message keeps the original's files (the same attachment rows).
+	const attached = original.attachments?.length
+		? {
+				ids: original.attachments.map((a) => a.id),
+				files: [],
+				hasImages: original.attachments.some((a) => a.kind === 'image')
+			}
+		: null;
+	return (await chatStore.send(content, original.parentId, attached)) !== null;
 }
 
 /** Asks for another reply to the message `messageId` answered (or to a user message). */
