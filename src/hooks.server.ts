@@ -16,6 +16,7 @@ import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import { capRequestBody } from '$lib/server/body-limit';
 import { MAX_IMPORT_UPLOAD_BYTES } from '$lib/server/imports/limits';
+import { MAX_ATTACHMENT_BYTES } from '$lib/shared/attachments';
 import { isAllowedHost } from '$lib/server/host-check';
 import {
 	clearSessionCookie,
@@ -64,9 +65,15 @@ const IMPORT_UPLOAD_PATH = '/api/imports';
 /** Multipart framing around the file(s). */
 const IMPORT_UPLOAD_OVERHEAD_BYTES = 1024 * 1024;
 
+/** An attachment upload: one file read into memory by the route (services/attachments.ts). */
+const ATTACHMENT_UPLOAD_PATH = '/api/attachments';
+const ATTACHMENT_UPLOAD_OVERHEAD_BYTES = 64 * 1024;
+
 function bodyLimitFor(method: string, pathname: string): number {
 	if (method === 'POST' && pathname === IMPORT_UPLOAD_PATH)
 		return MAX_IMPORT_UPLOAD_BYTES + IMPORT_UPLOAD_OVERHEAD_BYTES;
+	if (method === 'POST' && pathname === ATTACHMENT_UPLOAD_PATH)
+		return MAX_ATTACHMENT_BYTES + ATTACHMENT_UPLOAD_OVERHEAD_BYTES;
 	return isApi(pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
 }
 /** The offline shell holds nothing of anyone; every other chat page needs a signed-in user. */

@@ -20,6 +20,29 @@ export interface OutboxItem {
 	createdAt: number;
 	/** Set when the server refused it (a 4xx): shown to the user, not retried. */
 	error?: string;
+	/** Files attached offline, kept here (IndexedDB holds Blobs) until they are uploaded. */
+	files?: OutboxFile[];
+}
+
+export interface OutboxFile {
+	name: string;
+	blob: Blob;
+	/** Set once uploaded, so a retried flush never uploads it again. */
+	id?: string;
+}
+
+/** Puts a message written offline (with its files) in the outbox. */
+export async function queueOutboxItem(db: DeviceDb, item: OutboxItem): Promise<void> {
+	await db.outbox.put(item);
+}
+
+/** Records the files of a queued message as uploaded so far. */
+export async function recordOutboxUploads(
+	db: DeviceDb,
+	clientId: string,
+	files: OutboxFile[]
+): Promise<void> {
+	await db.outbox.update(clientId, { files });
 }
 
 export interface CacheSettings {

@@ -1,3 +1,4 @@
+import type { AttachmentDto } from '$lib/shared/attachments';
 // The JSON shapes of the HTTP API (camelCase), shared by the server, the PWA and the tests.
 export const MESSAGE_STATUSES = [
 	'queued',
@@ -79,6 +80,8 @@ export interface MessageDto {
 	continuable?: true;
 	/** On a reply: what its prompt took of the model's context window. */
 	context?: ContextDto;
+	/** Files the user attached to this message, in attached order. */
+	attachments?: AttachmentDto[];
 	createdAt: number;
 }
 

@@ -10,13 +10,16 @@ import {
 	deviceDb,
 	evict,
 	lastKnownModels,
+	queueOutboxItem,
 	readCacheSettings,
 	rememberModels,
 	storeConversation,
 	syncCursor,
 	type DeviceDb,
+	type OutboxFile,
 	type OutboxItem
 } from '$lib/client/device-cache';
+import type { Outgoing } from '$lib/stores/attachments.svelte';
 import type { SyncPage } from '$lib/client/device-cache';
 import { flushOutbox } from '$lib/client/outbox';
 import { wipeDevice, type DeviceUser } from '$lib/client/identity';
@@ -43,7 +46,7 @@ export interface ModelGroup {
 	name: string;
 	source: 'live' | 'fallback';
 	error?: { code: string; message: string };
-	models: { id: string }[];
+	models: { id: string; vision?: boolean }[];
 }
 
 class ChatStore {
@@ -59,7 +62,11 @@ class ChatStore {
 	error = $state<string | null>(null);
 	sending = $state(false);
 	/** A message refused as too large for the model's context window: it can be sent truncated. */
-	overflow = $state<{ content: string; parentId?: number | null } | null>(null);
+	overflow = $state<{
+		content: string;
+		parentId?: number | null;
+		attached: Outgoing | null;
+	} | null>(null);
 	reconnecting = $state(false);
 	online = $state(true);
 	/** Messages written offline for the open conversation, waiting to be sent. */
@@ -280,8 +287,18 @@ class ChatStore {
 		this.draft = { settings: {}, systemPrompt: null };
 	}
 
+	/** Whether the model a send would use takes images (unknown models: the server decides). */
+	seesImages(ref: string | null = this.model): boolean {
+		const groups = this.models.filter((g) => g.source === 'live');
+		if (ref === null) return groups[0]?.models[0]?.vision ?? true;
+		for (const group of this.models)
+			for (const model of group.models)
+				if (`${group.id}/${model.id}` === ref) return model.vision ?? true;
+		return true;
+	}
+
 	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
-	private async queue(content: string): Promise<number | null> {
+	private async queue(content: string, files: OutboxFile[] = []): Promise<number | null> {
 		const db = this.cache();
 		const conversation = this.current;
 		if (!db || !conversation) {
@@ -291,14 +308,15 @@ class ChatStore {
 			return null;
 		}
 		const pending = await db.outbox.where('conversationId').equals(conversation.id).count();
-		await db.outbox.put({
+		await queueOutboxItem(db, {
 			clientId: crypto.randomUUID(),
 			conversationId: conversation.id,
 			content,
 			// Queued messages follow each other; the first answers the newest message.
 			parentId: pending > 0 ? null : (this.thread.at(-1)?.id ?? null),
 			model: this.model,
-			createdAt: Date.now()
+			createdAt: Date.now(),
+			...(files.length > 0 ? { files } : {})
 		});
 		await this.refreshOutbox();
 		await requestBackgroundSync();
@@ -320,19 +338,26 @@ class ChatStore {
 	async send(
 		content: string,
 		parentId?: number | null,
+		attached: Outgoing | null = null,
 		options: { truncate?: boolean } = {}
 	): Promise<number | null> {
-		if (!content.trim() || this.sending) return null;
+		if ((!content.trim() && !attached) || this.sending) return null;
 		this.error = null;
 		this.overflow = null;
-		if (!navigator.onLine) return this.queue(content);
+		if (attached?.hasImages && !this.seesImages()) {
+			this.error = `${this.model ?? 'This model'} does not take images: pick a model marked “sees images”, or remove the image`;
+			return null;
+		}
+		const files = attached?.files ?? [];
+		if (!navigator.onLine) return this.queue(content, files);
 		this.sending = true;
 		try {
 			const conversation = await this.ensureConversation();
-			if (this.outbox.length > 0) {
-				// Earlier messages are still waiting: this one waits behind them, in order.
+			if (this.outbox.length > 0 || (attached && !attached.ids)) {
+				// Earlier messages are still waiting (or files could not go up yet): this one waits
+				// behind them, in order, and its files go with it.
 				this.sending = false;
-				return this.queue(content);
+				return this.queue(content, files);
 			}
 			// One request: the reply streams in the POST's response (resumed by /events if it breaks).
 			const { result, follow } = await sendAndStream(
@@ -342,6 +367,7 @@ class ChatStore {
 					parentId: parentId === undefined ? (this.thread.at(-1)?.id ?? null) : parentId,
 					...(this.model ? { model: this.model } : {}),
 					...(options.truncate ? { truncate: true } : {}),
+					...(attached?.ids ? { attachments: attached.ids } : {}),
 					clientId: crypto.randomUUID()
 				}
 			);
@@ -355,10 +381,10 @@ class ChatStore {
 		} catch (error) {
 			if (error instanceof ApiError && error.status === 0 && this.current) {
 				this.sending = false;
-				return this.queue(content);
+				return this.queue(content, files);
 			}
 			if (error instanceof ApiError && error.code === 'context_overflow')
-				this.overflow = { content, parentId };
+				this.overflow = { content, parentId, attached };
 			this.fail(error);
 			return null;
 		} finally {

@@ -2,6 +2,7 @@
 // change its model and settings (slash commands), and /image. Kept apart from the chat store,
 // which owns the state, the streams and the offline copy these build on.
 import { api } from '$lib/client/api';
+import { attachmentsStore } from '$lib/stores/attachments.svelte';
 import { chatStore } from '$lib/stores/chat.svelte';
 import type { ConversationDto, ConversationSettingsDto, JobDto, MessageDto } from '$lib/shared/dto';
 
@@ -45,7 +46,15 @@ export async function editMessage(messageId: number, content: string): Promise<b
 		chatStore.error = 'You are offline; edits are sent once you are back online.';
 		return false;
 	}
-	return (await chatStore.send(content, original.parentId)) !== null;
+	// The edited message keeps the original's files (the same attachment rows).
+	const attached = original.attachments?.length
+		? {
+				ids: original.attachments.map((a) => a.id),
+				files: [],
+				hasImages: original.attachments.some((a) => a.kind === 'image')
+			}
+		: null;
+	return (await chatStore.send(content, original.parentId, attached)) !== null;
 }
 
 /** Asks for another reply to the message `messageId` answered (or to a user message). */
@@ -101,7 +110,10 @@ export async function sendTruncated() {
 	const refused = chatStore.overflow;
 	if (!refused) return;
 	chatStore.overflow = null;
-	await chatStore.send(refused.content, refused.parentId, { truncate: true });
+	const id = await chatStore.send(refused.content, refused.parentId, refused.attached, {
+		truncate: true
+	});
+	if (id !== null && refused.attached) attachmentsStore.clear();
 }
 
 /** A new conversation holding the history up to `messageId`; returns its id. */

@@ -12,6 +12,7 @@ import type {
 	SecurityEventKind
 } from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
+import type { AttachmentKind } from '$lib/shared/attachments';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
@@ -284,6 +285,27 @@ export interface ImportSourceTable {
 	created_at: number;
 }
 
+/** A file a user attached: its bytes, and the text read from it when it is a document. */
+export interface AttachmentTable {
+	id: string;
+	user_id: number;
+	name: string;
+	type: string;
+	kind: AttachmentKind;
+	size: number;
+	data: Uint8Array;
+	text: string | null;
+	tokens: number | null;
+	created_at: number;
+}
+
+/** Which messages carry which attachments, in the order they were attached. */
+export interface MessageAttachmentTable {
+	message_id: number;
+	attachment_id: string;
+	position: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
@@ -305,6 +327,8 @@ export interface DB {
 	webauthn_challenge: WebauthnChallengeTable;
 	import: ImportTable;
 	import_source: ImportSourceTable;
+	attachment: AttachmentTable;
+	message_attachment: MessageAttachmentTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -328,3 +352,5 @@ export type UsageEvent = Selectable<UsageEventTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
+export type Attachment = Selectable<AttachmentTable>;
+export type NewAttachment = Insertable<AttachmentTable>;

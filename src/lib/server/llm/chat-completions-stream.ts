@@ -5,6 +5,7 @@ import { describeFailure } from '$lib/server/llm/errors';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
 import type { ChatEvent, ChatRequest, FinishReason } from '$lib/server/llm/types';
 import { endedEarly, mapFinish, usageEvent, type WireUsage } from '$lib/server/llm/openai-chat';
+import { toChatCompletionMessages } from '$lib/server/llm/vision';
 
 export interface CompletionsStreamOptions {
 	providerName: string;
@@ -87,7 +88,7 @@ export async function* streamChatCompletions(
 				},
 				body: JSON.stringify({
 					model: request.model,
-					messages: request.messages,
+					messages: toChatCompletionMessages(request.messages),
 					stream: true,
 					stream_options: { include_usage: true },
 					...(request.temperature !== undefined ? { temperature: request.temperature } : {}),

@@ -10,9 +10,19 @@ import type { ModelList, Provider } from '$lib/server/llm/types';
 const Props = z.object({
 	total_slots: z.number().int().positive().optional(),
 	model_path: z.string().optional(),
-	default_generation_settings: z.object({ n_ctx: z.number().int().optional() }).partial().optional()
+	default_generation_settings: z
+		.object({ n_ctx: z.number().int().optional() })
+		.partial()
+		.optional(),
+	/** Present since llama.cpp's multimodal support; vision when a projector (--mmproj) is loaded. */
+	modalities: z.object({ vision: z.boolean().optional() }).partial().optional()
 });
-export type LlamaProps = { slots: number; contextLength: number | null; modelPath: string | null };
+export type LlamaProps = {
+	slots: number;
+	contextLength: number | null;
+	modelPath: string | null;
+	vision: boolean;
+};
 
 const PROPS_TTL_MS = 30_000;
 const Tokens = z.object({ tokens: z.array(z.unknown()) });
@@ -51,7 +61,8 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 		const value = {
 			slots: parsed.total_slots ?? 1,
 			contextLength: parsed.default_generation_settings?.n_ctx ?? null,
-			modelPath: parsed.model_path ?? null
+			modelPath: parsed.model_path ?? null,
+			vision: parsed.modalities?.vision === true
 		};
 		cached = { at: Date.now(), props: value };
 		return value;
@@ -80,7 +91,8 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 					props(signal).catch(() => null)
 				]);
 				const contextLength = info?.contextLength ?? undefined;
-				return { source: 'live', models: models.map((m) => ({ ...m, contextLength })) };
+				const vision = info?.vision ?? false;
+				return { source: 'live', models: models.map((m) => ({ ...m, contextLength, vision })) };
 			} catch (error) {
 				return {
 					source: 'fallback',

@@ -13,6 +13,7 @@ import {
 	type ProviderOptions
 } from '$lib/server/llm/provider-options';
 import type { ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
+import { cloudModelSeesImages } from '$lib/server/llm/vision';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -33,14 +34,17 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 				const models = await listOpenAiModels(options, signal);
 				return {
 					source: 'live',
-					models: official ? models.filter((m) => isOpenAiChatModel(m.id)) : models
+					models: (official ? models.filter((m) => isOpenAiChatModel(m.id)) : models).map((m) => ({
+						...m,
+						vision: cloudModelSeesImages(options.kind, m.id)
+					}))
 				};
 			} catch (error) {
 				const fallback =
 					options.enabledModels.length > 0 ? options.enabledModels : FALLBACK_MODELS[options.kind];
 				return {
 					source: 'fallback',
-					models: fallback.map((id) => ({ id })),
+					models: fallback.map((id) => ({ id, vision: cloudModelSeesImages(options.kind, id) })),
 					error: describeFailure(error, options.name, options.apiKey)
 				};
 			}

@@ -29,9 +29,18 @@ export interface ProviderRecord {
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
+/** An image sent with a user message; each adapter puts it in its provider's own format. */
+export interface ChatImage {
+	/** image/jpeg, image/png, image/webp or image/gif (decided from the bytes). */
+	type: string;
+	base64: string;
+}
+
 export interface ChatMessage {
 	role: ChatRole;
 	content: string;
+	/** User messages only. */
+	images?: ChatImage[];
 }
 
 export type ReasoningLevel = ReasoningDto;
@@ -104,6 +113,8 @@ export type ChatEvent =
 export interface ModelInfo {
 	id: string;
 	contextLength?: number;
+	/** Takes images (llama.cpp: /props modalities; cloud: llm/vision.ts). */
+	vision?: boolean;
 }
 
 export type ModelList =

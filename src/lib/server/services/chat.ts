@@ -11,8 +11,14 @@ import { lockUser } from '$lib/server/repos/users';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
 import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
-import { defaultModelRef } from '$lib/server/services/models';
+import { defaultModelRef, modelSeesImages } from '$lib/server/services/models';
 import { measureNewMessage, overflowMessage } from '$lib/server/services/prompt';
+import {
+	attachmentsByMessage,
+	checkMessageAttachments,
+	linkMessageAttachments,
+	toAttachmentDto
+} from '$lib/server/services/attachments';
 import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -37,6 +43,8 @@ export interface SendInput {
 	clientId?: string;
 	/** A message too large for the model's context window alone is sent cut to fit, not refused. */
 	truncate?: boolean;
+	/** Ids of the user's uploads (POST /api/attachments) this message carries. */
+	attachments?: string[];
 }
 
 export interface JobParams {
@@ -57,7 +65,8 @@ type SendFailure =
 	| 'too_many_jobs'
 	| 'conversation_full'
 	| 'budget_exceeded'
-	| 'context_overflow';
+	| 'context_overflow'
+	| 'model_cannot_see';
 /** A message too large for the model's context window, with the figures. */
 export type ContextOverflow = Fail<'context_overflow'> & { needed: number; available: number };
 
@@ -68,15 +77,19 @@ export interface ReplyDeps {
 	/** Called once the job is committed, so a runner can start it at once. */
 	enqueued(job: Job): void;
 	/**
-	 * Whether a new message fits the model's context window beside the system prompt and the
-	 * reply's budget (null: it fits, or the provider is unknown). Absent: not checked.
+	 * Whether a new message (its text and its attachments' tokens) fits the model's context window
+	 * beside the system prompt and the reply's budget (null: it fits, or the provider is unknown).
+	 * Absent: not checked.
 	 */
 	measure?(
 		ref: { provider: string; model: string },
 		systemText: string,
 		content: string,
-		maxTokens: number | undefined
+		maxTokens: number | undefined,
+		attachmentTokens: number
 	): Promise<{ needed: number; available: number } | null>;
+	/** Whether the model takes images; absent: not checked. */
+	seesImages?(ref: { provider: string; model: string }): Promise<boolean>;
 }
 
 /**
@@ -90,12 +103,13 @@ export function replyDeps(
 	return {
 		defaultModel: () => defaultModelRef(providers),
 		enqueued: (job) => runner.submit(job),
-		async measure(ref, systemText, content, maxTokens) {
+		async measure(ref, systemText, content, maxTokens, attachmentTokens) {
 			const provider = await providers.get(ref.provider);
 			return provider
-				? measureNewMessage(provider, ref.model, systemText, content, maxTokens)
+				? measureNewMessage(provider, ref.model, systemText, content, maxTokens, attachmentTokens)
 				: null;
-		}
+		},
+		seesImages: (ref) => modelSeesImages(providers, ref)
 	};
 }
 export type SendResult =
@@ -122,10 +136,11 @@ async function existingSend(
 		: undefined;
 	if (!job || !reply) return null;
 	const active = job.state === 'queued' || job.state === 'running';
+	const attached = (await attachmentsByMessage(db, [message.id])).get(message.id);
 	return {
 		ok: true,
 		duplicate: true,
-		message: toMessageDto(message),
+		message: { ...toMessageDto(message), ...(attached ? { attachments: attached } : {}) },
 		reply: toMessageDto(reply, active ? job.id : undefined),
 		job: toJobDto(job)
 	};
@@ -231,7 +246,8 @@ export async function sendMessage(
 	deps: ReplyDeps
 ): Promise<SendResult> {
 	const content = input.content;
-	if (!content.trim())
+	const attachmentIds = input.attachments ?? [];
+	if (!content.trim() && attachmentIds.length === 0)
 		return { ok: false, code: 'invalid', message: 'content: the message is empty' };
 	if (content.length > MAX_MESSAGE_CHARS) {
 		return {
@@ -249,12 +265,23 @@ export async function sendMessage(
 	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
 	if (!ref) return BAD_MODEL;
 	const params = jobParams(conversation, input);
+	const checked = await checkMessageAttachments(db, userId, attachmentIds);
+	if (!checked.ok) return checked;
+	if (checked.attachments.some((a) => a.kind === 'image') && deps.seesImages) {
+		if (!(await deps.seesImages(ref)))
+			return {
+				ok: false,
+				code: 'model_cannot_see',
+				message: `${ref.provider}/${ref.model} does not take images; pick a model marked as seeing images, or remove the image`
+			};
+	}
 	if (!input.truncate && deps.measure) {
 		const over = await deps.measure(
 			ref,
 			conversation.system_prompt ?? '',
 			content,
-			params.maxTokens
+			params.maxTokens,
+			checked.attachments.reduce((sum, a) => sum + (a.tokens ?? 0), 0)
 		);
 		if (over)
 			return {
@@ -296,6 +323,7 @@ export async function sendMessage(
 				created_at: now,
 				updated_at: now
 			});
+			await linkMessageAttachments(trx, userMessage.id, attachmentIds);
 			const { reply, job } = await enqueueReply(trx, {
 				userId,
 				conversationId,
@@ -313,7 +341,12 @@ export async function sendMessage(
 			return {
 				ok: true as const,
 				duplicate: false,
-				message: toMessageDto(userMessage),
+				message: {
+					...toMessageDto(userMessage),
+					...(checked.attachments.length > 0
+						? { attachments: checked.attachments.map(toAttachmentDto) }
+						: {})
+				},
 				reply: toMessageDto(reply, job.id),
 				job: toJobDto(job),
 				enqueued: job

@@ -7,9 +7,14 @@ import { MAX_MESSAGE_CHARS, replyDeps, sendMessage } from '$lib/server/services/
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
 import { jobEventResponse } from '$lib/server/jobs/events';
 import { tooManyStreams } from '$lib/server/jobs/streams';
+import { ATTACHMENT_ID, MAX_ATTACHMENTS_PER_MESSAGE } from '$lib/shared/attachments';
 
 const SendBody = z.object({
 	content: z.string().max(MAX_MESSAGE_CHARS),
+	attachments: z
+		.array(z.string().regex(ATTACHMENT_ID, 'an attachment id'))
+		.max(MAX_ATTACHMENTS_PER_MESSAGE)
+		.optional(),
 	parentId: z.number().int().positive().nullable().optional(),
 	model: ModelRef.optional(),
 	temperature: Temperature.optional(),
