@@ -93,22 +93,27 @@ export interface TopConversationRow {
 	tokens: number;
 }
 
+/** Summed per conversation first, then joined: one lookup per conversation, not per event. */
 export async function topConversations(
 	db: Executor,
 	filter: UsageFilter,
 	limit: number
 ): Promise<TopConversationRow[]> {
-	const rows = await filtered(db, filter)
-		.innerJoin('conversation as c', 'c.id', 'u.conversation_id')
-		.where('c.deleted_at', 'is', null)
+	const sums = filtered(db, filter)
+		.where('u.conversation_id', 'is not', null)
 		.select(({ fn }) => [
-			'c.id',
-			'c.title',
+			'u.conversation_id',
 			fn.sum<number>('u.cost_micro_usd').as('cost'),
 			sql<number>`sum(u.prompt_tokens + u.completion_tokens)`.as('tokens')
 		])
-		.groupBy(['c.id', 'c.title'])
-		.orderBy('cost', 'desc')
+		.groupBy('u.conversation_id')
+		.as('s');
+	const rows = await db
+		.selectFrom(sums)
+		.innerJoin('conversation as c', 'c.id', 's.conversation_id')
+		.where('c.deleted_at', 'is', null)
+		.select(['c.id', 'c.title', 's.cost', 's.tokens'])
+		.orderBy('s.cost', 'desc')
 		.orderBy('c.id')
 		.limit(limit)
 		.execute();
