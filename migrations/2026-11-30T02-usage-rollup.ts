@@ -2,7 +2,7 @@
 // 15-minute buckets (every time zone's day starts on a quarter hour, so any local day is exact)
 // and in UTC days (so long ranges read few rows). Filled here from the existing events; from now
 // on the repo writes it in the transaction that writes each event. Also covering indexes for the
-// queries that keep reading events (the most expensive conversations, the budget, the export).
+// queries that keep reading events (the most expensive conversations, the budget).
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 
 const QUARTER_MS = 900_000;
@@ -67,9 +67,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 	await backfill(db, QUARTER_MS);
 	await backfill(db, DAY_MS);
 
-	// Index-only scans for the sums per conversation, the month's spend and the export's order.
-	await db.schema.dropIndex('usage_event_created_idx').execute();
-	await db.schema.dropIndex('usage_event_user_created_idx').execute();
+	// Index-only scans for the sums per conversation and the month's spend. The plain indexes on
+	// created_at stay: they keep the export's order (time, then id) without a sort.
 	const covered = ['conversation_id', 'cost_micro_usd', 'prompt_tokens', 'completion_tokens'];
 	await db.schema
 		.createIndex('usage_event_created_cover_idx')
@@ -86,15 +85,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
 	await db.schema.dropIndex('usage_event_user_created_cover_idx').execute();
 	await db.schema.dropIndex('usage_event_created_cover_idx').execute();
-	await db.schema
-		.createIndex('usage_event_user_created_idx')
-		.on('usage_event')
-		.columns(['user_id', 'created_at'])
-		.execute();
-	await db.schema
-		.createIndex('usage_event_created_idx')
-		.on('usage_event')
-		.column('created_at')
-		.execute();
 	await db.schema.dropTable('usage_rollup').execute();
 }
