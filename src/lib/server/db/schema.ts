@@ -176,6 +176,29 @@ export interface UsageEventTable {
 	created_at: number;
 }
 
+/**
+ * Sums of usage events per user, provider, model and local-or-cloud over one bucket: a quarter hour
+ * (span_ms 900000) or a UTC day (86400000). Every event is in one row of each span.
+ */
+export interface UsageRollupTable {
+	user_id: number;
+	span_ms: number;
+	bucket_at: number;
+	provider: string;
+	model: string;
+	/** 1: served by a local model (llama.cpp). */
+	local: number;
+	prompt_tokens: number;
+	completion_tokens: number;
+	cached_tokens: number;
+	cache_write_tokens: number;
+	reasoning_tokens: number;
+	cost_micro_usd: number;
+	replies: number;
+	/** How many of the replies were counted by Hearth rather than reported. */
+	estimated: number;
+}
+
 /** An admin's price for a model (micro-USD per million tokens), in force from `effective_from`. */
 export interface ModelPriceTable {
 	id: Id;
@@ -316,6 +339,7 @@ export interface DB {
 	message: MessageTable;
 	job: JobTable;
 	usage_event: UsageEventTable;
+	usage_rollup: UsageRollupTable;
 	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
@@ -350,6 +374,7 @@ export type Message = Selectable<MessageTable>;
 export type Job = Selectable<JobTable>;
 export type UsageEvent = Selectable<UsageEventTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
+export type UsageRollup = Selectable<UsageRollupTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
 export type Attachment = Selectable<AttachmentTable>;
