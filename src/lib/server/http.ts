@@ -27,6 +27,7 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	not_found: 404,
 	budget_exceeded: 402,
 	conversation_full: 409,
+	conflict: 409,
 	setup_done: 409,
 	username_taken: 409,
 	invalid_invite: 410,

@@ -12,6 +12,7 @@ import type {
 	SecurityEventKind
 } from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
+import type { ModelDownloadStateDto } from '$lib/shared/local-models';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
@@ -275,6 +276,25 @@ export interface ImportSourceTable {
 	created_at: number;
 }
 
+export type ModelDownloadState = ModelDownloadStateDto;
+
+/** A GGUF being (or having been) fetched from the hub into LLAMA_MODELS_DIR. */
+export interface ModelDownloadTable {
+	id: Id;
+	user_id: number | null;
+	state: ModelDownloadState;
+	repo: string;
+	/** The file name in the repository, which is also its name in the models folder. */
+	file: string;
+	bytes: ColumnType<number, number | undefined, number>;
+	total: number | null;
+	/** The SHA-256 the hub published for the file (hex), when it did. */
+	sha256: string | null;
+	error: string | null;
+	created_at: number;
+	updated_at: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
@@ -296,6 +316,7 @@ export interface DB {
 	webauthn_challenge: WebauthnChallengeTable;
 	import: ImportTable;
 	import_source: ImportSourceTable;
+	model_download: ModelDownloadTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -319,3 +340,4 @@ export type UsageEvent = Selectable<UsageEventTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
+export type ModelDownloadRow = Selectable<ModelDownloadTable>;

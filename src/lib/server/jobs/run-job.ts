@@ -115,6 +115,8 @@ export async function runJob(
 					promptTokens: event.promptTokens,
 					completionTokens: event.completionTokens
 				});
+			} else if (event.type === 'status') {
+				bus.status(job.id, event.status);
 			} else if (event.type === 'error') {
 				failure = event.error;
 			}

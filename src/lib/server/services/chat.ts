@@ -61,9 +61,13 @@ export interface ReplyDeps {
  */
 export function replyDeps(
 	providers: ProviderRegistry,
-	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
+	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void },
+	db?: Executor
 ): ReplyDeps {
-	return { defaultModel: () => defaultModelRef(providers), enqueued: (job) => runner.submit(job) };
+	return {
+		defaultModel: () => defaultModelRef(providers, db),
+		enqueued: (job) => runner.submit(job)
+	};
 }
 export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
 

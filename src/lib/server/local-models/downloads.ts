@@ -1,0 +1,330 @@
+// Downloads GGUF files from the hub into the models folder, one at a time, in the background.
+// The bytes go to a hidden `.<file>.part` beside the target (llama-server's router ignores it;
+// same file system, so the final rename is atomic), with progress in the database. A dropped
+// connection, or a restart, resumes from the partial file with an HTTP Range request. Before the
+// move: the size, the SHA-256 when the hub published it, and a readable GGUF header; a file that
+// fails any check is deleted, so the folder only ever holds verified GGUF files.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { Database } from '$lib/server/db/database';
+import type { ModelDownloadRow } from '$lib/server/db/schema';
+import * as repo from '$lib/server/repos/model-downloads';
+import { resolveHubFile } from '$lib/server/local-models/hub';
+import { GgufError, readGgufInfo } from '$lib/server/local-models/gguf-info';
+import { createGuardedFetch, type GuardedFetch } from '$lib/server/net/guarded-fetch';
+
+/** Progress is written at most this often (and at the end). */
+export const DOWNLOAD_PROGRESS_INTERVAL_MS = 500;
+/** A connection that sends nothing for this long is dropped and resumed. */
+export const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
+/** Resumes after dropped connections before the download is given up. */
+export const MAX_RESUME_ATTEMPTS = 5;
+const RESUME_DELAY_MS = 1_000;
+/** Room left free on the disk besides the file (the database and logs live there too). */
+export const DISK_HEADROOM_BYTES = 100 * 1024 * 1024;
+const MAX_MODEL_BYTES = 64 * 1024 ** 3;
+const MAX_DOWNLOAD_MS = 12 * 60 * 60_000;
+export const RESTART_NOTE = 'resumed after a restart';
+
+export type StatFs = (dir: string) => Promise<{ bavail: number; bsize: number }>;
+
+export interface DownloadRunnerOptions {
+	db: Database;
+	log: Logger;
+	modelsDir: string;
+	hfEndpoint: string;
+	/** SQLite: one instance, so a download left running was this process's; it resumes. */
+	recoverAll: boolean;
+	/** After a model was added: the router re-reads the folder. */
+	onInstalled?: (file: string) => Promise<void>;
+	statfs?: StatFs;
+	fetch?: GuardedFetch;
+	resumeDelayMs?: number;
+}
+
+/** A download that cannot go on: its message is for the admin, and the partial file is removed. */
+class Refused extends Error {}
+/** The connection broke: resume from the partial file. */
+class Dropped extends Error {}
+
+export const partPath = (dir: string, file: string) => path.join(dir, `.${file}.part`);
+
+async function sizeOrZero(file: string): Promise<number> {
+	return (await fs.stat(file).catch(() => null))?.size ?? 0;
+}
+
+async function hashFile(file: string, hash: Hash) {
+	for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+}
+
+export class DownloadRunner {
+	private readonly fetch: GuardedFetch;
+	private readonly statfs: StatFs;
+	private readonly queue: number[] = [];
+	private current: { id: number; controller: AbortController } | null = null;
+	private pumping: Promise<void> | null = null;
+	private stopped = false;
+
+	constructor(private readonly options: DownloadRunnerOptions) {
+		this.fetch =
+			options.fetch ??
+			createGuardedFetch({
+				// The hub is trusted as configured (like LLAMA_URL), so a mirror on the LAN works.
+				allowedInternalOrigins: new Set([new URL(options.hfEndpoint).origin]),
+				maxResponseBytes: MAX_MODEL_BYTES,
+				timeoutMs: MAX_DOWNLOAD_MS,
+				httpsRedirectsOnly: true
+			});
+		this.statfs = options.statfs ?? ((dir) => fs.statfs(dir));
+	}
+
+	/** Picks up what a stopped process left: queued downloads, and running ones (they resume). */
+	async start() {
+		const { db, recoverAll } = this.options;
+		const states = recoverAll ? (['queued', 'running'] as const) : (['queued'] as const);
+		for (const row of await repo.listDownloadsIn(db, states)) {
+			if (row.state === 'running')
+				await repo.updateDownloadIf(db, row.id, ['running'], { state: 'queued' });
+			this.submit(row.id);
+		}
+	}
+
+	/** Waits for the current download to stop (it stays `running` and resumes at the next start). */
+	async stop() {
+		this.stopped = true;
+		this.current?.controller.abort('stop');
+		await this.pumping;
+	}
+
+	submit(id: number) {
+		if (this.stopped || this.queue.includes(id) || this.current?.id === id) return;
+		this.queue.push(id);
+		this.pumping ??= this.pump().finally(() => (this.pumping = null));
+	}
+
+	/** Stops a download and removes its partial file; false when it had already finished. */
+	async cancel(id: number): Promise<boolean> {
+		const { db } = this.options;
+		const row = await repo.findDownload(db, id);
+		if (!row) return false;
+		const ok = await repo.updateDownloadIf(db, id, ['queued', 'running'], {
+			state: 'cancelled',
+			updated_at: Date.now()
+		});
+		if (!ok) return false;
+		if (this.current?.id === id) this.current.controller.abort('cancel');
+		else await fs.rm(partPath(this.options.modelsDir, row.file), { force: true });
+		return true;
+	}
+
+	/** Resolves when nothing is queued or running (tests). */
+	async idle() {
+		while (this.pumping) await this.pumping;
+	}
+
+	private async pump() {
+		for (let id = this.queue.shift(); id !== undefined && !this.stopped; id = this.queue.shift()) {
+			const { db, log } = this.options;
+			const claimed = await repo.updateDownloadIf(db, id, ['queued'], {
+				state: 'running',
+				updated_at: Date.now()
+			});
+			const row = claimed ? await repo.findDownload(db, id) : undefined;
+			if (!row) continue;
+			const controller = new AbortController();
+			this.current = { id, controller };
+			try {
+				await this.run(row, controller.signal);
+			} catch (error) {
+				log.error({ err: error, downloadId: id }, 'model download failed unexpectedly');
+				await this.fail(row, 'The download failed unexpectedly');
+			} finally {
+				this.current = null;
+			}
+		}
+	}
+
+	private async fail(row: ModelDownloadRow, message: string) {
+		await fs.rm(partPath(this.options.modelsDir, row.file), { force: true });
+		await repo.updateDownloadIf(this.options.db, row.id, ['running'], {
+			state: 'failed',
+			error: message,
+			updated_at: Date.now()
+		});
+	}
+
+	private async run(row: ModelDownloadRow, signal: AbortSignal) {
+		const { db, modelsDir } = this.options;
+		const target = path.join(modelsDir, row.file);
+		const part = partPath(modelsDir, row.file);
+		for (let attempt = 0; ; attempt++) {
+			try {
+				if (await fs.stat(target).catch(() => null))
+					throw new Refused(`${row.file} is already in the models folder`);
+				const expected = await this.fetchPart(row, part, signal);
+				await this.verify(part, expected);
+				await fs.rename(part, target);
+				await repo.updateDownloadIf(db, row.id, ['running'], {
+					state: 'done',
+					bytes: expected.size,
+					total: expected.size,
+					updated_at: Date.now()
+				});
+				await this.options
+					.onInstalled?.(row.file)
+					.catch((error: unknown) =>
+						this.options.log.warn({ err: error }, 'llama-server did not re-read the models folder')
+					);
+				return;
+			} catch (error) {
+				if (signal.aborted) {
+					// A cancel removes the partial file; a stop keeps it for the resume at the next start.
+					if (signal.reason === 'cancel') await fs.rm(part, { force: true });
+					return;
+				}
+				if (error instanceof Refused) return this.fail(row, error.message);
+				if (!(error instanceof Dropped) && !(error instanceof TypeError)) throw error;
+				if (attempt + 1 >= MAX_RESUME_ATTEMPTS)
+					return this.fail(row, `The connection to the hub kept breaking (${error.message})`);
+				this.options.log.info({ downloadId: row.id, attempt }, 'model download resumes');
+				await new Promise((r) => setTimeout(r, this.options.resumeDelayMs ?? RESUME_DELAY_MS));
+			}
+		}
+	}
+
+	/** Fetches what the partial file lacks; returns the complete file's expected size and hash. */
+	private async fetchPart(row: ModelDownloadRow, part: string, signal: AbortSignal) {
+		const { db, hfEndpoint, modelsDir } = this.options;
+		const hub = await resolveHubFile(this.fetch, hfEndpoint, row.repo, row.file, signal).catch(
+			(error: unknown) => {
+				if (signal.aborted) throw error;
+				throw new Dropped(`the hub did not answer: ${(error as Error).message}`);
+			}
+		);
+		if (!hub.ok) throw new Refused(hub.message);
+		let offset = await sizeOrZero(part);
+		const hash = createHash('sha256');
+		if (offset > 0 && hub.file.sha256) await hashFile(part, hash);
+		const res = await this.fetch(hub.file.url, {
+			headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+			signal
+		}).catch((error: unknown) => {
+			if (signal.aborted) throw error;
+			throw new Dropped((error as Error).message);
+		});
+		if (res.status === 200 && offset > 0) {
+			// The server ignored the Range: start again from the first byte.
+			await fs.rm(part, { force: true });
+			offset = 0;
+		} else if (res.status !== 200 && res.status !== 206) {
+			await res.body?.cancel();
+			if (res.status === 416 && hub.file.size === offset)
+				return { size: offset, sha256: hub.file.sha256, hash: await this.rehash(part) };
+			if (res.status === 416)
+				throw new Refused(
+					`The file server has fewer bytes (${offset}) than the ${hub.file.size} the hub announced`
+				);
+			throw new Refused(`The file server answered ${res.status}`);
+		}
+		const range = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+		const length = Number(res.headers.get('content-length') ?? NaN);
+		const size =
+			hub.file.size ??
+			(range ? Number(range[1]) : Number.isFinite(length) ? offset + length : null);
+		if (size === null) throw new Refused('The hub did not say how large the file is');
+		const { bavail, bsize } = await this.statfs(modelsDir);
+		const free = bavail * bsize;
+		if (free < size - offset + DISK_HEADROOM_BYTES) {
+			await res.body?.cancel();
+			throw new Refused(
+				`Not enough free disk space: the file needs ${size - offset} more bytes and ${DISK_HEADROOM_BYTES} to spare, ${free} are free`
+			);
+		}
+		await repo.updateDownloadIf(db, row.id, ['running'], {
+			total: size,
+			bytes: offset,
+			sha256: hub.file.sha256,
+			updated_at: Date.now()
+		});
+		const freshHash = offset === 0 ? createHash('sha256') : hash;
+		await this.receive(row, res, part, offset, size, freshHash, signal);
+		return { size, sha256: hub.file.sha256, hash: freshHash.digest('hex') };
+	}
+
+	private async rehash(part: string) {
+		const hash = createHash('sha256');
+		await hashFile(part, hash);
+		return hash.digest('hex');
+	}
+
+	private async receive(
+		row: ModelDownloadRow,
+		res: Response,
+		part: string,
+		offset: number,
+		size: number,
+		hash: Hash,
+		signal: AbortSignal
+	) {
+		if (!res.body) throw new Dropped('the file server sent no body');
+		const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+		const { db } = this.options;
+		let bytes = offset;
+		let savedAt = Date.now();
+		let lastChunk = Date.now();
+		const idle = setInterval(() => {
+			if (Date.now() - lastChunk >= DOWNLOAD_IDLE_TIMEOUT_MS)
+				body.destroy(new Dropped('the file server stopped sending'));
+		}, DOWNLOAD_IDLE_TIMEOUT_MS / 4);
+		const count = new Transform({
+			transform(chunk: Buffer, _encoding, done) {
+				lastChunk = Date.now();
+				if (bytes + chunk.byteLength > size)
+					return done(new Refused(`The file is larger than the ${size} bytes the hub announced`));
+				hash.update(chunk);
+				bytes += chunk.byteLength;
+				if (Date.now() - savedAt < DOWNLOAD_PROGRESS_INTERVAL_MS) return done(null, chunk);
+				savedAt = Date.now();
+				repo
+					.updateDownloadIf(db, row.id, ['running'], { bytes, updated_at: savedAt })
+					.then(() => done(null, chunk), done);
+			}
+		});
+		try {
+			await pipeline(body, count, createWriteStream(part, { flags: 'a', mode: 0o600 }), {
+				signal
+			});
+		} catch (error) {
+			if (error instanceof Refused || signal.aborted) throw error;
+			if ((error as NodeJS.ErrnoException).code === 'ENOSPC')
+				throw new Refused('The disk is full: the download was stopped');
+			throw new Dropped((error as Error).message);
+		} finally {
+			clearInterval(idle);
+		}
+		await repo.updateDownloadIf(db, row.id, ['running'], { bytes, updated_at: Date.now() });
+		if (bytes < size) throw new Dropped(`the connection ended after ${bytes} of ${size} bytes`);
+	}
+
+	private async verify(
+		part: string,
+		expected: { size: number; sha256: string | null; hash: string }
+	) {
+		const actual = await sizeOrZero(part);
+		if (actual !== expected.size)
+			throw new Refused(`The file has ${actual} bytes, not the ${expected.size} the hub announced`);
+		if (expected.sha256 && expected.sha256 !== expected.hash)
+			throw new Refused('The file does not match the SHA-256 the hub published: it is corrupt');
+		try {
+			await readGgufInfo(part);
+		} catch (error) {
+			if (error instanceof GgufError) throw new Refused(`Not a GGUF model file: ${error.message}`);
+			throw error;
+		}
+	}
+}
