@@ -16,6 +16,8 @@ export interface HubFileSpec {
 	dropAfter?: { bytes: number; times: number };
 	/** GETs send this many bytes, then hang until the client goes away. */
 	stallAfter?: number;
+	/** GETs send this many bytes, then the rest once `release()` is called. */
+	holdAfter?: number;
 	/** Where the resolve URL redirects (default: this server's /cdn/ path). */
 	redirectTo?: string;
 }
@@ -25,6 +27,8 @@ export interface ModelHub {
 	/** The Range header of each CDN GET, in order (null: none). */
 	ranges: (string | null)[];
 	files: Map<string, HubFileSpec>;
+	/** Lets held GETs (holdAfter) send the rest. */
+	release(): void;
 	close(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export const sha256Hex = (b: Buffer) => createHash('sha256').update(b).digest('h
 export async function startModelHub(files: Record<string, HubFileSpec>): Promise<ModelHub> {
 	const specs = new Map(Object.entries(files));
 	const ranges: (string | null)[] = [];
+	let release!: () => void;
+	const released = new Promise<void>((resolve) => (release = resolve));
 	const server = http.createServer((req, res) => {
 		const url = new URL(req.url ?? '/', 'http://hub');
 		const resolve = /^\/([^/]+\/[^/]+)\/resolve\/main\/([^/]+)$/.exec(url.pathname);
@@ -72,6 +78,11 @@ export async function startModelHub(files: Record<string, HubFileSpec>): Promise
 			res.write(body.subarray(0, spec.dropAfter.bytes), () => res.destroy());
 			return;
 		}
+		if (spec.holdAfter !== undefined) {
+			res.write(body.subarray(0, spec.holdAfter));
+			void released.then(() => res.end(body.subarray(spec.holdAfter)));
+			return;
+		}
 		if (spec.stallAfter !== undefined) {
 			res.write(body.subarray(0, spec.stallAfter));
 			return; // hangs until the client closes
@@ -83,6 +94,7 @@ export async function startModelHub(files: Record<string, HubFileSpec>): Promise
 		url,
 		ranges,
 		files: specs,
+		release,
 		close: () =>
 			new Promise((resolve) => {
 				server.closeAllConnections();

@@ -141,3 +141,22 @@ export function isHubRepo(repo: string): boolean {
 
 /** The router's id for a file in the folder. */
 export const modelNameOf = (file: string) => file.replace(/\.gguf$/i, '');
+
+/** Bytes as people read them (decimal units, like the hub and phones show sizes). */
+export function formatBytes(bytes: number): string {
+	if (bytes < 1000) return `${bytes} B`;
+	const units = ['kB', 'MB', 'GB', 'TB'];
+	let value = bytes;
+	let unit = -1;
+	while (value >= 1000 && unit < units.length - 1) {
+		value /= 1000;
+		unit++;
+	}
+	return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatDuration(seconds: number): string {
+	if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+	if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+	return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}

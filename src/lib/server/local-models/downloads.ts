@@ -169,17 +169,19 @@ export class DownloadRunner {
 				const expected = await this.fetchPart(row, part, signal);
 				await this.verify(part, expected);
 				await fs.rename(part, target);
+				// The router re-reads the folder before the download shows as done, so a client that
+				// sees "done" finds the model in the list.
+				await this.options
+					.onInstalled?.(row.file)
+					.catch((error: unknown) =>
+						this.options.log.warn({ err: error }, 'llama-server did not re-read the models folder')
+					);
 				await repo.updateDownloadIf(db, row.id, ['running'], {
 					state: 'done',
 					bytes: expected.size,
 					total: expected.size,
 					updated_at: Date.now()
 				});
-				await this.options
-					.onInstalled?.(row.file)
-					.catch((error: unknown) =>
-						this.options.log.warn({ err: error }, 'llama-server did not re-read the models folder')
-					);
 				return;
 			} catch (error) {
 				if (signal.aborted) {
