@@ -12,8 +12,11 @@ export interface HubFileSpec {
 	/** What the hub publishes (defaults: the served bytes' size and SHA-256; null: not published). */
 	publishedSize?: number;
 	publishedSha256?: string | null;
-	/** The first `times` GETs end the connection after this many bytes. */
-	dropAfter?: { bytes: number; times: number };
+	/**
+	 * The first `times` GETs end the connection after this many bytes (once `when` resolves, e.g.
+	 * when the client has them on disk: a client may drop what it had not read yet).
+	 */
+	dropAfter?: { bytes: number; times: number; when?: (sent: number) => Promise<unknown> };
 	/** GETs send this many bytes, then hang until the client goes away. */
 	stallAfter?: number;
 	/** GETs send this many bytes, then the rest once `release()` is called. */
@@ -75,7 +78,9 @@ export async function startModelHub(files: Record<string, HubFileSpec>): Promise
 		});
 		if (spec.dropAfter && spec.dropAfter.times > 0) {
 			spec.dropAfter.times--;
-			res.write(body.subarray(0, spec.dropAfter.bytes), () => res.destroy());
+			const { bytes, when } = spec.dropAfter;
+			res.write(body.subarray(0, bytes));
+			void Promise.resolve(when?.(from + bytes)).finally(() => res.destroy());
 			return;
 		}
 		if (spec.holdAfter !== undefined) {

@@ -277,8 +277,20 @@ export class DownloadRunner {
 		const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
 		const { db } = this.options;
 		let bytes = offset;
-		let savedAt = Date.now();
+		let savedBytes = offset;
+		let saving = false;
 		let lastChunk = Date.now();
+		// Progress goes to the database on a clock, not per chunk: a burst then a stall still shows.
+		const progress = setInterval(() => {
+			if (saving || bytes === savedBytes) return;
+			saving = true;
+			const at = bytes;
+			void repo
+				.updateDownloadIf(db, row.id, ['running'], { bytes: at, updated_at: Date.now() })
+				.then(() => (savedBytes = at))
+				.catch(() => undefined)
+				.finally(() => (saving = false));
+		}, DOWNLOAD_PROGRESS_INTERVAL_MS);
 		const idle = setInterval(() => {
 			if (Date.now() - lastChunk >= DOWNLOAD_IDLE_TIMEOUT_MS)
 				body.destroy(new Dropped('the file server stopped sending'));
@@ -290,11 +302,7 @@ export class DownloadRunner {
 					return done(new Refused(`The file is larger than the ${size} bytes the hub announced`));
 				hash.update(chunk);
 				bytes += chunk.byteLength;
-				if (Date.now() - savedAt < DOWNLOAD_PROGRESS_INTERVAL_MS) return done(null, chunk);
-				savedAt = Date.now();
-				repo
-					.updateDownloadIf(db, row.id, ['running'], { bytes, updated_at: savedAt })
-					.then(() => done(null, chunk), done);
+				done(null, chunk);
 			}
 		});
 		try {
@@ -308,6 +316,7 @@ export class DownloadRunner {
 			throw new Dropped((error as Error).message);
 		} finally {
 			clearInterval(idle);
+			clearInterval(progress);
 		}
 		await repo.updateDownloadIf(db, row.id, ['running'], { bytes, updated_at: Date.now() });
 		if (bytes < size) throw new Dropped(`the connection ended after ${bytes} of ${size} bytes`);
