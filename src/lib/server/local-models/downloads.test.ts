@@ -29,7 +29,7 @@ const runners: DownloadRunner[] = [];
 
 beforeAll(async () => {
 	t = await freshDatabase('sqlite');
-	[userId] = await insertUsers(t.db, 'admin');
+	userId = (await insertUsers(t.db, 'admin'))[0]!;
 });
 afterAll(() => t.close());
 afterEach(async () => {
@@ -121,7 +121,7 @@ describe('model downloads', () => {
 
 	it('refuses a corrupt file (SHA-256 differs) and leaves nothing behind', async () => {
 		const corrupt = Buffer.from(MODEL);
-		corrupt[corrupt.length - 10] ^= 0xff;
+		corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 10) ^ 0xff, corrupt.length - 10);
 		const r = await setup({ bytes: corrupt, publishedSha256: sha256Hex(MODEL) });
 		const row = await download(r);
 		expect(row.state).toBe('failed');

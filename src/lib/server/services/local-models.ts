@@ -122,7 +122,7 @@ export function toDownloadDto(row: ModelDownloadRow): ModelDownloadDto {
 export async function listLocalModels(deps: LocalModelDeps): Promise<LocalModelsDto> {
 	const provider = await llama(deps.providers);
 	let routed: RouterModel[] | null = null;
-	let reachable = false;
+	let reachable: boolean;
 	try {
 		routed = (await provider?.routerModels(false, AbortSignal.timeout(ROUTER_TIMEOUT_MS))) ?? null;
 		reachable = provider !== null;
