@@ -19,6 +19,7 @@ import {
 import { newConversation, send, settledReply } from '../support/chat';
 import { buildProvider } from '$lib/server/llm/registry';
 import type { ChatEvent } from '$lib/server/llm/types';
+import { parseSse } from '$lib/client/sse';
 import type { LocalModelsDto, ModelDownloadDto } from '$lib/shared/local-models';
 
 let dir: string;
@@ -111,12 +112,35 @@ describe('local models through llama.cpp router mode', () => {
 		expect(await stateOf('alpha')).toBe('unloaded');
 	}, 120_000);
 
+	it('streams a "loading model" status to the chat before the first text', async () => {
+		expect(await stateOf('alpha')).toBe('unloaded');
+		const id = await newConversation(admin);
+		const res = await admin.call(
+			'POST',
+			`/api/conversations/${id}/messages`,
+			{ content: 'Hello', maxTokens: 4, model: 'llama/alpha' },
+			{ headers: { accept: 'text/event-stream' } }
+		);
+		expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+		const names: string[] = [];
+		for await (const event of parseSse(res.body!)) {
+			names.push(
+				event.event === 'status' ? `status:${JSON.parse(event.data).status}` : event.event
+			);
+			if (event.event === 'done' || event.event === 'error') break;
+		}
+		expect(names[0]).toBe('job');
+		expect(names).toContain('status:loading_model');
+		expect(names.indexOf('status:loading_model')).toBeLessThan(names.indexOf('delta'));
+		expect(names.at(-1)).toBe('done');
+	}, 60_000);
+
 	it('unloads and loads through the router', async () => {
-		expect((await admin.json('POST', `${BASE}/beta/unload`)).status).toBe(200);
+		expect((await admin.json('POST', `${BASE}/alpha/unload`)).status).toBe(200);
 		// The router stops the model's process in the background.
-		await expect.poll(() => stateOf('beta'), { timeout: 30_000 }).toBe('unloaded');
-		expect((await admin.json('POST', `${BASE}/alpha/load`)).status).toBe(200);
-		await expect.poll(() => stateOf('alpha'), { timeout: 30_000 }).toBe('loaded');
+		await expect.poll(() => stateOf('alpha'), { timeout: 30_000 }).toBe('unloaded');
+		expect((await admin.json('POST', `${BASE}/beta/load`)).status).toBe(200);
+		await expect.poll(() => stateOf('beta'), { timeout: 30_000 }).toBe('loaded');
 	}, 60_000);
 
 	it('starts new chats with the default model the admin chose', async () => {

@@ -1,4 +1,4 @@
-// Model downloads against a stand-in hub (tests/support/model-hub.ts) on SQLite: a redirect like
+// Model downloads against a stand-in hub (tests/support/model-hub.ts), on SQLite and PostgreSQL: a redirect like
 // the hub's CDN, resume with Range after a dropped connection and after a restart, and every
 // refusal (corrupt, not GGUF, wrong size, full disk, plain-http redirect) leaving nothing behind.
 import fs from 'node:fs';
@@ -7,7 +7,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateTestModel } from '../../../../llama/test-model';
-import { freshDatabase, insertUsers, type TestDatabase } from '../../../../tests/support/db';
+import {
+	DIALECTS,
+	freshDatabase,
+	insertUsers,
+	type TestDatabase
+} from '../../../../tests/support/db';
 import {
 	sha256Hex,
 	startModelHub,
@@ -27,11 +32,6 @@ let dir: string;
 let hub: ModelHub;
 const runners: DownloadRunner[] = [];
 
-beforeAll(async () => {
-	t = await freshDatabase('sqlite');
-	userId = (await insertUsers(t.db, 'admin'))[0]!;
-});
-afterAll(() => t.close());
 afterEach(async () => {
 	for (const r of runners.splice(0)) await r.stop();
 	await hub?.close();
@@ -73,7 +73,13 @@ async function download(r: DownloadRunner) {
 
 const listed = () => fs.readdirSync(dir);
 
-describe('model downloads', () => {
+describe.each(DIALECTS)('model downloads (%s)', (dialect) => {
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+		userId = (await insertUsers(t.db, 'admin'))[0]!;
+	});
+	afterAll(() => t.close());
+
 	it('follows the hub redirect, verifies size, SHA-256 and GGUF header, and moves the file in', async () => {
 		const installed: string[] = [];
 		const r = await setup({ bytes: MODEL }, { installed });
