@@ -62,7 +62,12 @@ afterAll(async () => {
 describe('local models through llama.cpp router mode', () => {
 	it('lists both models with size, quantisation, context and state', async () => {
 		const body = await list();
-		expect(body).toMatchObject({ reachable: true, router: true, folderWritable: true });
+		expect(body).toMatchObject({
+			reachable: true,
+			router: true,
+			folderWritable: true,
+			folderShared: true
+		});
 		expect(body.models.map((m) => m.name)).toEqual(['alpha', 'beta']);
 		const alpha = body.models[0]!;
 		expect(alpha).toMatchObject({ state: 'unloaded', inFolder: true, quantisation: 'F32' });
@@ -207,6 +212,37 @@ describe('local models through llama.cpp router mode', () => {
 		expect((await admin.json('POST', `${BASE}/downloads/999999/cancel`)).status).toBe(404);
 		expect(fs.readdirSync(dir).sort()).toEqual(['alpha.gguf', 'beta.gguf']);
 	});
+
+	it('with llama-server reading another folder, lists and loads but refuses downloads', async () => {
+		const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-not-shared-'));
+		const other = await startHearth({
+			LLAMA_URL: llama.url,
+			LLAMA_MODELS_DIR: elsewhere,
+			HF_ENDPOINT: hub.url
+		});
+		try {
+			addUser(other, 'root', 'root-password-123', true);
+			const client = await signIn(other, 'root', 'root-password-123');
+			const body = (await client.json<LocalModelsDto>('GET', BASE)).body;
+			expect(body).toMatchObject({ router: true, folderWritable: true, folderShared: false });
+			expect(body.models.map((m) => [m.name, m.inFolder])).toEqual([
+				['alpha', false],
+				['beta', false]
+			]);
+			const refused = await client.json<{ error: { message: string } }>(
+				'POST',
+				`${BASE}/downloads`,
+				{ repo: 'test/tiny-GGUF', file: 'tiny.gguf' }
+			);
+			expect(refused.status).toBe(409);
+			expect(refused.body.error.message).toMatch(/another folder/);
+			expect((await client.json('DELETE', `${BASE}/alpha`)).status).toBe(404);
+			expect(fs.readdirSync(elsewhere)).toEqual([]);
+		} finally {
+			await other.stop();
+			fs.rmSync(elsewhere, { recursive: true, force: true });
+		}
+	}, 60_000);
 
 	it('answers 404 to everyone but admins', async () => {
 		const calls: [string, string, unknown?][] = [

@@ -51,6 +51,11 @@ export interface LocalModelsDto {
 	router: boolean;
 	/** Hearth can write the models folder: downloads and deletes are possible. */
 	folderWritable: boolean;
+	/**
+	 * The router serves this same folder, as far as Hearth can tell (false: its models live in
+	 * another folder, e.g. llama-server on another machine, so a download would not reach it).
+	 */
+	folderShared: boolean;
 	models: LocalModelDto[];
 	downloads: ModelDownloadDto[];
 	presets: ModelPresetDto[];

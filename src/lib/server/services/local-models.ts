@@ -98,6 +98,15 @@ async function folderModels(dir: string): Promise<Map<string, FileInfo>> {
 	return found;
 }
 
+/**
+ * Whether the router reads `dir`: its models' files (from their arguments) lie there. With no
+ * model listed yet there is nothing to compare, and the folder is taken as shared.
+ */
+function sharesFolder(routed: RouterModel[] | null, dir: string): boolean {
+	const paths = (routed ?? []).flatMap((m) => (m.path ? [m.path] : []));
+	return paths.length === 0 || paths.some((p) => path.dirname(p) === path.resolve(dir));
+}
+
 async function writable(dir: string): Promise<boolean> {
 	return fs.access(dir, fs.constants.W_OK).then(
 		() => true,
@@ -149,6 +158,7 @@ export async function listLocalModels(deps: LocalModelDeps): Promise<LocalModels
 		reachable,
 		router: routed !== null,
 		folderWritable: await writable(deps.modelsDir),
+		folderShared: sharesFolder(routed, deps.modelsDir),
 		models,
 		downloads: (await downloads.listDownloads(deps.db, LISTED_DOWNLOADS)).map(toDownloadDto),
 		presets: [...MODEL_PRESETS],
@@ -227,6 +237,16 @@ export async function startDownload(
 		if (!isGgufFileName(file))
 			return fail('invalid', 'file: must be a .gguf file name at the top of the repository');
 	}
+	const routed = await (
+		await llama(deps.providers)
+	)
+		?.routerModels(false, AbortSignal.timeout(ROUTER_TIMEOUT_MS))
+		.catch(() => null);
+	if (!sharesFolder(routed ?? null, deps.modelsDir))
+		return fail(
+			'conflict',
+			'llama-server reads its models from another folder than LLAMA_MODELS_DIR: a download would not reach it'
+		);
 	if (!(await writable(deps.modelsDir)))
 		return fail(
 			'conflict',
