@@ -29,7 +29,8 @@ const RESUME_DELAY_MS = 1_000;
 export const DISK_HEADROOM_BYTES = 100 * 1024 * 1024;
 const MAX_MODEL_BYTES = 64 * 1024 ** 3;
 const MAX_DOWNLOAD_MS = 12 * 60 * 60_000;
-export const RESTART_NOTE = 'resumed after a restart';
+/** A running download not updated for this long belongs to a process that is gone. */
+export const DOWNLOAD_STALE_MS = 10 * 60_000;
 
 export type StatFs = (dir: string) => Promise<{ bavail: number; bsize: number }>;
 
@@ -83,13 +84,18 @@ export class DownloadRunner {
 		this.statfs = options.statfs ?? ((dir) => fs.statfs(dir));
 	}
 
-	/** Picks up what a stopped process left: queued downloads, and running ones (they resume). */
+	/**
+	 * Picks up what a stopped process left: queued downloads, and running ones (they resume) —
+	 * on PostgreSQL with several instances, only those no instance has touched for a while.
+	 */
 	async start() {
 		const { db, recoverAll } = this.options;
-		const states = recoverAll ? (['queued', 'running'] as const) : (['queued'] as const);
-		for (const row of await repo.listDownloadsIn(db, states)) {
-			if (row.state === 'running')
+		const staleBefore = Date.now() - DOWNLOAD_STALE_MS;
+		for (const row of await repo.listDownloadsIn(db, ['queued', 'running'])) {
+			if (row.state === 'running') {
+				if (!recoverAll && row.updated_at > staleBefore) continue;
 				await repo.updateDownloadIf(db, row.id, ['running'], { state: 'queued' });
+			}
 			this.submit(row.id);
 		}
 	}
