@@ -4,24 +4,24 @@
 // connection, or a restart, resumes from the partial file with an HTTP Range request. Before the
 // move: the size, the SHA-256 when the hub published it, and a readable GGUF header; a file that
 // fails any check is deleted, so the folder only ever holds verified GGUF files.
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { Database } from '$lib/server/db/database';
 import type { ModelDownloadRow } from '$lib/server/db/schema';
 import * as repo from '$lib/server/repos/model-downloads';
 import { resolveHubFile } from '$lib/server/local-models/hub';
-import { GgufError, readGgufInfo } from '$lib/server/local-models/gguf-info';
+import {
+	Dropped,
+	hashFile,
+	receive,
+	Refused,
+	sizeOrZero,
+	verifyPart
+} from '$lib/server/local-models/transfer';
 import { createGuardedFetch, type GuardedFetch } from '$lib/server/net/guarded-fetch';
 
-/** Progress is written at most this often (and at the end). */
-export const DOWNLOAD_PROGRESS_INTERVAL_MS = 500;
-/** A connection that sends nothing for this long is dropped and resumed. */
-export const DOWNLOAD_IDLE_TIMEOUT_MS = 60_000;
 /** Resumes after dropped connections before the download is given up. */
 export const MAX_RESUME_ATTEMPTS = 5;
 const RESUME_DELAY_MS = 1_000;
@@ -48,20 +48,7 @@ export interface DownloadRunnerOptions {
 	resumeDelayMs?: number;
 }
 
-/** A download that cannot go on: its message is for the admin, and the partial file is removed. */
-class Refused extends Error {}
-/** The connection broke: resume from the partial file. */
-class Dropped extends Error {}
-
 export const partPath = (dir: string, file: string) => path.join(dir, `.${file}.part`);
-
-async function sizeOrZero(file: string): Promise<number> {
-	return (await fs.stat(file).catch(() => null))?.size ?? 0;
-}
-
-async function hashFile(file: string, hash: Hash) {
-	for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-}
 
 export class DownloadRunner {
 	private readonly fetch: GuardedFetch;
@@ -173,7 +160,7 @@ export class DownloadRunner {
 				if (await fs.stat(target).catch(() => null))
 					throw new Refused(`${row.file} is already in the models folder`);
 				const expected = await this.fetchPart(row, part, signal);
-				await this.verify(part, expected);
+				await verifyPart(part, expected);
 				await fs.rename(part, target);
 				// The router re-reads the folder before the download shows as done, so a client that
 				// sees "done" finds the model in the list.
@@ -232,7 +219,11 @@ export class DownloadRunner {
 		} else if (res.status !== 200 && res.status !== 206) {
 			await res.body?.cancel();
 			if (res.status === 416 && hub.file.size === offset)
-				return { size: offset, sha256: hub.file.sha256, hash: await this.rehash(part) };
+				return {
+					size: offset,
+					sha256: hub.file.sha256,
+					hash: (await hashFile(part)).digest('hex')
+				};
 			if (res.status === 416)
 				throw new Refused(
 					`The file server has fewer bytes (${offset}) than the ${hub.file.size} the hub announced`
@@ -260,88 +251,15 @@ export class DownloadRunner {
 			updated_at: Date.now()
 		});
 		const freshHash = offset === 0 ? createHash('sha256') : hash;
-		await this.receive(row, res, part, offset, size, freshHash, signal);
-		return { size, sha256: hub.file.sha256, hash: freshHash.digest('hex') };
-	}
-
-	private async rehash(part: string) {
-		const hash = createHash('sha256');
-		await hashFile(part, hash);
-		return hash.digest('hex');
-	}
-
-	private async receive(
-		row: ModelDownloadRow,
-		res: Response,
-		part: string,
-		offset: number,
-		size: number,
-		hash: Hash,
-		signal: AbortSignal
-	) {
-		if (!res.body) throw new Dropped('the file server sent no body');
-		const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-		const { db } = this.options;
-		let bytes = offset;
-		let savedBytes = offset;
-		let saving = false;
-		let lastChunk = Date.now();
-		// Progress goes to the database on a clock, not per chunk: a burst then a stall still shows.
-		const progress = setInterval(() => {
-			if (saving || bytes === savedBytes) return;
-			saving = true;
-			const at = bytes;
-			void repo
-				.updateDownloadIf(db, row.id, ['running'], { bytes: at, updated_at: Date.now() })
-				.then(() => (savedBytes = at))
-				.catch(() => undefined)
-				.finally(() => (saving = false));
-		}, DOWNLOAD_PROGRESS_INTERVAL_MS);
-		const idle = setInterval(() => {
-			if (Date.now() - lastChunk >= DOWNLOAD_IDLE_TIMEOUT_MS)
-				body.destroy(new Dropped('the file server stopped sending'));
-		}, DOWNLOAD_IDLE_TIMEOUT_MS / 4);
-		const count = new Transform({
-			transform(chunk: Buffer, _encoding, done) {
-				lastChunk = Date.now();
-				if (bytes + chunk.byteLength > size)
-					return done(new Refused(`The file is larger than the ${size} bytes the hub announced`));
-				hash.update(chunk);
-				bytes += chunk.byteLength;
-				done(null, chunk);
-			}
+		await receive(res, {
+			part,
+			offset,
+			size,
+			hash: freshHash,
+			signal,
+			onProgress: (bytes) =>
+				repo.updateDownloadIf(db, row.id, ['running'], { bytes, updated_at: Date.now() })
 		});
-		try {
-			await pipeline(body, count, createWriteStream(part, { flags: 'a', mode: 0o600 }), {
-				signal
-			});
-		} catch (error) {
-			if (error instanceof Refused || signal.aborted) throw error;
-			if ((error as NodeJS.ErrnoException).code === 'ENOSPC')
-				throw new Refused('The disk is full: the download was stopped');
-			throw new Dropped((error as Error).message);
-		} finally {
-			clearInterval(idle);
-			clearInterval(progress);
-		}
-		await repo.updateDownloadIf(db, row.id, ['running'], { bytes, updated_at: Date.now() });
-		if (bytes < size) throw new Dropped(`the connection ended after ${bytes} of ${size} bytes`);
-	}
-
-	private async verify(
-		part: string,
-		expected: { size: number; sha256: string | null; hash: string }
-	) {
-		const actual = await sizeOrZero(part);
-		if (actual !== expected.size)
-			throw new Refused(`The file has ${actual} bytes, not the ${expected.size} the hub announced`);
-		if (expected.sha256 && expected.sha256 !== expected.hash)
-			throw new Refused('The file does not match the SHA-256 the hub published: it is corrupt');
-		try {
-			await readGgufInfo(part);
-		} catch (error) {
-			if (error instanceof GgufError) throw new Refused(`Not a GGUF model file: ${error.message}`);
-			throw error;
-		}
+		return { size, sha256: hub.file.sha256, hash: freshHash.digest('hex') };
 	}
 }
