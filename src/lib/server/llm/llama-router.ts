@@ -97,20 +97,20 @@ export async function setRouterModel(
 	return res.ok;
 }
 
-export type EnsureLoaded =
-	{ kind: 'ready' } | { kind: 'loading' } | { kind: 'not_router' } | { kind: 'unknown' };
+export type ModelReadiness =
+	{ kind: 'ready' } | { kind: 'needs_load' } | { kind: 'not_router' } | { kind: 'unknown' };
 
 /** Whether `model` can answer now: ready, needs loading (not loaded yet), or is not listed. */
 export async function modelReadiness(
 	client: RouterClient,
 	model: string,
 	signal?: AbortSignal
-): Promise<EnsureLoaded> {
+): Promise<ModelReadiness> {
 	const models = await listRouterModels(client, { signal });
 	if (!models) return { kind: 'not_router' };
 	const found = models.find((m) => m.id === model);
 	if (!found) return { kind: 'unknown' };
-	return found.state === 'loaded' ? { kind: 'ready' } : { kind: 'loading' };
+	return found.state === 'loaded' ? { kind: 'ready' } : { kind: 'needs_load' };
 }
 
 /** Loads `model` and waits until the router reports it loaded; false if it failed or took too long. */

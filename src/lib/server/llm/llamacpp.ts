@@ -54,7 +54,7 @@ export function createLlamaCppProvider(options: ProviderOptions): LlamaCppProvid
 		if (isRouter !== false) {
 			const readiness = await modelReadiness(router, request.model, signal).catch(() => null);
 			isRouter = readiness ? readiness.kind !== 'not_router' : isRouter;
-			if (readiness?.kind === 'loading') {
+			if (readiness?.kind === 'needs_load') {
 				yield { type: 'status', status: 'loading_model' };
 				if (!(await loadAndWait(router, request.model, signal))) {
 					if (signal.aborted) return;

@@ -160,7 +160,7 @@ export async function listLocalModels(deps: LocalModelDeps): Promise<LocalModels
 		folderWritable: await writable(deps.modelsDir),
 		folderShared: sharesFolder(routed, deps.modelsDir),
 		models,
-		downloads: (await downloads.listDownloads(deps.db, LISTED_DOWNLOADS)).map(toDownloadDto),
+		downloads: await listModelDownloads(deps.db),
 		presets: [...MODEL_PRESETS],
 		defaultModel
 	};
@@ -264,6 +264,10 @@ export async function startDownload(
 	});
 	deps.downloads.submit(row.id);
 	return { ok: true, download: toDownloadDto(row) };
+}
+
+export async function listModelDownloads(db: Database): Promise<ModelDownloadDto[]> {
+	return (await downloads.listDownloads(db, LISTED_DOWNLOADS)).map(toDownloadDto);
 }
 
 export async function getDownload(db: Database, id: number): Promise<ModelDownloadDto | null> {

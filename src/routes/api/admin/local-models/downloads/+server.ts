@@ -2,7 +2,11 @@ import { z } from 'zod';
 import type { RequestHandler } from './$types';
 import { errorResponse, failureResponse, json, readJson } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
-import { listLocalModels, localModelDeps, startDownload } from '$lib/server/services/local-models';
+import {
+	listModelDownloads,
+	localModelDeps,
+	startDownload
+} from '$lib/server/services/local-models';
 
 const Body = z.union([
 	z.object({ preset: z.string().max(100) }).strict(),
@@ -11,7 +15,7 @@ const Body = z.union([
 
 export const GET: RequestHandler = async ({ locals }) => {
 	if (locals.user!.role !== 'admin') return errorResponse(404, 'not_found', 'Not found');
-	return json({ downloads: (await listLocalModels(localModelDeps(getRuntime()))).downloads });
+	return json({ downloads: await listModelDownloads(getRuntime().db) });
 };
 
 /** Starts a download in the background: 202 with its id; progress at GET …/downloads/:id. */
