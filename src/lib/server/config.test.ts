@@ -11,6 +11,8 @@ describe('loadConfig', () => {
 				dataDir: path.resolve('data'),
 				database: { kind: 'sqlite', path: path.resolve('data/hearth.db') },
 				llamaUrl: 'http://127.0.0.1:8080',
+				llamaModelsDir: path.resolve('llama/models'),
+				hfEndpoint: 'https://huggingface.co',
 				host: '127.0.0.1',
 				port: 3000,
 				origin: null,
@@ -31,6 +33,14 @@ describe('loadConfig', () => {
 			loadConfig({ ORIGIN: 'https://chat.example.com', TRUST_PROXY_HEADER: 'CF-Connecting-IP' })
 		).toMatchObject({
 			config: { origin: 'https://chat.example.com', trustProxyHeader: 'cf-connecting-ip' }
+		});
+	});
+
+	it('reads the shared models folder and the hub (a mirror may be on the LAN, over http)', () => {
+		expect(
+			loadConfig({ LLAMA_MODELS_DIR: '/models', HF_ENDPOINT: 'http://mirror.lan:8080/' })
+		).toMatchObject({
+			config: { llamaModelsDir: '/models', hfEndpoint: 'http://mirror.lan:8080' }
 		});
 	});
 
@@ -56,6 +66,8 @@ describe('loadConfig', () => {
 		['PORT', '70000', /65535/],
 		['LLAMA_URL', 'not a url', /not a URL/],
 		['LLAMA_URL', 'ftp://x', /http/],
+		['HF_ENDPOINT', 'file:///srv/models', /http/],
+		['HF_ENDPOINT', 'https://user:pw@hub.example', /credentials/],
 		['ORIGIN', 'https://x.com/path', /origin only/],
 		['DATABASE_URL', 'mysql://x', /postgres/],
 		['TRUST_PROXY_HEADER', 'bad header:', /not a header name/],

@@ -12,6 +12,10 @@ export interface Config {
 	readonly database: DatabaseConfig;
 	readonly llamaUrl: string;
 	readonly llamaApiKey: string | null;
+	/** The folder of GGUF files shared with llama-server's router (downloads land here). */
+	readonly llamaModelsDir: string;
+	/** The Hugging Face hub (or a mirror) that model downloads come from, an origin. */
+	readonly hfEndpoint: string;
 	readonly origin: string | null;
 	/** Extra Host names answered when ORIGIN is unset (besides loopback and this machine's own). */
 	readonly allowedHosts: readonly string[];
@@ -59,6 +63,8 @@ export const CONFIG_VARIABLES = [
 	'DATABASE_URL',
 	'LLAMA_URL',
 	'LLAMA_API_KEY',
+	'LLAMA_MODELS_DIR',
+	'HF_ENDPOINT',
 	'ORIGIN',
 	'ALLOWED_HOSTS',
 	'HOST',
@@ -204,6 +210,12 @@ function parseConfig(env: Env): Config {
 		database: parseDatabase(env, dataDir),
 		llamaUrl: parseHttpUrl('LLAMA_URL', read(env, 'LLAMA_URL') ?? 'http://127.0.0.1:8080', true),
 		llamaApiKey: read(env, 'LLAMA_API_KEY'),
+		llamaModelsDir: path.resolve(read(env, 'LLAMA_MODELS_DIR') ?? './llama/models'),
+		hfEndpoint: parseHttpUrl(
+			'HF_ENDPOINT',
+			read(env, 'HF_ENDPOINT') ?? 'https://huggingface.co',
+			true
+		),
 		origin: originValue ? parseHttpUrl('ORIGIN', originValue, false) : null,
 		allowedHosts: parseAllowedHosts(env),
 		host: read(env, 'HOST') ?? '127.0.0.1',

@@ -34,6 +34,7 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	conversation_full: 409,
 	not_continuable: 409,
 	context_overflow: 413,
+	conflict: 409,
 	setup_done: 409,
 	username_taken: 409,
 	invalid_invite: 410,

@@ -17,6 +17,8 @@ import { LoginThrottle } from '$lib/server/auth/login-throttle';
 import { KEEPALIVE_MS } from '$lib/server/jobs/sse';
 import { StreamRegistry } from '$lib/server/jobs/streams';
 import { ImportRunner } from '$lib/server/imports/runner';
+import { DownloadRunner } from '$lib/server/local-models/downloads';
+import { reloadRouter } from '$lib/server/services/local-models';
 import {
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
@@ -42,6 +44,8 @@ export interface Runtime {
 	sweeper: Sweeper;
 	/** Imports of other apps' histories, run in this process. */
 	imports: ImportRunner;
+	/** Model downloads into LLAMA_MODELS_DIR, run in this process. */
+	downloads: DownloadRunner;
 }
 
 let runtime: Runtime | null = null;
@@ -104,6 +108,14 @@ export async function startRuntime(): Promise<Runtime> {
 			log: getLogger(),
 			recoverAll: config.database.kind === 'sqlite'
 		}),
+		downloads: new DownloadRunner({
+			db,
+			log: getLogger(),
+			modelsDir: config.llamaModelsDir,
+			hfEndpoint: config.hfEndpoint,
+			recoverAll: config.database.kind === 'sqlite',
+			onInstalled: () => reloadRouter(providers)
+		}),
 		streams: new StreamRegistry({
 			db,
 			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
@@ -123,9 +135,10 @@ export function getRuntime(): Runtime {
 
 /** The server (not the CLI) runs replies: recover what a crash left, then claim jobs. */
 export async function startJobRunner(): Promise<void> {
-	const { runner, config, relay, imports } = getRuntime();
+	const { runner, config, relay, imports, downloads } = getRuntime();
 	await relay?.start();
 	await imports.start();
+	await downloads.start();
 	// One SQLite file means one instance: every job still marked running was ours.
 	await runner.start({ recoverAll: config.database.kind === 'sqlite' });
 }
@@ -135,6 +148,7 @@ export async function stopRuntime(): Promise<void> {
 	runtime = null;
 	await current?.sweeper.stop();
 	await current?.imports.stop();
+	await current?.downloads.stop();
 	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();

@@ -59,6 +59,8 @@ class ChatStore {
 	modelsOffline = $state(false);
 	jobs = $state<JobDto[]>([]);
 	model = $state<string | null>(null);
+	/** The admin's model for new chats, when set (Admin → Local models). */
+	defaultModel = $state<string | null>(null);
 	error = $state<string | null>(null);
 	sending = $state(false);
 	/** A message refused as too large for the model's context window: it can be sent truncated. */
@@ -68,6 +70,8 @@ class ChatStore {
 		attached: Outgoing | null;
 	} | null>(null);
 	reconnecting = $state(false);
+	/** Replies waiting while llama.cpp loads their model (shown as "Loading model…"). */
+	loadingModel = $state<number[]>([]);
 	online = $state(true);
 	/** Messages written offline for the open conversation, waiting to be sent. */
 	outbox = $state<OutboxItem[]>([]);
@@ -225,7 +229,12 @@ class ChatStore {
 	async loadModels() {
 		const db = this.cache();
 		try {
-			this.models = (await api<{ providers: ModelGroup[] }>('GET', '/api/models')).providers;
+			const answer = await api<{ providers: ModelGroup[]; default?: string | null }>(
+				'GET',
+				'/api/models'
+			);
+			this.models = answer.providers;
+			this.defaultModel = answer.default ?? null;
 			this.modelsOffline = false;
 			if (db) void rememberModels(db, $state.snapshot(this.models)).catch(() => {});
 		} catch (error) {
@@ -243,6 +252,7 @@ class ChatStore {
 	}
 
 	private firstModel(): string | null {
+		if (this.defaultModel) return this.defaultModel;
 		const group =
 			this.models.find((g) => g.source === 'live' && g.models.length > 0) ?? this.models[0];
 		return group?.models[0] ? `${group.id}/${group.models[0].id}` : null;
@@ -420,6 +430,7 @@ class ChatStore {
 			delta: (part) => {
 				const reply = this.reply(replyId);
 				if (!reply) return;
+				this.markLoading(replyId, false);
 				reply.status = 'streaming';
 				if (part.text) reply.content += part.text;
 				if (part.reasoning) reply.reasoning = (reply.reasoning ?? '') + part.reasoning;
@@ -433,9 +444,11 @@ class ChatStore {
 				const reply = this.reply(replyId);
 				if (reply) reply.usage = usage;
 			},
+			status: (status) => this.markLoading(replyId, status === 'loading_model'),
 			done: (message) => this.settle(jobId, replyId, message),
 			failed: (error) => {
 				const reply = this.reply(replyId);
+				this.markLoading(replyId, false);
 				if (reply) {
 					reply.status = 'failed';
 					reply.error = error.message;
@@ -463,7 +476,14 @@ class ChatStore {
 		if (db && this.current) void storeConversation(db, this.current, true).catch(() => {});
 	}
 
+	private markLoading(replyId: number, loading: boolean) {
+		const has = this.loadingModel.includes(replyId);
+		if (loading && !has) this.loadingModel.push(replyId);
+		else if (!loading && has) this.loadingModel = this.loadingModel.filter((id) => id !== replyId);
+	}
+
 	private settle(jobId: number, replyId: number, message: MessageDto) {
+		this.markLoading(replyId, false);
 		if (this.current) {
 			const i = this.current.messages.findIndex((m) => m.id === replyId);
 			if (i >= 0) this.current.messages[i] = message;

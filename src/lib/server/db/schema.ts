@@ -13,6 +13,7 @@ import type {
 } from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
 import type { AttachmentKind } from '$lib/shared/attachments';
+import type { ModelDownloadStateDto } from '$lib/shared/local-models';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
@@ -329,6 +330,25 @@ export interface MessageAttachmentTable {
 	position: number;
 }
 
+export type ModelDownloadState = ModelDownloadStateDto;
+
+/** A GGUF being (or having been) fetched from the hub into LLAMA_MODELS_DIR. */
+export interface ModelDownloadTable {
+	id: Id;
+	user_id: number | null;
+	state: ModelDownloadState;
+	repo: string;
+	/** The file name in the repository, which is also its name in the models folder. */
+	file: string;
+	bytes: ColumnType<number, number | undefined, number>;
+	total: number | null;
+	/** The SHA-256 the hub published for the file (hex), when it did. */
+	sha256: string | null;
+	error: string | null;
+	created_at: number;
+	updated_at: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
@@ -353,6 +373,7 @@ export interface DB {
 	import_source: ImportSourceTable;
 	attachment: AttachmentTable;
 	message_attachment: MessageAttachmentTable;
+	model_download: ModelDownloadTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -379,3 +400,4 @@ export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
 export type Attachment = Selectable<AttachmentTable>;
 export type NewAttachment = Insertable<AttachmentTable>;
+export type ModelDownloadRow = Selectable<ModelDownloadTable>;

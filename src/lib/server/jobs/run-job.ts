@@ -142,6 +142,8 @@ export async function runJob(
 				});
 			} else if (event.type === 'finish') {
 				produced.finishReason = event.reason;
+			} else if (event.type === 'status') {
+				bus.status(job.id, event.status);
 			} else if (event.type === 'error') {
 				failure = event.error;
 			}

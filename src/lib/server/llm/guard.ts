@@ -52,12 +52,15 @@ export async function* guardStream(
 	signal.addEventListener('abort', onAbort, { once: true });
 	// The watchdog: a chunk only stamps the time (no timer per token); one coarse interval checks.
 	let fired: 'first' | 'idle' | null = null;
-	const started = Date.now();
+	let started = Date.now();
 	let lastChunk = 0;
+	// While a model loads (llama.cpp's router) the first-token clock waits; the adapter bounds the load.
+	let loading = false;
 	const { firstTokenTimeoutMs: firstMs, idleTimeoutMs: idleMs } = guard;
 	const watchdog = setInterval(
 		() => {
 			const now = Date.now();
+			if (loading) return;
 			if (lastChunk === 0 ? now - started >= firstMs : now - lastChunk >= idleMs) {
 				fired = lastChunk === 0 ? 'first' : 'idle';
 				upstream.abort();
@@ -98,7 +101,10 @@ export async function* guardStream(
 			} else {
 				if (event.type === 'usage') usageSeen = true;
 				else if (event.type === 'error') failed = true;
-				else lastChunk = Date.now();
+				else if (event.type === 'status') {
+					loading = event.status === 'loading_model';
+					started = Date.now();
+				} else lastChunk = Date.now();
 				yield event;
 			}
 		}

@@ -2,6 +2,7 @@
 // AsyncIterable plus an AbortSignal; expected failures arrive as a final `error` event, typed, with
 // a message a user can read — adapters never throw for them.
 import type { ProviderViewDto, ReasoningDto } from '$lib/shared/dto';
+import type { ReplyStatus } from '$lib/shared/job-events';
 
 /** The kinds of provider Hearth has an adapter for (llm/registry.ts builds each). */
 export const PROVIDER_KINDS = [
@@ -108,6 +109,8 @@ export type ChatEvent =
 			estimated?: boolean;
 	  }
 	| { type: 'finish'; reason: FinishReason }
+	/** Before any text: the model is being loaded (llama.cpp's router), or has finished loading. */
+	| { type: 'status'; status: ReplyStatus }
 	| { type: 'error'; error: ProviderFailure };
 
 export interface ModelInfo {
@@ -115,6 +118,8 @@ export interface ModelInfo {
 	contextLength?: number;
 	/** Takes images (llama.cpp: /props modalities; cloud: llm/vision.ts). */
 	vision?: boolean;
+	/** llama.cpp's router: whether the model is in memory (a chat with it loads it). */
+	state?: 'loaded' | 'loading' | 'unloaded' | 'failed';
 }
 
 export type ModelList =

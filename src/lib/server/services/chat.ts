@@ -98,10 +98,11 @@ export interface ReplyDeps {
  */
 export function replyDeps(
 	providers: ProviderRegistry,
-	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
+	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void },
+	db?: Executor
 ): ReplyDeps {
 	return {
-		defaultModel: () => defaultModelRef(providers),
+		defaultModel: () => defaultModelRef(providers, db),
 		enqueued: (job) => runner.submit(job),
 		async measure(ref, systemText, content, maxTokens, attachmentTokens) {
 			const provider = await providers.get(ref.provider);

@@ -1,13 +1,17 @@
 import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
+import { chosenDefaultModel } from '$lib/server/services/models';
 
 export const GET: RequestHandler = async ({ locals }) => {
-	const providers = await getRuntime().providers.models();
+	const { db, providers: registry } = getRuntime();
+	const providers = await registry.models();
 	// Only admins see why a provider failed (its address, its upstream's words); users see that
 	// its models are unavailable, never another provider's configuration.
 	const admin = locals.user?.role === 'admin';
 	return json({
+		/** The admin's model for new chats (Admin → Local models), if any. */
+		default: await chosenDefaultModel(db, providers),
 		providers: providers.map((p) => ({
 			id: p.id,
 			name: p.name,

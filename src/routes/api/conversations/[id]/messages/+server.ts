@@ -42,7 +42,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 		: null;
 	if (slot && !slot.ok) return tooManyStreams(slot.retryAfterSeconds);
 	const release = () => (slot?.ok ? slot.options.onEnd() : undefined);
-	const deps = replyDeps(providers, runner);
+	const deps = replyDeps(providers, runner, db);
 	const result = await sendMessage(db, locals.user!.id, id, body.value, deps).catch(
 		(error: unknown) => {
 			release();
