@@ -13,7 +13,7 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { cancelJob } from '$lib/server/jobs/cancel';
 import type { StopReason } from '$lib/server/jobs/conclude';
 import { failQueuedJob, finishJob, recoverJob } from '$lib/server/jobs/finish';
-import { fromCheckpoint, runJob } from '$lib/server/jobs/run-job';
+import { fromCheckpoint, runJob, type ReplyEndedHook } from '$lib/server/jobs/run-job';
 import * as jobs from '$lib/server/repos/jobs';
 import type { JobObserver } from '$lib/server/metrics';
 
@@ -45,6 +45,8 @@ export interface RunnerDeps {
 	/** Other instances on the same database (PostgreSQL): where a cancel goes if not here. */
 	peers?: { requestCancel(jobId: number): void };
 	limits?: Partial<typeof JOB_LIMITS>;
+	/** A reply reached done or failed here (push notifications); must not throw. */
+	onReplyEnded?: ReplyEndedHook;
 }
 
 export class JobRunner {
@@ -175,8 +177,9 @@ export class JobRunner {
 			return false;
 		}
 		const controller = new AbortController();
-		const { db, bus, log, observer } = this.deps;
-		const done = runJob({ db, bus, log, observer, limits: this.limits }, job, provider, controller)
+		const { db, bus, log, observer, onReplyEnded } = this.deps;
+		const deps = { db, bus, log, observer, onReplyEnded, limits: this.limits };
+		const done = runJob(deps, job, provider, controller)
 			.catch(async (error) => {
 				log.error({ err: error, jobId }, 'job crashed');
 				await this.endCrashed(jobId);
@@ -195,12 +198,14 @@ export class JobRunner {
 		try {
 			const job = await jobs.findJob(this.deps.db, jobId);
 			if (job?.state !== 'running') return;
-			await finishJob(
+			const finished = await finishJob(
 				this.deps.db,
 				job,
 				{ state: 'failed', code: 'internal', message: 'The reply failed on the server' },
 				await fromCheckpoint(this.deps, job)
 			);
+			if (finished)
+				this.deps.onReplyEnded?.(job, 'failed', this.deps.bus.subscriberCount(jobId) > 0);
 			this.deps.bus.end(jobId);
 		} catch (error) {
 			// Still failing: stale-job recovery ends it later.
