@@ -147,12 +147,13 @@ export class JobRunner {
 			if (this.stopped || this.running.has(job.id)) continue;
 			const provider = await providers.get(job.provider);
 			if (!provider) {
-				await failQueuedJob(
+				const failed = await failQueuedJob(
 					db,
 					job,
 					'provider_unavailable',
 					`The provider "${job.provider}" is not configured or disabled`
 				);
+				if (failed) this.endedHere(job, 'failed');
 				this.deps.bus.end(job.id);
 				continue;
 			}
@@ -204,13 +205,17 @@ export class JobRunner {
 				{ state: 'failed', code: 'internal', message: 'The reply failed on the server' },
 				await fromCheckpoint(this.deps, job)
 			);
-			if (finished)
-				this.deps.onReplyEnded?.(job, 'failed', this.deps.bus.subscriberCount(jobId) > 0);
+			if (finished) this.endedHere(job, 'failed');
 			this.deps.bus.end(jobId);
 		} catch (error) {
 			// Still failing: stale-job recovery ends it later.
 			this.deps.log.error({ err: error, jobId }, 'could not end a crashed job');
 		}
+	}
+
+	/** Tells the hook (push notifications) of a reply that ended outside `runJob`. */
+	private endedHere(job: Job, state: 'failed') {
+		this.deps.onReplyEnded?.(job, state, this.deps.bus.subscriberCount(job.id) > 0);
 	}
 
 	/** Stops a job if it runs in this process (a cancel relayed from another instance). */
