@@ -167,9 +167,16 @@ test('the switch subscribes on a tap; an unwatched reply is pushed, shown by the
 	// A tap on the notification: the worker's notificationclick brings this window to the conversation.
 	const worker = context.serviceWorkers().find((w) => w.url().endsWith('/service-worker.js'))!;
 	await worker.evaluate(async () => {
-		const scope = self as unknown as ServiceWorkerGlobalScope;
+		// The worker's global scope (this file is typed for the DOM, not for workers).
+		const scope = self as unknown as {
+			registration: ServiceWorkerRegistration;
+			dispatchEvent(event: Event): boolean;
+			NotificationEvent: new (type: string, init: { notification: Notification }) => Event;
+		};
 		const [notification] = await scope.registration.getNotifications();
-		scope.dispatchEvent(new NotificationEvent('notificationclick', { notification: notification! }));
+		scope.dispatchEvent(
+			new scope.NotificationEvent('notificationclick', { notification: notification! })
+		);
 	});
 	await expect(page).toHaveURL(new RegExp(`/c/${id}$`));
 	await expect.poll(shown).toEqual([]);
