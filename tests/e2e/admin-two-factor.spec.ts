@@ -54,9 +54,9 @@ test('the admin switch requires two-factor for everyone, at 390×844', async ({
 		await toggle.tap();
 		await expect(page.getByText(/Everyone now needs two-factor/)).toBeVisible();
 		await expect(toggle).toBeChecked();
-		expect(
-			await page.evaluate(() => document.documentElement.scrollWidth)
-		).toBeLessThanOrEqual(390);
+		expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+			390
+		);
 		await saveScreenshot(page, 'admin-two-factor-phone');
 
 		// A person without two-factor is now taken to enrolment after signing in.

@@ -97,18 +97,26 @@ test('the switch subscribes on a tap; an unwatched reply is pushed, shown by the
 	await expect(toggle).toBeVisible();
 	await expect(toggle).not.toBeChecked();
 	// Loading Settings asked nothing.
-	expect(await page.evaluate(() => (window as unknown as { __permissionAsks: number }).__permissionAsks)).toBe(0);
-	await toggle.scrollIntoViewIfNeeded();
 	expect(
-		await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
-	).toBe(true);
+		await page.evaluate(() => (window as unknown as { __permissionAsks: number }).__permissionAsks)
+	).toBe(0);
+	await toggle.scrollIntoViewIfNeeded();
+	expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
+		true
+	);
 	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
 	await toggle.tap();
 	await expect(page.getByText('This device will be told when a reply is ready.')).toBeVisible();
 	await expect(toggle).toBeChecked();
-	expect(await page.evaluate(() => (window as unknown as { __permissionAsks: number }).__permissionAsks)).toBe(1);
-	const status = await api<{ subscribed: boolean; endpoint: string }>(page, 'GET', '/api/push/subscriptions');
+	expect(
+		await page.evaluate(() => (window as unknown as { __permissionAsks: number }).__permissionAsks)
+	).toBe(1);
+	const status = await api<{ subscribed: boolean; endpoint: string }>(
+		page,
+		'GET',
+		'/api/push/subscriptions'
+	);
 	expect(status.body).toEqual({ subscribed: true, endpoint: sub.endpoint });
 	await page.getByRole('checkbox', { name: /Include the reply’s first words/ }).tap();
 	await expect(page.getByText('Saved.')).toBeVisible();
@@ -160,9 +168,9 @@ test('the switch subscribes on a tap; an unwatched reply is pushed, shown by the
 				data: n.data as unknown
 			}))
 		);
-	await expect.poll(shown).toEqual([
-		{ title: 'Kindling questions', body: payload.body, data: { url: `/c/${id}` } }
-	]);
+	await expect
+		.poll(shown)
+		.toEqual([{ title: 'Kindling questions', body: payload.body, data: { url: `/c/${id}` } }]);
 
 	// A tap on the notification: the worker's notificationclick brings this window to the conversation.
 	const worker = context.serviceWorkers().find((w) => w.url().endsWith('/service-worker.js'))!;
@@ -194,11 +202,20 @@ test('bad push subscriptions get a 4xx and store nothing', async ({ browser, bas
 		['a private address', { ...good, endpoint: 'https://192.168.1.2/x', ecdh: undefined }, 400],
 		['no keys', { endpoint: good.endpoint }, 400],
 		['a short p256dh', { endpoint: good.endpoint, keys: { ...good.keys, p256dh: 'AAAA' } }, 400],
-		['an auth of the wrong length', { endpoint: good.endpoint, keys: { ...good.keys, auth: 'AAAA' } }, 400],
+		[
+			'an auth of the wrong length',
+			{ endpoint: good.endpoint, keys: { ...good.keys, auth: 'AAAA' } },
+			400
+		],
 		['not an object', 'endpoint', 400]
 	];
 	for (const [name, body, status] of bad) {
-		const res = await api<{ error: { code: string } }>(page, 'POST', '/api/push/subscriptions', body);
+		const res = await api<{ error: { code: string } }>(
+			page,
+			'POST',
+			'/api/push/subscriptions',
+			body
+		);
 		expect(res.status, name).toBe(status);
 		expect(res.body.error.code, name).toBeTruthy();
 	}

@@ -1,7 +1,14 @@
 // A stand-in for a browser vendor's push service, on 127.0.0.1: it checks each message's VAPID
 // JWT (ES256, signed by the key in the header, aud = this origin, not expired) and decrypts the
 // aes128gcm body with the receiving browser's private key, as a real browser would.
-import { createECDH, createPublicKey, randomBytes, randomUUID, verify, type ECDH } from 'node:crypto';
+import {
+	createECDH,
+	createPublicKey,
+	randomBytes,
+	randomUUID,
+	verify,
+	type ECDH
+} from 'node:crypto';
 import http from 'node:http';
 import { decrypt } from 'http_ece';
 import { listenLocal } from './ports';

@@ -8,10 +8,7 @@ import {
 	removeUser,
 	revokeInvite
 } from '$lib/server/services/accounts';
-import {
-	changeTwoFactorRequirement,
-	isTwoFactorRequired
-} from '$lib/server/services/two-factor';
+import { changeTwoFactorRequirement, isTwoFactorRequired } from '$lib/server/services/two-factor';
 import { field, readForm } from '$lib/server/forms';
 import { failureStatus } from '$lib/server/http';
 

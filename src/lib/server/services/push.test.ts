@@ -10,7 +10,10 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { StandInPushService, type BrowserSubscription } from '../../../../tests/support/push-service';
+import {
+	StandInPushService,
+	type BrowserSubscription
+} from '../../../../tests/support/push-service';
 import { startOpenAiStub, type StubServer } from '../../../../tests/support/stub-providers';
 import { createSession } from '$lib/server/auth/session';
 import { JobBus } from '$lib/server/jobs/bus';
@@ -29,7 +32,8 @@ import {
 import { updateUserSettings } from '$lib/server/services/user-settings';
 import type { PushNotificationDto } from '$lib/shared/dto';
 
-const REPLY_TEXT = 'The hearth is the heart of the home, where the fire was kept burning all winter long.';
+const REPLY_TEXT =
+	'The hearth is the heart of the home, where the fire was kept burning all winter long.';
 
 describe.each(DIALECTS)('web push on %s', (dialect) => {
 	let t: TestDatabase;
@@ -174,15 +178,31 @@ describe.each(DIALECTS)('web push on %s', (dialect) => {
 					{ ...good, endpoint: `https://push.example/${'a'.repeat(5000)}` },
 					true
 				],
-				['short p256dh', { ...good, keys: { ...good.keys, p256dh: p256(Buffer.alloc(33, 4)) } }, true],
+				[
+					'short p256dh',
+					{ ...good, keys: { ...good.keys, p256dh: p256(Buffer.alloc(33, 4)) } },
+					true
+				],
 				[
 					'p256dh not an uncompressed point',
 					{ ...good, keys: { ...good.keys, p256dh: p256(Buffer.alloc(65, 2)) } },
 					true
 				],
-				['p256dh not base64url', { ...good, keys: { ...good.keys, p256dh: '+/'.repeat(44) } }, true],
-				['auth of 15 bytes', { ...good, keys: { ...good.keys, auth: p256(Buffer.alloc(15)) } }, true],
-				['auth of 64 bytes', { ...good, keys: { ...good.keys, auth: p256(Buffer.alloc(64)) } }, true]
+				[
+					'p256dh not base64url',
+					{ ...good, keys: { ...good.keys, p256dh: '+/'.repeat(44) } },
+					true
+				],
+				[
+					'auth of 15 bytes',
+					{ ...good, keys: { ...good.keys, auth: p256(Buffer.alloc(15)) } },
+					true
+				],
+				[
+					'auth of 64 bytes',
+					{ ...good, keys: { ...good.keys, auth: p256(Buffer.alloc(64)) } },
+					true
+				]
 			];
 		for (const [name, input, allowLoopbackHttp] of cases) {
 			const result = await subscribePush(t.db, owner, input, { allowLoopbackHttp });

@@ -276,11 +276,11 @@ describe.each(DIALECTS)('two-factor sign-in on %s', (dialect) => {
 			ok: false,
 			code: 'no_second_factor'
 		});
-		const someone = (await addUser(t.db, {
+		const someone = await addUser(t.db, {
 			username: 'switch-check',
 			password: 'pw-12345678',
 			role: 'user'
-		}));
+		});
 		if (!someone.ok) throw new Error(someone.message);
 		expect((await getTwoFactorStatus(t.db, someone.user.id)).required).toBe(false);
 		expect(await changeTwoFactorRequirement(t.db, { hasSecondFactor: true }, true)).toEqual({
