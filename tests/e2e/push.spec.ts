@@ -123,7 +123,6 @@ test('the switch subscribes on a tap; an unwatched reply is pushed, shown by the
 	await saveScreenshot(page, 'push-settings-phone');
 
 	// A reply sent through the API: no page streams it, so it is pushed when it ends.
-	const before = pushService.received.length;
 	const created = await api<ConversationDto>(page, 'POST', '/api/conversations', {
 		title: 'Kindling questions'
 	});
@@ -134,7 +133,7 @@ test('the switch subscribes on a tap; an unwatched reply is pushed, shown by the
 		maxTokens: 8
 	});
 	expect(sent.status, JSON.stringify(sent.body)).toBe(202);
-	const [push] = (await pushService.waitFor(before + 1)).slice(before);
+	const [push] = await pushService.waitForEndpoint(sub.endpoint);
 	expect(push!.problem).toBeNull();
 	expect(push!.endpoint).toBe(sub.endpoint);
 	const payload = JSON.parse(push!.payload!) as PushNotificationDto;
@@ -226,5 +225,52 @@ test('bad push subscriptions get a 4xx and store nothing', async ({ browser, bas
 	const res = await anonymous.request.get('/api/push/subscriptions');
 	expect(res.status()).toBe(401);
 	await anonymous.close();
+	await context.close();
+});
+
+test('a reply the open page is showing sends no push; the next one nobody watches does', async ({
+	browser,
+	baseURL
+}) => {
+	test.setTimeout(90_000);
+	const sub = pushService.subscribe();
+	const context = await browser.newContext({ ...PHONE, baseURL });
+	await context.grantPermissions(['notifications'], { origin: baseURL });
+	await fakePushManager(context, sub);
+	const page = await context.newPage();
+	await signIn(page, USER.username, USER.password);
+	await page.goto('/settings');
+	await controlled(page);
+	await page.getByRole('switch', { name: /Tell me when a reply is ready/ }).tap();
+	await expect(page.getByText('This device will be told when a reply is ready.')).toBeVisible();
+
+	const watched = await api<ConversationDto>(page, 'POST', '/api/conversations', {
+		title: 'Watched by the page'
+	});
+	await page.goto(`/c/${watched.body.id}`);
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByRole('textbox', { name: 'Message' }).fill('Tell me while I watch');
+	await page.getByRole('button', { name: 'Send' }).tap();
+	await expect(page.locator('article.message.assistant').last()).toHaveAttribute(
+		'data-status',
+		/^(done|failed)$/,
+		{ timeout: 30_000 }
+	);
+
+	// Then a reply in another conversation, which no page streams: the only push is for it.
+	const unwatched = await api<ConversationDto>(page, 'POST', '/api/conversations', {
+		title: 'Nobody watching'
+	});
+	const sent = await api<SendResultDto>(
+		page,
+		'POST',
+		`/api/conversations/${unwatched.body.id}/messages`,
+		{ content: 'And this one?', maxTokens: 8 }
+	);
+	expect(sent.status).toBe(202);
+	const mine = await pushService.waitForEndpoint(sub.endpoint);
+	expect(mine.map((p) => (JSON.parse(p.payload!) as PushNotificationDto).url)).toEqual([
+		`/c/${unwatched.body.id}`
+	]);
 	await context.close();
 });

@@ -118,6 +118,13 @@ export class StandInPushService {
 		for (const answer of held) answer();
 	}
 
+	/** Resolves with the messages to `endpoint` once there are `count` of them. */
+	async waitForEndpoint(endpoint: string, count = 1): Promise<ReceivedPush[]> {
+		const to = () => this.received.filter((p) => p.endpoint === endpoint);
+		while (to().length < count) await new Promise<void>((r) => this.waiters.push(r));
+		return to();
+	}
+
 	/** Resolves once `count` messages have arrived in all. */
 	async waitFor(count: number): Promise<ReceivedPush[]> {
 		while (this.received.length < count) await new Promise<void>((r) => this.waiters.push(r));
