@@ -61,6 +61,16 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('accepts loopback http push endpoints only when a test asks for it', () => {
+		expect(loadConfig({})).toMatchObject({ config: { testPushLoopback: false } });
+		expect(loadConfig({ HEARTH_TEST_PUSH_LOOPBACK: 'yes' })).toMatchObject({
+			config: { testPushLoopback: false }
+		});
+		expect(loadConfig({ HEARTH_TEST_PUSH_LOOPBACK: '1' })).toMatchObject({
+			config: { testPushLoopback: true }
+		});
+	});
+
 	it.each([
 		['PORT', 'abc', /whole number/],
 		['PORT', '70000', /65535/],

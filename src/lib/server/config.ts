@@ -29,6 +29,11 @@ export interface Config {
 	readonly logLevel: LogLevel;
 	/** Shorter connection timings for tests only (HEARTH_TEST_TIMINGS); empty in production. */
 	readonly testTimings: TestTimings;
+	/**
+	 * Push endpoints at http://127.0.0.1 accepted and reached (a test's stand-in push service).
+	 * From HEARTH_TEST_PUSH_LOOPBACK=1, deliberately not a documented setting.
+	 */
+	readonly testPushLoopback: boolean;
 }
 
 /**
@@ -226,7 +231,8 @@ function parseConfig(env: Env): Config {
 		openaiApiKey: read(env, 'OPENAI_API_KEY'),
 		anthropicApiKey: read(env, 'ANTHROPIC_API_KEY'),
 		logLevel,
-		testTimings: parseTestTimings(env.HEARTH_TEST_TIMINGS)
+		testTimings: parseTestTimings(env.HEARTH_TEST_TIMINGS),
+		testPushLoopback: env.HEARTH_TEST_PUSH_LOOPBACK === '1'
 	};
 }
 

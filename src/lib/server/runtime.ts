@@ -19,6 +19,7 @@ import { StreamRegistry } from '$lib/server/jobs/streams';
 import { ImportRunner } from '$lib/server/imports/runner';
 import { DownloadRunner } from '$lib/server/local-models/downloads';
 import { reloadRouter } from '$lib/server/services/local-models';
+import { notifyReplyEnded, vapidKeys, vapidSubject } from '$lib/server/services/push';
 import {
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
@@ -72,6 +73,8 @@ export async function startRuntime(): Promise<Runtime> {
 		getLogger().info({ applied: migrated.applied }, 'database migrated');
 	}
 	const secretKey = loadSecretKey(config);
+	// Web Push's VAPID pair is made on the first start, in the database all instances share.
+	await vapidKeys(db);
 	const providers = new ProviderRegistry(() => loadProviderRecords(db, config, secretKey));
 	const bus = new JobBus();
 	const metrics = new Metrics({ db, providers });
@@ -84,13 +87,23 @@ export async function startRuntime(): Promise<Runtime> {
 					onCancel: (jobId) => runner.abortLocal(jobId)
 				})
 			: null;
+	const pushDeps = {
+		db,
+		log: getLogger(),
+		subject: vapidSubject(config.origin),
+		allowLoopbackHttp: config.testPushLoopback
+	};
 	const runner = new JobRunner({
 		db,
 		providers,
 		bus,
 		log: getLogger(),
 		observer: metrics,
-		peers: relay ?? undefined
+		peers: relay ?? undefined,
+		// Fire and forget: a push never delays or fails the reply (services/push.ts bounds it).
+		onReplyEnded: (job, state, watched) => {
+			if (!watched) void notifyReplyEnded(pushDeps, job, state);
+		}
 	});
 	runtime = {
 		config,

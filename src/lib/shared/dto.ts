@@ -150,6 +150,24 @@ export interface UsageTotalsDto {
 export interface UserSettingsDto {
 	/** What the user's own electricity and hardware cost them, per million local tokens. */
 	localCostPerMillionUsd?: number;
+	/** Push notifications may show the reply's first words (off: only the conversation title). */
+	pushPreview?: boolean;
+}
+
+/** The JSON payload of a "reply ready" push message, read by the service worker. */
+export interface PushNotificationDto {
+	title: string;
+	body: string;
+	/** Same-origin path of the conversation to open. */
+	url: string;
+	/** One notification per conversation: a newer one replaces it. */
+	tag: string;
+}
+
+/** Whether this browser (its session) is subscribed; the endpoint lets it match its own. */
+export interface PushStatusDto {
+	subscribed: boolean;
+	endpoint: string | null;
 }
 
 export interface UsageReportDto {

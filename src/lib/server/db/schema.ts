@@ -266,6 +266,17 @@ export interface WebauthnChallengeTable {
 	expires_at: number;
 }
 
+/** The Web Push subscription of one signed-in browser (its session). */
+export interface PushSubscriptionTable {
+	session_id: string;
+	user_id: number;
+	endpoint: string;
+	/** The browser's P-256 public key and auth secret, base64url as the browser gave them. */
+	p256dh: string;
+	auth: string;
+	created_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -369,6 +380,7 @@ export interface DB {
 	security_event: SecurityEventTable;
 	passkey: PasskeyTable;
 	webauthn_challenge: WebauthnChallengeTable;
+	push_subscription: PushSubscriptionTable;
 	import: ImportTable;
 	import_source: ImportSourceTable;
 	attachment: AttachmentTable;
@@ -382,6 +394,8 @@ export type UserUpdate = Updateable<UserTable>;
 export type Session = Selectable<SessionTable>;
 export type SecurityEvent = Selectable<SecurityEventTable>;
 export type Passkey = Selectable<PasskeyTable>;
+export type PushSubscription = Selectable<PushSubscriptionTable>;
+export type NewPushSubscription = Insertable<PushSubscriptionTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
