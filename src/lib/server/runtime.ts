@@ -18,6 +18,7 @@ import { KEEPALIVE_MS } from '$lib/server/jobs/sse';
 import { StreamRegistry } from '$lib/server/jobs/streams';
 import { ImportRunner } from '$lib/server/imports/runner';
 import {
+	PerMinuteLimiter,
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
 	TokenBucketLimiter,
@@ -31,6 +32,8 @@ export interface Runtime {
 	loginThrottle: LoginThrottle;
 	ipLimiter: TokenBucketLimiter;
 	userLimiter: TokenBucketLimiter;
+	/** Each API key's own rate, where its owner set one. */
+	apiKeyLimiter: PerMinuteLimiter;
 	providers: ProviderRegistry;
 	bus: JobBus;
 	runner: JobRunner;
@@ -110,7 +113,8 @@ export async function startRuntime(): Promise<Runtime> {
 		}),
 		loginThrottle: new LoginThrottle(db),
 		ipLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_IP, config.testTimings)),
-		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings))
+		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings)),
+		apiKeyLimiter: new PerMinuteLimiter()
 	};
 	runtime.sweeper.start();
 	return runtime;
