@@ -24,7 +24,6 @@ export interface ApiKeyInput {
 	name: string;
 	expiresAt?: number | null;
 	rateLimitPerMinute?: number | null;
-	saveHistory?: boolean;
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
@@ -90,8 +89,7 @@ export async function createApiKey(
 		last4: secret.slice(-4),
 		created_at: now,
 		expires_at: input.expiresAt ?? null,
-		rate_limit_per_minute: rate,
-		save_history: input.saveHistory ? 1 : 0
+		rate_limit_per_minute: rate
 	});
 	await recordSecurityEvent(
 		db,
