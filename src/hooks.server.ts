@@ -105,7 +105,11 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 		);
 	} else if (v1 && response.status >= 500) {
 		response = v1Error(response.status, null, 'Something went wrong on the server');
-	} else if (api && response.status >= 400 && !/json/.test(response.headers.get('content-type') ?? '')) {
+	} else if (
+		api &&
+		response.status >= 400 &&
+		!/json/.test(response.headers.get('content-type') ?? '')
+	) {
 		const status = response.status;
 		const message =
 			status === 404
@@ -189,7 +193,13 @@ const ipRateLimit: Handle = async ({ event, resolve }) => {
 	if (counted) {
 		const limit = ipLimiter.take(event.locals.clientIp);
 		if (!limit.ok) {
-			if (v1) return v1Error(429, 'rate_limit_exceeded', 'Too many requests; slow down', limit.retryAfterSeconds);
+			if (v1)
+				return v1Error(
+					429,
+					'rate_limit_exceeded',
+					'Too many requests; slow down',
+					limit.retryAfterSeconds
+				);
 			return errorResponse(429, 'rate_limited', 'Too many requests; slow down', {
 				'retry-after': String(limit.retryAfterSeconds)
 			});
@@ -233,7 +243,12 @@ const apiKeyAuth: Handle = async ({ event, resolve }) => {
 	];
 	for (const limit of limits)
 		if (!limit.ok)
-			return v1Error(429, 'rate_limit_exceeded', 'Too many requests; slow down', limit.retryAfterSeconds);
+			return v1Error(
+				429,
+				'rate_limit_exceeded',
+				'Too many requests; slow down',
+				limit.retryAfterSeconds
+			);
 	return resolve(event);
 };
 

@@ -107,7 +107,9 @@ test("the admin adds a model alias and sees everyone's keys on a phone", async (
 	expect(models.providers.find((p) => p.id === 'alias')?.models).toEqual([{ id: 'gpt-4o-mini' }]);
 
 	page.once('dialog', (dialog) => void dialog.accept());
-	await page.getByRole('button', { name: "Revoke keyholder's API key Nightly backup script" }).tap();
+	await page
+		.getByRole('button', { name: "Revoke keyholder's API key Nightly backup script" })
+		.tap();
 	await expect(keys).not.toContainText('Nightly backup script');
 	await page.getByRole('button', { name: 'Remove alias gpt-4o-mini' }).tap();
 	await expect(aliases).toContainText('No aliases.');

@@ -5,11 +5,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-	startLlamaServer,
-	TEST_MODEL_ALIAS,
-	type LlamaServer
-} from '../support/llama-server';
+import { startLlamaServer, TEST_MODEL_ALIAS, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
 	signIn,
@@ -269,13 +265,15 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 		);
 	});
 
-	it("rate-limits a key to its own rate with 429 and Retry-After", async () => {
+	it('rate-limits a key to its own rate with 429 and Retry-After', async () => {
 		const slow = await createKey(alice, { name: 'one a minute', rateLimitPerMinute: 1 });
 		const client = sdk(hearth, slow.secret);
 		await client.models.list();
 		const limited = await client.models.list().catch((e: unknown) => e);
 		expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
-		const retryAfter = Number((limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after'));
+		const retryAfter = Number(
+			(limited as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')
+		);
 		expect(retryAfter).toBeGreaterThan(0);
 		expect(retryAfter).toBeLessThanOrEqual(60);
 		// The owner's other key is not held back.
@@ -326,7 +324,9 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 			'GET',
 			'/api/admin/keys'
 		);
-		expect(all.body.keys).toContainEqual(expect.objectContaining({ id: key.key.id, username: 'alice' }));
+		expect(all.body.keys).toContainEqual(
+			expect.objectContaining({ id: key.key.id, username: 'alice' })
+		);
 		expect((await bob.call('GET', '/api/admin/keys')).status).toBe(404);
 	});
 

@@ -28,7 +28,8 @@ export function v1ErrorResponse(error: Omit<V1Error, 'type'> & { type?: string }
 		'content-type': 'application/json; charset=utf-8',
 		'cache-control': 'no-store'
 	};
-	if (error.retryAfterSeconds !== undefined) headers['retry-after'] = String(error.retryAfterSeconds);
+	if (error.retryAfterSeconds !== undefined)
+		headers['retry-after'] = String(error.retryAfterSeconds);
 	if (error.status === 401) headers['www-authenticate'] = 'Bearer';
 	const body = {
 		error: {
@@ -55,12 +56,19 @@ export async function readV1Json(
 	request: Request
 ): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
 	if (!/^application\/json\b/i.test(request.headers.get('content-type') ?? ''))
-		return { ok: false, response: v1Error(415, 'unsupported_media_type', 'Send the body as application/json') };
+		return {
+			ok: false,
+			response: v1Error(415, 'unsupported_media_type', 'Send the body as application/json')
+		};
 	const text = await readCapped(request, V1_BODY_LIMIT_BYTES);
 	if (text === null)
 		return {
 			ok: false,
-			response: v1Error(413, 'payload_too_large', `Body is larger than ${V1_BODY_LIMIT_BYTES} bytes`)
+			response: v1Error(
+				413,
+				'payload_too_large',
+				`Body is larger than ${V1_BODY_LIMIT_BYTES} bytes`
+			)
 		};
 	try {
 		return { ok: true, value: JSON.parse(text) as unknown };

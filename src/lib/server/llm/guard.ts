@@ -66,7 +66,9 @@ function passthroughPromptText(request: PassthroughRequest): string {
 			typeof m?.content === 'string'
 				? m.content
 				: Array.isArray(m?.content)
-					? m.content.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : '')).join('')
+					? m.content
+							.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : ''))
+							.join('')
 					: ''
 		)
 		.join('\n');

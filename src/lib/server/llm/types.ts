@@ -114,8 +114,7 @@ export interface PassthroughRequest {
 }
 
 export type EmbeddingResult =
-	| { ok: true; body: Record<string, unknown> }
-	| { ok: false; error: ProviderFailure };
+	{ ok: true; body: Record<string, unknown> } | { ok: false; error: ProviderFailure };
 
 export interface ModelInfo {
 	id: string;
@@ -146,7 +145,10 @@ export interface Provider {
 	 * The OpenAI chat-completions request passed through as it is (tools, response_format, image
 	 * parts…), streamed; only providers that speak that protocol (llama.cpp, OpenAI, compatible).
 	 */
-	streamPassthrough?(request: PassthroughRequest, signal: AbortSignal): AsyncIterable<PassthroughEvent>;
+	streamPassthrough?(
+		request: PassthroughRequest,
+		signal: AbortSignal
+	): AsyncIterable<PassthroughEvent>;
 	/** OpenAI's /embeddings, where the provider speaks it. */
 	embed?(body: Record<string, unknown>, signal: AbortSignal): Promise<EmbeddingResult>;
 }

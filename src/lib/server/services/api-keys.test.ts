@@ -86,9 +86,10 @@ describe.each(DIALECTS)('personal API keys on %s', (dialect) => {
 		await authenticateApiKey(t.db, created.secret, NOW + 1000 + LAST_USED_RESOLUTION_MS);
 		const [later] = (await listApiKeys(t.db, bob.id)).filter((k) => k.id === created.key.id);
 		expect(later!.lastUsedAt).toBe(NOW + 1000 + LAST_USED_RESOLUTION_MS);
-		expect(await authenticateApiKey(t.db, created.secret.slice(0, -1) + 'A', NOW)).toMatchObject(
-			{ ok: false, code: 'invalid_api_key' }
-		);
+		expect(await authenticateApiKey(t.db, created.secret.slice(0, -1) + 'A', NOW)).toMatchObject({
+			ok: false,
+			code: 'invalid_api_key'
+		});
 		expect(await authenticateApiKey(t.db, 'sk-nothing', NOW)).toMatchObject({ ok: false });
 	});
 

@@ -44,9 +44,10 @@ describe.each(DIALECTS)('model aliases on %s', (dialect) => {
 			}
 		});
 		if (!created.ok) return;
-		expect(await createModelAlias(t.db, { name: 'gpt-4o-mini', target: 'llama/x' })).toMatchObject(
-			{ ok: false, code: 'name_taken' }
-		);
+		expect(await createModelAlias(t.db, { name: 'gpt-4o-mini', target: 'llama/x' })).toMatchObject({
+			ok: false,
+			code: 'name_taken'
+		});
 		const other = await createModelAlias(t.db, { name: 'local', target: 'llama/x' });
 		if (!other.ok) throw new Error(other.message);
 		expect(

@@ -75,7 +75,11 @@ function checked(input: AliasInput) {
 		};
 	const params = AliasParams.safeParse(input.params ?? {});
 	if (!params.success)
-		return { ok: false as const, code: 'invalid' as const, message: `params: ${params.error.issues[0]?.message}` };
+		return {
+			ok: false as const,
+			code: 'invalid' as const,
+			message: `params: ${params.error.issues[0]?.message}`
+		};
 	const systemPrompt = input.systemPrompt?.trim() || null;
 	if (systemPrompt && systemPrompt.length > MAX_ALIAS_SYSTEM_PROMPT_CHARS)
 		return {
@@ -95,7 +99,11 @@ function checked(input: AliasInput) {
 	};
 }
 
-const TAKEN = { ok: false as const, code: 'name_taken' as const, message: 'name: an alias by that name exists' };
+const TAKEN = {
+	ok: false as const,
+	code: 'name_taken' as const,
+	message: 'name: an alias by that name exists'
+};
 
 export async function createModelAlias(
 	db: Executor,
@@ -105,7 +113,11 @@ export async function createModelAlias(
 	const check = checked(input);
 	if (!check.ok) return check;
 	try {
-		const row = await repo.insertModelAlias(db, { ...check.values, created_at: now, updated_at: now });
+		const row = await repo.insertModelAlias(db, {
+			...check.values,
+			created_at: now,
+			updated_at: now
+		});
 		return { ok: true, alias: toDto(row) };
 	} catch (error) {
 		if (isUniqueViolation(error)) return TAKEN;

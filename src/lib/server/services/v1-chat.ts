@@ -17,7 +17,11 @@ import type {
 import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { budgetRefusal } from '$lib/server/services/budget';
-import { ALIAS_PROVIDER_ID, findModelAlias, listModelAliases } from '$lib/server/services/model-aliases';
+import {
+	ALIAS_PROVIDER_ID,
+	findModelAlias,
+	listModelAliases
+} from '$lib/server/services/model-aliases';
 import { recordUsage, type RecordedUsage } from '$lib/server/services/pricing';
 import {
 	ChatCompletionBody,
@@ -114,7 +118,10 @@ export function failureToV1(failure: ProviderFailure): V1Error {
 
 /** `/v1/models`: the aliases, then every provider's models as "provider/model". */
 export async function listV1Models(deps: V1Deps): Promise<{ id: string; owned_by: string }[]> {
-	const aliases = (await listModelAliases(deps.db)).map((a) => ({ id: a.name, owned_by: 'hearth' }));
+	const aliases = (await listModelAliases(deps.db)).map((a) => ({
+		id: a.name,
+		owned_by: 'hearth'
+	}));
 	const models = (await deps.providers.models()).flatMap((p) =>
 		p.list.models.map((m) => ({ id: `${p.id}/${m.id}`, owned_by: p.name }))
 	);
@@ -239,7 +246,10 @@ function upstreamBody(input: ChatCompletionInput, target: ResolvedModel): Record
 /** A chat stream (no passthrough) as chat.completion.chunk deltas. */
 async function* chunksFromChat(events: AsyncIterable<ChatEvent>): AsyncGenerator<PassthroughEvent> {
 	let first = true;
-	const chunk = (delta: Record<string, unknown>, finish: string | null = null): PassthroughEvent => {
+	const chunk = (
+		delta: Record<string, unknown>,
+		finish: string | null = null
+	): PassthroughEvent => {
 		const role = first ? { role: 'assistant' } : {};
 		first = false;
 		return {
