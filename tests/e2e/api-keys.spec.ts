@@ -39,6 +39,8 @@ test('a user makes a key on a phone, sees it once, uses it on /v1 and revokes it
 	await section.getByLabel('Name').fill('Phone shortcut');
 	await section.getByLabel('Expires').selectOption({ label: 'In 30 days' });
 	await section.getByLabel('Requests a minute').fill('30');
+	await section.getByLabel('Save these conversations to my history').check();
+	await expect(section.getByLabel('Save these conversations to my history')).toBeChecked();
 	await section.getByRole('button', { name: 'Create key' }).tap();
 	const shown = section.getByTestId('api-key-secret');
 	await expect(shown).toBeVisible();
@@ -48,7 +50,7 @@ test('a user makes a key on a phone, sees it once, uses it on /v1 and revokes it
 	await expect(listed).toHaveCount(1);
 	await expect(listed).toContainText('Phone shortcut');
 	await expect(listed).toContainText(`${secret.slice(0, 12)}…`);
-	await expect(listed).toContainText('30/min');
+	await expect(listed).toContainText('30/min · saved to history');
 	await section.scrollIntoViewIfNeeded();
 	await expectNoOverflow(page);
 	await saveScreenshot(page, 'api-keys-phone');

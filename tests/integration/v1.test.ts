@@ -213,6 +213,41 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 		expect(result.usage.prompt_tokens).toBeGreaterThan(2);
 	});
 
+	it('keeps a completed request in the history when the key opts in', async () => {
+		const keeper = await createKey(bob, { name: 'keeper', saveHistory: true });
+		const question = 'What keeps a hearth warm through the night?';
+		const completion = await sdk(hearth, keeper.secret).chat.completions.create({
+			model: LLAMA_MODEL,
+			messages: [
+				{ role: 'system', content: 'You are a stove.' },
+				{ role: 'user', content: question }
+			],
+			max_tokens: 6
+		});
+		const list = await bob.json<{ conversations: { id: number; title: string }[] }>(
+			'GET',
+			'/api/conversations'
+		);
+		const saved = list.body.conversations.find((c) => c.title === question);
+		expect(saved).toBeDefined();
+		const detail = await bob.json<{
+			systemPrompt: string | null;
+			messages: { role: string; content: string; status: string }[];
+		}>('GET', `/api/conversations/${saved!.id}`);
+		expect(detail.body.systemPrompt).toBe('You are a stove.');
+		expect(detail.body.messages.map((m) => [m.role, m.content, m.status])).toEqual([
+			['user', question, 'done'],
+			['assistant', completion.choices[0]!.message.content, 'done']
+		]);
+		// Without the opt-in nothing is kept.
+		const before = (await alice.json<{ conversations: unknown[] }>('GET', '/api/conversations'))
+			.body.conversations.length;
+		await openai.chat.completions.create({ model: LLAMA_MODEL, messages: ASK, max_tokens: 2 });
+		const after = (await alice.json<{ conversations: unknown[] }>('GET', '/api/conversations')).body
+			.conversations.length;
+		expect(after).toBe(before);
+	});
+
 	it('answers errors as the SDK types them', async () => {
 		const unknown = await openai.chat.completions
 			.create({ model: 'llama/no-such-model', messages: ASK })
@@ -316,8 +351,8 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 	it("answers 404 for another user's key and lists only one's own", async () => {
 		const res = await bob.call('DELETE', `/api/keys/${key.key.id}`);
 		expect(res.status).toBe(404);
-		const bobs = await bob.json<{ keys: unknown[] }>('GET', '/api/keys');
-		expect(bobs.body.keys).toEqual([]);
+		const bobs = await bob.json<{ keys: { id: number; name: string }[] }>('GET', '/api/keys');
+		expect(bobs.body.keys.map((k) => k.name)).toEqual(['keeper']);
 		await openai.models.list();
 		// The admin sees everyone's.
 		const all = await admin.json<{ keys: { id: number; username: string }[] }>(
@@ -341,12 +376,17 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 			expect(JSON.stringify(rows)).not.toContain(key.secret.slice(12));
 			const usage = db
 				.prepare(
-					"select api_token_id, api_key_name, model, prompt_tokens, completion_tokens from usage_event where source = 'api'"
+					"select api_token_id, api_key_name, model, prompt_tokens, completion_tokens from usage_event where source = 'api' and api_token_id = ?"
 				)
-				.all() as { api_token_id: number; api_key_name: string; completion_tokens: number }[];
+				.all(key.key.id) as { api_key_name: string; completion_tokens: number }[];
 			expect(usage.length).toBeGreaterThanOrEqual(5);
-			expect(usage.every((u) => u.api_token_id === key.key.id)).toBe(true);
 			expect(usage.every((u) => u.api_key_name === 'laptop script')).toBe(true);
+			const chats = db
+				.prepare(
+					"select count(*) as n from usage_event where source = 'api' and api_token_id is null"
+				)
+				.get() as { n: number };
+			expect(chats.n).toBe(0);
 			expect(usage.some((u) => u.completion_tokens === 12)).toBe(true);
 		} finally {
 			db.close();

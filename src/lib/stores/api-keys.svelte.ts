@@ -7,6 +7,7 @@ export interface NewKeyInput {
 	name: string;
 	expiresAt: number | null;
 	rateLimitPerMinute: number | null;
+	saveHistory: boolean;
 }
 
 class ApiKeysStore {

@@ -24,6 +24,8 @@ export interface ApiKeyInput {
 	name: string;
 	expiresAt?: number | null;
 	rateLimitPerMinute?: number | null;
+	/** Keep each completed request as a conversation in the owner's history. */
+	saveHistory?: boolean;
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
@@ -89,7 +91,8 @@ export async function createApiKey(
 		last4: secret.slice(-4),
 		created_at: now,
 		expires_at: input.expiresAt ?? null,
-		rate_limit_per_minute: rate
+		rate_limit_per_minute: rate,
+		save_history: input.saveHistory ? 1 : 0
 	});
 	await recordSecurityEvent(
 		db,

@@ -16,6 +16,8 @@ import type {
 } from '$lib/server/llm/types';
 import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
+import { saveApiExchange, type ApiExchange } from '$lib/server/services/api-history';
+import { getLogger } from '$lib/server/log';
 import { budgetRefusal } from '$lib/server/services/budget';
 import {
 	ALIAS_PROVIDER_ID,
@@ -230,6 +232,13 @@ function plainMessages(messages: V1MessageInput[]): ChatMessage[] {
 	}));
 }
 
+/** The text turns of a request, as history keeps them (tool turns and images are left out). */
+function historyTurns(messages: V1MessageInput[]): ApiExchange['turns'] {
+	return plainMessages(messages.filter((m) => m.role !== 'tool')).filter(
+		(m) => m.content.trim() !== ''
+	);
+}
+
 /** The body sent upstream: the checked fields, the alias's defaults and system prompt, its model. */
 function upstreamBody(input: ChatCompletionInput, target: ResolvedModel): Record<string, unknown> {
 	const { model: _model, stream: _s, stream_options: _o, user: _u, n: _n, ...fields } = input;
@@ -335,6 +344,10 @@ export async function openChatCompletion(
 		}
 		let usage: RecordedUsage | null = null;
 		let output = 0;
+		let finished = false;
+		let failed = false;
+		let reply = '';
+		let reasoning = '';
 		try {
 			const events = passthrough
 				? passthrough.call(target!.provider, { body }, signal)
@@ -353,6 +366,12 @@ export async function openChatCompletion(
 			for await (const event of events) {
 				if (event.type === 'chunk') {
 					output += chunkText(event.chunk).length;
+					if (caller.key.saveHistory)
+						for (const choice of chunkChoices(event.chunk)) {
+							if (typeof choice.delta?.content === 'string') reply += choice.delta.content;
+							if (typeof choice.delta?.reasoning_content === 'string')
+								reasoning += choice.delta.reasoning_content;
+						}
 					const { usage: _u, timings: _t, ...rest } = event.chunk;
 					if (chunkChoices(rest).length === 0) continue;
 					yield {
@@ -369,9 +388,10 @@ export async function openChatCompletion(
 					};
 					yield { type: 'usage', usage: toOpenAiUsage(event) };
 				} else if (event.type === 'error') {
+					failed = true;
 					yield { type: 'error', error: failureToV1(event.error) };
 					return;
-				}
+				} else if (event.type === 'finish') finished = true;
 			}
 		} finally {
 			started.release();
@@ -399,6 +419,18 @@ export async function openChatCompletion(
 				},
 				now()
 			);
+			if (caller.key.saveHistory && finished && !failed && !signal.aborted)
+				await saveApiExchange(deps.db, {
+					userId: caller.user.id,
+					provider: target!.provider.id,
+					model: target!.model,
+					turns: historyTurns(body.messages as V1MessageInput[]),
+					reply,
+					reasoning,
+					usage
+				}).catch((error: unknown) =>
+					getLogger().warn({ err: error }, 'could not save an API exchange to history')
+				);
 		}
 	}
 

@@ -7,7 +7,8 @@ import { createApiKey, listApiKeys, MAX_API_KEY_NAME_CHARS } from '$lib/server/s
 const CreateKey = z.strictObject({
 	name: z.string().max(MAX_API_KEY_NAME_CHARS * 4),
 	expiresAt: z.number().int().positive().nullable().optional(),
-	rateLimitPerMinute: z.number().int().positive().nullable().optional()
+	rateLimitPerMinute: z.number().int().positive().nullable().optional(),
+	saveHistory: z.boolean().optional()
 });
 
 export const GET: RequestHandler = async ({ locals }) =>
