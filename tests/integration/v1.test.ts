@@ -348,6 +348,39 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 		expect(cookieless.status).toBe(401);
 	});
 
+	it("gives /v1's own refusals (unknown path, oversize body, bad JSON) OpenAI's error shape", async () => {
+		const auth = { authorization: `Bearer ${key.secret}` };
+		const unknown = await fetch(`${hearth.url}/v1/assistants`, { headers: auth });
+		expect(unknown.status).toBe(404);
+		expect(await unknown.json()).toEqual({
+			error: {
+				message: expect.stringContaining('/v1/assistants'),
+				type: 'invalid_request_error',
+				param: null,
+				code: 'unknown_url'
+			}
+		});
+		const huge = await fetch(`${hearth.url}/v1/chat/completions`, {
+			method: 'POST',
+			headers: { ...auth, 'content-type': 'application/json' },
+			body: JSON.stringify({
+				model: LLAMA_MODEL,
+				messages: [{ role: 'user', content: 'x'.repeat(9 * 1024 * 1024) }]
+			})
+		});
+		expect(huge.status).toBe(413);
+		expect(await huge.json()).toMatchObject({ error: { code: 'payload_too_large', param: null } });
+		const broken = await fetch(`${hearth.url}/v1/chat/completions`, {
+			method: 'POST',
+			headers: { ...auth, 'content-type': 'application/json' },
+			body: '{"model": '
+		});
+		expect(broken.status).toBe(400);
+		expect(await broken.json()).toMatchObject({
+			error: { type: 'invalid_request_error', code: 'invalid_json' }
+		});
+	});
+
 	it("answers 404 for another user's key and lists only one's own", async () => {
 		const res = await bob.call('DELETE', `/api/keys/${key.key.id}`);
 		expect(res.status).toBe(404);
