@@ -58,6 +58,8 @@ class ChatStore {
 	model = $state<string | null>(null);
 	error = $state<string | null>(null);
 	sending = $state(false);
+	/** A message refused as too large for the model's context window: it can be sent truncated. */
+	overflow = $state<{ content: string; parentId?: number | null } | null>(null);
 	reconnecting = $state(false);
 	online = $state(true);
 	/** Messages written offline for the open conversation, waiting to be sent. */
@@ -315,9 +317,14 @@ class ChatStore {
 	}
 
 	/** Sends a message (creating the conversation first if needed); returns the conversation id. */
-	async send(content: string, parentId?: number | null): Promise<number | null> {
+	async send(
+		content: string,
+		parentId?: number | null,
+		options: { truncate?: boolean } = {}
+	): Promise<number | null> {
 		if (!content.trim() || this.sending) return null;
 		this.error = null;
+		this.overflow = null;
 		if (!navigator.onLine) return this.queue(content);
 		this.sending = true;
 		try {
@@ -334,6 +341,7 @@ class ChatStore {
 					content,
 					parentId: parentId === undefined ? (this.thread.at(-1)?.id ?? null) : parentId,
 					...(this.model ? { model: this.model } : {}),
+					...(options.truncate ? { truncate: true } : {}),
 					clientId: crypto.randomUUID()
 				}
 			);
@@ -349,6 +357,8 @@ class ChatStore {
 				this.sending = false;
 				return this.queue(content);
 			}
+			if (error instanceof ApiError && error.code === 'context_overflow')
+				this.overflow = { content, parentId };
 			this.fail(error);
 			return null;
 		} finally {

@@ -71,6 +71,39 @@ export async function regenerateReply(messageId: number) {
 	}
 }
 
+/** Extends a stopped, interrupted or length-cut reply in place, as a new job. */
+export async function continueReply(messageId: number) {
+	const conversation = chatStore.current;
+	if (!conversation || chatStore.sending) return;
+	chatStore.error = null;
+	chatStore.sending = true;
+	try {
+		const result = await api<{ reply: MessageDto; job: JobDto }>(
+			'POST',
+			`/api/messages/${messageId}/continue`,
+			{}
+		);
+		const reply = conversation.messages.find((m) => m.id === messageId);
+		if (reply) {
+			Object.assign(reply, result.reply);
+			delete reply.continuable;
+		}
+		chatStore.follow(result.job.id, messageId);
+	} catch (error) {
+		chatStore.fail(error);
+	} finally {
+		chatStore.sending = false;
+	}
+}
+
+/** Sends again the message refused as too large for the context window, cut to fit. */
+export async function sendTruncated() {
+	const refused = chatStore.overflow;
+	if (!refused) return;
+	chatStore.overflow = null;
+	await chatStore.send(refused.content, refused.parentId, { truncate: true });
+}
+
 /** A new conversation holding the history up to `messageId`; returns its id. */
 export async function branchFrom(messageId: number): Promise<number | null> {
 	const conversation = chatStore.current;
