@@ -37,6 +37,7 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	conflict: 409,
 	setup_done: 409,
 	username_taken: 409,
+	name_taken: 409,
 	invalid_invite: 410,
 	too_many_jobs: 429,
 	model_cannot_see: 422,
@@ -89,7 +90,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response
  * cancelled: cancelling makes the Node adapter destroy the socket before our 413 can be sent.
  * The adapter's own BODY_SIZE_LIMIT bounds how much is drained.
  */
-async function readCapped(request: Request, limit: number): Promise<string | null> {
+export async function readCapped(request: Request, limit: number): Promise<string | null> {
 	if (!request.body) return '';
 	const reader = request.body.getReader();
 	const chunks: Uint8Array[] = [];

@@ -21,6 +21,7 @@ import { DownloadRunner } from '$lib/server/local-models/downloads';
 import { reloadRouter } from '$lib/server/services/local-models';
 import { notifyReplyEnded, vapidKeys, vapidSubject } from '$lib/server/services/push';
 import {
+	PerMinuteLimiter,
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
 	TokenBucketLimiter,
@@ -34,6 +35,8 @@ export interface Runtime {
 	loginThrottle: LoginThrottle;
 	ipLimiter: TokenBucketLimiter;
 	userLimiter: TokenBucketLimiter;
+	/** Each API key's own rate, where its owner set one. */
+	apiKeyLimiter: PerMinuteLimiter;
 	providers: ProviderRegistry;
 	bus: JobBus;
 	runner: JobRunner;
@@ -135,7 +138,8 @@ export async function startRuntime(): Promise<Runtime> {
 		}),
 		loginThrottle: new LoginThrottle(db),
 		ipLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_IP, config.testTimings)),
-		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings))
+		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings)),
+		apiKeyLimiter: new PerMinuteLimiter()
 	};
 	runtime.sweeper.start();
 	return runtime;

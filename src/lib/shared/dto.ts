@@ -314,3 +314,39 @@ export interface PasskeyDto {
 	createdAt: number;
 	lastUsedAt: number | null;
 }
+
+/** A personal API key as its owner (and the admin) sees it: never the secret, never its hash. */
+export interface ApiKeyDto {
+	id: number;
+	name: string;
+	/** The start of the secret, to tell keys apart ("hth_AbCd1234"). */
+	prefix: string;
+	createdAt: number;
+	expiresAt: number | null;
+	lastUsedAt: number | null;
+	/** Requests per minute this key may make; null: only the owner's own limit. */
+	rateLimitPerMinute: number | null;
+	/** Conversations made with this key are kept in the owner's history. */
+	saveHistory: boolean;
+}
+
+export interface AdminApiKeyDto extends ApiKeyDto {
+	username: string;
+}
+
+/** Default request parameters an alias applies when the request leaves them out. */
+export interface AliasParamsDto {
+	temperature?: number;
+	max_tokens?: number;
+	top_p?: number;
+}
+
+export interface ModelAliasDto {
+	id: number;
+	/** What clients ask for, e.g. "gpt-4o-mini". */
+	name: string;
+	/** "provider/model" it stands for. */
+	target: string;
+	params: AliasParamsDto;
+	systemPrompt: string | null;
+}

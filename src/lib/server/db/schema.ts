@@ -63,6 +63,25 @@ export interface ApiTokenTable {
 	last_used_at: number | null;
 	expires_at: number | null;
 	revoked_at: number | null;
+	/** The start of the secret, shown to tell keys apart ("hth_AbCd1234"); null on rows before it. */
+	prefix: string | null;
+	/** null: only the owner's own request rate applies. */
+	rate_limit_per_minute: number | null;
+	/** 1: requests made with this key are saved as conversations in the owner's history. */
+	save_history: ColumnType<number, number | undefined, number>;
+}
+
+/** An admin's model alias: a familiar name for a provider's model, with default parameters. */
+export interface ModelAliasTable {
+	id: Id;
+	name: string;
+	provider: string;
+	model: string;
+	/** JSON: { temperature?, max_tokens?, top_p? }. */
+	params: ColumnType<string, string | undefined, string>;
+	system_prompt: string | null;
+	created_at: number;
+	updated_at: number;
 }
 
 export interface ProviderTable {
@@ -160,6 +179,8 @@ export interface UsageEventTable {
 	message_id: number | null;
 	job_id: number | null;
 	api_token_id: number | null;
+	/** The key's name when the event was recorded (it stays readable after the key is renamed). */
+	api_key_name: ColumnType<string | null, string | null | undefined, string | null>;
 	source: 'chat' | 'api';
 	provider: string;
 	model: string;
@@ -365,6 +386,7 @@ export interface DB {
 	session: SessionTable;
 	invite: InviteTable;
 	api_token: ApiTokenTable;
+	model_alias: ModelAliasTable;
 	provider: ProviderTable;
 	conversation: ConversationTable;
 	message: MessageTable;
@@ -408,6 +430,10 @@ export type Conversation = Selectable<ConversationTable>;
 export type Message = Selectable<MessageTable>;
 export type Job = Selectable<JobTable>;
 export type UsageEvent = Selectable<UsageEventTable>;
+export type ApiToken = Selectable<ApiTokenTable>;
+export type NewApiToken = Insertable<ApiTokenTable>;
+export type ModelAlias = Selectable<ModelAliasTable>;
+export type NewModelAlias = Insertable<ModelAliasTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type UsageRollup = Selectable<UsageRollupTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;

@@ -89,7 +89,10 @@ function requestBody(request: ChatRequest) {
 	const { system, turns } = toAnthropicMessages(request.messages);
 	const thinking =
 		request.reasoning && request.reasoning !== 'off' ? THINKING_BUDGET[request.reasoning] : 0;
-	const maxTokens = Math.max(request.maxTokens ?? DEFAULT_MAX_TOKENS, thinking + 1_024);
+	// With thinking, max_tokens must leave room past its budget; without, the caller's limit holds.
+	const maxTokens = thinking
+		? Math.max(request.maxTokens ?? DEFAULT_MAX_TOKENS, thinking + 1_024)
+		: (request.maxTokens ?? DEFAULT_MAX_TOKENS);
 	return {
 		model: request.model,
 		max_tokens: maxTokens,

@@ -27,7 +27,7 @@ interface Chunk {
 }
 
 /** An upstream refusal in the shape describeFailure reads (status and the body's `error`). */
-class UpstreamError extends Error {
+export class UpstreamError extends Error {
 	constructor(
 		readonly status: number,
 		readonly error: unknown
@@ -37,7 +37,7 @@ class UpstreamError extends Error {
 }
 
 /** The `data:` payloads of an SSE body, one string each, until `[DONE]` or the end. */
-async function* dataLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* dataLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
 	const decoder = new TextDecoder();
 	const reader = body.getReader();
 	let rest = '';

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeFailure } from '$lib/server/llm/errors';
 import { streamChatCompletions } from '$lib/server/llm/chat-completions-stream';
 import { listOpenAiModels } from '$lib/server/llm/openai-chat';
+import { embedPassthrough, streamPassthrough } from '$lib/server/llm/passthrough';
 import type { ProviderOptions } from '$lib/server/llm/provider-options';
 import type { ChatEvent, ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
 import {
@@ -175,6 +176,18 @@ export function createLlamaCppProvider(options: ProviderOptions): LlamaCppProvid
 			}
 		},
 		streamChat: (request, signal) => streamWithLoad(request, signal),
+		streamPassthrough(request, signal) {
+			const wire = { providerName: options.name, baseUrl: apiBase, apiKey: options.apiKey };
+			return streamPassthrough(
+				{ ...wire, fetch: options.fetch, maxTokensField: 'max_tokens' },
+				request,
+				signal
+			);
+		},
+		embed(body, signal) {
+			const wire = { providerName: options.name, baseUrl: apiBase, apiKey: options.apiKey };
+			return embedPassthrough({ ...wire, fetch: options.fetch }, body, signal);
+		},
 		async contextWindow() {
 			if (options.contextWindow) return options.contextWindow;
 			try {

@@ -7,6 +7,7 @@ import {
 } from '$lib/server/llm/fallback-models';
 import { generateOpenAiImage } from '$lib/server/llm/openai-images';
 import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
+import { embedPassthrough, streamPassthrough } from '$lib/server/llm/passthrough';
 import {
 	cloudWindow,
 	DEFAULT_CLOUD_CONCURRENCY,
@@ -62,6 +63,23 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 				request,
 				signal
 			);
+		},
+		streamPassthrough(request, signal) {
+			return streamPassthrough(
+				{
+					providerName: options.name,
+					baseUrl: options.baseUrl,
+					apiKey: options.apiKey,
+					fetch: options.fetch,
+					maxTokensField: official ? 'max_completion_tokens' : 'max_tokens'
+				},
+				request,
+				signal
+			);
+		},
+		embed(body, signal) {
+			const { name: providerName, baseUrl, apiKey, fetch } = options;
+			return embedPassthrough({ providerName, baseUrl, apiKey, fetch }, body, signal);
 		},
 		async concurrency() {
 			return options.maxConcurrency ?? DEFAULT_CLOUD_CONCURRENCY;

@@ -113,6 +113,23 @@ export type ChatEvent =
 	| { type: 'status'; status: ReplyStatus }
 	| { type: 'error'; error: ProviderFailure };
 
+/** One `chat.completion.chunk` as an OpenAI-compatible upstream sent it (llm/wire.ts reads it). */
+export type WireChunk = Record<string, unknown>;
+export type ChunkEvent = { type: 'chunk'; chunk: WireChunk };
+/**
+ * The /v1 passthrough: each upstream chunk as it came, plus the usage, finish and error events
+ * read from them (so the guard and the accounting see what a chat stream shows them).
+ */
+export type PassthroughEvent = ChunkEvent | ChatEvent;
+
+/** A chat-completions body already checked by Hearth, `model` the provider's own model id. */
+export interface PassthroughRequest {
+	body: Record<string, unknown>;
+}
+
+export type EmbeddingResult =
+	{ ok: true; body: Record<string, unknown> } | { ok: false; error: ProviderFailure };
+
 export interface ModelInfo {
 	id: string;
 	contextLength?: number;
@@ -149,4 +166,14 @@ export interface Provider {
 	countPrompt?(messages: ChatMessage[], signal: AbortSignal): Promise<number | null>;
 	/** Image generation, where the provider offers it (OpenAI). */
 	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
+	/**
+	 * The OpenAI chat-completions request passed through as it is (tools, response_format, image
+	 * parts…), streamed; only providers that speak that protocol (llama.cpp, OpenAI, compatible).
+	 */
+	streamPassthrough?(
+		request: PassthroughRequest,
+		signal: AbortSignal
+	): AsyncIterable<PassthroughEvent>;
+	/** OpenAI's /embeddings, where the provider speaks it. */
+	embed?(body: Record<string, unknown>, signal: AbortSignal): Promise<EmbeddingResult>;
 }

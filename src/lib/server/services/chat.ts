@@ -12,6 +12,7 @@ import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto'
 import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { defaultModelRef, modelSeesImages } from '$lib/server/services/models';
+import { ALIAS_PROVIDER_ID, findModelAlias } from '$lib/server/services/model-aliases';
 import { measureNewMessage, overflowMessage } from '$lib/server/services/prompt';
 import {
 	attachmentsByMessage,
@@ -150,7 +151,7 @@ async function existingSend(
 const BAD_MODEL = {
 	ok: false as const,
 	code: 'invalid' as const,
-	message: 'model: expected "provider/model", e.g. "llama/default"'
+	message: 'model: expected "provider/model" (e.g. "llama/default") or an alias that exists'
 };
 
 type ReplyOptions = Pick<SendInput, 'temperature' | 'maxTokens' | 'reasoning' | 'truncate'>;
@@ -162,6 +163,34 @@ export function jobParams(conversation: Conversation, input: ReplyOptions): JobP
 		maxTokens: input.maxTokens,
 		reasoning: input.reasoning ?? settings.reasoning,
 		...(input.truncate ? { truncate: true } : {})
+	};
+}
+
+/**
+ * The reply's model and parameters: "alias/<name>" (the model picker's aliases) becomes the
+ * alias's target, its defaults filling what the request and conversation leave out.
+ */
+async function replyTarget(
+	db: Executor,
+	model: string,
+	conversation: Conversation,
+	input: ReplyOptions
+): Promise<{ ref: { provider: string; model: string }; params: JobParams } | null> {
+	const ref = splitModelRef(model);
+	if (!ref) return null;
+	const params = jobParams(conversation, input);
+	if (ref.provider !== ALIAS_PROVIDER_ID) return { ref, params };
+	const alias = await findModelAlias(db, ref.model);
+	const target = alias ? splitModelRef(alias.target) : null;
+	if (!alias || !target) return null;
+	return {
+		ref: target,
+		params: {
+			...params,
+			temperature: params.temperature ?? alias.params.temperature,
+			maxTokens: params.maxTokens ?? alias.params.max_tokens,
+			...(alias.systemPrompt ? { systemPrompt: alias.systemPrompt } : {})
+		}
 	};
 }
 
@@ -263,9 +292,14 @@ export async function sendMessage(
 	}
 	const conversation = await conversations.findConversation(db, userId, conversationId);
 	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
-	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
-	if (!ref) return BAD_MODEL;
-	const params = jobParams(conversation, input);
+	const target = await replyTarget(
+		db,
+		input.model ?? conversation.model ?? (await deps.defaultModel()),
+		conversation,
+		input
+	);
+	if (!target) return BAD_MODEL;
+	const { ref, params } = target;
 	const checked = await checkMessageAttachments(db, userId, attachmentIds);
 	if (!checked.ok) return checked;
 	if (checked.attachments.some((a) => a.kind === 'image') && deps.seesImages) {
@@ -279,7 +313,7 @@ export async function sendMessage(
 	if (!input.truncate && deps.measure) {
 		const over = await deps.measure(
 			ref,
-			conversation.system_prompt ?? '',
+			[conversation.system_prompt, params.systemPrompt].filter(Boolean).join('\n\n'),
 			content,
 			params.maxTokens,
 			checked.attachments.reduce((sum, a) => sum + (a.tokens ?? 0), 0)
@@ -392,9 +426,14 @@ export async function regenerateReply(
 			message: 'messageId: no such message to answer in this conversation'
 		};
 	}
-	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
-	if (!ref) return BAD_MODEL;
-	const params = jobParams(conversation, input);
+	const target = await replyTarget(
+		db,
+		input.model ?? conversation.model ?? (await deps.defaultModel()),
+		conversation,
+		input
+	);
+	if (!target) return BAD_MODEL;
+	const { ref, params } = target;
 	const userMessageId = prompt.id;
 	const result = await db.transaction().execute(async (trx) => {
 		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));

@@ -32,6 +32,8 @@ export interface UsageContext {
 	model: string;
 	source?: 'chat' | 'api';
 	apiTokenId?: number | null;
+	/** The key's name as it is now (kept on the event, readable after a rename or revocation). */
+	apiKeyName?: string | null;
 }
 
 function fromRow(row: ModelPrice): Price {
@@ -76,6 +78,7 @@ export async function recordUsage(
 			message_id: context.messageId,
 			job_id: context.jobId,
 			api_token_id: context.apiTokenId ?? null,
+			api_key_name: context.apiKeyName ?? null,
 			source: context.source ?? 'chat',
 			provider: context.provider,
 			model: context.model,
