@@ -61,7 +61,9 @@ describe('llama.cpp adapter against a real llama-server', () => {
 	it('lists the model live, with its context size', async () => {
 		const list = await provider.listModels();
 		expect(list.source).toBe('live');
-		expect(list.models).toEqual([{ id: TEST_MODEL_ALIAS, contextLength: expect.any(Number) }]);
+		expect(list.models).toEqual([
+			{ id: TEST_MODEL_ALIAS, contextLength: expect.any(Number), vision: false }
+		]);
 	});
 
 	it('reads the slot count from /props as its concurrency', async () => {
