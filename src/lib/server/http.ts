@@ -40,6 +40,7 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	name_taken: 409,
 	invalid_invite: 410,
 	too_many_jobs: 429,
+	too_many_uploads: 429,
 	model_cannot_see: 422,
 	too_large: 413,
 	unsupported_type: 415,
