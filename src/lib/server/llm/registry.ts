@@ -110,6 +110,15 @@ export class ProviderRegistry {
 		return (await this.gate(provider)).acquire(key, signal);
 	}
 
+	/** Each gate's slots in use and waiters (chat jobs and /v1 requests), for metrics. */
+	gateCounts(): { provider: string; running: number; waiting: number }[] {
+		return [...this.gates].map(([provider, gate]) => ({
+			provider,
+			running: gate.running,
+			waiting: gate.waiting
+		}));
+	}
+
 	/** Every provider's model list (live, or fallback marked as such), cached for a minute. */
 	models(): Promise<ProviderModels[]> {
 		if (this.modelCache && Date.now() - this.modelCache.at < MODEL_LIST_TTL_MS)
