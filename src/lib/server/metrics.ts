@@ -105,7 +105,7 @@ export class Metrics implements JobObserver {
 		});
 		new client.Gauge({
 			name: 'hearth_provider_slots',
-			help: "Provider gate slots by use: running, or waiting (chat replies and /v1 requests)",
+			help: 'Provider gate slots by use: running, or waiting (chat replies and /v1 requests)',
 			labelNames: ['provider', 'use'],
 			registers,
 			collect() {

@@ -152,7 +152,9 @@ export class JobRunner {
 				},
 				() => this.waiting.delete(job.id)
 			)
-			.catch((error) => this.deps.log.error({ err: error, jobId: job.id }, 'could not start a job'));
+			.catch((error) =>
+				this.deps.log.error({ err: error, jobId: job.id }, 'could not start a job')
+			);
 	}
 
 	private async tick() {
