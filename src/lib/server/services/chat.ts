@@ -99,7 +99,7 @@ export interface ReplyDeps {
  */
 export function replyDeps(
 	providers: ProviderRegistry,
-	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void },
+	runner: { submit(job: Pick<Job, 'id' | 'provider' | 'user_id'>): void },
 	db?: Executor
 ): ReplyDeps {
 	return {

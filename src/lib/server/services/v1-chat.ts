@@ -168,8 +168,8 @@ export async function screenUserText(_userId: number, _text: string): Promise<V1
 
 /**
  * Where a /v1 request starts running: the budget, then a slot on the provider's gate (shared with
- * the chat's replies), waited for at most V1_QUEUE_WAIT_MS. Resolves to the slot's release.
- * (Issue 17 item 4, the fair queue between users, replaces the gate wait here.)
+ * the chat's replies, fair between users), waited for at most V1_QUEUE_WAIT_MS, else 429 with
+ * Retry-After. Resolves to the slot's release.
  */
 export async function startV1Request(
 	deps: V1Deps,
@@ -191,7 +191,7 @@ export async function startV1Request(
 		};
 	const waited = AbortSignal.any([signal, AbortSignal.timeout(V1_QUEUE_WAIT_MS)]);
 	try {
-		return { ok: true, release: await deps.providers.acquire(provider, waited) };
+		return { ok: true, release: await deps.providers.acquire(provider, userId, waited) };
 	} catch {
 		return {
 			ok: false,
