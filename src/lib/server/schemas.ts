@@ -28,3 +28,13 @@ export const AliasBody = z.strictObject({
 		.optional(),
 	systemPrompt: z.string().max(100_000).nullable().optional()
 });
+
+/** A content-policy rule as the admin saves it (services/content-policy.ts checks the details). */
+export const PolicyRuleBody = z.strictObject({
+	name: z.string().max(1000),
+	kind: z.enum(['keyword', 'regex']),
+	pattern: z.string().max(200_000),
+	message: z.string().max(10_000),
+	enabled: z.boolean().optional()
+});
+export const PolicyRulePatch = PolicyRuleBody.partial();

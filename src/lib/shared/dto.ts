@@ -350,3 +350,25 @@ export interface ModelAliasDto {
 	params: AliasParamsDto;
 	systemPrompt: string | null;
 }
+
+export const POLICY_RULE_KINDS = ['keyword', 'regex'] as const;
+export type PolicyRuleKindDto = (typeof POLICY_RULE_KINDS)[number];
+
+/** A content-policy rule as the admin sees it. */
+export interface PolicyRuleDto {
+	id: number;
+	name: string;
+	kind: PolicyRuleKindDto;
+	/** keyword: one keyword per line; regex: one pattern. Matched case-insensitively. */
+	pattern: string;
+	/** What the user gets back instead of a reply. */
+	message: string;
+	enabled: boolean;
+}
+
+/** Refusals by one rule on one UTC day. */
+export interface PolicyHitDto {
+	ruleId: number;
+	day: string;
+	count: number;
+}

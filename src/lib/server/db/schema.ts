@@ -84,6 +84,26 @@ export interface ModelAliasTable {
 	updated_at: number;
 }
 
+/** An admin's content-policy rule: a keyword list or a regex, with its own refusal message. */
+export interface PolicyRuleTable {
+	id: Id;
+	name: string;
+	kind: 'keyword' | 'regex';
+	/** keyword: one keyword per line; regex: the pattern (matched case-insensitively). */
+	pattern: string;
+	message: string;
+	enabled: ColumnType<number, number | undefined, number>;
+	created_at: number;
+	updated_at: number;
+}
+
+/** How many messages a rule refused on a UTC day ("YYYY-MM-DD"); no text is kept. */
+export interface PolicyHitTable {
+	rule_id: number;
+	day: string;
+	count: number;
+}
+
 export interface ProviderTable {
 	id: Id;
 	user_id: number | null;
@@ -387,6 +407,8 @@ export interface DB {
 	invite: InviteTable;
 	api_token: ApiTokenTable;
 	model_alias: ModelAliasTable;
+	policy_rule: PolicyRuleTable;
+	policy_hit: PolicyHitTable;
 	provider: ProviderTable;
 	conversation: ConversationTable;
 	message: MessageTable;
@@ -434,6 +456,9 @@ export type ApiToken = Selectable<ApiTokenTable>;
 export type NewApiToken = Insertable<ApiTokenTable>;
 export type ModelAlias = Selectable<ModelAliasTable>;
 export type NewModelAlias = Insertable<ModelAliasTable>;
+export type PolicyRule = Selectable<PolicyRuleTable>;
+export type NewPolicyRule = Insertable<PolicyRuleTable>;
+export type PolicyRuleUpdate = Updateable<PolicyRuleTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type UsageRollup = Selectable<UsageRollupTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
