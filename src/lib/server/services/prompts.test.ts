@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	DIALECTS,
@@ -5,8 +7,12 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
+import { readDocumentItems } from '$lib/server/imports/formats';
+import type { ImportItem } from '$lib/server/imports/types';
+import { archiveChunks } from '$lib/server/services/exports';
 import {
 	builtInDefaultPreset,
+	importLibrary,
 	createPreset,
 	createPrompt,
 	deletePreset,
@@ -182,5 +188,58 @@ describe.each(DIALECTS)('saved prompts and presets on %s', (dialect) => {
 		});
 		expect(await deletePreset(t.db, ben, code.value.id)).toMatchObject({ code: 'not_found' });
 		expect(await deletePreset(t.db, ann, code.value.id)).toEqual({ ok: true });
+	});
+
+	it('travels in the account archive and imports as the importer’s own, once', async () => {
+		const [cat, dan] = await insertUsers(t.db, 'cat', 'dan');
+		const catActor = { id: cat!, role: 'user' as const };
+		const danActor = { id: dan!, role: 'user' as const };
+		await createPrompt(t.db, catActor, { command: 'poem', title: 'Poem', text: 'A poem on {{x}}' });
+		await createPreset(t.db, catActor, {
+			name: 'Careful',
+			model: 'llama/default',
+			temperature: 0.2,
+			reasoning: 'medium',
+			systemPrompt: 'Check twice.'
+		});
+		const chunks: Uint8Array[] = [];
+		for await (const chunk of archiveChunks(t.db, cat!, 1)) chunks.push(chunk);
+		const json = strFromU8(unzipSync(new Uint8Array(Buffer.concat(chunks)))['hearth.json']!);
+		const envelope = JSON.parse(json) as { prompts: unknown[]; presets: unknown[] };
+		// Cat's own and the shared ones she sees.
+		expect(envelope.prompts).toContainEqual({
+			command: 'poem',
+			title: 'Poem',
+			text: 'A poem on {{x}}'
+		});
+		expect(envelope.presets).toContainEqual({
+			name: 'Careful',
+			model: 'llama/default',
+			temperature: 0.2,
+			reasoning: 'medium',
+			systemPrompt: 'Check twice.'
+		});
+		// Read back by the streaming importer, with one entry spoiled.
+		const spoiled = JSON.stringify({ ...envelope, presets: [...envelope.presets, { name: 3 }] });
+		const items: ImportItem[] = [];
+		for await (const item of readDocumentItems(Readable.from([spoiled]), () => {}))
+			items.push(item);
+		expect(items.filter((i) => i.type === 'problem')).toHaveLength(1);
+		const library = items.find((i) => i.type === 'library');
+		if (library?.type !== 'library') throw new Error('no library item');
+		const first = await importLibrary(t.db, dan!, library.library);
+		expect(first.refused).toEqual([]);
+		expect(first.added).toBe(library.library.prompts.length + library.library.presets.length);
+		const danPrompts = await listPrompts(t.db, danActor);
+		expect(danPrompts.find((p) => p.command === 'poem')).toMatchObject({ shared: false });
+		const danPresets = await listPresets(t.db, danActor, []);
+		expect(danPresets.presets.find((p) => p.name === 'Careful')).toMatchObject({
+			temperature: 0.2,
+			reasoning: 'medium',
+			shared: false,
+			isDefault: false
+		});
+		const again = await importLibrary(t.db, dan!, library.library);
+		expect(again).toMatchObject({ added: 0, skipped: first.added });
 	});
 });
