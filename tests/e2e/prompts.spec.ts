@@ -144,7 +144,7 @@ test('a chat started from a preset sends its model, temperature, reasoning and s
 	await sheet.getByLabel('Reasoning').selectOption('high');
 	await sheet.getByLabel('System prompt').fill('You are terse.');
 	await sheet.getByLabel('Save these settings as a preset').fill('Terse');
-	await sheet.getByRole('button', { name: 'Save preset' }).tap();
+	await sheet.getByRole('button', { name: 'Add preset' }).tap();
 	await expect(sheet.getByText('Saved preset Terse')).toBeVisible();
 	for (const control of await sheet.locator('select, input, textarea, button').all()) {
 		const box = (await control.boundingBox())!;
@@ -199,6 +199,18 @@ test('a chat started from a preset sends its model, temperature, reasoning and s
 	await page.getByRole('button', { name: 'Send' }).tap();
 	await expect(page.getByTestId('command-notice')).toHaveText('Preset: Terse');
 	await expect(page.getByTestId('conversation-settings')).toContainText('temp 0.3');
+
+	// Made the default in Settings, the preset is what a new chat starts from.
+	await page.goto('/settings');
+	await page.getByRole('button', { name: 'Make Terse the default' }).tap();
+	await expect(page.getByTestId('preset-list')).toContainText('default');
+	await page.goto('/');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await expect(page.getByTestId('conversation-settings')).toContainText('Terse');
+	await expect(page.getByLabel('Model')).toHaveValue(/\/o4-mini$/);
+	await expect(page.getByTestId('preset-picker').locator('option:checked')).toHaveText(
+		'Terse (default)'
+	);
 	expect(errors).toEqual([]);
 	await context.close();
 });
