@@ -98,6 +98,13 @@ describe.each(DIALECTS)('saved prompts and presets on %s', (dialect) => {
 			code: 'invalid'
 		});
 		expect((await listPrompts(t.db, ann)).map((p) => p.command)).toEqual(['fix', 'other']);
+		// Two saves of one name at once: one is stored, the other is a conflict, never an error.
+		const raced = await Promise.all(
+			[1, 2].map((n) => createPrompt(t.db, ann, { command: 'race', title: `R${n}`, text: 'r' }))
+		);
+		expect(raced.map((r) => (r.ok ? 'ok' : r.code)).sort()).toEqual(['conflict', 'ok']);
+		const race = (await listPrompts(t.db, ann)).find((p) => p.command === 'race')!;
+		expect(await deletePrompt(t.db, ann, race.id)).toEqual({ ok: true });
 	});
 
 	it('shows shared prompts to everyone and lets only the admin change them', async () => {

@@ -4,6 +4,7 @@
 // a prompt's command never shadows a built-in slash command.
 import type { SessionUser } from '$lib/server/auth/session';
 import type { Database, Executor } from '$lib/server/db/database';
+import { isUniqueViolation } from '$lib/server/db/errors';
 import type { Preset, SavedPrompt } from '$lib/server/db/schema';
 import * as repo from '$lib/server/repos/prompts';
 import type { Failure } from '$lib/server/services/accounts';
@@ -31,6 +32,20 @@ function fail(
 	message: string
 ): Failure<typeof code> {
 	return { ok: false, code, message };
+}
+
+/** A write in a transaction; a name taken by a concurrent write is a conflict, not a 500. */
+async function inTransaction<T>(
+	db: Database,
+	what: string,
+	work: (trx: Executor) => Promise<Result<T>>
+): Promise<Result<T>> {
+	try {
+		return await db.transaction().execute(work);
+	} catch (error) {
+		if (isUniqueViolation(error)) return fail('conflict', `That ${what} name is taken`);
+		throw error;
+	}
 }
 
 const canEdit = (actor: Actor, row: { user_id: number | null }) =>
@@ -111,7 +126,7 @@ export async function createPrompt(
 	if (shared && actor.role !== 'admin') return fail('forbidden', 'Only an admin shares prompts');
 	const problem = promptProblem(input);
 	if (problem) return fail('invalid', problem);
-	return db.transaction().execute(async (trx) => {
+	return inTransaction(db, 'prompt', async (trx) => {
 		const owner = shared ? null : actor.id;
 		if (await repo.nameTaken(trx, 'saved_prompt', owner, input.command, null))
 			return fail('conflict', `You already have a prompt named /${input.command}`);
@@ -150,7 +165,7 @@ export async function updatePrompt(
 ): Promise<Result<PromptDto>> {
 	const problem = promptProblem(patch);
 	if (problem) return fail('invalid', problem);
-	return db.transaction().execute(async (trx) => {
+	return inTransaction(db, 'prompt', async (trx) => {
 		const found = await editable(actor, await repo.findVisiblePrompt(trx, actor.id, id), 'prompt');
 		if (!found.ok) return found;
 		const row = found.value;
@@ -258,7 +273,7 @@ export async function createPreset(
 	const problem = presetProblem(input);
 	if (problem) return fail('invalid', problem);
 	const name = input.name.trim();
-	return db.transaction().execute(async (trx) => {
+	return inTransaction(db, 'preset', async (trx) => {
 		const owner = shared ? null : actor.id;
 		if (await repo.nameTaken(trx, 'preset', owner, name, null))
 			return fail('conflict', `A preset named "${name}" already exists`);
@@ -289,7 +304,7 @@ export async function updatePreset(
 ): Promise<Result<PresetDto>> {
 	const problem = presetProblem(patch);
 	if (problem) return fail('invalid', problem);
-	return db.transaction().execute(async (trx) => {
+	return inTransaction(db, 'preset', async (trx) => {
 		const found = await editable(actor, await repo.findVisiblePreset(trx, actor.id, id), 'preset');
 		if (!found.ok) return found;
 		const row = found.value;
