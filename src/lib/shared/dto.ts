@@ -97,6 +97,8 @@ export interface ContextDto {
 export interface ConversationSettingsDto {
 	temperature?: number;
 	reasoning?: ReasoningDto;
+	/** The name of the preset the conversation started from or last applied. */
+	preset?: string;
 }
 
 export interface ConversationSummaryDto {
@@ -371,4 +373,37 @@ export interface PolicyHitDto {
 	ruleId: number;
 	day: string;
 	count: number;
+}
+
+/** A saved prompt: `/command` in the composer; shared ones belong to everyone. */
+export interface PromptDto {
+	id: number;
+	command: string;
+	title: string;
+	text: string;
+	shared: boolean;
+	/** The caller may change or delete it (their own, or shared and the caller is an admin). */
+	editable: boolean;
+	updatedAt: number;
+}
+
+/** A named chat setup a conversation can start from; null fields keep Hearth's defaults. */
+export interface PresetDto {
+	id: number;
+	name: string;
+	model: string | null;
+	temperature: number | null;
+	reasoning: ReasoningDto | null;
+	systemPrompt: string | null;
+	shared: boolean;
+	editable: boolean;
+	isDefault: boolean;
+	updatedAt: number;
+}
+
+/** The presets the user sees and the one a new chat starts from (possibly a built-in one). */
+export interface PresetListDto {
+	presets: PresetDto[];
+	/** The user's default preset, or the built-in default (id 0) when they set none. */
+	defaultPreset: PresetDto;
 }

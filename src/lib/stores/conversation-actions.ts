@@ -4,7 +4,13 @@
 import { api } from '$lib/client/api';
 import { attachmentsStore } from '$lib/stores/attachments.svelte';
 import { chatStore } from '$lib/stores/chat.svelte';
-import type { ConversationDto, ConversationSettingsDto, JobDto, MessageDto } from '$lib/shared/dto';
+import type {
+	ConversationDto,
+	ConversationSettingsDto,
+	JobDto,
+	MessageDto,
+	PresetDto
+} from '$lib/shared/dto';
 
 /** /image: a generated picture as a new exchange; returns the conversation id. */
 export async function generateImage(prompt: string): Promise<number | null> {
@@ -202,4 +208,21 @@ export async function loadEarlierMessages(): Promise<number> {
 		chatStore.fail(error);
 		return 0;
 	}
+}
+
+/**
+ * A preset's model, temperature, reasoning and system prompt for this conversation (or the new
+ * one); the preset's name is kept in the settings so the settings sheet can show it. A preset
+ * without a model keeps the current one.
+ */
+export function applyPreset(preset: PresetDto): Promise<boolean> {
+	return configureConversation({
+		...(preset.model ? { model: preset.model } : {}),
+		settings: {
+			temperature: preset.temperature ?? undefined,
+			reasoning: preset.reasoning ?? undefined,
+			preset: preset.name
+		},
+		systemPrompt: preset.systemPrompt
+	});
 }

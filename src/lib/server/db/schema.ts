@@ -9,6 +9,7 @@ import type {
 	JobStateDto,
 	MessageStatusDto,
 	ProviderViewDto,
+	ReasoningDto,
 	SecurityEventKind
 } from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
@@ -318,6 +319,32 @@ export interface PushSubscriptionTable {
 	created_at: number;
 }
 
+/** A saved prompt; user_id null: shared with everyone, edited by an admin. */
+export interface SavedPromptTable {
+	id: Id;
+	user_id: number | null;
+	command: string;
+	title: string;
+	text: string;
+	created_at: number;
+	updated_at: number;
+}
+
+/** A named chat setup; user_id null: shared with everyone (admin model aliases). */
+export interface PresetTable {
+	id: Id;
+	user_id: number | null;
+	name: string;
+	model: string | null;
+	temperature: number | null;
+	reasoning: ReasoningDto | null;
+	system_prompt: string | null;
+	/** 1 for the one preset a new chat starts from (per user). */
+	is_default: ColumnType<number, number | undefined, number>;
+	created_at: number;
+	updated_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -430,6 +457,8 @@ export interface DB {
 	attachment: AttachmentTable;
 	message_attachment: MessageAttachmentTable;
 	model_download: ModelDownloadTable;
+	saved_prompt: SavedPromptTable;
+	preset: PresetTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -440,6 +469,8 @@ export type SecurityEvent = Selectable<SecurityEventTable>;
 export type Passkey = Selectable<PasskeyTable>;
 export type PushSubscription = Selectable<PushSubscriptionTable>;
 export type NewPushSubscription = Insertable<PushSubscriptionTable>;
+export type SavedPrompt = Selectable<SavedPromptTable>;
+export type Preset = Selectable<PresetTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
