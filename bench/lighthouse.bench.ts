@@ -91,6 +91,13 @@ function rows(lhr: Result['lhr'], id: string, label: (item: Record<string, unkno
 	return items.slice(0, BREAKDOWN_ROWS).map(label).join(', ');
 }
 
+/** The largest contentful paint's element (the audit nests a table of it in a list). */
+function lcpElement(lhr: Result['lhr']): string {
+	const details = lhr.audits['largest-contentful-paint-element']?.details as
+		{ items?: { items?: { node?: { snippet?: string } }[] }[] } | undefined;
+	return details?.items?.[0]?.items?.[0]?.node?.snippet ?? '?';
+}
+
 async function audit(url: string, port: number, cookie: string): Promise<Figures> {
 	const lhr = await run(url, port, cookie);
 	const score = (id: string) => Math.round((lhr.categories[id]?.score ?? 0) * 100);
@@ -123,7 +130,7 @@ async function audit(url: string, port: number, cookie: string): Promise<Figures
 	const breakdown = [
 		`main thread: ${rows(lhr, 'mainthread-work-breakdown', (i) => `${i.groupLabel} ${Math.round(i.duration as number)} ms`)}`,
 		`scripts: ${rows(lhr, 'bootup-time', (i) => `${String(i.url).replace(/^https?:\/\/[^/]+/, '')} ${Math.round(i.scripting as number)} ms`)}`,
-		`LCP element: ${rows(lhr, 'largest-contentful-paint-element', (i) => JSON.stringify(i).slice(0, 160))}`,
+		`LCP element: ${lcpElement(lhr)}`,
 		`long tasks: ${rows(lhr, 'long-tasks', (i) => `${String(i.url).replace(/^https?:\/\/[^/]+/, '')} ${Math.round(i.duration as number)} ms`)}`
 	];
 	return {

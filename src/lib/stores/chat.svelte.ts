@@ -145,9 +145,8 @@ class ChatStore {
 		return sent > 0;
 	}
 
-	private async refreshOutbox() {
+	private async refreshOutbox(id = this.current?.id) {
 		const db = this.cache();
-		const id = this.current?.id;
 		this.outbox =
 			db && id ? await db.outbox.where('conversationId').equals(id).sortBy('createdAt') : [];
 	}
@@ -277,19 +276,26 @@ class ChatStore {
 			early?.id === id && Date.now() - early.at < PREFETCH_FRESH_MS
 				? early.answer
 				: api<ConversationDto>('GET', `/api/conversations/${id}`);
-		asked.catch(() => {}); // handled below, after the device copy
-		if (db && this.current?.id !== id) {
-			const cached = await db.conversations.get(id).catch(() => undefined);
-			if (cached && this.current?.id !== id) this.current = cached;
-		}
-		await this.refreshOutbox();
+		asked.catch(() => {}); // handled below
+		// The device copy shows while the server is asked, but never holds up the server's answer.
+		let answered = false;
+		const cachedRead =
+			db && this.current?.id !== id
+				? db.conversations.get(id).catch(() => undefined)
+				: Promise.resolve(undefined);
+		void cachedRead.then((cached) => {
+			if (cached && !answered && this.current?.id !== id) this.current = cached;
+		});
+		void this.refreshOutbox(id);
 		try {
 			const fresh = await asked;
+			answered = true;
 			this.current = fresh;
 			if (fresh.model) this.model = fresh.model;
 			if (db) await storeConversation(db, fresh, true).catch(() => {});
 			for (const m of fresh.messages) if (m.jobId !== undefined) this.follow(m.jobId, m.id);
 		} catch (error) {
+			await cachedRead; // (its copy, if any, is on screen once this returns)
 			// Offline with a cached copy: read it; the network coming back refreshes it.
 			if (error instanceof ApiError && error.status === 0 && this.current?.id === id) {
 				if (db) await db.conversations.update(id, { openedAt: Date.now() }).catch(() => {});
