@@ -40,6 +40,8 @@ export interface ConversationDraft {
 
 /** How often a streaming reply's text so far is written to the device copy. */
 const STREAM_SAVE_INTERVAL_MS = 2_000;
+/** A conversation asked for while its page loaded is used by open() only this soon after. */
+const PREFETCH_FRESH_MS = 5_000;
 
 export interface ModelGroup {
 	id: string;
@@ -127,7 +129,7 @@ class ChatStore {
 		};
 	}
 
-	/** On start and whenever the network returns: outbox first, then sidebar, sync, the open chat. */
+	/** Whenever the network returns: outbox first, then sidebar, sync, the open chat. */
 	async reconnect() {
 		await this.sendOutbox();
 		await this.loadSidebar();
@@ -135,16 +137,29 @@ class ChatStore {
 		if (this.current) await this.open(this.current.id, { keepStreams: true });
 	}
 
-	private async sendOutbox() {
-		const db = this.cache();
-		if (!db) return;
-		const sent = await flushOutbox(db, fetch);
-		if (sent > 0) await this.refreshOutbox();
+	/**
+	 * On start, once the page is up (the layout has loaded the sidebar and the page its
+	 * conversation): the outbox, and the device copy brought up to date.
+	 */
+	async catchUp() {
+		if (await this.sendOutbox()) {
+			await this.loadSidebar();
+			if (this.current) await this.open(this.current.id, { keepStreams: true });
+		}
+		await this.sync();
 	}
 
-	private async refreshOutbox() {
+	/** Sends what was written offline; true if anything was sent. */
+	private async sendOutbox(): Promise<boolean> {
 		const db = this.cache();
-		const id = this.current?.id;
+		if (!db) return false;
+		const sent = await flushOutbox(db, fetch);
+		if (sent > 0) await this.refreshOutbox();
+		return sent > 0;
+	}
+
+	private async refreshOutbox(id = this.current?.id) {
+		const db = this.cache();
 		this.outbox =
 			db && id ? await db.outbox.where('conversationId').equals(id).sortBy('createdAt') : [];
 	}
@@ -258,23 +273,48 @@ class ChatStore {
 		return group?.models[0] ? `${group.id}/${group.models[0].id}` : null;
 	}
 
+	private prefetched: { id: number; at: number; answer: Promise<ConversationDto> } | null = null;
+
+	/** Asks for a conversation while its page loads, for the open() that follows. */
+	prefetch(id: number) {
+		if (this.current?.id === id) return;
+		const answer = api<ConversationDto>('GET', `/api/conversations/${id}`);
+		answer.catch(() => {}); // open() handles the answer, errors included
+		this.prefetched = { id, at: Date.now(), answer };
+	}
+
 	async open(id: number, options: { keepStreams?: boolean } = {}) {
 		if (!options.keepStreams) this.closeStreams();
 		if (this.current?.id !== id) this.choices = {};
 		this.error = null;
 		const db = this.cache();
-		if (db && this.current?.id !== id) {
-			const cached = await db.conversations.get(id).catch(() => undefined);
-			if (cached) this.current = cached;
-		}
-		await this.refreshOutbox();
+		// Asked at once (or while the page loaded); the device copy is shown if it answers first.
+		const early = this.prefetched;
+		this.prefetched = null;
+		const asked =
+			early?.id === id && Date.now() - early.at < PREFETCH_FRESH_MS
+				? early.answer
+				: api<ConversationDto>('GET', `/api/conversations/${id}`);
+		asked.catch(() => {}); // handled below
+		// The device copy shows while the server is asked, but never holds up the server's answer.
+		let answered = false;
+		const cachedRead =
+			db && this.current?.id !== id
+				? db.conversations.get(id).catch(() => undefined)
+				: Promise.resolve(undefined);
+		void cachedRead.then((cached) => {
+			if (cached && !answered && this.current?.id !== id) this.current = cached;
+		});
+		void this.refreshOutbox(id);
 		try {
-			const fresh = await api<ConversationDto>('GET', `/api/conversations/${id}`);
+			const fresh = await asked;
+			answered = true;
 			this.current = fresh;
 			if (fresh.model) this.model = fresh.model;
 			if (db) await storeConversation(db, fresh, true).catch(() => {});
 			for (const m of fresh.messages) if (m.jobId !== undefined) this.follow(m.jobId, m.id);
 		} catch (error) {
+			await cachedRead; // (its copy, if any, is on screen once this returns)
 			// Offline with a cached copy: read it; the network coming back refreshes it.
 			if (error instanceof ApiError && error.status === 0 && this.current?.id === id) {
 				if (db) await db.conversations.update(id, { openedAt: Date.now() }).catch(() => {});
