@@ -178,11 +178,7 @@ export async function configureConversation(patch: {
 }
 
 /** The settings in force for the next reply. */
-export function conversationSettings(): ConversationSettingsDto & { systemPrompt: string | null } {
-	return chatStore.current
-		? { ...chatStore.current.settings, systemPrompt: chatStore.current.systemPrompt }
-		: { ...chatStore.draft.settings, systemPrompt: chatStore.draft.systemPrompt };
-}
+export { conversationSettings } from '$lib/stores/conversation-settings';
 
 /**
  * A large conversation arrives as its newest page of messages: this loads the page before the
