@@ -616,8 +616,16 @@ test('accessibility: skip link, target sizes, placeholder contrast, theme named 
 		expect(ratio, colorScheme).toBeGreaterThanOrEqual(4.5);
 
 		// Highlighted code reads at 4.5:1 or better against its block (Lighthouse's color-contrast).
-		// (The highlighter works in the background: wait for its colours.)
-		const code = page.locator('article.message.assistant pre').last();
+		// Earlier tests may have added replies without code, and markdown renders near the view:
+		// scroll up (a bounded number of steps) until a code block is on the page. (The highlighter
+		// works in the background: wait for its colours.)
+		const blocks = page.locator('article.message.assistant pre');
+		for (let step = 0; step < 40 && (await blocks.count()) === 0; step++) {
+			await page.mouse.move(200, 400);
+			await page.mouse.wheel(0, -600);
+			await page.waitForTimeout(100);
+		}
+		const code = blocks.last();
 		await expect(code.locator('[class^="tok-"]').first()).toBeAttached({ timeout: 15_000 });
 		const worst = await code.evaluate((pre) => {
 			const luminance = (css: string) => {
