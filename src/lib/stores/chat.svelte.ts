@@ -501,7 +501,7 @@ class ChatStore {
 			start.content = '';
 			start.reasoning = undefined;
 		}
-		let savedAt = Date.now();
+		let savedAt = 0; // the first words are kept at once, then every STREAM_SAVE_INTERVAL_MS
 		const close = open({
 			delta: (part) => {
 				const reply = this.reply(replyId);
