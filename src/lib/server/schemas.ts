@@ -22,20 +22,6 @@ export const ConversationSettings = z.object({
 	preset: z.string().max(MAX_PRESET_NAME_CHARS).optional()
 });
 
-/** A model alias as the admin saves it (services/model-aliases.ts checks the details). */
-export const AliasBody = z.strictObject({
-	name: z.string().max(1000),
-	target: z.string().max(1000),
-	params: z
-		.strictObject({
-			temperature: z.number().optional(),
-			max_tokens: z.number().optional(),
-			top_p: z.number().optional()
-		})
-		.optional(),
-	systemPrompt: z.string().max(100_000).nullable().optional()
-});
-
 /** A content-policy rule as the admin saves it (services/content-policy.ts checks the details). */
 export const PolicyRuleBody = z.strictObject({
 	name: z.string().max(1000),
@@ -63,6 +49,10 @@ export const PresetBody = z
 		temperature: Temperature.nullable().optional(),
 		reasoning: Reasoning.nullable().optional(),
 		systemPrompt: z.string().max(MAX_PRESET_SYSTEM_PROMPT_CHARS).nullable().optional(),
+		/** Checked in detail by services/prompts.ts (ranges, whole numbers). */
+		params: z
+			.strictObject({ max_tokens: z.number().optional(), top_p: z.number().optional() })
+			.optional(),
 		isDefault: z.boolean().optional(),
 		shared: z.boolean().optional()
 	})

@@ -336,21 +336,10 @@ export interface AdminApiKeyDto extends ApiKeyDto {
 	username: string;
 }
 
-/** Default request parameters an alias applies when the request leaves them out. */
-export interface AliasParamsDto {
-	temperature?: number;
+/** A preset's default request parameters beyond its model, temperature and reasoning. */
+export interface PresetParamsDto {
 	max_tokens?: number;
 	top_p?: number;
-}
-
-export interface ModelAliasDto {
-	id: number;
-	/** What clients ask for, e.g. "gpt-4o-mini". */
-	name: string;
-	/** "provider/model" it stands for. */
-	target: string;
-	params: AliasParamsDto;
-	systemPrompt: string | null;
 }
 
 export const POLICY_RULE_KINDS = ['keyword', 'regex'] as const;
@@ -395,6 +384,7 @@ export interface PresetDto {
 	temperature: number | null;
 	reasoning: ReasoningDto | null;
 	systemPrompt: string | null;
+	params: PresetParamsDto;
 	shared: boolean;
 	editable: boolean;
 	isDefault: boolean;

@@ -1,7 +1,8 @@
-// Personal API keys in Settings (create, list, revoke) and, for the admin, everyone's keys and
-// the model aliases. A new key's secret is kept here only until the person dismisses it.
+// Personal API keys in Settings (create, list, revoke) and, for the admin, everyone's keys
+// (model names for /v1 are shared presets: prompts store). A new key's secret is kept here
+// only until the person dismisses it.
 import { api } from '$lib/client/api';
-import type { AdminApiKeyDto, AliasParamsDto, ApiKeyDto, ModelAliasDto } from '$lib/shared/dto';
+import type { AdminApiKeyDto, ApiKeyDto } from '$lib/shared/dto';
 
 export interface NewKeyInput {
 	name: string;
@@ -37,7 +38,6 @@ class ApiKeysStore {
 
 class AdminApiStore {
 	keys = $state<AdminApiKeyDto[] | null>(null);
-	aliases = $state<ModelAliasDto[] | null>(null);
 
 	async loadKeys() {
 		this.keys = (await api<{ keys: AdminApiKeyDto[] }>('GET', '/api/admin/keys')).keys;
@@ -46,25 +46,6 @@ class AdminApiStore {
 	async revokeKey(id: number) {
 		await api('DELETE', `/api/admin/keys/${id}`);
 		await this.loadKeys();
-	}
-
-	async loadAliases() {
-		this.aliases = (await api<{ aliases: ModelAliasDto[] }>('GET', '/api/admin/aliases')).aliases;
-	}
-
-	async saveAlias(input: {
-		name: string;
-		target: string;
-		params: AliasParamsDto;
-		systemPrompt: string | null;
-	}) {
-		await api('POST', '/api/admin/aliases', input);
-		await this.loadAliases();
-	}
-
-	async removeAlias(id: number) {
-		await api('DELETE', `/api/admin/aliases/${id}`);
-		await this.loadAliases();
 	}
 }
 

@@ -72,19 +72,6 @@ export interface ApiTokenTable {
 	save_history: ColumnType<number, number | undefined, number>;
 }
 
-/** An admin's model alias: a familiar name for a provider's model, with default parameters. */
-export interface ModelAliasTable {
-	id: Id;
-	name: string;
-	provider: string;
-	model: string;
-	/** JSON: { temperature?, max_tokens?, top_p? }. */
-	params: ColumnType<string, string | undefined, string>;
-	system_prompt: string | null;
-	created_at: number;
-	updated_at: number;
-}
-
 /** An admin's content-policy rule: a keyword list or a regex, with its own refusal message. */
 export interface PolicyRuleTable {
 	id: Id;
@@ -330,7 +317,10 @@ export interface SavedPromptTable {
 	updated_at: number;
 }
 
-/** A named chat setup; user_id null: shared with everyone (admin model aliases). */
+/**
+ * A named chat setup; user_id null: shared with everyone, and a model name /v1 accepts (what
+ * were the admin's model aliases).
+ */
 export interface PresetTable {
 	id: Id;
 	user_id: number | null;
@@ -339,6 +329,8 @@ export interface PresetTable {
 	temperature: number | null;
 	reasoning: ReasoningDto | null;
 	system_prompt: string | null;
+	/** JSON: default request parameters beyond the columns ({ max_tokens?, top_p? }). */
+	params: ColumnType<string, string | undefined, string>;
 	/** 1 for the one preset a new chat starts from (per user). */
 	is_default: ColumnType<number, number | undefined, number>;
 	created_at: number;
@@ -433,7 +425,6 @@ export interface DB {
 	session: SessionTable;
 	invite: InviteTable;
 	api_token: ApiTokenTable;
-	model_alias: ModelAliasTable;
 	policy_rule: PolicyRuleTable;
 	policy_hit: PolicyHitTable;
 	provider: ProviderTable;
@@ -485,8 +476,6 @@ export type Job = Selectable<JobTable>;
 export type UsageEvent = Selectable<UsageEventTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
 export type NewApiToken = Insertable<ApiTokenTable>;
-export type ModelAlias = Selectable<ModelAliasTable>;
-export type NewModelAlias = Insertable<ModelAliasTable>;
 export type PolicyRule = Selectable<PolicyRuleTable>;
 export type NewPolicyRule = Insertable<PolicyRuleTable>;
 export type PolicyRuleUpdate = Updateable<PolicyRuleTable>;

@@ -59,7 +59,9 @@ export const HearthPreset = z.object({
 	model: z.string().nullable(),
 	temperature: z.number().nullable(),
 	reasoning: z.enum(REASONING_LEVELS).nullable(),
-	systemPrompt: z.string().nullable()
+	systemPrompt: z.string().nullable(),
+	/** Other default request parameters; absent in archives made before presets had them. */
+	params: z.object({ max_tokens: z.number().optional(), top_p: z.number().optional() }).optional()
 });
 export type HearthPreset = z.infer<typeof HearthPreset>;
 

@@ -62,6 +62,7 @@ export interface ImportedLibrary {
 		temperature: number | null;
 		reasoning: 'off' | 'low' | 'medium' | 'high' | null;
 		systemPrompt: string | null;
+		params?: { max_tokens?: number; top_p?: number };
 	}[];
 }
 

@@ -121,3 +121,23 @@ export async function clearDefaultPreset(db: Executor, owner: number | null): Pr
 export async function deleteRow(db: Executor, table: Table, id: number): Promise<void> {
 	await db.deleteFrom(table).where('id', '=', id).execute();
 }
+
+/** The shared presets (user_id null), by name: the model names /v1 accepts. */
+export function listSharedPresets(db: Executor): Promise<Preset[]> {
+	return db
+		.selectFrom('preset')
+		.selectAll()
+		.where('user_id', 'is', null)
+		.orderBy('name')
+		.orderBy('id')
+		.execute();
+}
+
+export function findSharedPreset(db: Executor, name: string): Promise<Preset | undefined> {
+	return db
+		.selectFrom('preset')
+		.selectAll()
+		.where('user_id', 'is', null)
+		.where('name', '=', name)
+		.executeTakeFirst();
+}

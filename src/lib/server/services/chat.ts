@@ -13,7 +13,7 @@ import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto'
 import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { defaultModelRef, modelSeesImages } from '$lib/server/services/models';
-import { ALIAS_PROVIDER_ID, findModelAlias } from '$lib/server/services/model-aliases';
+import { ALIAS_PROVIDER_ID, findPresetModel } from '$lib/server/services/preset-models';
 import { measureNewMessage, overflowMessage } from '$lib/server/services/prompt';
 import {
 	attachmentsByMessage,
@@ -152,7 +152,7 @@ async function existingSend(
 const BAD_MODEL = {
 	ok: false as const,
 	code: 'invalid' as const,
-	message: 'model: expected "provider/model" (e.g. "llama/default") or an alias that exists'
+	message: 'model: expected "provider/model" (e.g. "llama/default") or a shared preset that exists'
 };
 
 type ReplyOptions = Pick<SendInput, 'temperature' | 'maxTokens' | 'reasoning' | 'truncate'>;
@@ -168,29 +168,33 @@ export function jobParams(conversation: Conversation, input: ReplyOptions): JobP
 }
 
 /**
- * The reply's model and parameters: "alias/<name>" (the model picker's aliases) becomes the
- * alias's target, its defaults filling what the request and conversation leave out.
+ * The reply's model and parameters: "alias/<name>" (a shared preset, as chats named it while
+ * presets and aliases were apart) becomes the preset's model, its defaults filling what the
+ * request and conversation leave out.
  */
 async function replyTarget(
 	db: Executor,
 	model: string,
 	conversation: Conversation,
-	input: ReplyOptions
+	input: ReplyOptions,
+	deps: Pick<ReplyDeps, 'defaultModel'>
 ): Promise<{ ref: { provider: string; model: string }; params: JobParams } | null> {
 	const ref = splitModelRef(model);
 	if (!ref) return null;
 	const params = jobParams(conversation, input);
 	if (ref.provider !== ALIAS_PROVIDER_ID) return { ref, params };
-	const alias = await findModelAlias(db, ref.model);
-	const target = alias ? splitModelRef(alias.target) : null;
-	if (!alias || !target) return null;
+	const preset = await findPresetModel(db, ref.model);
+	if (!preset) return null;
+	const target = splitModelRef(preset.model ?? (await deps.defaultModel()));
+	if (!target || target.provider === ALIAS_PROVIDER_ID) return null;
 	return {
 		ref: target,
 		params: {
 			...params,
-			temperature: params.temperature ?? alias.params.temperature,
-			maxTokens: params.maxTokens ?? alias.params.max_tokens,
-			...(alias.systemPrompt ? { systemPrompt: alias.systemPrompt } : {})
+			temperature: params.temperature ?? preset.temperature ?? undefined,
+			maxTokens: params.maxTokens ?? preset.params.max_tokens,
+			reasoning: params.reasoning ?? preset.reasoning ?? undefined,
+			...(preset.systemPrompt ? { systemPrompt: preset.systemPrompt } : {})
 		}
 	};
 }
@@ -301,7 +305,8 @@ export async function sendMessage(
 		db,
 		input.model ?? conversation.model ?? (await deps.defaultModel()),
 		conversation,
-		input
+		input,
+		deps
 	);
 	if (!target) return BAD_MODEL;
 	const { ref, params } = target;
@@ -437,7 +442,8 @@ export async function regenerateReply(
 		db,
 		input.model ?? conversation.model ?? (await deps.defaultModel()),
 		conversation,
-		input
+		input,
+		deps
 	);
 	if (!target) return BAD_MODEL;
 	const { ref, params } = target;

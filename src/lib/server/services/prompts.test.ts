@@ -207,7 +207,8 @@ describe.each(DIALECTS)('saved prompts and presets on %s', (dialect) => {
 			model: 'llama/default',
 			temperature: 0.2,
 			reasoning: 'medium',
-			systemPrompt: 'Check twice.'
+			systemPrompt: 'Check twice.',
+			params: { max_tokens: 400 }
 		});
 		const chunks: Uint8Array[] = [];
 		for await (const chunk of archiveChunks(t.db, cat!, 1)) chunks.push(chunk);
@@ -224,10 +225,22 @@ describe.each(DIALECTS)('saved prompts and presets on %s', (dialect) => {
 			model: 'llama/default',
 			temperature: 0.2,
 			reasoning: 'medium',
-			systemPrompt: 'Check twice.'
+			systemPrompt: 'Check twice.',
+			params: { max_tokens: 400 }
 		});
 		// Read back by the streaming importer, with one entry spoiled.
-		const spoiled = JSON.stringify({ ...envelope, presets: [...envelope.presets, { name: 3 }] });
+		// An archive from before presets carried params still imports.
+		const older = {
+			name: 'Older',
+			model: null,
+			temperature: null,
+			reasoning: null,
+			systemPrompt: null
+		};
+		const spoiled = JSON.stringify({
+			...envelope,
+			presets: [...envelope.presets, older, { name: 3 }]
+		});
 		const items: ImportItem[] = [];
 		for await (const item of readDocumentItems(Readable.from([spoiled]), () => {}))
 			items.push(item);
@@ -243,9 +256,11 @@ describe.each(DIALECTS)('saved prompts and presets on %s', (dialect) => {
 		expect(danPresets.presets.find((p) => p.name === 'Careful')).toMatchObject({
 			temperature: 0.2,
 			reasoning: 'medium',
+			params: { max_tokens: 400 },
 			shared: false,
 			isDefault: false
 		});
+		expect(danPresets.presets.find((p) => p.name === 'Older')).toMatchObject({ params: {} });
 		const again = await importLibrary(t.db, dan!, library.library);
 		expect(again).toMatchObject({ added: 0, skipped: first.added });
 	});

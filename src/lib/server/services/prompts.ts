@@ -8,7 +8,19 @@ import { isUniqueViolation } from '$lib/server/db/errors';
 import type { Preset, SavedPrompt } from '$lib/server/db/schema';
 import * as repo from '$lib/server/repos/prompts';
 import type { Failure } from '$lib/server/services/accounts';
-import type { PresetDto, PresetListDto, PromptDto, ReasoningDto } from '$lib/shared/dto';
+import {
+	ALIAS_PROVIDER_ID,
+	parsePresetParams,
+	PresetParams
+} from '$lib/server/services/preset-models';
+import type {
+	PresetDto,
+	PresetListDto,
+	PresetParamsDto,
+	PromptDto,
+	ReasoningDto
+} from '$lib/shared/dto';
+import { parseModelRef } from '$lib/shared/model-ref';
 import {
 	commandProblem,
 	MAX_PRESET_NAME_CHARS,
@@ -71,6 +83,7 @@ function presetDto(actor: Actor, row: Preset): PresetDto {
 		temperature: row.temperature === null ? null : Number(row.temperature),
 		reasoning: row.reasoning,
 		systemPrompt: row.system_prompt,
+		params: parsePresetParams(row.params),
 		shared: row.user_id === null,
 		editable: canEdit(actor, row),
 		isDefault: row.is_default === 1 || (row.is_default as unknown) === true,
@@ -205,16 +218,37 @@ export interface PresetInput {
 	temperature?: number | null;
 	reasoning?: ReasoningDto | null;
 	systemPrompt?: string | null;
+	/** Other default request parameters (max_tokens, top_p), as /v1 names them. */
+	params?: PresetParamsDto;
 	/** Make it the user's default (for a shared one: everyone's, unless they chose their own). */
 	isDefault?: boolean;
 	shared?: boolean;
 }
 
-function presetProblem(input: Partial<PresetInput>): string | null {
+/** What is wrong with a preset's fields; `shared`: its name is a /v1 model name, so no "/". */
+function presetProblem(input: Partial<PresetInput>, shared: boolean): string | null {
 	if (input.name !== undefined) {
 		if (!input.name.trim()) return 'Give the preset a name';
 		if (input.name.length > MAX_PRESET_NAME_CHARS)
 			return `A preset name is limited to ${MAX_PRESET_NAME_CHARS} characters`;
+		if (shared && input.name.includes('/'))
+			return 'A shared preset is also a model name for the API: no "/" in its name';
+	}
+	if (input.model !== undefined && input.model !== null) {
+		const ref = parseModelRef(input.model);
+		if (!ref || ref.provider === ALIAS_PROVIDER_ID)
+			return 'model: expected "provider/model", e.g. "llama/qwen3-4b"';
+	}
+	if (
+		input.temperature !== undefined &&
+		input.temperature !== null &&
+		!(input.temperature >= 0 && input.temperature <= 2)
+	)
+		return 'temperature: between 0 and 2';
+	if (input.params !== undefined) {
+		const params = PresetParams.safeParse(input.params);
+		if (!params.success)
+			return `params.${String(params.error.issues[0]?.path[0] ?? '')}: ${params.error.issues[0]?.message}`;
 	}
 	if ((input.systemPrompt?.length ?? 0) > MAX_PRESET_SYSTEM_PROMPT_CHARS)
 		return `A system prompt is limited to ${MAX_PRESET_SYSTEM_PROMPT_CHARS} characters`;
@@ -234,6 +268,7 @@ export function builtInDefaultPreset(
 		temperature: null,
 		reasoning: openai ? OPENAI_DEFAULT_REASONING : null,
 		systemPrompt: null,
+		params: {},
 		shared: true,
 		editable: false,
 		isDefault: true,
@@ -270,7 +305,7 @@ export async function createPreset(
 ): Promise<Result<PresetDto>> {
 	const shared = input.shared === true;
 	if (shared && actor.role !== 'admin') return fail('forbidden', 'Only an admin shares presets');
-	const problem = presetProblem(input);
+	const problem = presetProblem(input, shared);
 	if (problem) return fail('invalid', problem);
 	const name = input.name.trim();
 	return inTransaction(db, 'preset', async (trx) => {
@@ -286,7 +321,8 @@ export async function createPreset(
 			model: input.model ?? null,
 			temperature: input.temperature ?? null,
 			reasoning: input.reasoning ?? null,
-			system_prompt: input.systemPrompt ?? null,
+			system_prompt: input.systemPrompt?.trim() || null,
+			params: JSON.stringify(input.params ?? {}),
 			is_default: input.isDefault ? 1 : 0,
 			created_at: now,
 			updated_at: now
@@ -302,12 +338,12 @@ export async function updatePreset(
 	patch: Partial<Omit<PresetInput, 'shared'>>,
 	now = Date.now()
 ): Promise<Result<PresetDto>> {
-	const problem = presetProblem(patch);
-	if (problem) return fail('invalid', problem);
 	return inTransaction(db, 'preset', async (trx) => {
 		const found = await editable(actor, await repo.findVisiblePreset(trx, actor.id, id), 'preset');
 		if (!found.ok) return found;
 		const row = found.value;
+		const problem = presetProblem(patch, row.user_id === null);
+		if (problem) return fail('invalid', problem);
 		const name = patch.name?.trim();
 		if (name !== undefined && (await repo.nameTaken(trx, 'preset', row.user_id, name, id)))
 			return fail('conflict', `A preset named "${name}" already exists`);
@@ -317,7 +353,10 @@ export async function updatePreset(
 			...(patch.model !== undefined ? { model: patch.model } : {}),
 			...(patch.temperature !== undefined ? { temperature: patch.temperature } : {}),
 			...(patch.reasoning !== undefined ? { reasoning: patch.reasoning } : {}),
-			...(patch.systemPrompt !== undefined ? { system_prompt: patch.systemPrompt } : {}),
+			...(patch.systemPrompt !== undefined
+				? { system_prompt: patch.systemPrompt?.trim() || null }
+				: {}),
+			...(patch.params !== undefined ? { params: JSON.stringify(patch.params) } : {}),
 			...(patch.isDefault !== undefined ? { is_default: patch.isDefault ? 1 : 0 } : {}),
 			updated_at: now
 		});
@@ -356,7 +395,8 @@ export async function exportLibrary(
 			model: p.model,
 			temperature: p.temperature === null ? null : Number(p.temperature),
 			reasoning: p.reasoning,
-			systemPrompt: p.system_prompt
+			systemPrompt: p.system_prompt,
+			params: parsePresetParams(p.params)
 		}))
 	};
 }
@@ -372,6 +412,8 @@ export interface ExportedPreset {
 	temperature: number | null;
 	reasoning: ReasoningDto | null;
 	systemPrompt: string | null;
+	/** Absent in archives made before presets carried them. */
+	params?: PresetParamsDto;
 }
 
 /**

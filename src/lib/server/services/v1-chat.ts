@@ -1,4 +1,4 @@
-// The OpenAI-compatible API's use cases (/v1): the model list (aliases and "provider/model"),
+// The OpenAI-compatible API's use cases (/v1): the model list (shared presets and "provider/model"),
 // chat completions run while their client listens — through the provider's guard and its
 // concurrency gate — and embeddings. Every request is recorded in usage with its key; budgets
 // refuse over-budget requests. Errors are typed here; openai-http.ts gives them OpenAI's shape.
@@ -20,11 +20,12 @@ import { saveApiExchange, type ApiExchange } from '$lib/server/services/api-hist
 import { getLogger } from '$lib/server/log';
 import { budgetRefusal } from '$lib/server/services/budget';
 import { screenText, type Refusal } from '$lib/server/services/content-policy';
+import { defaultModelRef } from '$lib/server/services/models';
 import {
 	ALIAS_PROVIDER_ID,
-	findModelAlias,
-	listModelAliases
-} from '$lib/server/services/model-aliases';
+	findPresetModel,
+	listPresetModels
+} from '$lib/server/services/preset-models';
 import { recordUsage, type RecordedUsage } from '$lib/server/services/pricing';
 import {
 	ChatCompletionBody,
@@ -35,7 +36,6 @@ import {
 	type V1MessageInput
 } from '$lib/server/services/v1-request';
 import { parseModelRef } from '$lib/shared/model-ref';
-import type { AliasParamsDto } from '$lib/shared/dto';
 
 /** How long a request may wait for a free slot on its provider before it is told to retry. */
 export const V1_QUEUE_WAIT_MS = 60_000;
@@ -119,9 +119,9 @@ export function failureToV1(failure: ProviderFailure): V1Error {
 	}
 }
 
-/** `/v1/models`: the aliases, then every provider's models as "provider/model". */
+/** `/v1/models`: the shared presets, then every provider's models as "provider/model". */
 export async function listV1Models(deps: V1Deps): Promise<{ id: string; owned_by: string }[]> {
-	const aliases = (await listModelAliases(deps.db)).map((a) => ({
+	const aliases = (await listPresetModels(deps.db)).map((a) => ({
 		id: a.name,
 		owned_by: 'hearth'
 	}));
@@ -135,14 +135,20 @@ export interface ResolvedModel {
 	provider: Provider;
 	/** The provider's own model id. */
 	model: string;
-	defaults: AliasParamsDto;
+	/** Request fields a shared preset fills when the request leaves them out. */
+	defaults: { temperature?: number; max_tokens?: number; top_p?: number };
 	systemPrompt: string | null;
 }
 
-/** An alias by name, else a "provider/model" the provider lists (any model if its list is down). */
+/**
+ * A shared preset by name (its model, or the home model when it names none), else a
+ * "provider/model" the provider lists (any model if its list is down).
+ */
 export async function resolveV1Model(deps: V1Deps, name: string): Promise<ResolvedModel | null> {
-	const alias = await findModelAlias(deps.db, name);
-	const ref = alias ? parseModelRef(alias.target) : parseModelRef(name);
+	const alias = await findPresetModel(deps.db, name);
+	const ref = alias
+		? parseModelRef(alias.model ?? (await defaultModelRef(deps.providers, deps.db)))
+		: parseModelRef(name);
 	if (!ref || ref.provider === ALIAS_PROVIDER_ID) return null;
 	const provider = await deps.providers.get(ref.provider);
 	if (!provider) return null;
@@ -154,7 +160,12 @@ export async function resolveV1Model(deps: V1Deps, name: string): Promise<Resolv
 	return {
 		provider,
 		model: ref.model,
-		defaults: alias?.params ?? {},
+		defaults: alias
+			? {
+					...(alias.temperature !== null ? { temperature: alias.temperature } : {}),
+					...alias.params
+				}
+			: {},
 		systemPrompt: alias?.systemPrompt ?? null
 	};
 }
@@ -255,7 +266,7 @@ function historyTurns(messages: V1MessageInput[]): ApiExchange['turns'] {
 	);
 }
 
-/** The body sent upstream: the checked fields, the alias's defaults and system prompt, its model. */
+/** The body sent upstream: the checked fields, the preset's defaults and system prompt, its model. */
 function upstreamBody(input: ChatCompletionInput, target: ResolvedModel): Record<string, unknown> {
 	const { model: _model, stream: _s, stream_options: _o, user: _u, n: _n, ...fields } = input;
 	const body: Record<string, unknown> = { ...fields, model: target.model };
