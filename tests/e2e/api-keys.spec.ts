@@ -1,5 +1,5 @@
-// API keys and model aliases on a phone (390×844, touch): a user makes a key, sees its secret
-// once, uses it on /v1 and revokes it; the admin adds an alias and sees everyone's keys.
+// API keys on a phone (390×844, touch): a user makes a key, sees its secret once, uses it on /v1
+// and revokes it; the admin shares a preset (what model aliases were) and sees everyone's keys.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { ensureUser, saveScreenshot, signIn } from './helpers';
 
@@ -72,7 +72,9 @@ test('a user makes a key on a phone, sees it once, uses it on /v1 and revokes it
 	await context.close();
 });
 
-test("the admin adds a model alias and sees everyone's keys on a phone", async ({ browser }) => {
+test("the admin shares a preset that keys use as a model name, and sees everyone's keys on a phone", async ({
+	browser
+}) => {
 	const user = await phonePage(browser);
 	await signIn(user.page, USER.username, USER.password);
 	const made = await user.page.request.post('/api/keys', {
@@ -80,21 +82,32 @@ test("the admin adds a model alias and sees everyone's keys on a phone", async (
 		headers: { origin: new URL(user.page.url()).origin }
 	});
 	expect(made.status()).toBe(201);
+	const { secret } = (await made.json()) as { secret: string };
 	await user.context.close();
 
 	const { context, page, errors } = await phonePage(browser);
 	await signIn(page, ADMIN.username, ADMIN.password);
+	// Model aliases are shared presets: made where presets are, in Settings.
+	await page.goto('/settings');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	const form = page.getByTestId('preset-form');
+	await form.getByLabel('Name', { exact: true }).fill('gpt-4o-mini');
+	await form.getByLabel(/^Model/).fill('llama/hearth-test');
+	await form.getByLabel('Max tokens').fill('200');
+	await form.getByLabel('System prompt').fill('Answer briefly.');
+	await form.getByLabel(/Share with everyone/).check();
+	await form.getByRole('button', { name: 'Add preset' }).tap();
+	const presets = page.getByTestId('preset-list');
+	await expect(presets).toContainText('gpt-4o-mini');
+	await expect(presets).toContainText(
+		'llama/hearth-test · max 200 tokens · system prompt · shared'
+	);
+
 	await page.goto('/admin');
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
-	await page.getByLabel('Alias', { exact: true }).fill('gpt-4o-mini');
-	await page.getByLabel('Model (provider/model)').fill('llama/hearth-test');
-	await page.getByLabel('Max tokens').fill('200');
-	await page.getByLabel('System prompt').fill('Answer briefly.');
-	await page.getByRole('button', { name: 'Add alias' }).tap();
-	const aliases = page.getByTestId('model-aliases');
-	await expect(aliases).toContainText('gpt-4o-mini');
-	await expect(aliases).toContainText('llama/hearth-test');
-	await expect(aliases).toContainText('max 200 tokens · system prompt');
+	// No second place to make aliases: the admin page points to the presets.
+	await expect(page.getByText('Model aliases')).toHaveCount(0);
+	await expect(page.getByTestId('api-model-names')).toContainText('shared preset');
 	const keys = page.getByTestId('all-api-keys');
 	await expect(keys).toContainText('keyholder');
 	await expect(keys).toContainText('Nightly backup script');
@@ -102,19 +115,31 @@ test("the admin adds a model alias and sees everyone's keys on a phone", async (
 	await expectNoOverflow(page);
 	await saveScreenshot(page, 'api-admin-phone');
 
-	// The chat's model picker is offered the alias.
+	// API clients see it as a model; the chat offers it once, as a preset, not also as a model.
+	const v1Models = async () =>
+		(
+			(await (
+				await page.request.get('/v1/models', { headers: { authorization: `Bearer ${secret}` } })
+			).json()) as { data: { id: string }[] }
+		).data.map((m) => m.id);
+	expect((await v1Models()).filter((id) => id === 'gpt-4o-mini')).toHaveLength(1);
 	const models = (await (await page.request.get('/api/models')).json()) as {
 		providers: { id: string; models: { id: string }[] }[];
 	};
-	expect(models.providers.find((p) => p.id === 'alias')?.models).toEqual([{ id: 'gpt-4o-mini' }]);
+	expect(models.providers.flatMap((p) => p.models.map((m) => m.id))).not.toContain('gpt-4o-mini');
+	const listed = (await (await page.request.get('/api/presets')).json()) as {
+		presets: { name: string }[];
+	};
+	expect(listed.presets.filter((p) => p.name === 'gpt-4o-mini')).toHaveLength(1);
 
 	page.once('dialog', (dialog) => void dialog.accept());
 	await page
 		.getByRole('button', { name: "Revoke keyholder's API key Nightly backup script" })
 		.tap();
 	await expect(keys).not.toContainText('Nightly backup script');
-	await page.getByRole('button', { name: 'Remove alias gpt-4o-mini' }).tap();
-	await expect(aliases).toContainText('No aliases.');
+	await page.goto('/settings');
+	await page.getByRole('button', { name: 'Delete preset gpt-4o-mini' }).tap();
+	await expect(presets).not.toContainText('gpt-4o-mini');
 	expect(errors).toEqual([]);
 	await context.close();
 });

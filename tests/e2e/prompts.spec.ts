@@ -308,3 +308,90 @@ test('the prompt and preset API refuses bad input and hides other users’ rows'
 	await admin.dispose();
 	await other.dispose();
 });
+
+test('presets are edited in Settings on a phone: one’s own, and the shared ones by the admin only', async ({
+	browser
+}) => {
+	const admin = await phonePage(browser);
+	const origin = new URL(admin.page.url()).origin;
+	const shared = await admin.page.request.post('/api/presets', {
+		data: { name: 'Shared edit', temperature: 1, shared: true },
+		headers: { origin }
+	});
+	expect(shared.status()).toBe(201);
+	const { context, page, errors } = await phonePage(browser, OTHER);
+	const made = await page.request.post('/api/presets', {
+		data: { name: 'Phone edit' },
+		headers: { origin }
+	});
+	expect(made.status()).toBe(201);
+	const models = (await (await page.request.get('/api/models')).json()) as {
+		providers: { id: string; name: string; models: { id: string }[] }[];
+	};
+	const stubRef = `${models.providers.find((p) => p.name === 'Prompt stub')!.id}/o4-mini`;
+
+	await page.goto('/settings');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	const list = page.getByTestId('preset-list');
+	// The shared one is listed for everyone, editable by nobody but the admin.
+	await expect(list).toContainText('Shared edit');
+	await expect(page.getByRole('button', { name: 'Edit preset Shared edit' })).toHaveCount(0);
+	await page.getByRole('button', { name: 'Edit preset Phone edit' }).tap();
+	const form = page.getByTestId('preset-form');
+	await expect(form.getByRole('heading')).toHaveText('Edit Phone edit');
+	await expect(form.getByLabel('Name', { exact: true })).toHaveValue('Phone edit');
+	await form.getByLabel('Name', { exact: true }).fill('Phone edited');
+	await form.getByLabel(/^Model/).fill(stubRef);
+	await form.getByLabel('Temperature').fill('0.7');
+	await form.getByLabel('Reasoning').selectOption('low');
+	await form.getByLabel('System prompt').fill('Be kind.');
+	await form.getByLabel('My default for new chats').check();
+	await form.scrollIntoViewIfNeeded();
+	await expectNoSideScroll(page);
+	for (const control of await form.locator('select, input:not([type=checkbox]), button').all()) {
+		const box = (await control.boundingBox())!;
+		expect(box.x + box.width).toBeLessThanOrEqual(390);
+	}
+	await saveScreenshot(page, 'preset-edit');
+	await form.getByRole('button', { name: 'Save preset' }).tap();
+	await expect(page.getByText('Saved Phone edited.')).toBeVisible();
+	await expect(list).toContainText('o4-mini · temp 0.7 · reasoning low · system prompt · default');
+	await expect(form.getByRole('heading')).toHaveText('New preset');
+	const mine = (await (await page.request.get('/api/presets')).json()) as {
+		presets: Record<string, unknown>[];
+		defaultPreset: Record<string, unknown>;
+	};
+	expect(mine.defaultPreset).toMatchObject({
+		name: 'Phone edited',
+		model: stubRef,
+		temperature: 0.7,
+		reasoning: 'low',
+		systemPrompt: 'Be kind.',
+		shared: false
+	});
+	// Someone else's id is not found, the shared one is not theirs to change.
+	const sharedId = ((await shared.json()) as { preset: { id: number } }).preset.id;
+	const refused = await page.request.patch(`/api/presets/${sharedId}`, {
+		data: { temperature: 0.1 },
+		headers: { origin }
+	});
+	expect(refused.status()).toBe(403);
+	expect(errors).toEqual([]);
+	await context.close();
+
+	// The admin edits the shared one in the same form.
+	await admin.page.goto('/settings');
+	await admin.page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await admin.page.getByRole('button', { name: 'Edit preset Shared edit' }).tap();
+	const adminForm = admin.page.getByTestId('preset-form');
+	await expect(adminForm.getByLabel('Temperature')).toHaveValue('1');
+	await adminForm.getByLabel('Temperature').fill('0.2');
+	await adminForm.getByLabel('Max tokens').fill('64');
+	await adminForm.getByRole('button', { name: 'Save preset' }).tap();
+	await expect(admin.page.getByTestId('preset-list')).toContainText(
+		'home model · temp 0.2 · max 64 tokens · shared'
+	);
+	await expectNoSideScroll(admin.page);
+	expect(admin.errors).toEqual([]);
+	await admin.context.close();
+});

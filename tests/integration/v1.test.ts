@@ -61,24 +61,33 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 		bob = await signIn(hearth, 'bob', 'bob-password-1');
 		key = await createKey(alice, { name: 'laptop script' });
 		openai = sdk(hearth, key.secret);
-		const alias = await admin.json('POST', '/api/admin/aliases', {
+		// A model alias is a preset the admin shares with everyone.
+		const alias = await admin.json('POST', '/api/presets', {
 			name: 'gpt-4o-mini',
-			target: LLAMA_MODEL,
+			model: LLAMA_MODEL,
 			params: { max_tokens: 5 },
-			systemPrompt: 'You are the hearth keeper. Answer in one short sentence, always.'
+			systemPrompt: 'You are the hearth keeper. Answer in one short sentence, always.',
+			shared: true
 		});
 		expect(alias.status).toBe(201);
+		// A user's own preset is theirs, not a model name for everyone.
+		expect(
+			(await alice.json('POST', '/api/presets', { name: 'alice-only', model: LLAMA_MODEL })).status
+		).toBe(201);
 	}, 120_000);
 	afterAll(async () => {
 		await hearth?.stop();
 		await llama?.stop();
 	});
 
-	it('lists the aliases and every provider/model', async () => {
+	it('lists the shared presets and every provider/model', async () => {
 		const ids = [];
 		for await (const model of openai.models.list()) ids.push(model.id);
 		expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', LLAMA_MODEL]));
 		expect(ids.indexOf('gpt-4o-mini')).toBeLessThan(ids.indexOf(LLAMA_MODEL));
+		expect(ids).not.toContain('alice-only');
+		// Each shared preset once.
+		expect(ids.filter((id) => id === 'gpt-4o-mini')).toHaveLength(1);
 	});
 
 	it('answers a non-streaming completion with usage', async () => {
@@ -179,7 +188,7 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 		expect(chunks.every((c) => !c.usage && c.choices.length === 1)).toBe(true);
 	});
 
-	it('applies an alias: its model, default parameters and system prompt', async () => {
+	it('applies a shared preset: its model, default parameters and system prompt', async () => {
 		const viaAlias = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: ASK });
 		expect(viaAlias.model).toBe('gpt-4o-mini');
 		expect(viaAlias.usage!.completion_tokens).toBe(5);
@@ -258,6 +267,11 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 			.create({ model: 'gpt-5-nonexistent', messages: ASK })
 			.catch((e: unknown) => e);
 		expect(nobody).toBeInstanceOf(OpenAI.NotFoundError);
+		// A user's own preset is no model name on the API, not even for her.
+		const private_ = await openai.chat.completions
+			.create({ model: 'alice-only', messages: ASK })
+			.catch((e: unknown) => e);
+		expect(private_).toBeInstanceOf(OpenAI.NotFoundError);
 
 		const bad = await openai.chat.completions
 			.create({ model: LLAMA_MODEL, messages: ASK, temperature: 5 })

@@ -6,7 +6,7 @@ import type { SlashPrompt } from '$lib/shared/slash-commands';
 
 export type PromptFields = Pick<PromptDto, 'command' | 'title' | 'text'> & { shared?: boolean };
 export type PresetFields = Partial<
-	Pick<PresetDto, 'model' | 'temperature' | 'reasoning' | 'systemPrompt' | 'isDefault'>
+	Pick<PresetDto, 'model' | 'temperature' | 'reasoning' | 'systemPrompt' | 'params' | 'isDefault'>
 > & { name: string; shared?: boolean };
 
 class PromptsStore {
@@ -14,6 +14,8 @@ class PromptsStore {
 	presets = $state<PresetDto[]>([]);
 	defaultPreset = $state<PresetDto | null>(null);
 	loaded = $state(false);
+	/** "provider/model" of every model on offer, for the preset form's suggestions. */
+	modelRefs = $state<string[]>([]);
 	private loading: Promise<void> | null = null;
 
 	/** The prompts as the slash commands' context wants them. */
@@ -43,6 +45,19 @@ class PromptsStore {
 			}
 		})();
 		return this.loading;
+	}
+
+	/** The models a preset can name; offline, the list stays as it was. */
+	async loadModelRefs(): Promise<void> {
+		try {
+			const answer = await api<{ providers: { id: string; models: { id: string }[] }[] }>(
+				'GET',
+				'/api/models'
+			);
+			this.modelRefs = answer.providers.flatMap((p) => p.models.map((m) => `${p.id}/${m.id}`));
+		} catch {
+			// Suggestions only: the form still takes any "provider/model".
+		}
 	}
 
 	async createPrompt(fields: PromptFields): Promise<PromptDto> {
