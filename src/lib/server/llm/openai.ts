@@ -15,12 +15,28 @@ import {
 } from '$lib/server/llm/provider-options';
 import type { ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
 import { cloudModelSeesImages } from '$lib/server/llm/vision';
+import type { ReasoningDto } from '$lib/shared/dto';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
+/**
+ * A reasoning level as OpenAI's model takes `reasoning_effort`; null: send none. "off" is "none"
+ * from gpt-5.1 on (which refuses "minimal"), "minimal" on gpt-5, and not sayable on the o-series
+ * (they take low, medium and high only), so it is left out there.
+ */
+export function openAiReasoningEffort(
+	model: string,
+	level: ReasoningDto | null | undefined
+): string | null {
+	if (!level || !isOpenAiReasoningModel(model)) return null;
+	if (level !== 'off') return level;
+	if (/^gpt-5\.\d/.test(model)) return 'none';
+	return model.startsWith('gpt-5') ? 'minimal' : null;
+}
+
 function openAiExtras(request: ChatRequest): Record<string, unknown> {
-	if (!isOpenAiReasoningModel(request.model) || !request.reasoning) return {};
-	return { reasoning_effort: request.reasoning === 'off' ? 'minimal' : request.reasoning };
+	const effort = openAiReasoningEffort(request.model, request.reasoning);
+	return effort ? { reasoning_effort: effort } : {};
 }
 
 export function createOpenAiProvider(options: ProviderOptions): Provider {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '$lib/server/db/database';
 import { estimateTokens } from '$lib/server/llm/guard';
+import { openAiReasoningEffort } from '$lib/server/llm/openai';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type {
 	ChatEvent,
@@ -24,7 +25,8 @@ import { defaultModelRef } from '$lib/server/services/models';
 import {
 	ALIAS_PROVIDER_ID,
 	findPresetModel,
-	listPresetModels
+	listPresetModels,
+	type PresetModel
 } from '$lib/server/services/preset-models';
 import { recordUsage, type RecordedUsage } from '$lib/server/services/pricing';
 import {
@@ -136,8 +138,27 @@ export interface ResolvedModel {
 	/** The provider's own model id. */
 	model: string;
 	/** Request fields a shared preset fills when the request leaves them out. */
-	defaults: { temperature?: number; max_tokens?: number; top_p?: number };
+	defaults: {
+		temperature?: number;
+		max_tokens?: number;
+		top_p?: number;
+		reasoning_effort?: string;
+	};
 	systemPrompt: string | null;
+}
+
+/** A shared preset's defaults as request fields; its reasoning level only where OpenAI takes it. */
+function presetDefaults(
+	preset: PresetModel,
+	provider: Provider,
+	model: string
+): ResolvedModel['defaults'] {
+	const effort = provider.kind === 'openai' ? openAiReasoningEffort(model, preset.reasoning) : null;
+	return {
+		...(preset.temperature !== null ? { temperature: preset.temperature } : {}),
+		...preset.params,
+		...(effort ? { reasoning_effort: effort } : {})
+	};
 }
 
 /**
@@ -160,12 +181,7 @@ export async function resolveV1Model(deps: V1Deps, name: string): Promise<Resolv
 	return {
 		provider,
 		model: ref.model,
-		defaults: alias
-			? {
-					...(alias.temperature !== null ? { temperature: alias.temperature } : {}),
-					...alias.params
-				}
-			: {},
+		defaults: alias ? presetDefaults(alias, provider, ref.model) : {},
 		systemPrompt: alias?.systemPrompt ?? null
 	};
 }
