@@ -13,7 +13,7 @@ import * as repo from '$lib/server/repos/imports';
 import { openImportSource, type ImportSource } from '$lib/server/imports/source';
 import { readDocumentItems, surveyDocument, UnknownFormatError } from '$lib/server/imports/formats';
 import { storeImportedConversation } from '$lib/server/imports/store';
-import { importLibrary } from '$lib/server/services/prompts';
+import { importLibrary } from '$lib/server/services/prompt-archive';
 import { importSpoolDir, removeSpooled, type SpooledFile } from '$lib/server/imports/spool';
 import type { ImportFormat, ImportProblem } from '$lib/server/imports/types';
 

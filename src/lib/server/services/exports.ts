@@ -10,7 +10,7 @@ import { hearthExportJson, toHearthConversation } from '$lib/server/exports/hear
 import { conversationMarkdown, titleOf } from '$lib/server/exports/markdown';
 import { conversationPdf } from '$lib/server/exports/pdf';
 import { ZipWriter } from '$lib/server/exports/zip';
-import { exportLibrary } from '$lib/server/services/prompts';
+import { exportLibrary } from '$lib/server/services/prompt-archive';
 
 export const EXPORT_FORMATS = ['md', 'json', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -10,9 +10,9 @@ import {
 import { readDocumentItems } from '$lib/server/imports/formats';
 import type { ImportItem } from '$lib/server/imports/types';
 import { archiveChunks } from '$lib/server/services/exports';
+import { importLibrary } from '$lib/server/services/prompt-archive';
 import {
 	builtInDefaultPreset,
-	importLibrary,
 	createPreset,
 	createPrompt,
 	deletePreset,
