@@ -357,6 +357,9 @@ test('presets are edited in Settings on a phone: one’s own, and the shared one
 	await expect(page.getByText('Saved Phone edited.')).toBeVisible();
 	await expect(list).toContainText('o4-mini · temp 0.7 · reasoning low · system prompt · default');
 	await expect(form.getByRole('heading')).toHaveText('New preset');
+	await list.scrollIntoViewIfNeeded();
+	await expectNoSideScroll(page);
+	await saveScreenshot(page, 'preset-list');
 	const mine = (await (await page.request.get('/api/presets')).json()) as {
 		presets: Record<string, unknown>[];
 		defaultPreset: Record<string, unknown>;
