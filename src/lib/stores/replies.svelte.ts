@@ -1,0 +1,180 @@
+// The replies of the chat screen: sending a message (or keeping it in the outbox while offline),
+// the live streams that fill replies in, stopping one, and catching up when the app starts or
+// the network returns. The messages themselves live in the open conversation
+// (src/lib/stores/conversations.svelte.ts).
+import { api, ApiError } from '$lib/client/api';
+import { followJob, sendAndStream, type JobStreamHandlers } from '$lib/client/job-stream';
+import { conversationsStore } from '$lib/stores/conversations.svelte';
+import { offlineStore } from '$lib/stores/offline.svelte';
+import type { MessageDto } from '$lib/shared/dto';
+
+/** How often a streaming reply's text so far is written to the device copy. */
+const STREAM_SAVE_INTERVAL_MS = 2_000;
+
+class RepliesStore {
+	sending = $state(false);
+	reconnecting = $state(false);
+	private streams = new Map<number, () => void>();
+
+	/** Opens a conversation and follows its replies in progress. */
+	async open(id: number, options: { keepStreams?: boolean } = {}) {
+		if (!options.keepStreams) this.closeStreams();
+		const fresh = await conversationsStore.open(id);
+		for (const m of fresh?.messages ?? []) if (m.jobId !== undefined) this.follow(m.jobId, m.id);
+	}
+
+	/** Back to a new conversation; the streams of the one left are closed. */
+	startNew() {
+		this.closeStreams();
+		conversationsStore.startNew();
+	}
+
+	/** On start and whenever the network returns: outbox first, then the list, sync, the open chat. */
+	async catchUp() {
+		const sent = await offlineStore.sendOutbox();
+		if (sent > 0) await offlineStore.loadOutbox(conversationsStore.current?.id ?? null);
+		await conversationsStore.loadSidebar();
+		await offlineStore.sync();
+		if (conversationsStore.current)
+			await this.open(conversationsStore.current.id, { keepStreams: true });
+	}
+
+	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
+	private async queue(content: string): Promise<number | null> {
+		const conversation = conversationsStore.current;
+		if (!offlineStore.cache() || !conversation) {
+			conversationsStore.error = offlineStore.cache()
+				? 'You are offline. Open a saved conversation to write a message that is sent when you are back online.'
+				: 'You are offline, and the offline copy is turned off in Settings.';
+			return null;
+		}
+		const kept = await offlineStore.queue(conversation.id, {
+			content,
+			parentId: conversationsStore.thread.at(-1)?.id ?? null,
+			model: conversationsStore.model
+		});
+		return kept ? conversation.id : null;
+	}
+
+	/** Sends a message (creating the conversation first if needed); returns the conversation id. */
+	async send(content: string, parentId?: number | null): Promise<number | null> {
+		if (!content.trim() || this.sending) return null;
+		conversationsStore.error = null;
+		if (!navigator.onLine) return this.queue(content);
+		this.sending = true;
+		try {
+			const conversation = await conversationsStore.ensureCurrent();
+			if (offlineStore.outbox.length > 0) {
+				// Earlier messages are still waiting: this one waits behind them, in order.
+				this.sending = false;
+				return this.queue(content);
+			}
+			// One request: the reply streams in the POST's response (resumed by /events if it breaks).
+			const { result, follow } = await sendAndStream(
+				`/api/conversations/${conversation.id}/messages`,
+				{
+					content,
+					parentId:
+						parentId === undefined ? (conversationsStore.thread.at(-1)?.id ?? null) : parentId,
+					...(conversationsStore.model ? { model: conversationsStore.model } : {}),
+					clientId: crypto.randomUUID()
+				}
+			);
+			conversation.messages.push(result.message, result.reply);
+			conversationsStore.showMessage(result.reply.id);
+			conversationsStore.save();
+			this.follow(result.job.id, result.reply.id, follow);
+			// The server titles a new conversation from its first message: the device copy takes it.
+			void conversationsStore
+				.loadSidebar()
+				.then(() => conversationsStore.adoptTitle(conversation.id));
+			return conversation.id;
+		} catch (error) {
+			if (error instanceof ApiError && error.status === 0 && conversationsStore.current) {
+				this.sending = false;
+				return this.queue(content);
+			}
+			conversationsStore.fail(error);
+			return null;
+		} finally {
+			this.sending = false;
+		}
+	}
+
+	async stop(jobId: number) {
+		try {
+			await api('POST', `/api/jobs/${jobId}/cancel`);
+		} catch (error) {
+			conversationsStore.fail(error);
+		}
+	}
+
+	private reply(id: number): MessageDto | undefined {
+		return conversationsStore.current?.messages.find((m) => m.id === id);
+	}
+
+	/** Fills the reply `replyId` in from its job's events (by default resumed with EventSource). */
+	follow(
+		jobId: number,
+		replyId: number,
+		open: (handlers: JobStreamHandlers) => () => void = (handlers) => followJob(jobId, handlers)
+	) {
+		if (this.streams.has(jobId)) return;
+		const start = this.reply(replyId);
+		if (start) {
+			start.content = '';
+			start.reasoning = undefined;
+		}
+		let savedAt = Date.now();
+		const close = open({
+			delta: (part) => {
+				const reply = this.reply(replyId);
+				if (!reply) return;
+				reply.status = 'streaming';
+				if (part.text) reply.content += part.text;
+				if (part.reasoning) reply.reasoning = (reply.reasoning ?? '') + part.reasoning;
+				// The text so far stays readable on this device if the app closes mid-reply.
+				if (Date.now() - savedAt >= STREAM_SAVE_INTERVAL_MS) {
+					savedAt = Date.now();
+					conversationsStore.save();
+				}
+			},
+			usage: (usage) => {
+				const reply = this.reply(replyId);
+				if (reply) reply.usage = usage;
+			},
+			done: (message) => this.settle(jobId, replyId, message),
+			failed: (error) => {
+				const reply = this.reply(replyId);
+				if (reply) {
+					reply.status = 'failed';
+					reply.error = error.message;
+					reply.jobId = undefined;
+				}
+				this.streams.delete(jobId);
+				void conversationsStore.loadSidebar();
+			},
+			connection: (state) => (this.reconnecting = state === 'reconnecting')
+		});
+		this.streams.set(jobId, close);
+	}
+
+	private settle(jobId: number, replyId: number, message: MessageDto) {
+		const current = conversationsStore.current;
+		if (current) {
+			const i = current.messages.findIndex((m) => m.id === replyId);
+			if (i >= 0) current.messages[i] = message;
+			conversationsStore.save();
+		}
+		this.streams.delete(jobId);
+		this.reconnecting = false;
+		void conversationsStore.loadSidebar();
+	}
+
+	closeStreams() {
+		for (const close of this.streams.values()) close();
+		this.streams.clear();
+	}
+}
+
+export const repliesStore = new RepliesStore();
