@@ -15,9 +15,14 @@ export function errorResponse(
 	status: number,
 	code: string,
 	message: string,
-	headers: HeadersInit = {}
+	headers: HeadersInit = {},
+	/** Figures a client can act on, e.g. a context overflow's `needed` and `available` tokens. */
+	figures: Record<string, number> = {}
 ): Response {
-	return json({ error: { code, message } }, status, { 'cache-control': 'no-store', ...headers });
+	return json({ error: { code, message, ...figures } }, status, {
+		'cache-control': 'no-store',
+		...headers
+	});
 }
 
 /** The HTTP status for each code a service refuses with (`{ ok: false, code }`); others are 400. */
@@ -27,6 +32,8 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	not_found: 404,
 	budget_exceeded: 402,
 	conversation_full: 409,
+	not_continuable: 409,
+	context_overflow: 413,
 	setup_done: 409,
 	username_taken: 409,
 	invalid_invite: 410,
@@ -48,6 +55,8 @@ export function failureResponse(failure: {
 	code: string;
 	message: string;
 	retryAfterSeconds?: number;
+	needed?: number;
+	available?: number;
 }): Response {
 	const headers: Record<string, string> =
 		failure.retryAfterSeconds === undefined
@@ -57,7 +66,10 @@ export function failureResponse(failure: {
 		failureStatus(failure.code),
 		WIRE_CODE[failure.code] ?? failure.code,
 		failure.message,
-		headers
+		headers,
+		failure.needed !== undefined && failure.available !== undefined
+			? { needed: failure.needed, available: failure.available }
+			: {}
 	);
 }
 

@@ -49,6 +49,8 @@ export interface ProviderViewDto {
 	keyNeedsReentry: boolean;
 	allowInternal: boolean;
 	maxConcurrency: number | null;
+	/** Tokens; null: llama.cpp's own (/props) or the cloud table. */
+	contextWindow: number | null;
 	enabledModels: string[];
 	enabled: boolean;
 	source: 'config' | 'admin';
@@ -73,7 +75,20 @@ export interface MessageDto {
 	error?: string;
 	/** The reply job, while it is queued or running. */
 	jobId?: number;
+	/** A reply that was stopped, interrupted or cut by the token limit: Continue can extend it. */
+	continuable?: true;
+	/** On a reply: what its prompt took of the model's context window. */
+	context?: ContextDto;
 	createdAt: number;
+}
+
+/** A reply's prompt against the model's context window, in tokens. */
+export interface ContextDto {
+	/** Prompt tokens, as counted before sending. */
+	used: number;
+	window: number;
+	/** Earlier messages left out so the prompt fit (the model did not see them), oldest first. */
+	omitted: number[];
 }
 
 export interface ConversationSettingsDto {

@@ -72,6 +72,39 @@ export async function regenerateReply(messageId: number) {
 	}
 }
 
+/** Extends a stopped, interrupted or length-cut reply in place, as a new job. */
+export async function continueReply(messageId: number) {
+	const conversation = conversationsStore.current;
+	if (!conversation || repliesStore.sending) return;
+	conversationsStore.error = null;
+	repliesStore.sending = true;
+	try {
+		const result = await api<{ reply: MessageDto; job: JobDto }>(
+			'POST',
+			`/api/messages/${messageId}/continue`,
+			{}
+		);
+		const reply = conversation.messages.find((m) => m.id === messageId);
+		if (reply) {
+			Object.assign(reply, result.reply);
+			delete reply.continuable;
+		}
+		repliesStore.follow(result.job.id, messageId);
+	} catch (error) {
+		conversationsStore.fail(error);
+	} finally {
+		repliesStore.sending = false;
+	}
+}
+
+/** Sends again the message refused as too large for the context window, cut to fit. */
+export async function sendTruncated() {
+	const refused = repliesStore.overflow;
+	if (!refused) return;
+	repliesStore.overflow = null;
+	await repliesStore.send(refused.content, refused.parentId, { truncate: true });
+}
+
 /** A new conversation holding the history up to `messageId`; returns its id. */
 export async function branchFrom(messageId: number): Promise<number | null> {
 	const conversation = conversationsStore.current;

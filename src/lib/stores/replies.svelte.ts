@@ -13,6 +13,8 @@ const STREAM_SAVE_INTERVAL_MS = 2_000;
 
 class RepliesStore {
 	sending = $state(false);
+	/** A message refused as too large for the model's context window: it can be sent truncated. */
+	overflow = $state<{ content: string; parentId?: number | null } | null>(null);
 	reconnecting = $state(false);
 	private streams = new Map<number, () => void>();
 
@@ -57,9 +59,14 @@ class RepliesStore {
 	}
 
 	/** Sends a message (creating the conversation first if needed); returns the conversation id. */
-	async send(content: string, parentId?: number | null): Promise<number | null> {
+	async send(
+		content: string,
+		parentId?: number | null,
+		options: { truncate?: boolean } = {}
+	): Promise<number | null> {
 		if (!content.trim() || this.sending) return null;
 		conversationsStore.error = null;
+		this.overflow = null;
 		if (!navigator.onLine) return this.queue(content);
 		this.sending = true;
 		try {
@@ -77,6 +84,7 @@ class RepliesStore {
 					parentId:
 						parentId === undefined ? (conversationsStore.thread.at(-1)?.id ?? null) : parentId,
 					...(conversationsStore.model ? { model: conversationsStore.model } : {}),
+					...(options.truncate ? { truncate: true } : {}),
 					clientId: crypto.randomUUID()
 				}
 			);
@@ -94,6 +102,8 @@ class RepliesStore {
 				this.sending = false;
 				return this.queue(content);
 			}
+			if (error instanceof ApiError && error.code === 'context_overflow')
+				this.overflow = { content, parentId };
 			conversationsStore.fail(error);
 			return null;
 		} finally {

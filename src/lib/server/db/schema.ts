@@ -74,6 +74,8 @@ export interface ProviderTable {
 	key_origin: string | null;
 	enabled_models: ColumnType<string, string | undefined, string>;
 	max_concurrency: number | null;
+	/** Tokens; overrides llama.cpp's /props and the cloud table (shared/context-windows.ts). */
+	context_window: number | null;
 	/** 1: the admin allowed this exact origin to resolve to a private/loopback address. */
 	allow_internal: ColumnType<number, number | undefined, number>;
 	enabled: ColumnType<number, number | undefined, number>;
@@ -114,6 +116,13 @@ export interface MessageTable {
 	timings: string | null;
 	error: string | null;
 	client_id: string | null;
+	/** Why the provider ended the reply ("length": cut by the token limit, continuable). */
+	finish_reason: string | null;
+	/** What the reply was written from: prompt tokens as counted before sending, of the window. */
+	context_tokens: number | null;
+	context_window: number | null;
+	/** JSON array of the ids of earlier messages left out so the prompt fit the window. */
+	context_omitted: string | null;
 	created_at: number;
 	updated_at: number;
 }

@@ -49,8 +49,9 @@ export class JobBus {
 		this.tapListener?.(jobId, event);
 	}
 
-	begin(jobId: number) {
-		this.output.set(jobId, { text: '', reasoning: '' });
+	/** A job starts streaming; a Continue starts from the text it extends. */
+	begin(jobId: number, from: { text: string; reasoning: string } = { text: '', reasoning: '' }) {
+		this.output.set(jobId, { ...from });
 	}
 
 	append(jobId: number, channel: Channel, text: string) {

@@ -2,7 +2,7 @@
 // for a retry; or, after a crash, interrupted with its partial text kept.
 import type { Database, Executor } from '$lib/server/db/database';
 import type { Job, MessageStatus } from '$lib/server/db/schema';
-import type { LlamaTimings } from '$lib/server/llm/types';
+import type { FinishReason, LlamaTimings } from '$lib/server/llm/types';
 import { touchConversation } from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
 import { updateMessage } from '$lib/server/repos/messages';
@@ -19,6 +19,8 @@ export interface Produced {
 	reasoning: string;
 	/** `estimated`: counted by Hearth, not reported by the provider. */
 	usage: (RecordedUsage & { timings?: LlamaTimings }) | null;
+	/** Why the provider ended the reply, when it said ("length": cut by the token limit). */
+	finishReason?: FinishReason;
 }
 
 const MESSAGE_STATUS: Record<Outcome['state'], MessageStatus> = {
@@ -93,6 +95,7 @@ async function writeReply(
 		prompt_tokens: reported?.promptTokens ?? null,
 		completion_tokens: reported?.completionTokens ?? null,
 		timings: produced.usage?.timings ? JSON.stringify(produced.usage.timings) : null,
+		finish_reason: produced.finishReason ?? null,
 		updated_at: now
 	});
 }
@@ -119,6 +122,11 @@ export async function requeueJob(
 	});
 }
 
+/** A queued job's reply text: empty, or for a Continue the text it was to extend. */
+function queuedText(job: Job): Produced {
+	return { text: job.partial_text, reasoning: job.partial_reasoning, usage: null };
+}
+
 /** A queued job that can never run (e.g. its provider was removed) fails without running. */
 export async function failQueuedJob(db: Database, job: Job, code: string, message: string) {
 	const now = Date.now();
@@ -133,7 +141,7 @@ export async function failQueuedJob(db: Database, job: Job, code: string, messag
 			}))
 		)
 			return;
-		await writeReply(trx, job, 'failed', { text: '', reasoning: '', usage: null }, message, now);
+		await writeReply(trx, job, 'failed', queuedText(job), message, now);
 	});
 }
 
@@ -149,7 +157,7 @@ export async function cancelQueuedJob(db: Database, job: Job): Promise<boolean> 
 			}))
 		)
 			return false;
-		await writeReply(trx, job, 'cancelled', { text: '', reasoning: '', usage: null }, null, now);
+		await writeReply(trx, job, 'cancelled', queuedText(job), null, now);
 		return true;
 	});
 }

@@ -12,7 +12,7 @@ import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type { Provider, ProviderFailure } from '$lib/server/llm/types';
 import type { JobObserver } from '$lib/server/metrics';
 import * as jobs from '$lib/server/repos/jobs';
-import { updateMessage } from '$lib/server/repos/messages';
+import { findMessage, updateMessage } from '$lib/server/repos/messages';
 import type { JobParams } from '$lib/server/services/chat';
 import { promptFor } from '$lib/server/services/prompt';
 
@@ -42,19 +42,44 @@ export async function runJob(
 ) {
 	const { db, bus, limits } = deps;
 	const params = JSON.parse(job.params) as JobParams;
-	const produced: Produced = { text: '', reasoning: '', usage: null };
-	const [messages] = await Promise.all([
-		promptFor(db, job, params),
-		job.assistant_message_id
-			? updateMessage(db, job.assistant_message_id, { status: 'streaming', updated_at: Date.now() })
-			: undefined
-	]);
+	// A Continue extends its reply: it starts from the text it was queued with.
+	const from = params.continue
+		? { text: job.partial_text, reasoning: job.partial_reasoning }
+		: { text: '', reasoning: '' };
+	const produced: Produced = { ...from, usage: null };
+	const prompt = await promptFor(db, job, params, {
+		provider,
+		continueText: params.continue ? from.text : undefined
+	});
+	if (!prompt.ok) {
+		await finishJob(
+			db,
+			job,
+			{ state: 'failed', code: prompt.code, message: prompt.message },
+			produced
+		);
+		bus.end(job.id);
+		return;
+	}
+	const { messages, context } = prompt;
+	if (job.assistant_message_id)
+		await updateMessage(db, job.assistant_message_id, {
+			status: 'streaming',
+			updated_at: Date.now(),
+			...(context
+				? {
+						context_tokens: context.used,
+						context_window: context.window,
+						context_omitted: context.omitted.length ? JSON.stringify(context.omitted) : null
+					}
+				: {})
+		});
 	let failure: ProviderFailure | null = null;
 	let checkpointAt = Date.now();
 	let unsaved = 0;
 	const startedAt = performance.now();
 	let firstToken = true;
-	bus.begin(job.id);
+	bus.begin(job.id, from);
 	const deadline = setTimeout(
 		() => controller.abort('too_long' satisfies StopReason),
 		limits.maxDurationMs
@@ -115,6 +140,8 @@ export async function runJob(
 					promptTokens: event.promptTokens,
 					completionTokens: event.completionTokens
 				});
+			} else if (event.type === 'finish') {
+				produced.finishReason = event.reason;
 			} else if (event.type === 'error') {
 				failure = event.error;
 			}
@@ -124,7 +151,11 @@ export async function runJob(
 		clearInterval(heartbeat);
 	}
 	const stop = controller.signal.aborted ? (controller.signal.reason as StopReason) : null;
-	const conclusion = conclude({ produced, failure, stop, attempts: job.attempts, limits });
+	const added = {
+		text: produced.text.slice(from.text.length),
+		reasoning: produced.reasoning.slice(from.reasoning.length)
+	};
+	const conclusion = conclude({ produced: added, failure, stop, attempts: job.attempts, limits });
 	if (conclusion.kind === 'retry') {
 		await requeueJob(db, job, Date.now() + conclusion.delayMs, failure!);
 		deps.log.info(
@@ -140,9 +171,9 @@ export async function runJob(
 			);
 		// Stopped, failed mid-reply or interrupted before the provider reported its usage: the
 		// tokens were still spent, so count them. A failure before any output spent nothing.
-		const nothingYet = !produced.text && !produced.reasoning;
+		const nothingYet = !added.text && !added.reasoning;
 		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
-			produced.usage = await estimateUsage(provider, messages, produced);
+			produced.usage = await estimateUsage(provider, messages, added);
 		await finishJob(db, job, outcome, produced);
 		bus.end(job.id);
 	}
@@ -167,8 +198,15 @@ export async function fromCheckpoint(
 	};
 	try {
 		const provider = await deps.providers.get(job.provider);
-		const prompt = await promptFor(deps.db, job, JSON.parse(job.params) as JobParams);
-		produced.usage = await estimateUsage(provider, prompt, produced);
+		const params = JSON.parse(job.params) as JobParams;
+		const prompt = await promptFor(deps.db, job, params);
+		const from = params.continue
+			? ((await findMessage(deps.db, job.user_id, job.assistant_message_id ?? 0))?.content ?? '')
+			: '';
+		produced.usage = await estimateUsage(provider, prompt.ok ? prompt.messages : [], {
+			text: produced.text.slice(from.length),
+			reasoning: produced.reasoning
+		});
 	} catch (error) {
 		deps.log.warn({ err: error, jobId: job.id }, 'could not count the tokens of a job');
 	}

@@ -2,7 +2,11 @@
 // token budget, and its own usage counts (input at message_start, output at message_delta).
 import { describeFailure } from '$lib/server/llm/errors';
 import { FALLBACK_MODELS } from '$lib/server/llm/fallback-models';
-import { DEFAULT_CLOUD_CONCURRENCY, type ProviderOptions } from '$lib/server/llm/provider-options';
+import {
+	cloudWindow,
+	DEFAULT_CLOUD_CONCURRENCY,
+	type ProviderOptions
+} from '$lib/server/llm/provider-options';
 import type {
 	ChatEvent,
 	ChatMessage,
@@ -41,6 +45,9 @@ export function toAnthropicMessages(messages: ChatMessage[]) {
 		else turns.push({ role: m.role, content: m.content });
 	}
 	if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: '(continue)' });
+	// A final assistant turn is a prefill (Continue); Anthropic refuses one ending in whitespace.
+	const final = turns.at(-1);
+	if (final?.role === 'assistant') final.content = final.content.trimEnd();
 	return { system, turns };
 }
 
@@ -146,6 +153,7 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 		streamChat: stream,
 		async concurrency() {
 			return options.maxConcurrency ?? DEFAULT_CLOUD_CONCURRENCY;
-		}
+		},
+		contextWindow: (model) => cloudWindow(options, model)
 	};
 }

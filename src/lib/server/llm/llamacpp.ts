@@ -16,6 +16,7 @@ export type LlamaProps = { slots: number; contextLength: number | null; modelPat
 
 const PROPS_TTL_MS = 30_000;
 const Tokens = z.object({ tokens: z.array(z.unknown()) });
+const Template = z.object({ prompt: z.string() });
 
 function serverRoot(baseUrl: string): string {
 	return baseUrl.replace(/\/v1\/?$/, '');
@@ -102,6 +103,36 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 				request,
 				signal
 			);
+		},
+		async contextWindow() {
+			if (options.contextWindow) return options.contextWindow;
+			try {
+				return (await knownProps()).contextLength;
+			} catch {
+				return null;
+			}
+		},
+		async countPrompt(messages, signal) {
+			try {
+				const res = await options.fetch(`${root}/apply-template`, {
+					method: 'POST',
+					headers: { ...auth, 'content-type': 'application/json' },
+					body: JSON.stringify({ messages }),
+					signal
+				});
+				if (!res.ok) return null;
+				const { prompt } = Template.parse(await res.json());
+				const tokens = await options.fetch(`${root}/tokenize`, {
+					method: 'POST',
+					headers: { ...auth, 'content-type': 'application/json' },
+					body: JSON.stringify({ content: prompt, add_special: true, parse_special: true }),
+					signal
+				});
+				if (!tokens.ok) return null;
+				return Tokens.parse(await tokens.json()).tokens.length;
+			} catch {
+				return null;
+			}
 		},
 		async countTokens(text, signal) {
 			try {

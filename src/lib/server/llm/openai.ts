@@ -7,7 +7,11 @@ import {
 } from '$lib/server/llm/fallback-models';
 import { generateOpenAiImage } from '$lib/server/llm/openai-images';
 import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
-import { DEFAULT_CLOUD_CONCURRENCY, type ProviderOptions } from '$lib/server/llm/provider-options';
+import {
+	cloudWindow,
+	DEFAULT_CLOUD_CONCURRENCY,
+	type ProviderOptions
+} from '$lib/server/llm/provider-options';
 import type { ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -58,6 +62,7 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 		async concurrency() {
 			return options.maxConcurrency ?? DEFAULT_CLOUD_CONCURRENCY;
 		},
+		contextWindow: (model) => cloudWindow(options, model),
 		...(official
 			? {
 					generateImage: (prompt: string, signal: AbortSignal) =>

@@ -2,6 +2,7 @@
 // origin it was stored for) and the guarded fetch bound to this provider's allowlist.
 import type { ProviderKind } from '$lib/server/db/schema';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
+import { cloudContextWindow } from '$lib/shared/context-windows';
 
 export interface ProviderOptions {
 	id: string;
@@ -11,9 +12,16 @@ export interface ProviderOptions {
 	apiKey: string | null;
 	fetch: GuardedFetch;
 	maxConcurrency: number | null;
+	/** The admin's override of the model's context window, in tokens. */
+	contextWindow?: number | null;
 	enabledModels: string[];
 }
 
 export const DEFAULT_CLOUD_CONCURRENCY = 4;
+
+/** A cloud model's context window: the admin's override, else the table's (null: unknown). */
+export function cloudWindow(options: Pick<ProviderOptions, 'contextWindow'>, model: string) {
+	return Promise.resolve(options.contextWindow ?? cloudContextWindow(model));
+}
 export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 120_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;

@@ -9,7 +9,8 @@ import {
 } from '../../../../tests/support/stub-providers';
 import { freePort } from '../../../../tests/support/ports';
 import { buildProvider } from '$lib/server/llm/registry';
-import type { ChatEvent, Provider } from '$lib/server/llm/types';
+import type { ChatEvent, ChatMessage, Provider } from '$lib/server/llm/types';
+import { CONTINUE_INSTRUCTION } from '$lib/server/services/prompt';
 import type { ProviderRecord } from '$lib/server/services/providers';
 
 const KEY = 'sk-test-secret-value-1234';
@@ -92,6 +93,35 @@ describe.each([
 				thinking: { type: 'enabled', budget_tokens: 1024 }
 			});
 		}
+	});
+
+	it("sends Continue's prompt as given: Anthropic prefills the partial reply, trimmed at its end", async () => {
+		stub.behaviour = 'ok';
+		const messages: ChatMessage[] =
+			kind === 'anthropic'
+				? [
+						{ role: 'user', content: 'Tell a story' },
+						{ role: 'assistant', content: 'Once upon ' }
+					]
+				: [
+						{ role: 'user', content: 'Tell a story' },
+						{ role: 'assistant', content: 'Once upon ' },
+						{ role: 'user', content: CONTINUE_INSTRUCTION }
+					];
+		for await (const event of provider.streamChat(
+			{ model: 'm', messages },
+			new AbortController().signal
+		))
+			void event;
+		const sent = stub.requests.at(-1)!.body as { messages: unknown[] };
+		expect(sent.messages).toEqual(
+			kind === 'anthropic'
+				? [
+						{ role: 'user', content: 'Tell a story' },
+						{ role: 'assistant', content: 'Once upon' }
+					]
+				: messages
+		);
 	});
 
 	it('passes reasoning through as its own event', async () => {

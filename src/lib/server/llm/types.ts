@@ -21,6 +21,8 @@ export interface ProviderRecord {
 	apiKey: string | null;
 	allowInternal: boolean;
 	maxConcurrency: number | null;
+	/** Tokens; overrides what the server reports or the cloud table says. */
+	contextWindow?: number | null;
 	enabledModels: string[];
 	source: 'config' | 'admin';
 }
@@ -120,8 +122,15 @@ export interface Provider {
 	streamChat(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
 	/** How many replies may run at once (llama.cpp: its slot count). */
 	concurrency(): Promise<number>;
+	/** The model's context window in tokens, where known (admin override, server, cloud table). */
+	contextWindow?(model: string): Promise<number | null>;
 	/** The model's own token count for `text`, where the provider can tell (llama.cpp /tokenize). */
 	countTokens?(text: string, signal: AbortSignal): Promise<number | null>;
+	/**
+	 * Tokens of `messages` rendered by the model's chat template, ready for a reply (llama.cpp
+	 * /apply-template then /tokenize): how Hearth learns what the template adds per message.
+	 */
+	countPrompt?(messages: ChatMessage[], signal: AbortSignal): Promise<number | null>;
 	/** Image generation, where the provider offers it (OpenAI). */
 	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
 }

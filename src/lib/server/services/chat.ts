@@ -12,6 +12,7 @@ import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto'
 import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { defaultModelRef } from '$lib/server/services/models';
+import { measureNewMessage, overflowMessage } from '$lib/server/services/prompt';
 import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -34,6 +35,8 @@ export interface SendInput {
 	maxTokens?: number;
 	reasoning?: ReasoningLevel;
 	clientId?: string;
+	/** A message too large for the model's context window alone is sent cut to fit, not refused. */
+	truncate?: boolean;
 }
 
 export interface JobParams {
@@ -41,11 +44,22 @@ export interface JobParams {
 	maxTokens?: number;
 	reasoning?: ReasoningLevel;
 	systemPrompt?: string;
+	/** Cut the newest message to fit the context window instead of failing. */
+	truncate?: boolean;
+	/** A Continue: the job extends its reply's text (the job's partial text when it was queued). */
+	continue?: boolean;
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
 type SendFailure =
-	'not_found' | 'invalid' | 'too_many_jobs' | 'conversation_full' | 'budget_exceeded';
+	| 'not_found'
+	| 'invalid'
+	| 'too_many_jobs'
+	| 'conversation_full'
+	| 'budget_exceeded'
+	| 'context_overflow';
+/** A message too large for the model's context window, with the figures. */
+export type ContextOverflow = Fail<'context_overflow'> & { needed: number; available: number };
 
 /** What enqueueing a reply needs from the rest of the server. */
 export interface ReplyDeps {
@@ -53,6 +67,16 @@ export interface ReplyDeps {
 	defaultModel(): Promise<string>;
 	/** Called once the job is committed, so a runner can start it at once. */
 	enqueued(job: Job): void;
+	/**
+	 * Whether a new message fits the model's context window beside the system prompt and the
+	 * reply's budget (null: it fits, or the provider is unknown). Absent: not checked.
+	 */
+	measure?(
+		ref: { provider: string; model: string },
+		systemText: string,
+		content: string,
+		maxTokens: number | undefined
+	): Promise<{ needed: number; available: number } | null>;
 }
 
 /**
@@ -63,9 +87,21 @@ export function replyDeps(
 	providers: ProviderRegistry,
 	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
 ): ReplyDeps {
-	return { defaultModel: () => defaultModelRef(providers), enqueued: (job) => runner.submit(job) };
+	return {
+		defaultModel: () => defaultModelRef(providers),
+		enqueued: (job) => runner.submit(job),
+		async measure(ref, systemText, content, maxTokens) {
+			const provider = await providers.get(ref.provider);
+			return provider
+				? measureNewMessage(provider, ref.model, systemText, content, maxTokens)
+				: null;
+		}
+	};
 }
-export type SendResult = ({ ok: true; duplicate: boolean } & SendResultDto) | Fail<SendFailure>;
+export type SendResult =
+	| ({ ok: true; duplicate: boolean } & SendResultDto)
+	| Fail<Exclude<SendFailure, 'context_overflow'>>
+	| ContextOverflow;
 
 export function splitModelRef(ref: string): { provider: string; model: string } | null {
 	const slash = ref.indexOf('/');
@@ -101,20 +137,21 @@ const BAD_MODEL = {
 	message: 'model: expected "provider/model", e.g. "llama/default"'
 };
 
-type ReplyOptions = Pick<SendInput, 'temperature' | 'maxTokens' | 'reasoning'>;
+type ReplyOptions = Pick<SendInput, 'temperature' | 'maxTokens' | 'reasoning' | 'truncate'>;
 
-function jobParams(conversation: Conversation, input: ReplyOptions): JobParams {
+export function jobParams(conversation: Conversation, input: ReplyOptions): JobParams {
 	const settings = parseSettings(conversation.settings);
 	return {
 		temperature: input.temperature ?? settings.temperature,
 		maxTokens: input.maxTokens,
-		reasoning: input.reasoning ?? settings.reasoning
+		reasoning: input.reasoning ?? settings.reasoning,
+		...(input.truncate ? { truncate: true } : {})
 	};
 }
 
 /** Locks the user's row (PostgreSQL) so the active-job cap holds under a burst; the refusal if full. */
 /** Under the per-user lock: the active-reply cap, then the monthly budget. */
-async function atJobCap(trx: Executor, userId: number) {
+export async function atJobCap(trx: Executor, userId: number) {
 	await lockUser(trx, userId);
 	if ((await jobs.countActiveJobs(trx, userId)) < MAX_ACTIVE_JOBS_PER_USER)
 		return budgetRefusal(trx, userId, Date.now());
@@ -126,7 +163,12 @@ async function atJobCap(trx: Executor, userId: number) {
 }
 
 /** The refusal when `adding` messages of `chars` characters would overfill the conversation. */
-async function overfull(trx: Executor, conversationId: number, adding: number, chars: number) {
+export async function overfull(
+	trx: Executor,
+	conversationId: number,
+	adding: number,
+	chars: number
+) {
 	const size = await messages.conversationSize(trx, conversationId);
 	if (
 		size.messages + adding <= MAX_CONVERSATION_MESSAGES &&
@@ -207,6 +249,21 @@ export async function sendMessage(
 	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
 	if (!ref) return BAD_MODEL;
 	const params = jobParams(conversation, input);
+	if (!input.truncate && deps.measure) {
+		const over = await deps.measure(
+			ref,
+			conversation.system_prompt ?? '',
+			content,
+			params.maxTokens
+		);
+		if (over)
+			return {
+				ok: false,
+				code: 'context_overflow',
+				message: overflowMessage(over.needed, over.available),
+				...over
+			};
+	}
 
 	try {
 		const result = await db.transaction().execute(async (trx) => {

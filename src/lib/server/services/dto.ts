@@ -19,12 +19,44 @@ export function toMessageDto(m: Message, jobId?: number): MessageDto {
 	if (m.reasoning) dto.reasoning = m.reasoning;
 	if (m.error) dto.error = m.error;
 	if (jobId !== undefined) dto.jobId = jobId;
+	if (isContinuable(m)) dto.continuable = true;
+	if (m.context_window !== null && m.context_tokens !== null)
+		dto.context = {
+			used: m.context_tokens,
+			window: m.context_window,
+			omitted: parseIds(m.context_omitted)
+		};
 	if (m.prompt_tokens !== null || m.completion_tokens !== null) {
 		dto.usage = { promptTokens: m.prompt_tokens ?? 0, completionTokens: m.completion_tokens ?? 0 };
 		const perSecond = readTimings(m.timings)?.predictedPerSecond;
 		if (perSecond) dto.usage.tokensPerSecond = Math.round(perSecond * 10) / 10;
 	}
 	return dto;
+}
+
+/**
+ * Whether Continue can extend this reply: it has text and was stopped, interrupted, or cut by
+ * the token limit (finish reason "length").
+ */
+export function isContinuable(
+	m: Pick<Message, 'role' | 'content' | 'status' | 'finish_reason'>
+): boolean {
+	if (m.role !== 'assistant' || !m.content) return false;
+	return (
+		m.status === 'cancelled' ||
+		m.status === 'interrupted' ||
+		(m.status === 'done' && m.finish_reason === 'length')
+	);
+}
+
+function parseIds(json: string | null): number[] {
+	if (!json) return [];
+	try {
+		const value: unknown = JSON.parse(json);
+		return Array.isArray(value) ? value.filter((id): id is number => Number.isInteger(id)) : [];
+	} catch {
+		return [];
+	}
 }
 
 function readTimings(json: string | null): { predictedPerSecond?: number } | null {

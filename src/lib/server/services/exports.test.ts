@@ -81,6 +81,10 @@ const message = (over: Partial<NewMessage>): NewMessage => ({
 	timings: null,
 	error: null,
 	client_id: null,
+	finish_reason: null,
+	context_tokens: null,
+	context_window: null,
+	context_omitted: null,
 	created_at: T0,
 	updated_at: T0,
 	...over

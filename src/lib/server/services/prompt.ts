@@ -1,30 +1,204 @@
 // What a reply is written from: the system prompts and the conversation's path to the user's
-// message, read in one query and capped (jobs/history.ts). Attachments and fitting the model's
-// context window extend this one place.
+// message, read in one query, capped by characters, then fitted into the model's context window
+// by tokens (jobs/history.ts): each message carries its token count (its text and, once they
+// land, its attachments), and the oldest turns are left out first. Continue adds the partial
+// reply as a prefill (llama.cpp, Anthropic) or with a continuation turn (OpenAI-style APIs).
 import type { Executor } from '$lib/server/db/database';
 import type { Job } from '$lib/server/db/schema';
-import { capHistory } from '$lib/server/jobs/history';
-import type { ChatMessage } from '$lib/server/llm/types';
+import { capHistory, fitContext, type CountedTurn } from '$lib/server/jobs/history';
+import {
+	tokenCounter,
+	type TemplateOverhead,
+	type TokenCounter
+} from '$lib/server/llm/token-count';
+import type { ChatMessage, Provider } from '$lib/server/llm/types';
 import { promptPath } from '$lib/server/repos/messages';
-import type { JobParams } from '$lib/server/services/chat';
 import type { MessageStatusDto } from '$lib/shared/dto';
 
 /** Replies that go back upstream as context: finished, or stopped with their text kept. */
 const REPLY_STATUSES_IN_CONTEXT: readonly MessageStatusDto[] = ['done', 'cancelled', 'interrupted'];
+/** The reply's room when the request sets no max_tokens: this, or a quarter of a small window. */
+export const DEFAULT_REPLY_BUDGET_TOKENS = 1_024;
+/** What OpenAI-style APIs (which cannot prefill) are asked after the partial reply. */
+export const CONTINUE_INSTRUCTION = 'Continue exactly where you stopped.';
+/** Provider kinds that continue a final assistant message as its own text (a prefill). */
+const PREFILL_KINDS: readonly Provider['kind'][] = ['llamacpp', 'anthropic'];
+/** Passes at shrinking a too-large newest message to fit ("send truncated"). */
+const TRUNCATE_PASSES = 4;
+
+export type PromptProvider = Pick<
+	Provider,
+	'id' | 'kind' | 'countTokens' | 'countPrompt' | 'contextWindow'
+>;
+
+/** What the model was sent, for the reply to record and the conversation to show. */
+export interface PromptContext {
+	/** Prompt tokens as counted before sending. */
+	used: number;
+	window: number;
+	/** Ids of earlier messages left out so the prompt fit, oldest first. */
+	omitted: number[];
+}
+
+export type Prompt =
+	| { ok: true; messages: ChatMessage[]; context: PromptContext | null }
+	| { ok: false; code: 'context_overflow'; message: string; needed: number; available: number };
+
+export interface PromptOptions {
+	/** Fit by this provider's window and tokenizer; without it only the character cap applies. */
+	provider?: PromptProvider;
+	/** The partial reply a Continue job extends. */
+	continueText?: string;
+	counter?: TokenCounter;
+}
+
+/** Of a job's params (services/chat.ts JobParams): what shapes its prompt. */
+interface PromptParams {
+	systemPrompt?: string;
+	maxTokens?: number;
+	truncate?: boolean;
+}
+
+export function replyBudget(window: number, maxTokens: number | undefined): number {
+	return maxTokens ?? Math.min(DEFAULT_REPLY_BUDGET_TOKENS, Math.floor(window / 4));
+}
+
+/**
+ * The model's window; null when neither the admin, the server nor the cloud table says — then
+ * the prompt is only capped by characters (a guess would refuse or trim for no reason).
+ */
+export async function contextWindowOf(
+	provider: PromptProvider,
+	model: string
+): Promise<number | null> {
+	return (await provider.contextWindow?.(model).catch(() => null)) ?? null;
+}
+
+export function overflowMessage(needed: number, available: number): string {
+	return `This message needs ${needed} tokens but the model has room for ${available} (its context window less the reply's budget). Shorten it, or send it truncated.`;
+}
 
 export async function promptFor(
 	db: Executor,
-	job: Pick<Job, 'conversation_id' | 'user_message_id'>,
-	params: Pick<JobParams, 'systemPrompt'>
-): Promise<ChatMessage[]> {
+	job: Pick<Job, 'conversation_id' | 'user_message_id' | 'model'>,
+	params: PromptParams,
+	options: PromptOptions = {}
+): Promise<Prompt> {
 	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
-	const system = [systemPrompt, params.systemPrompt].filter(Boolean).join('\n\n');
-	return capHistory([
-		...(system ? [{ role: 'system' as const, content: system }] : []),
-		...path
-			.filter(
-				(m) => m.content && (m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status))
-			)
-			.map((m) => ({ role: m.role, content: m.content }))
+	const systemText = [systemPrompt, params.systemPrompt].filter(Boolean).join('\n\n');
+	const system: ChatMessage[] = systemText ? [{ role: 'system', content: systemText }] : [];
+	const turns = path
+		.filter((m) => m.content && (m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status)))
+		.map((m) => ({ id: m.id as number | null, role: m.role, content: m.content }));
+	const capped = capHistory([...system.map((m) => ({ id: null, ...m })), ...turns]);
+	const { provider, continueText } = options;
+	const tail = capped.filter((m) => m.role !== 'system').slice(-1);
+	if (continueText) {
+		tail.push({ id: null, role: 'assistant', content: continueText });
+		if (!provider || !PREFILL_KINDS.includes(provider.kind))
+			tail.push({ id: null, role: 'user', content: CONTINUE_INSTRUCTION });
+	}
+	const history = capped.filter((m) => m.role !== 'system').slice(0, -1);
+	const plain = (m: { role: ChatMessage['role']; content: string }): ChatMessage => ({
+		role: m.role,
+		content: m.content
+	});
+	if (!provider)
+		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
+
+	const window = await contextWindowOf(provider, job.model);
+	if (window === null)
+		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
+	const counter = options.counter ?? tokenCounter;
+	const all = [...system.map((m) => ({ id: null, ...m })), ...history, ...tail];
+	const [counts, overhead] = await Promise.all([
+		counter.count(
+			provider,
+			job.model,
+			all.map((m) => m.content)
+		),
+		counter.overhead(provider, job.model)
 	]);
+	const counted: CountedTurn[] = all.map((m, i) => ({
+		id: m.id,
+		message: plain(m),
+		tokens: counts[i]! + overhead.perMessage
+	}));
+	// The template's once-per-prompt tokens are held back with the reply's budget; the figures
+	// reported (used, needed, available) are whole prompts.
+	const input = {
+		system: counted.slice(0, system.length),
+		history: counted.slice(system.length, system.length + history.length),
+		tail: counted.slice(system.length + history.length),
+		window,
+		replyBudget: replyBudget(window, params.maxTokens) + overhead.base
+	};
+	let fit = fitContext(input);
+	if (!fit.ok && params.truncate && input.tail[0]?.message.role === 'user') {
+		const excess = fit.needed - fit.available;
+		input.tail[0] = await shrinkTurn(counter, provider, job.model, input.tail[0], excess, overhead);
+		fit = fitContext(input);
+	}
+	if (!fit.ok) {
+		const needed = fit.needed + overhead.base;
+		const available = fit.available + overhead.base;
+		return {
+			ok: false,
+			code: 'context_overflow',
+			message: overflowMessage(needed, available),
+			needed,
+			available
+		};
+	}
+	return {
+		ok: true,
+		messages: fit.messages,
+		context: { used: fit.used + overhead.base, window, omitted: fit.omitted }
+	};
+}
+
+/** `turn` cut at its end by at least `excess` tokens, re-counted until it fits. */
+async function shrinkTurn(
+	counter: TokenCounter,
+	provider: PromptProvider,
+	model: string,
+	turn: CountedTurn,
+	excess: number,
+	overhead: TemplateOverhead
+): Promise<CountedTurn> {
+	const target = turn.tokens - excess;
+	let content = turn.message.content;
+	let tokens = turn.tokens;
+	for (let pass = 0; pass < TRUNCATE_PASSES && tokens > target; pass++) {
+		const keep = Math.max(0, Math.floor(content.length * (target / tokens) * 0.95));
+		content = content.slice(0, keep);
+		const [counted] = await counter.count(provider, model, [content]);
+		tokens = counted! + overhead.perMessage;
+	}
+	if (tokens > target) content = '';
+	return { ...turn, message: { ...turn.message, content }, tokens: Math.min(tokens, target) };
+}
+
+/**
+ * Before sending: null when `content` fits the model's window beside the system prompt and the
+ * reply's budget; else the figures for a `context_overflow` refusal.
+ */
+export async function measureNewMessage(
+	provider: PromptProvider,
+	model: string,
+	systemText: string,
+	content: string,
+	maxTokens: number | undefined,
+	counter: TokenCounter = tokenCounter
+): Promise<{ needed: number; available: number } | null> {
+	const window = await contextWindowOf(provider, model);
+	if (window === null) return null;
+	const texts = systemText ? [systemText, content] : [content];
+	const [counts, overhead] = await Promise.all([
+		counter.count(provider, model, texts),
+		counter.overhead(provider, model)
+	]);
+	const needed = counts.reduce((total, n) => total + n + overhead.perMessage, overhead.base);
+	const available = window - replyBudget(window, maxTokens);
+	return needed > available ? { needed, available } : null;
 }

@@ -113,6 +113,23 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 		).toBeNull();
 	});
 
+	it("keeps the admin's context window and hands it to the adapter, which prefers it", async () => {
+		const saved = await saveProvider(
+			store(),
+			input({ name: 'Windowed', contextWindow: '32768' }),
+			null
+		);
+		if (!saved.ok) throw new Error(saved.message);
+		const views = await listProviderViews(t.db, config, secret);
+		expect(views.find((v) => v.id === saved.id)).toMatchObject({ contextWindow: 32768 });
+		registry.invalidate();
+		const provider = (await registry.get(saved.id))!;
+		expect(await provider.contextWindow!('gpt-4o')).toBe(32768);
+		// Without one, a cloud adapter answers from the table, or does not know.
+		expect(await (await registry.get(id))!.contextWindow!('gpt-4o')).toBe(128_000);
+		expect(await (await registry.get(id))!.contextWindow!('my-own-model')).toBeNull();
+	});
+
 	it.each<[Partial<ProviderInput>, RegExp]>([
 		[{ kind: 'mystery' }, /Unknown provider type/],
 		[{ name: '' }, /Name/],
@@ -121,6 +138,8 @@ describe.each(DIALECTS)('provider settings on %s', (dialect) => {
 		[{ baseUrl: 'not a url' }, /not a valid URL/],
 		[{ maxConcurrency: '0' }, /1 to 64/],
 		[{ maxConcurrency: 'lots' }, /whole number/],
+		[{ contextWindow: '100' }, /Context window.*256/],
+		[{ contextWindow: '8k' }, /Context window/],
 		[{ apiKey: 'has spaces in it' }, /API key/]
 	])('rejects bad input %j', async (overrides, message) => {
 		const result = await saveProvider(store(), input(overrides), null);

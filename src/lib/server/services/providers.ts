@@ -15,6 +15,9 @@ import type { ProviderViewDto } from '$lib/shared/dto';
 export { PROVIDER_KINDS };
 
 export const MAX_PROVIDER_CONCURRENCY = 64;
+/** Bounds of the admin's context window setting, in tokens. */
+export const MIN_CONTEXT_WINDOW = 256;
+export const MAX_CONTEXT_WINDOW = 10_000_000;
 
 export type { ProviderRecord };
 
@@ -58,6 +61,7 @@ function configRecords(config: Config): ProviderRecord[] {
 			apiKey: config.llamaApiKey,
 			allowInternal: true,
 			maxConcurrency: null,
+			contextWindow: null,
 			enabledModels: [],
 			source: 'config'
 		}
@@ -71,6 +75,7 @@ function configRecords(config: Config): ProviderRecord[] {
 			apiKey: config.openaiApiKey,
 			allowInternal: false,
 			maxConcurrency: null,
+			contextWindow: null,
 			enabledModels: [],
 			source: 'config'
 		});
@@ -84,6 +89,7 @@ function configRecords(config: Config): ProviderRecord[] {
 			apiKey: config.anthropicApiKey,
 			allowInternal: false,
 			maxConcurrency: null,
+			contextWindow: null,
 			enabledModels: [],
 			source: 'config'
 		});
@@ -130,6 +136,7 @@ export async function loadProviderRecords(
 				apiKey: usableKey(row, secretKey),
 				allowInternal: row.allow_internal === 1,
 				maxConcurrency: row.max_concurrency,
+				contextWindow: row.context_window,
 				enabledModels: parseModels(row.enabled_models),
 				source: 'admin' as const
 			}))
@@ -152,6 +159,7 @@ export async function listProviderViews(
 			keyNeedsReentry: false,
 			allowInternal: r.allowInternal,
 			maxConcurrency: r.maxConcurrency,
+			contextWindow: r.contextWindow ?? null,
 			enabledModels: r.enabledModels,
 			enabled: true,
 			source: 'config' as const
@@ -165,6 +173,7 @@ export async function listProviderViews(
 			keyNeedsReentry: Boolean(row.key_ciphertext) && usableKey(row, secretKey) === null,
 			allowInternal: row.allow_internal === 1,
 			maxConcurrency: row.max_concurrency,
+			contextWindow: row.context_window,
 			enabledModels: parseModels(row.enabled_models),
 			enabled: row.enabled === 1,
 			source: 'admin' as const
@@ -181,6 +190,8 @@ export interface ProviderInput {
 	clearKey: boolean;
 	allowInternal: boolean;
 	maxConcurrency: string;
+	/** Tokens; empty: what the server reports or the cloud table says. */
+	contextWindow?: string;
 	enabledModels: string;
 	enabled: boolean;
 }
@@ -226,10 +237,31 @@ function validate(input: ProviderInput) {
 			);
 		}
 	}
+	let contextWindow: number | null = null;
+	if (input.contextWindow?.trim()) {
+		contextWindow = Number(input.contextWindow);
+		if (
+			!Number.isInteger(contextWindow) ||
+			contextWindow < MIN_CONTEXT_WINDOW ||
+			contextWindow > MAX_CONTEXT_WINDOW
+		)
+			return invalid(
+				`Context window must be a whole number of tokens from ${MIN_CONTEXT_WINDOW} to ${MAX_CONTEXT_WINDOW}`
+			);
+	}
 	const models = [...new Set(input.enabledModels.split(/[\s,]+/).filter(Boolean))];
 	if (models.some((m) => m.length > 200) || models.length > 200)
 		return invalid('Too many or too long model names');
-	return { ok: true as const, kind, name, baseUrl: base.url, apiKey, maxConcurrency, models };
+	return {
+		ok: true as const,
+		kind,
+		name,
+		baseUrl: base.url,
+		apiKey,
+		maxConcurrency,
+		contextWindow,
+		models
+	};
 }
 
 /** What saving needs; the registry is told, so the next reply uses the new settings. */
@@ -278,6 +310,7 @@ export async function saveProvider(
 			base_url: checked.baseUrl,
 			allow_internal: input.allowInternal ? 1 : 0,
 			max_concurrency: checked.maxConcurrency,
+			context_window: checked.contextWindow,
 			enabled_models: JSON.stringify(checked.models),
 			enabled: input.enabled ? 1 : 0,
 			updated_at: now

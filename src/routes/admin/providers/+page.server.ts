@@ -25,6 +25,7 @@ function providerInput(data: FormData): ProviderInput {
 		clearKey: data.get('clearKey') === 'on',
 		allowInternal: data.get('allowInternal') === 'on',
 		maxConcurrency: field(data, 'maxConcurrency', 10),
+		contextWindow: field(data, 'contextWindow', 12),
 		enabledModels: field(data, 'enabledModels', 10_000),
 		enabled: data.get('enabled') === 'on'
 	};

@@ -15,6 +15,8 @@ const SendBody = z.object({
 	temperature: Temperature.optional(),
 	maxTokens: z.number().int().min(1).max(200_000).optional(),
 	reasoning: Reasoning.optional(),
+	/** Send a message too large for the model's context window cut to fit, not refused. */
+	truncate: z.boolean().optional(),
 	clientId: z
 		.string()
 		.min(8)

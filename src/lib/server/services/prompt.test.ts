@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+	DIALECTS,
+	freshDatabase,
+	insertUsers,
+	type TestDatabase
+} from '../../../../tests/support/db';
+import { cancelQueuedJob } from '$lib/server/jobs/finish';
+import { TokenCounter } from '$lib/server/llm/token-count';
+import type { Provider } from '$lib/server/llm/types';
+import * as jobs from '$lib/server/repos/jobs';
+import { findMessage, insertMessage } from '$lib/server/repos/messages';
+import type { ReplyDeps } from '$lib/server/services/chat';
+import { continueReply } from '$lib/server/services/continue';
+import { createConversation } from '$lib/server/services/conversations';
+import { CONTINUE_INSTRUCTION, promptFor, type PromptProvider } from '$lib/server/services/prompt';
+
+const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
+
+/** A provider whose tokenizer counts characters and whose template adds 2 per message. */
+function provider(kind: Provider['kind'], window: number): PromptProvider {
+	return {
+		id: `fake-${kind}`,
+		kind,
+		contextWindow: async () => window,
+		countTokens: async (text) => text.length,
+		countPrompt: async (messages) => messages.reduce((sum, m) => sum + m.content.length + 2, 0) + 1
+	};
+}
+
+describe.each(DIALECTS)('prompts and Continue on %s', (dialect) => {
+	let t: TestDatabase;
+	let userId: number;
+	let otherId: number;
+	beforeAll(async () => {
+		t = await freshDatabase(dialect);
+		[userId, otherId] = (await insertUsers(t.db, 'u', 'o')) as [number, number];
+	});
+	afterAll(() => t.close());
+
+	/** A conversation of alternating turns with the given texts; the replies `status`. */
+	async function thread(texts: string[], status: 'done' | 'cancelled' = 'done') {
+		const conv = await createConversation(t.db, userId, {});
+		let parent: number | null = null;
+		const ids: number[] = [];
+		for (const [i, content] of texts.entries()) {
+			const m = await insertMessage(t.db, {
+				conversation_id: conv.id,
+				user_id: userId,
+				parent_id: parent,
+				role: i % 2 === 0 ? 'user' : 'assistant',
+				content,
+				status: i % 2 === 0 ? 'done' : status,
+				provider: i % 2 === 0 ? null : 'llama',
+				model: i % 2 === 0 ? null : 'default',
+				created_at: i,
+				updated_at: i
+			});
+			ids.push(m.id);
+			parent = m.id;
+		}
+		return { conv, ids };
+	}
+
+	it('fits by tokens: the oldest turns go, and which ones is reported', async () => {
+		const { conv, ids } = await thread([
+			'a'.repeat(40),
+			'b'.repeat(40),
+			'c'.repeat(40),
+			'd'.repeat(40),
+			'e'.repeat(40)
+		]);
+		// Measured: 4 a message (the template's 2 and a margin of 2), 1 a prompt; 44 a message here.
+		const prompt = await promptFor(
+			t.db,
+			{ conversation_id: conv.id, user_message_id: ids[4]!, model: 'm' },
+			{ maxTokens: 10 },
+			{ provider: provider('llamacpp', 150), counter: new TokenCounter() }
+		);
+		if (!prompt.ok) throw new Error(prompt.message);
+		expect(prompt.messages.map((m) => m.content[0])).toEqual(['c', 'd', 'e']);
+		expect(prompt.context).toEqual({ used: 1 + 3 * 44, window: 150, omitted: ids.slice(0, 2) });
+	});
+
+	it('fits nothing by tokens where the window is unknown (only the character cap applies)', async () => {
+		const { conv, ids } = await thread(['a'.repeat(400), 'b', 'c'.repeat(400)]);
+		const unknown = { ...provider('openai_compatible', 0), contextWindow: async () => null };
+		const prompt = await promptFor(
+			t.db,
+			{ conversation_id: conv.id, user_message_id: ids[2]!, model: 'm' },
+			{ maxTokens: 10 },
+			{ provider: unknown, counter: new TokenCounter() }
+		);
+		expect(prompt).toMatchObject({ ok: true, context: null });
+		expect(prompt.ok && prompt.messages).toHaveLength(3);
+	});
+
+	it('refuses a newest message too large alone, with the figures, or cuts it to fit', async () => {
+		const { conv, ids } = await thread(['x'.repeat(300)]);
+		const job = { conversation_id: conv.id, user_message_id: ids[0]!, model: 'm' };
+		const options = { provider: provider('openai', 200), counter: new TokenCounter() };
+		const refused = await promptFor(t.db, job, { maxTokens: 50 }, options);
+		expect(refused).toMatchObject({
+			ok: false,
+			code: 'context_overflow',
+			needed: 305,
+			available: 150
+		});
+		const cut = await promptFor(t.db, job, { maxTokens: 50, truncate: true }, options);
+		if (!cut.ok) throw new Error(cut.message);
+		expect(cut.context!.used).toBeLessThanOrEqual(150);
+		expect(cut.messages[0]!.content).toMatch(/^x{100,}$/);
+	});
+
+	it('continues by prefill for llama.cpp and Anthropic, by a continuation turn for OpenAI', async () => {
+		const { conv, ids } = await thread(['Tell a story', 'Once upon'], 'cancelled');
+		const job = { conversation_id: conv.id, user_message_id: ids[0]!, model: 'm' };
+		for (const kind of ['llamacpp', 'anthropic'] as const) {
+			const prompt = await promptFor(
+				t.db,
+				job,
+				{},
+				{
+					provider: provider(kind, 1000),
+					continueText: 'Once upon'
+				}
+			);
+			expect(prompt.ok && prompt.messages).toEqual([
+				{ role: 'user', content: 'Tell a story' },
+				{ role: 'assistant', content: 'Once upon' }
+			]);
+		}
+		const openai = await promptFor(
+			t.db,
+			job,
+			{},
+			{
+				provider: provider('openai', 1000),
+				continueText: 'Once upon'
+			}
+		);
+		expect(openai.ok && openai.messages).toEqual([
+			{ role: 'user', content: 'Tell a story' },
+			{ role: 'assistant', content: 'Once upon' },
+			{ role: 'user', content: CONTINUE_INSTRUCTION }
+		]);
+	});
+
+	it('Continue queues a job on the same message holding its text; a cancel keeps the text', async () => {
+		const { ids } = await thread(['Tell a story', 'Once upon'], 'cancelled');
+		const replyId = ids[1]!;
+		expect(await continueReply(t.db, otherId, replyId, {}, deps)).toMatchObject({
+			ok: false,
+			code: 'not_found'
+		});
+		expect(await continueReply(t.db, userId, ids[0]!, {}, deps)).toMatchObject({
+			ok: false,
+			code: 'not_continuable'
+		});
+		const started = await continueReply(t.db, userId, replyId, { maxTokens: 20 }, deps);
+		if (!started.ok) throw new Error(started.message);
+		expect(started.reply).toMatchObject({ id: replyId, status: 'queued', content: 'Once upon' });
+		expect(await continueReply(t.db, userId, replyId, {}, deps)).toMatchObject({
+			code: 'not_continuable'
+		});
+		const job = (await jobs.findJob(t.db, started.job.id))!;
+		expect(job).toMatchObject({
+			assistant_message_id: replyId,
+			user_message_id: ids[0],
+			partial_text: 'Once upon'
+		});
+		expect(JSON.parse(job.params)).toMatchObject({ continue: true, maxTokens: 20 });
+		await cancelQueuedJob(t.db, job);
+		expect(await findMessage(t.db, userId, replyId)).toMatchObject({
+			status: 'cancelled',
+			content: 'Once upon'
+		});
+	});
+});
+
+describe('TokenCounter', () => {
+	it('tokenizes each text once, then answers from its cache', async () => {
+		const seen: string[] = [];
+		const tokenizer = {
+			id: 'p',
+			countTokens: async (text: string) => (seen.push(text), text.length)
+		};
+		const counter = new TokenCounter();
+		expect(await counter.count(tokenizer, 'm', ['aa', 'bbb', ''])).toEqual([2, 3, 0]);
+		expect(await counter.count(tokenizer, 'm', ['aa', 'bbb', 'cccc'])).toEqual([2, 3, 4]);
+		expect(seen).toEqual(['aa', 'bbb', 'cccc']);
+		// Another model is another tokenizer.
+		await counter.count(tokenizer, 'other', ['aa']);
+		expect(seen).toHaveLength(4);
+	});
+
+	it('estimates from UTF-8 bytes where no tokenizer answers, and does not keep a failed count', async () => {
+		let up = false;
+		const flaky = { id: 'p', countTokens: async (text: string) => (up ? text.length * 10 : null) };
+		const counter = new TokenCounter();
+		expect(await counter.count(flaky, 'm', ['abcdefgh', '日本語'])).toEqual([2, 3]);
+		up = true;
+		expect(await counter.count(flaky, 'm', ['abcdefgh'])).toEqual([80]);
+		expect(await counter.count({ id: 'cloud' }, 'm', ['abcdefgh'])).toEqual([2]);
+	});
+});
