@@ -21,7 +21,7 @@ FROM ${NODE_IMAGE}
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
 	/usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* \
 	/usr/local/bin/yarn /usr/local/bin/yarnpkg \
-	&& mkdir /data && chown node:node /data
+	&& mkdir /data /models && chown node:node /data /models
 ENV NODE_ENV=production \
 	DATA_DIR=/data \
 	HOST=0.0.0.0 \

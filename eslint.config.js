@@ -26,7 +26,10 @@ const LIBRARY_OWNERS = [
 	{ libs: ['undici'], owners: ['src/lib/server/net/guarded-fetch.ts'] },
 	{ libs: ['@node-rs/argon2'], owners: ['src/lib/server/auth/password.ts'] },
 	{ libs: ['workbox-*'], owners: ['src/service-worker.ts', 'src/lib/client/pwa.ts'] },
-	{ libs: ['pdfkit', 'fflate'], owners: ['src/lib/server/exports/**'] }
+	{ libs: ['pdfkit', 'fflate'], owners: ['src/lib/server/exports/**'] },
+	// Attachments: typing from bytes and document text (extract.ts loads unpdf/mammoth in a worker).
+	{ libs: ['file-type', 'unpdf', 'mammoth'], owners: ['src/lib/server/attachments/**'] },
+	{ libs: ['web-push'], owners: ['src/lib/server/push/web-push.ts'] }
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&').replace(/\\\*/g, '[^/]*');

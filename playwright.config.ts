@@ -79,7 +79,9 @@ export default defineConfig({
 				LOG_LEVEL: 'warn',
 				// The whole suite comes from one address and a few users: the request-rate buckets
 				// refill at 100/s instead of 4/s (their limits are tested in the integration suite).
-				HEARTH_TEST_TIMINGS: 'requestRefillMs=10'
+				HEARTH_TEST_TIMINGS: 'requestRefillMs=10',
+				// Push endpoints at http://127.0.0.1: the stand-in push service of tests/e2e/push.spec.ts.
+				HEARTH_TEST_PUSH_LOOPBACK: '1'
 			}
 		}
 	]

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run llama`: starts llama-server beside Hearth with the model in LLAMA_MODEL (or a preset's
-// file in llama/models/), on loopback, and prints where it listens. Builds llama-server from the
-// pinned source first when no LLAMA_SERVER binary is given and none is on PATH.
+// `npm run llama`: starts llama-server beside Hearth, on loopback, and prints where it listens. By
+// default in router mode over the models folder (LLAMA_MODELS_DIR, else llama/models/) with
+// presets.ini, at most LLAMA_MODELS_MAX models in memory (1): Hearth lists, loads and downloads
+// models there. With LLAMA_MODEL (or LLAMA_PRESET) it serves that one file as before. Builds
+// llama-server from the pinned source first when no LLAMA_SERVER binary is given and none is on PATH.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,18 +22,14 @@ const preset = env.LLAMA_PRESET ? presets[env.LLAMA_PRESET] : undefined;
 if (env.LLAMA_PRESET && !preset)
 	fail(`unknown LLAMA_PRESET "${env.LLAMA_PRESET}"; one of: ${Object.keys(presets).join(', ')}`);
 const model = env.LLAMA_MODEL || (preset && path.join(here, 'models', preset.file));
-if (!model) {
-	const list = Object.entries(presets)
-		.map(([name, p]) => `  ${name.padEnd(14)} ${p.description}`)
-		.join('\n');
-	fail(`set LLAMA_MODEL=/path/to/model.gguf, or LLAMA_PRESET to one of:\n${list}`);
-}
-if (!existsSync(model)) {
+if (model && !existsSync(model)) {
 	const fetch = preset
 		? `\n  mkdir -p llama/models && curl -L --fail -o ${path.relative(process.cwd(), model)} ${preset.url}`
 		: '';
 	fail(`no model file at ${model}${fetch ? `; fetch it with:${fetch}` : ''}`);
 }
+const modelsDir = path.resolve(env.LLAMA_MODELS_DIR || path.join(here, 'models'));
+if (!model) mkdirSync(modelsDir, { recursive: true });
 
 function findServer() {
 	if (env.LLAMA_SERVER) return env.LLAMA_SERVER;
@@ -51,15 +49,24 @@ const host = env.LLAMA_HOST || url.hostname.replace(/^\[|\]$/g, '');
 const port = url.port || '8080';
 const parallel = env.LLAMA_PARALLEL || '1';
 const context = env.LLAMA_CTX || String(preset?.context ?? 4096);
+const modelArgs = model
+	? ['-m', model, '-c', String(Number(context) * Number(parallel))]
+	: [
+			'--models-dir',
+			modelsDir,
+			'--models-preset',
+			path.join(here, 'presets.ini'),
+			'--models-max',
+			env.LLAMA_MODELS_MAX || '1',
+			// Without LLAMA_CTX each model takes its context size from presets.ini.
+			...(env.LLAMA_CTX ? ['-c', String(Number(context) * Number(parallel))] : [])
+		];
 const args = [
-	'-m',
-	model,
+	...modelArgs,
 	'--host',
 	host,
 	'--port',
 	port,
-	'-c',
-	String(Number(context) * Number(parallel)),
 	'-np',
 	parallel,
 	'-t',
@@ -69,7 +76,9 @@ const args = [
 ];
 const server = findServer();
 process.stdout.write(
-	`llama: serving ${path.basename(model)} on http://${host}:${port} (${parallel} slot(s), ${context} tokens each)\n`
+	model
+		? `llama: serving ${path.basename(model)} on http://${host}:${port} (${parallel} slot(s), ${context} tokens each)\n`
+		: `llama: serving the models in ${modelsDir} on http://${host}:${port} (router mode, ${env.LLAMA_MODELS_MAX || '1'} loaded at a time); add one from Hearth's Admin → Local models\n`
 );
 const child = spawn(server, args, { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));

@@ -11,7 +11,10 @@ import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import { capRequestBody } from '$lib/server/body-limit';
 import { MAX_IMPORT_UPLOAD_BYTES } from '$lib/server/imports/limits';
+import { MAX_ATTACHMENT_BYTES } from '$lib/shared/attachments';
 import { isAllowedHost } from '$lib/server/host-check';
+import { authenticateApiKey } from '$lib/server/services/api-keys';
+import { isV1, v1Error, V1_BODY_LIMIT_BYTES } from '$lib/server/openai-http';
 import {
 	clearSessionCookie,
 	sessionCookieName,
@@ -59,9 +62,16 @@ const IMPORT_UPLOAD_PATH = '/api/imports';
 /** Multipart framing around the file(s). */
 const IMPORT_UPLOAD_OVERHEAD_BYTES = 1024 * 1024;
 
+/** An attachment upload: one file read into memory by the route (services/attachments.ts). */
+const ATTACHMENT_UPLOAD_PATH = '/api/attachments';
+const ATTACHMENT_UPLOAD_OVERHEAD_BYTES = 64 * 1024;
+
 function bodyLimitFor(method: string, pathname: string): number {
+	if (isV1(pathname)) return V1_BODY_LIMIT_BYTES;
 	if (method === 'POST' && pathname === IMPORT_UPLOAD_PATH)
 		return MAX_IMPORT_UPLOAD_BYTES + IMPORT_UPLOAD_OVERHEAD_BYTES;
+	if (method === 'POST' && pathname === ATTACHMENT_UPLOAD_PATH)
+		return MAX_ATTACHMENT_BYTES + ATTACHMENT_UPLOAD_OVERHEAD_BYTES;
 	return isApi(pathname) ? JSON_BODY_LIMIT_BYTES : FORM_BODY_LIMIT_BYTES;
 }
 /** The offline shell holds nothing of anyone; every other chat page needs a signed-in user. */
@@ -85,7 +95,23 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 	const started = performance.now();
 	let response = await resolve(event);
 	const api = isApi(event.url.pathname);
-	if (api && response.status >= 400 && !/json/.test(response.headers.get('content-type') ?? '')) {
+	const v1 = isV1(event.url.pathname);
+	if (v1 && response.status >= 400 && !/json/.test(response.headers.get('content-type') ?? '')) {
+		const status = response.status;
+		response = v1Error(
+			status,
+			status === 404 ? 'unknown_url' : (ERROR_CODES[status] ?? null),
+			status === 404
+				? `Unknown request URL: ${event.request.method} ${event.url.pathname.slice(0, 200)}`
+				: (await response.text()).slice(0, 200) || 'Request failed'
+		);
+	} else if (v1 && response.status >= 500) {
+		response = v1Error(response.status, null, 'Something went wrong on the server');
+	} else if (
+		api &&
+		response.status >= 400 &&
+		!/json/.test(response.headers.get('content-type') ?? '')
+	) {
 		const status = response.status;
 		const message =
 			status === 404
@@ -114,7 +140,7 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 		headers['strict-transport-security'] = 'max-age=31536000; includeSubDomains';
 	}
 	// API answers and anything rendered for a signed-in user stay out of shared and back caches.
-	if ((api || event.locals.user) && !response.headers.has('cache-control')) {
+	if ((api || v1 || event.locals.user) && !response.headers.has('cache-control')) {
 		headers['cache-control'] = 'no-store';
 	}
 	// An unread request body would stall the next request on this keep-alive connection.
@@ -136,8 +162,11 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 const bodyLimit: Handle = async ({ event, resolve }) => {
 	const length = Number(event.request.headers.get('content-length') ?? 0);
 	const limit = bodyLimitFor(event.request.method, event.url.pathname);
+	const message = `Body is larger than ${limit} bytes`;
 	const tooLarge = () =>
-		errorResponse(413, 'payload_too_large', `Body is larger than ${limit} bytes`);
+		isV1(event.url.pathname)
+			? v1Error(413, 'payload_too_large', message)
+			: errorResponse(413, 'payload_too_large', message);
 	if (length > limit) return tooLarge();
 	const capped = capRequestBody(event.request, limit);
 	event.request = capped.request;
@@ -161,10 +190,18 @@ const hostCheck: Handle = async ({ event, resolve }) => {
 const ipRateLimit: Handle = async ({ event, resolve }) => {
 	const { config, ipLimiter } = getRuntime();
 	event.locals.clientIp = clientIp(event, config.trustProxyHeader);
-	const counted = isApi(event.url.pathname) || !SAFE_METHODS.has(event.request.method);
+	const v1 = isV1(event.url.pathname);
+	const counted = v1 || isApi(event.url.pathname) || !SAFE_METHODS.has(event.request.method);
 	if (counted) {
 		const limit = ipLimiter.take(event.locals.clientIp);
 		if (!limit.ok) {
+			if (v1)
+				return v1Error(
+					429,
+					'rate_limit_exceeded',
+					'Too many requests; slow down',
+					limit.retryAfterSeconds
+				);
 			return errorResponse(429, 'rate_limited', 'Too many requests; slow down', {
 				'retry-after': String(limit.retryAfterSeconds)
 			});
@@ -173,7 +210,53 @@ const ipRateLimit: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+/** The bearer secret of an `Authorization: Bearer …` header, or null. */
+function bearerToken(request: Request): string | null {
+	const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get('authorization') ?? '');
+	return match ? match[1]! : null;
+}
+
+/**
+ * /v1 answers to a personal API key alone (a session cookie is not looked at, so a page cannot
+ * spend a signed-in user's quota); the key counts against its owner's rate and its own.
+ */
+const apiKeyAuth: Handle = async ({ event, resolve }) => {
+	event.locals.apiKey = null;
+	if (!isV1(event.url.pathname)) return resolve(event);
+	event.locals.user = null;
+	event.locals.session = null;
+	event.locals.twoFactor = false;
+	const { db, userLimiter, apiKeyLimiter } = getRuntime();
+	const token = bearerToken(event.request);
+	if (!token)
+		return v1Error(
+			401,
+			'invalid_api_key',
+			'You did not provide an API key. Send it as "Authorization: Bearer hth_…".'
+		);
+	const identity = await authenticateApiKey(db, token);
+	if (!identity.ok) return v1Error(401, identity.code, identity.message);
+	event.locals.user = identity.user;
+	event.locals.apiKey = identity.key;
+	const own = identity.key.rateLimitPerMinute;
+	const limits = [
+		own === null ? ({ ok: true } as const) : apiKeyLimiter.take(`key:${identity.key.id}`, own),
+		userLimiter.take(`user:${identity.user.id}`)
+	];
+	for (const limit of limits)
+		if (!limit.ok)
+			return v1Error(
+				429,
+				'rate_limit_exceeded',
+				'Too many requests; slow down',
+				limit.retryAfterSeconds
+			);
+	return resolve(event);
+};
+
 const auth: Handle = async ({ event, resolve }) => {
+	if (isV1(event.url.pathname)) return apiKeyAuth({ event, resolve });
+	event.locals.apiKey = null;
 	const { db, userLimiter } = getRuntime();
 	event.locals.user = null;
 	event.locals.session = null;
@@ -237,7 +320,8 @@ const FORM_CONTENT_TYPE =
  * post without an Origin is refused, as SvelteKit does.
  */
 const originCheck: Handle = async ({ event, resolve }) => {
-	if (SAFE_METHODS.has(event.request.method)) return resolve(event);
+	// /v1 carries no ambient credential (a bearer key only), so a cross-site page gains nothing.
+	if (SAFE_METHODS.has(event.request.method) || isV1(event.url.pathname)) return resolve(event);
 	const api = isApi(event.url.pathname);
 	const form = FORM_CONTENT_TYPE.test(event.request.headers.get('content-type') ?? '');
 	if (!api && !form) return resolve(event);

@@ -62,6 +62,12 @@ describe('lint rules for layers and libraries', { timeout: 300_000 }, () => {
 			'@typescript-eslint/no-restricted-imports'
 		],
 		[
+			'a service importing web-push',
+			'src/lib/server/services/health.ts',
+			"import webPush from 'web-push';\nexport const keys = webPush.generateVAPIDKeys();\n",
+			'@typescript-eslint/no-restricted-imports'
+		],
+		[
 			'a service importing kysely',
 			'src/lib/server/services/health.ts',
 			"import { sql } from 'kysely';\nexport const q = sql`select 1`;\n",

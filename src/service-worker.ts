@@ -59,3 +59,63 @@ async function sendOutboxes() {
 	}
 	if (left > 0) throw new Error(`${left} message(s) still waiting to be sent`);
 }
+
+// Web Push: "your reply is ready" (services/push.ts sends it; PushNotificationDto is its shape).
+// The payload is the server's, but only a same-origin conversation path is ever opened.
+const CONVERSATION_PATH = /^\/c\/\d+$/;
+
+interface ReplyNotification {
+	title: string;
+	body: string;
+	url: string;
+	tag: string;
+}
+
+function readNotification(event: PushEvent): ReplyNotification {
+	let data: Partial<ReplyNotification> = {};
+	try {
+		data = (event.data?.json() ?? {}) as Partial<ReplyNotification>;
+	} catch {
+		// Not JSON: show the generic notification below.
+	}
+	const url = typeof data.url === 'string' && CONVERSATION_PATH.test(data.url) ? data.url : '/';
+	return {
+		title: typeof data.title === 'string' && data.title ? data.title : 'Hearth',
+		body: typeof data.body === 'string' ? data.body : 'Your reply is ready',
+		url,
+		tag: typeof data.tag === 'string' ? data.tag : url
+	};
+}
+
+self.addEventListener('push', (event) => {
+	const notification = readNotification(event);
+	event.waitUntil(
+		self.registration.showNotification(notification.title, {
+			body: notification.body,
+			tag: notification.tag,
+			icon: '/icons/pwa-192x192.png',
+			badge: '/icons/pwa-64x64.png',
+			data: { url: notification.url }
+		})
+	);
+});
+
+/** Brings Hearth to the conversation: a window already on it, else any Hearth window, else a new one. */
+async function openConversation(path: string) {
+	const url = new URL(CONVERSATION_PATH.test(path) ? path : '/', self.location.origin).href;
+	const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+	const showing = windows.find((client) => client.url === url);
+	if (showing) return showing.focus();
+	const other = windows[0];
+	if (other) {
+		const moved = (await other.navigate(url).catch(() => null)) ?? other;
+		return moved.focus().catch(() => moved);
+	}
+	return self.clients.openWindow(url);
+}
+
+self.addEventListener('notificationclick', (event) => {
+	event.notification.close();
+	const data = event.notification.data as { url?: unknown } | null;
+	event.waitUntil(openConversation(typeof data?.url === 'string' ? data.url : '/'));
+});

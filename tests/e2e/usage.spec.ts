@@ -1,7 +1,7 @@
 // Usage you can see and cap, on a phone at 390×844: the usage page (charts, their table views, the
 // date filter), the budget warning at 80 % and the refusal at 100 % in the chat, and the export
-// and budget endpoints' owner checks and bad input. Usage events are written into the server's
-// SQLite file directly: their cost is what the page and the budget read.
+// and budget endpoints' owner checks and bad input. Usage events (and their rollup rows) are
+// written into the server's SQLite file directly: their cost is what the page and the budget read.
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { expect, test } from '@playwright/test';
@@ -13,6 +13,7 @@ const OTHER = { username: 'bystander', password: 'bystander-password-1' };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
 const USD = 1_000_000;
 const DAY_MS = 86_400_000;
+const ROLLUP_SPANS_MS = [15 * 60_000, DAY_MS];
 
 function database() {
 	return new SQLite(path.join(process.env.HEARTH_E2E_DATA!, 'hearth.db'));
@@ -30,10 +31,22 @@ function addUsage(
 ) {
 	const db = database();
 	try {
+		const user = userId(db, username);
 		db.prepare(
 			`insert into usage_event (user_id, conversation_id, source, provider, model, prompt_tokens,
 			 completion_tokens, cached_tokens, cost_micro_usd, created_at) values (?, ?, 'chat', 'cloud', ?, ?, ?, ?, ?, ?)`
-		).run(userId(db, username), conversationId, model, 1000, 500, 200, costMicroUsd, at);
+		).run(user, conversationId, model, 1000, 500, 200, costMicroUsd, at);
+		// The page reads the rollup, which the server adds each event to (repos/usage-rollup.ts).
+		for (const span of ROLLUP_SPANS_MS)
+			db.prepare(
+				`insert into usage_rollup (user_id, span_ms, bucket_at, provider, model, local,
+				 prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, reasoning_tokens,
+				 cost_micro_usd, replies, estimated) values (?, ?, ?, 'cloud', ?, 0, 1000, 500, 200, 0, 0, ?, 1, 0)
+				 on conflict (span_ms, bucket_at, user_id, provider, model, local) do update set
+				 prompt_tokens = prompt_tokens + 1000, completion_tokens = completion_tokens + 500,
+				 cached_tokens = cached_tokens + 200, cost_micro_usd = cost_micro_usd + excluded.cost_micro_usd,
+				 replies = replies + 1`
+			).run(user, span, Math.floor(at / span) * span, model, costMicroUsd);
 	} finally {
 		db.close();
 	}

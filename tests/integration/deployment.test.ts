@@ -196,10 +196,11 @@ describe('tunnel and dashboards', () => {
 describe('the compose environment, for real', () => {
 	it('llama-server started from the llama service environment serves Hearth started from the hearth service environment', async () => {
 		const apiKey = 'compose-shared-key-0123456789abcdef';
-		// As compose would pass it, minus the model download (no hub here) and the bind address.
+		// As compose would pass it, minus the models folder (the test's model is given with -m) and
+		// the bind address; router mode itself is tested in local-models.test.ts.
 		const llamaEnv = Object.fromEntries(
 			Object.entries(services.llama!.environment!)
-				.filter(([k]) => !k.startsWith('LLAMA_ARG_HF_') && k !== 'LLAMA_ARG_HOST')
+				.filter(([k]) => !k.startsWith('LLAMA_ARG_MODELS_') && k !== 'LLAMA_ARG_HOST')
 				.map(([k, v]) => [k, defaultOf(v)])
 		);
 		const llama = await startLlamaServer({ env: { ...llamaEnv, LLAMA_API_KEY: apiKey } });
@@ -212,7 +213,7 @@ describe('the compose environment, for real', () => {
 		// As compose would pass it, minus the container's paths and bind address (a test's own).
 		const hearthEnv = Object.fromEntries(
 			Object.entries(services.hearth!.environment!)
-				.filter(([k]) => !['DATA_DIR', 'HOST', 'PORT'].includes(k))
+				.filter(([k]) => !['DATA_DIR', 'HOST', 'PORT', 'LLAMA_MODELS_DIR'].includes(k))
 				.map(([k, v]) => [k, defaultOf(v)])
 		);
 		const hearth = await startHearth({

@@ -39,19 +39,23 @@ export interface LlamaServerOptions {
 	extraArgs?: string[];
 	/** Environment for llama-server (it reads LLAMA_ARG_* and LLAMA_API_KEY); flags win. */
 	env?: Record<string, string>;
+	/** Router mode over this folder (the caller's; not removed at stop) instead of one model. */
+	modelsDir?: string;
+	/** Router mode: models in memory at once. */
+	modelsMax?: number;
 }
 
 export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-llama-'));
 	const modelPath = path.join(dir, 'model.gguf');
-	fs.writeFileSync(modelPath, generateTestModel(options.model));
+	if (!options.modelsDir) fs.writeFileSync(modelPath, generateTestModel(options.model));
 	const port = await freePort();
 	const parallel = options.parallel ?? 1;
+	const modelArgs = options.modelsDir
+		? ['--models-dir', options.modelsDir, '--models-max', String(options.modelsMax ?? 1)]
+		: ['-m', modelPath, '--alias', TEST_MODEL_ALIAS];
 	const args = [
-		'-m',
-		modelPath,
-		'--alias',
-		TEST_MODEL_ALIAS,
+		...modelArgs,
 		'--host',
 		'127.0.0.1',
 		'--port',

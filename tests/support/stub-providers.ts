@@ -103,95 +103,123 @@ function streamScript(
 }
 
 export function startOpenAiStub(): Promise<StubServer> {
-	return startStub((stub, req, res) => {
-		const json = (status: number, value: unknown) => {
-			res.writeHead(status, { 'content-type': 'application/json' });
-			res.end(JSON.stringify(value));
-		};
-		const echoed = () => ({
-			error: {
-				message: `Incorrect API key provided. Received headers: authorization: ${req.headers.authorization ?? ''}`,
-				type: 'invalid_request_error'
-			}
-		});
-		if (stub.behaviour === 'echoKey') return json(401, echoed());
-		if (req.url === '/v1/models') {
-			return json(200, {
-				object: 'list',
-				data: ['gpt-4o-mini', 'text-embedding-3-small', 'o4-mini'].map((id) => ({
-					id,
-					object: 'model',
-					created: 0,
-					owned_by: 'stub'
-				}))
-			});
+	return startStub(openAiRoute);
+}
+
+/**
+ * llama.cpp's server as far as Hearth reads it: /props (with `modalities` as llama-server reports
+ * them when a multimodal projector is loaded, or without them) and the OpenAI routes.
+ */
+export function startLlamaStub(options: { vision: boolean }): Promise<StubServer> {
+	return startStub((stub, req, res, body) => {
+		if (req.url === '/props') {
+			res.writeHead(200, { 'content-type': 'application/json' });
+			return void res.end(
+				JSON.stringify({
+					total_slots: 1,
+					model_path: '/models/stub.gguf',
+					default_generation_settings: { n_ctx: 4096 },
+					...(options.vision ? { modalities: { vision: true, audio: false } } : {})
+				})
+			);
 		}
-		if (req.url === '/v1/images/generations') {
-			if (stub.behaviour === 'status401')
-				return json(401, {
-					error: { message: 'Incorrect API key provided', type: 'invalid_request_error' }
-				});
-			// The smallest valid PNG (1×1), as gpt-image-1 answers: base64 in b64_json.
-			return json(200, { created: 0, data: [{ b64_json: TINY_PNG_BASE64 }] });
-		}
-		if (req.url !== '/v1/chat/completions')
-			return json(404, { error: { message: 'Unknown path', type: 'invalid_request_error' } });
-		const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-			`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-		switch (stub.behaviour) {
-			case 'status401':
-				return json(401, {
-					error: {
-						message: 'Incorrect API key provided: sk-...abcd.',
-						type: 'invalid_request_error',
-						code: 'invalid_api_key'
-					}
-				});
-			case 'status429':
-				return json(429, {
-					error: {
-						message: 'Rate limit reached for requests',
-						type: 'requests',
-						code: 'rate_limit_exceeded'
-					}
-				});
-			case 'status500':
-				return json(500, {
-					error: {
-						message: 'The server had an error while processing your request.',
-						type: 'server_error'
-					}
-				});
-			case 'slowFirstToken':
-				return void setTimeout(() => {
-					if (!res.destroyed) json(200, {});
-				}, 5_000);
-			case 'malformed':
-				sse(res);
-				res.write(chunk({ role: 'assistant', content: 'Hi' }));
-				res.end('data: {"choices": [ this is not json\n\n');
-				return;
-			case 'truncated':
-				sse(res);
-				res.write(chunk({ role: 'assistant', content: 'Partial' }));
-				return void setTimeout(() => res.socket?.destroy(), 20);
-			case 'endless':
-				sse(res);
-				return endlessWriter(res, () => chunk({ content: 'more ' }));
-			default: {
-				sse(res);
-				if (stub.behaviour === 'reasoning')
-					res.write(chunk({ role: 'assistant', reasoning_content: 'Thinking…' }));
-				if (stub.script) return void streamScript(res, stub.script, chunk);
-				for (const piece of REPLY) res.write(chunk({ content: piece }));
-				res.write(chunk({}, 'stop'));
-				res.write(
-					`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`
-				);
-				res.end('data: [DONE]\n\n');
-			}
+		openAiRoute(stub, req, res, body);
+	});
+}
+
+function openAiRoute(
+	stub: StubServer,
+	req: http.IncomingMessage,
+	res: http.ServerResponse,
+	_body?: unknown
+): void {
+	const json = (status: number, value: unknown) => {
+		res.writeHead(status, { 'content-type': 'application/json' });
+		res.end(JSON.stringify(value));
+	};
+	const echoed = () => ({
+		error: {
+			message: `Incorrect API key provided. Received headers: authorization: ${req.headers.authorization ?? ''}`,
+			type: 'invalid_request_error'
 		}
 	});
+	if (stub.behaviour === 'echoKey') return json(401, echoed());
+	if (req.url === '/v1/models') {
+		return json(200, {
+			object: 'list',
+			data: ['gpt-4o-mini', 'text-embedding-3-small', 'o4-mini'].map((id) => ({
+				id,
+				object: 'model',
+				created: 0,
+				owned_by: 'stub'
+			}))
+		});
+	}
+	if (req.url === '/v1/images/generations') {
+		if (stub.behaviour === 'status401')
+			return json(401, {
+				error: { message: 'Incorrect API key provided', type: 'invalid_request_error' }
+			});
+		// The smallest valid PNG (1×1), as gpt-image-1 answers: base64 in b64_json.
+		return json(200, { created: 0, data: [{ b64_json: TINY_PNG_BASE64 }] });
+	}
+	if (req.url !== '/v1/chat/completions')
+		return json(404, { error: { message: 'Unknown path', type: 'invalid_request_error' } });
+	const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+		`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+	switch (stub.behaviour) {
+		case 'status401':
+			return json(401, {
+				error: {
+					message: 'Incorrect API key provided: sk-...abcd.',
+					type: 'invalid_request_error',
+					code: 'invalid_api_key'
+				}
+			});
+		case 'status429':
+			return json(429, {
+				error: {
+					message: 'Rate limit reached for requests',
+					type: 'requests',
+					code: 'rate_limit_exceeded'
+				}
+			});
+		case 'status500':
+			return json(500, {
+				error: {
+					message: 'The server had an error while processing your request.',
+					type: 'server_error'
+				}
+			});
+		case 'slowFirstToken':
+			return void setTimeout(() => {
+				if (!res.destroyed) json(200, {});
+			}, 5_000);
+		case 'malformed':
+			sse(res);
+			res.write(chunk({ role: 'assistant', content: 'Hi' }));
+			res.end('data: {"choices": [ this is not json\n\n');
+			return;
+		case 'truncated':
+			sse(res);
+			res.write(chunk({ role: 'assistant', content: 'Partial' }));
+			return void setTimeout(() => res.socket?.destroy(), 20);
+		case 'endless':
+			sse(res);
+			return endlessWriter(res, () => chunk({ content: 'more ' }));
+		default: {
+			sse(res);
+			if (stub.behaviour === 'reasoning')
+				res.write(chunk({ role: 'assistant', reasoning_content: 'Thinking…' }));
+			if (stub.script) return void streamScript(res, stub.script, chunk);
+			for (const piece of REPLY) res.write(chunk({ content: piece }));
+			res.write(chunk({}, 'stop'));
+			res.write(
+				`data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 0, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 12, completion_tokens: 5, total_tokens: 17, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 2 } } })}\n\n`
+			);
+			res.end('data: [DONE]\n\n');
+		}
+	}
 }
 
 export function startAnthropicStub(): Promise<StubServer> {

@@ -21,6 +21,15 @@ export interface OutboxItem {
 	createdAt: number;
 	/** Set when the server refused it (a 4xx): shown to the user, not retried. */
 	error?: string;
+	/** Files attached offline, kept here (IndexedDB holds Blobs) until they are uploaded. */
+	files?: OutboxFile[];
+}
+
+export interface OutboxFile {
+	name: string;
+	blob: Blob;
+	/** Set once uploaded, so a retried flush never uploads it again. */
+	id?: string;
 }
 
 export interface CacheSettings {
@@ -238,6 +247,15 @@ export async function queueMessage(
 		// Queued messages follow each other; the first answers the newest message.
 		await db.outbox.put({ ...item, parentId: waiting > 0 ? null : parentId });
 	});
+}
+
+/** Records the files of a queued message as uploaded so far. */
+export async function recordOutboxUploads(
+	cache: DeviceCache,
+	clientId: string,
+	files: OutboxFile[]
+): Promise<void> {
+	await tables(cache).outbox.update(clientId, { files });
 }
 
 /** The server took it: it leaves the outbox. */

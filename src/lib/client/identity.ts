@@ -37,6 +37,9 @@ export async function wipeDevice() {
 async function wipeUser(userId: number) {
 	const { deleteDeviceCache } = await import('$lib/client/device-cache');
 	await deleteDeviceCache(userId);
+	// The server forgets this browser's push subscription with the session; the browser too.
+	const { unsubscribeBrowser } = await import('$lib/client/push');
+	await unsubscribeBrowser();
 	if ('caches' in globalThis) {
 		for (const name of await caches.keys()) await caches.delete(name);
 	}

@@ -5,11 +5,17 @@
 import { ApiError } from '$lib/client/api';
 import { parseSse } from '$lib/client/sse';
 import type { MessageDto, SendResultDto, UsageDto } from '$lib/shared/dto';
-import { JOB_EVENT_NAMES, unreachable, type JobEvent } from '$lib/shared/job-events';
+import {
+	JOB_EVENT_NAMES,
+	unreachable,
+	type JobEvent,
+	type ReplyStatus
+} from '$lib/shared/job-events';
 
 export interface JobStreamHandlers {
 	delta(part: { text?: string; reasoning?: string }): void;
 	usage(usage: UsageDto): void;
+	status(status: ReplyStatus): void;
 	done(message: MessageDto): void;
 	failed(error: { code: string; message: string }): void;
 	connection(state: 'open' | 'reconnecting'): void;
@@ -25,6 +31,9 @@ function apply(event: JobEvent, handlers: JobStreamHandlers): boolean {
 			return false;
 		case 'usage':
 			handlers.usage(event.data);
+			return false;
+		case 'status':
+			handlers.status(event.data.status);
 			return false;
 		case 'done':
 			handlers.done(event.data.message);

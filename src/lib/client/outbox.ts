@@ -2,11 +2,13 @@
 // retried (a lost answer, the page and the service worker racing) is stored once by the server.
 import {
 	markRefused,
+	recordOutboxUploads,
 	removeFromOutbox,
 	unsentOutbox,
 	type DeviceCache,
 	type OutboxItem
 } from '$lib/client/device-cache';
+import { postAttachment } from '$lib/client/attachments';
 
 let running: Promise<number> | null = null;
 
@@ -20,6 +22,12 @@ async function send(db: DeviceCache, fetchFn: typeof fetch): Promise<number> {
 	let sent = 0;
 	const items = await unsentOutbox(db);
 	for (const item of items) {
+		const uploaded = await uploadFiles(db, item, fetchFn);
+		if (uploaded === 'later') break;
+		if (uploaded !== 'ok') {
+			await markRefused(db, item.clientId, uploaded.error);
+			continue;
+		}
 		let res: Response;
 		try {
 			res = await fetchFn(`/api/conversations/${item.conversationId}/messages`, {
@@ -48,10 +56,40 @@ async function send(db: DeviceCache, fetchFn: typeof fetch): Promise<number> {
 	return sent;
 }
 
+/** Uploads the item's files not yet uploaded, recording each id as it comes. */
+async function uploadFiles(
+	db: DeviceCache,
+	item: OutboxItem,
+	fetchFn: typeof fetch
+): Promise<'ok' | 'later' | { error: string }> {
+	const files = item.files ?? [];
+	for (let i = 0; i < files.length; i++) {
+		const file = files[i]!;
+		if (file.id) continue;
+		const result = await postAttachment(fetchFn, file.blob, file.name);
+		if (!result.ok) {
+			if (
+				result.status === 0 ||
+				result.status === 401 ||
+				result.status === 429 ||
+				result.status >= 500
+			)
+				return 'later';
+			return { error: `${file.name}: ${result.message}` };
+		}
+		files[i] = { ...file, id: result.attachment.id };
+		item.files = files;
+		await recordOutboxUploads(db, item.clientId, files);
+	}
+	return 'ok';
+}
+
 function body(item: OutboxItem) {
+	const attachments = (item.files ?? []).map((f) => f.id!);
 	return {
 		content: item.content,
 		clientId: item.clientId,
+		...(attachments.length > 0 ? { attachments } : {}),
 		// null: answer whatever is newest when it arrives (the message queued before it).
 		...(item.parentId !== null ? { parentId: item.parentId } : {}),
 		...(item.model ? { model: item.model } : {})

@@ -11,6 +11,8 @@ describe('loadConfig', () => {
 				dataDir: path.resolve('data'),
 				database: { kind: 'sqlite', path: path.resolve('data/hearth.db') },
 				llamaUrl: 'http://127.0.0.1:8080',
+				llamaModelsDir: path.resolve('llama/models'),
+				hfEndpoint: 'https://huggingface.co',
 				host: '127.0.0.1',
 				port: 3000,
 				origin: null,
@@ -34,6 +36,14 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('reads the shared models folder and the hub (a mirror may be on the LAN, over http)', () => {
+		expect(
+			loadConfig({ LLAMA_MODELS_DIR: '/models', HF_ENDPOINT: 'http://mirror.lan:8080/' })
+		).toMatchObject({
+			config: { llamaModelsDir: '/models', hfEndpoint: 'http://mirror.lan:8080' }
+		});
+	});
+
 	it('reads ALLOWED_HOSTS as a list of host names and addresses', () => {
 		expect(
 			loadConfig({ ALLOWED_HOSTS: ' Hearth.LAN, 192.168.1.20 ,,::1, pi.local.' })
@@ -51,11 +61,23 @@ describe('loadConfig', () => {
 		});
 	});
 
+	it('accepts loopback http push endpoints only when a test asks for it', () => {
+		expect(loadConfig({})).toMatchObject({ config: { testPushLoopback: false } });
+		expect(loadConfig({ HEARTH_TEST_PUSH_LOOPBACK: 'yes' })).toMatchObject({
+			config: { testPushLoopback: false }
+		});
+		expect(loadConfig({ HEARTH_TEST_PUSH_LOOPBACK: '1' })).toMatchObject({
+			config: { testPushLoopback: true }
+		});
+	});
+
 	it.each([
 		['PORT', 'abc', /whole number/],
 		['PORT', '70000', /65535/],
 		['LLAMA_URL', 'not a url', /not a URL/],
 		['LLAMA_URL', 'ftp://x', /http/],
+		['HF_ENDPOINT', 'file:///srv/models', /http/],
+		['HF_ENDPOINT', 'https://user:pw@hub.example', /credentials/],
 		['ORIGIN', 'https://x.com/path', /origin only/],
 		['DATABASE_URL', 'mysql://x', /postgres/],
 		['TRUST_PROXY_HEADER', 'bad header:', /not a header name/],

@@ -12,6 +12,10 @@ export interface Config {
 	readonly database: DatabaseConfig;
 	readonly llamaUrl: string;
 	readonly llamaApiKey: string | null;
+	/** The folder of GGUF files shared with llama-server's router (downloads land here). */
+	readonly llamaModelsDir: string;
+	/** The Hugging Face hub (or a mirror) that model downloads come from, an origin. */
+	readonly hfEndpoint: string;
 	readonly origin: string | null;
 	/** Extra Host names answered when ORIGIN is unset (besides loopback and this machine's own). */
 	readonly allowedHosts: readonly string[];
@@ -25,6 +29,11 @@ export interface Config {
 	readonly logLevel: LogLevel;
 	/** Shorter connection timings for tests only (HEARTH_TEST_TIMINGS); empty in production. */
 	readonly testTimings: TestTimings;
+	/**
+	 * Push endpoints at http://127.0.0.1 accepted and reached (a test's stand-in push service).
+	 * From HEARTH_TEST_PUSH_LOOPBACK=1, deliberately not a documented setting.
+	 */
+	readonly testPushLoopback: boolean;
 }
 
 /**
@@ -59,6 +68,8 @@ export const CONFIG_VARIABLES = [
 	'DATABASE_URL',
 	'LLAMA_URL',
 	'LLAMA_API_KEY',
+	'LLAMA_MODELS_DIR',
+	'HF_ENDPOINT',
 	'ORIGIN',
 	'ALLOWED_HOSTS',
 	'HOST',
@@ -204,6 +215,12 @@ function parseConfig(env: Env): Config {
 		database: parseDatabase(env, dataDir),
 		llamaUrl: parseHttpUrl('LLAMA_URL', read(env, 'LLAMA_URL') ?? 'http://127.0.0.1:8080', true),
 		llamaApiKey: read(env, 'LLAMA_API_KEY'),
+		llamaModelsDir: path.resolve(read(env, 'LLAMA_MODELS_DIR') ?? './llama/models'),
+		hfEndpoint: parseHttpUrl(
+			'HF_ENDPOINT',
+			read(env, 'HF_ENDPOINT') ?? 'https://huggingface.co',
+			true
+		),
 		origin: originValue ? parseHttpUrl('ORIGIN', originValue, false) : null,
 		allowedHosts: parseAllowedHosts(env),
 		host: read(env, 'HOST') ?? '127.0.0.1',
@@ -214,7 +231,8 @@ function parseConfig(env: Env): Config {
 		openaiApiKey: read(env, 'OPENAI_API_KEY'),
 		anthropicApiKey: read(env, 'ANTHROPIC_API_KEY'),
 		logLevel,
-		testTimings: parseTestTimings(env.HEARTH_TEST_TIMINGS)
+		testTimings: parseTestTimings(env.HEARTH_TEST_TIMINGS),
+		testPushLoopback: env.HEARTH_TEST_PUSH_LOOPBACK === '1'
 	};
 }
 

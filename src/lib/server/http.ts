@@ -34,10 +34,20 @@ export const FAILURE_STATUS: Partial<Record<string, number>> = {
 	conversation_full: 409,
 	not_continuable: 409,
 	context_overflow: 413,
+	conflict: 409,
 	setup_done: 409,
 	username_taken: 409,
+	name_taken: 409,
 	invalid_invite: 410,
 	too_many_jobs: 429,
+	model_cannot_see: 422,
+	too_large: 413,
+	unsupported_type: 415,
+	type_mismatch: 415,
+	no_text_layer: 422,
+	encrypted: 422,
+	corrupt: 422,
+	too_complex: 422,
 	throttled: 429,
 	upstream: 502,
 	busy: 503
@@ -80,7 +90,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response
  * cancelled: cancelling makes the Node adapter destroy the socket before our 413 can be sent.
  * The adapter's own BODY_SIZE_LIMIT bounds how much is drained.
  */
-async function readCapped(request: Request, limit: number): Promise<string | null> {
+export async function readCapped(request: Request, limit: number): Promise<string | null> {
 	if (!request.body) return '';
 	const reader = request.body.getReader();
 	const chunks: Uint8Array[] = [];

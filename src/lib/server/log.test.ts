@@ -23,3 +23,14 @@ describe('serializeError', () => {
 		expect(logged.message).toContain('[redacted]');
 	});
 });
+
+describe('API keys in logs', () => {
+	it('redacts a Hearth API key in an error, bare or as a bearer header', () => {
+		const key = 'hth_' + 'Ab3_'.repeat(10) + 'xY9';
+		for (const text of [`bad key ${key}`, `authorization: Bearer ${key}`]) {
+			const logged = serializeError(new Error(text)) as { message: string; stack: string };
+			expect(logged.message).not.toContain(key.slice(4, 20));
+			expect(logged.stack).not.toContain(key.slice(4, 20));
+		}
+	});
+});

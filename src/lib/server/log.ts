@@ -10,7 +10,22 @@ export function getLogger(): pino.Logger {
 		level: getConfig().logLevel,
 		base: { app: 'hearth' },
 		redact: {
-			paths: ['password', '*.password', 'token', '*.token', 'apiKey', '*.apiKey'],
+			paths: [
+				'password',
+				'*.password',
+				'token',
+				'*.token',
+				'apiKey',
+				'*.apiKey',
+				'secret',
+				'*.secret',
+				'authorization',
+				'*.authorization',
+				'headers.authorization',
+				'*.headers.authorization',
+				'headers.cookie',
+				'*.headers.cookie'
+			],
 			censor: '[redacted]'
 		},
 		serializers: { err: serializeError }

@@ -17,7 +17,11 @@ import { LoginThrottle } from '$lib/server/auth/login-throttle';
 import { KEEPALIVE_MS } from '$lib/server/jobs/sse';
 import { StreamRegistry } from '$lib/server/jobs/streams';
 import { ImportRunner } from '$lib/server/imports/runner';
+import { DownloadRunner } from '$lib/server/local-models/downloads';
+import { reloadRouter } from '$lib/server/services/local-models';
+import { notifyReplyEnded, vapidKeys, vapidSubject } from '$lib/server/services/push';
 import {
+	PerMinuteLimiter,
 	REQUESTS_PER_IP,
 	REQUESTS_PER_USER,
 	TokenBucketLimiter,
@@ -31,6 +35,8 @@ export interface Runtime {
 	loginThrottle: LoginThrottle;
 	ipLimiter: TokenBucketLimiter;
 	userLimiter: TokenBucketLimiter;
+	/** Each API key's own rate, where its owner set one. */
+	apiKeyLimiter: PerMinuteLimiter;
 	providers: ProviderRegistry;
 	bus: JobBus;
 	runner: JobRunner;
@@ -42,6 +48,8 @@ export interface Runtime {
 	sweeper: Sweeper;
 	/** Imports of other apps' histories, run in this process. */
 	imports: ImportRunner;
+	/** Model downloads into LLAMA_MODELS_DIR, run in this process. */
+	downloads: DownloadRunner;
 }
 
 let runtime: Runtime | null = null;
@@ -65,6 +73,8 @@ export async function startRuntime(): Promise<Runtime> {
 		getLogger().info({ applied: migrated.applied }, 'database migrated');
 	}
 	const secretKey = loadSecretKey(config);
+	// Web Push's VAPID pair is made on the first start, in the database all instances share.
+	await vapidKeys(db);
 	const providers = new ProviderRegistry(() => loadProviderRecords(db, config, secretKey));
 	const bus = new JobBus();
 	const metrics = new Metrics({ db, providers });
@@ -77,13 +87,23 @@ export async function startRuntime(): Promise<Runtime> {
 					onCancel: (jobId) => runner.abortLocal(jobId)
 				})
 			: null;
+	const pushDeps = {
+		db,
+		log: getLogger(),
+		subject: vapidSubject(config.origin),
+		allowLoopbackHttp: config.testPushLoopback
+	};
 	const runner = new JobRunner({
 		db,
 		providers,
 		bus,
 		log: getLogger(),
 		observer: metrics,
-		peers: relay ?? undefined
+		peers: relay ?? undefined,
+		// Fire and forget: a push never delays or fails the reply (services/push.ts bounds it).
+		onReplyEnded: (job, state, watched) => {
+			if (!watched) void notifyReplyEnded(pushDeps, job, state);
+		}
 	});
 	runtime = {
 		config,
@@ -101,13 +121,22 @@ export async function startRuntime(): Promise<Runtime> {
 			log: getLogger(),
 			recoverAll: config.database.kind === 'sqlite'
 		}),
+		downloads: new DownloadRunner({
+			db,
+			log: getLogger(),
+			modelsDir: config.llamaModelsDir,
+			hfEndpoint: config.hfEndpoint,
+			recoverAll: config.database.kind === 'sqlite',
+			onInstalled: () => reloadRouter(providers)
+		}),
 		streams: new StreamRegistry({
 			db,
 			checkIntervalMs: config.testTimings.sseKeepaliveMs ?? KEEPALIVE_MS
 		}),
 		loginThrottle: new LoginThrottle(db),
 		ipLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_IP, config.testTimings)),
-		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings))
+		userLimiter: new TokenBucketLimiter(requestRate(REQUESTS_PER_USER, config.testTimings)),
+		apiKeyLimiter: new PerMinuteLimiter()
 	};
 	runtime.sweeper.start();
 	return runtime;
@@ -120,9 +149,10 @@ export function getRuntime(): Runtime {
 
 /** The server (not the CLI) runs replies: recover what a crash left, then claim jobs. */
 export async function startJobRunner(): Promise<void> {
-	const { runner, config, relay, imports } = getRuntime();
+	const { runner, config, relay, imports, downloads } = getRuntime();
 	await relay?.start();
 	await imports.start();
+	await downloads.start();
 	// One SQLite file means one instance: every job still marked running was ours.
 	await runner.start({ recoverAll: config.database.kind === 'sqlite' });
 }
@@ -132,6 +162,7 @@ export async function stopRuntime(): Promise<void> {
 	runtime = null;
 	await current?.sweeper.stop();
 	await current?.imports.stop();
+	await current?.downloads.stop();
 	current?.streams.stop();
 	await current?.runner.stop();
 	await current?.relay?.stop();

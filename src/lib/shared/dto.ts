@@ -1,3 +1,4 @@
+import type { AttachmentDto } from '$lib/shared/attachments';
 // The JSON shapes of the HTTP API (camelCase), shared by the server, the PWA and the tests.
 export const MESSAGE_STATUSES = [
 	'queued',
@@ -79,6 +80,8 @@ export interface MessageDto {
 	continuable?: true;
 	/** On a reply: what its prompt took of the model's context window. */
 	context?: ContextDto;
+	/** Files the user attached to this message, in attached order. */
+	attachments?: AttachmentDto[];
 	createdAt: number;
 }
 
@@ -147,6 +150,24 @@ export interface UsageTotalsDto {
 export interface UserSettingsDto {
 	/** What the user's own electricity and hardware cost them, per million local tokens. */
 	localCostPerMillionUsd?: number;
+	/** Push notifications may show the reply's first words (off: only the conversation title). */
+	pushPreview?: boolean;
+}
+
+/** The JSON payload of a "reply ready" push message, read by the service worker. */
+export interface PushNotificationDto {
+	title: string;
+	body: string;
+	/** Same-origin path of the conversation to open. */
+	url: string;
+	/** One notification per conversation: a newer one replaces it. */
+	tag: string;
+}
+
+/** Whether this browser (its session) is subscribed; the endpoint lets it match its own. */
+export interface PushStatusDto {
+	subscribed: boolean;
+	endpoint: string | null;
 }
 
 export interface UsageReportDto {
@@ -292,4 +313,40 @@ export interface PasskeyDto {
 	name: string;
 	createdAt: number;
 	lastUsedAt: number | null;
+}
+
+/** A personal API key as its owner (and the admin) sees it: never the secret, never its hash. */
+export interface ApiKeyDto {
+	id: number;
+	name: string;
+	/** The start of the secret, to tell keys apart ("hth_AbCd1234"). */
+	prefix: string;
+	createdAt: number;
+	expiresAt: number | null;
+	lastUsedAt: number | null;
+	/** Requests per minute this key may make; null: only the owner's own limit. */
+	rateLimitPerMinute: number | null;
+	/** Conversations made with this key are kept in the owner's history. */
+	saveHistory: boolean;
+}
+
+export interface AdminApiKeyDto extends ApiKeyDto {
+	username: string;
+}
+
+/** Default request parameters an alias applies when the request leaves them out. */
+export interface AliasParamsDto {
+	temperature?: number;
+	max_tokens?: number;
+	top_p?: number;
+}
+
+export interface ModelAliasDto {
+	id: number;
+	/** What clients ask for, e.g. "gpt-4o-mini". */
+	name: string;
+	/** "provider/model" it stands for. */
+	target: string;
+	params: AliasParamsDto;
+	systemPrompt: string | null;
 }

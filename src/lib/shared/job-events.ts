@@ -8,18 +8,27 @@ export type JobEvent =
 	| { event: 'job'; data: SendResultDto }
 	| { event: 'delta'; data: { text?: string; reasoning?: string } }
 	| { event: 'usage'; data: UsageDto }
+	/** Before the first token: the model is being loaded into memory, or has just been loaded. */
+	| { event: 'status'; data: { status: ReplyStatus } }
 	/** The reply is final; `message` is its stored row. The stream ends after it. */
 	| { event: 'done'; data: { message: MessageDto } }
 	/** The reply failed (or no longer exists). The stream ends after it. */
 	| { event: 'error'; data: { code: string; message: string } };
 
+/** What a reply waits on before its first token (shown as "Loading model…"). */
+export type ReplyStatus = 'loading_model' | 'model_loaded';
+
 export type JobEventName = JobEvent['event'];
 
 /** Every event name, e.g. for EventSource listeners; the `satisfies` keeps it complete. */
-export const JOB_EVENT_NAMES = ['job', 'delta', 'usage', 'done', 'error'] as const satisfies Record<
-	number,
-	JobEventName
->;
+export const JOB_EVENT_NAMES = [
+	'job',
+	'delta',
+	'usage',
+	'status',
+	'done',
+	'error'
+] as const satisfies Record<number, JobEventName>;
 type Missing = Exclude<JobEventName, (typeof JOB_EVENT_NAMES)[number]>;
 /** Fails to compile when an event is added to the union but not to JOB_EVENT_NAMES. */
 export const JOB_EVENT_NAMES_COMPLETE: [Missing] extends [never] ? true : never = true;

@@ -2,6 +2,7 @@
 // change its model and settings (slash commands), and /image. Kept apart from the conversations
 // and replies stores, which own the state and the streams these build on.
 import { api } from '$lib/client/api';
+import { attachmentsStore } from '$lib/stores/attachments.svelte';
 import { conversationsStore } from '$lib/stores/conversations.svelte';
 import { repliesStore } from '$lib/stores/replies.svelte';
 import type { ConversationDto, ConversationSettingsDto, JobDto, MessageDto } from '$lib/shared/dto';
@@ -46,7 +47,15 @@ export async function editMessage(messageId: number, content: string): Promise<b
 		conversationsStore.error = 'You are offline; edits are sent once you are back online.';
 		return false;
 	}
-	return (await repliesStore.send(content, original.parentId)) !== null;
+	// The edited message keeps the original's files (the same attachment rows).
+	const attached = original.attachments?.length
+		? {
+				ids: original.attachments.map((a) => a.id),
+				files: [],
+				hasImages: original.attachments.some((a) => a.kind === 'image')
+			}
+		: null;
+	return (await repliesStore.send(content, original.parentId, attached)) !== null;
 }
 
 /** Asks for another reply to the message `messageId` answered (or to a user message). */
@@ -102,7 +111,10 @@ export async function sendTruncated() {
 	const refused = repliesStore.overflow;
 	if (!refused) return;
 	repliesStore.overflow = null;
-	await repliesStore.send(refused.content, refused.parentId, { truncate: true });
+	const id = await repliesStore.send(refused.content, refused.parentId, refused.attached, {
+		truncate: true
+	});
+	if (id !== null && refused.attached) attachmentsStore.clear();
 }
 
 /** A new conversation holding the history up to `messageId`; returns its id. */

@@ -33,7 +33,7 @@ export interface ModelGroup {
 	name: string;
 	source: 'live' | 'fallback';
 	error?: { code: string; message: string };
-	models: { id: string }[];
+	models: { id: string; vision?: boolean }[];
 }
 
 class ConversationsStore {
@@ -47,6 +47,8 @@ class ConversationsStore {
 	/** The model list is the device's last known one: the server could not be asked. */
 	modelsOffline = $state(false);
 	model = $state<string | null>(null);
+	/** The admin's model for new chats, when set (Admin → Local models). */
+	defaultModel = $state<string | null>(null);
 	error = $state<string | null>(null);
 	/** Which sibling is on screen at each fork of the open conversation. */
 	choices = $state<BranchChoices>({});
@@ -116,7 +118,12 @@ class ConversationsStore {
 
 	async loadModels() {
 		try {
-			this.models = (await api<{ providers: ModelGroup[] }>('GET', '/api/models')).providers;
+			const answer = await api<{ providers: ModelGroup[]; default?: string | null }>(
+				'GET',
+				'/api/models'
+			);
+			this.models = answer.providers;
+			this.defaultModel = answer.default ?? null;
 			this.modelsOffline = false;
 			const groups = $state.snapshot(this.models);
 			void offlineStore.attempt('keep the model list', (c) => rememberModels(c, groups));
@@ -139,9 +146,20 @@ class ConversationsStore {
 	}
 
 	private firstModel(): string | null {
+		if (this.defaultModel) return this.defaultModel;
 		const group =
 			this.models.find((g) => g.source === 'live' && g.models.length > 0) ?? this.models[0];
 		return group?.models[0] ? `${group.id}/${group.models[0].id}` : null;
+	}
+
+	/** Whether the model a send would use takes images (unknown models: the server decides). */
+	seesImages(ref: string | null = this.model): boolean {
+		const groups = this.models.filter((g) => g.source === 'live');
+		if (ref === null) return groups[0]?.models[0]?.vision ?? true;
+		for (const group of this.models)
+			for (const model of group.models)
+				if (`${group.id}/${model.id}` === ref) return model.vision ?? true;
+		return true;
 	}
 
 	/**

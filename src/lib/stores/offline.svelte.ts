@@ -15,6 +15,7 @@ import {
 	storeConversation,
 	syncCursor,
 	type DeviceCache,
+	type OutboxFile,
 	type OutboxItem,
 	type SyncPage
 } from '$lib/client/device-cache';
@@ -121,13 +122,24 @@ class OfflineStore {
 	/** Keeps a message written offline; resolves to whether it was kept. */
 	async queue(
 		conversationId: number,
-		message: { content: string; parentId: number | null; model: string | null }
+		message: {
+			content: string;
+			parentId: number | null;
+			model: string | null;
+			files?: OutboxFile[];
+		}
 	): Promise<boolean> {
 		const kept = await this.attempt('keep the message to send later', async (c) => {
-			const { parentId, ...rest } = message;
+			const { parentId, files = [], ...rest } = message;
 			await queueMessage(
 				c,
-				{ ...rest, clientId: crypto.randomUUID(), conversationId, createdAt: Date.now() },
+				{
+					...rest,
+					clientId: crypto.randomUUID(),
+					conversationId,
+					createdAt: Date.now(),
+					...(files.length > 0 ? { files } : {})
+				},
 				parentId
 			);
 			return true;

@@ -6,6 +6,8 @@ import { api, ApiError } from '$lib/client/api';
 import { followJob, sendAndStream, type JobStreamHandlers } from '$lib/client/job-stream';
 import { conversationsStore } from '$lib/stores/conversations.svelte';
 import { offlineStore } from '$lib/stores/offline.svelte';
+import type { Outgoing } from '$lib/stores/attachments.svelte';
+import type { OutboxFile } from '$lib/client/device-cache';
 import type { MessageDto } from '$lib/shared/dto';
 
 /** How often a streaming reply's text so far is written to the device copy. */
@@ -14,8 +16,14 @@ const STREAM_SAVE_INTERVAL_MS = 2_000;
 class RepliesStore {
 	sending = $state(false);
 	/** A message refused as too large for the model's context window: it can be sent truncated. */
-	overflow = $state<{ content: string; parentId?: number | null } | null>(null);
+	overflow = $state<{
+		content: string;
+		parentId?: number | null;
+		attached: Outgoing | null;
+	} | null>(null);
 	reconnecting = $state(false);
+	/** Replies waiting while llama.cpp loads their model (shown as "Loading model…"). */
+	loadingModel = $state<number[]>([]);
 	private streams = new Map<number, () => void>();
 
 	/** Opens a conversation and follows its replies in progress. */
@@ -42,7 +50,7 @@ class RepliesStore {
 	}
 
 	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
-	private async queue(content: string): Promise<number | null> {
+	private async queue(content: string, files: OutboxFile[] = []): Promise<number | null> {
 		const conversation = conversationsStore.current;
 		if (!offlineStore.cache() || !conversation) {
 			conversationsStore.error = offlineStore.cache()
@@ -53,7 +61,8 @@ class RepliesStore {
 		const kept = await offlineStore.queue(conversation.id, {
 			content,
 			parentId: conversationsStore.thread.at(-1)?.id ?? null,
-			model: conversationsStore.model
+			model: conversationsStore.model,
+			files
 		});
 		return kept ? conversation.id : null;
 	}
@@ -62,19 +71,26 @@ class RepliesStore {
 	async send(
 		content: string,
 		parentId?: number | null,
+		attached: Outgoing | null = null,
 		options: { truncate?: boolean } = {}
 	): Promise<number | null> {
-		if (!content.trim() || this.sending) return null;
+		if ((!content.trim() && !attached) || this.sending) return null;
 		conversationsStore.error = null;
 		this.overflow = null;
-		if (!navigator.onLine) return this.queue(content);
+		if (attached?.hasImages && !conversationsStore.seesImages()) {
+			conversationsStore.error = `${conversationsStore.model ?? 'This model'} does not take images: pick a model marked “sees images”, or remove the image`;
+			return null;
+		}
+		const files = attached?.files ?? [];
+		if (!navigator.onLine) return this.queue(content, files);
 		this.sending = true;
 		try {
 			const conversation = await conversationsStore.ensureCurrent();
-			if (offlineStore.outbox.length > 0) {
-				// Earlier messages are still waiting: this one waits behind them, in order.
+			if (offlineStore.outbox.length > 0 || (attached && !attached.ids)) {
+				// Earlier messages are still waiting (or files could not go up yet): this one waits
+				// behind them, in order, and its files go with it.
 				this.sending = false;
-				return this.queue(content);
+				return this.queue(content, files);
 			}
 			// One request: the reply streams in the POST's response (resumed by /events if it breaks).
 			const { result, follow } = await sendAndStream(
@@ -85,6 +101,7 @@ class RepliesStore {
 						parentId === undefined ? (conversationsStore.thread.at(-1)?.id ?? null) : parentId,
 					...(conversationsStore.model ? { model: conversationsStore.model } : {}),
 					...(options.truncate ? { truncate: true } : {}),
+					...(attached?.ids ? { attachments: attached.ids } : {}),
 					clientId: crypto.randomUUID()
 				}
 			);
@@ -100,10 +117,10 @@ class RepliesStore {
 		} catch (error) {
 			if (error instanceof ApiError && error.status === 0 && conversationsStore.current) {
 				this.sending = false;
-				return this.queue(content);
+				return this.queue(content, files);
 			}
 			if (error instanceof ApiError && error.code === 'context_overflow')
-				this.overflow = { content, parentId };
+				this.overflow = { content, parentId, attached };
 			conversationsStore.fail(error);
 			return null;
 		} finally {
@@ -140,6 +157,7 @@ class RepliesStore {
 			delta: (part) => {
 				const reply = this.reply(replyId);
 				if (!reply) return;
+				this.markLoading(replyId, false);
 				reply.status = 'streaming';
 				if (part.text) reply.content += part.text;
 				if (part.reasoning) reply.reasoning = (reply.reasoning ?? '') + part.reasoning;
@@ -153,9 +171,11 @@ class RepliesStore {
 				const reply = this.reply(replyId);
 				if (reply) reply.usage = usage;
 			},
+			status: (status) => this.markLoading(replyId, status === 'loading_model'),
 			done: (message) => this.settle(jobId, replyId, message),
 			failed: (error) => {
 				const reply = this.reply(replyId);
+				this.markLoading(replyId, false);
 				if (reply) {
 					reply.status = 'failed';
 					reply.error = error.message;
@@ -169,7 +189,14 @@ class RepliesStore {
 		this.streams.set(jobId, close);
 	}
 
+	private markLoading(replyId: number, loading: boolean) {
+		const has = this.loadingModel.includes(replyId);
+		if (loading && !has) this.loadingModel.push(replyId);
+		else if (!loading && has) this.loadingModel = this.loadingModel.filter((id) => id !== replyId);
+	}
+
 	private settle(jobId: number, replyId: number, message: MessageDto) {
+		this.markLoading(replyId, false);
 		const current = conversationsStore.current;
 		if (current) {
 			const i = current.messages.findIndex((m) => m.id === replyId);

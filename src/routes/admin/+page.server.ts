@@ -8,12 +8,18 @@ import {
 	removeUser,
 	revokeInvite
 } from '$lib/server/services/accounts';
+import { changeTwoFactorRequirement, isTwoFactorRequired } from '$lib/server/services/two-factor';
 import { field, readForm } from '$lib/server/forms';
 import { failureStatus } from '$lib/server/http';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	requireAdmin(locals, url);
-	return adminOverview(getRuntime().db);
+	const { db } = getRuntime();
+	const [overview, twoFactorRequired] = await Promise.all([
+		adminOverview(db),
+		isTwoFactorRequired(db)
+	]);
+	return { ...overview, twoFactorRequired };
 };
 
 export const actions: Actions = {
@@ -34,6 +40,22 @@ export const actions: Actions = {
 			return fail(404, { message: 'That invite no longer exists' });
 		}
 		return { message: 'Invite revoked' };
+	},
+	twoFactor: async ({ request, locals, url }) => {
+		requireAdmin(locals, url);
+		const data = await readForm(request);
+		const required = data ? field(data, 'required') === 'on' : false;
+		const result = await changeTwoFactorRequirement(
+			getRuntime().db,
+			{ hasSecondFactor: locals.twoFactor },
+			required
+		);
+		if (!result.ok) return fail(failureStatus(result.code), { twoFactorMessage: result.message });
+		return {
+			twoFactorMessage: required
+				? 'Everyone now needs two-factor sign-in; people without it are asked to set it up.'
+				: 'Two-factor sign-in is now optional.'
+		};
 	},
 	remove: async ({ request, locals, url }) => {
 		const admin = requireAdmin(locals, url);

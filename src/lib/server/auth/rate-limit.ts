@@ -47,3 +47,22 @@ export class TokenBucketLimiter {
 
 export const REQUESTS_PER_IP = { capacity: 240, refillPerSecond: 4 } as const;
 export const REQUESTS_PER_USER = { capacity: 240, refillPerSecond: 4 } as const;
+
+/** Buckets whose rate each caller names (a key's own requests per minute), one limiter per rate. */
+export class PerMinuteLimiter {
+	private readonly limiters = new Map<number, TokenBucketLimiter>();
+
+	constructor(private readonly now: () => number = Date.now) {}
+
+	take(key: string, perMinute: number): LimitResult {
+		let limiter = this.limiters.get(perMinute);
+		if (!limiter) {
+			limiter = new TokenBucketLimiter(
+				{ capacity: perMinute, refillPerSecond: perMinute / 60 },
+				this.now
+			);
+			this.limiters.set(perMinute, limiter);
+		}
+		return limiter.take(key);
+	}
+}

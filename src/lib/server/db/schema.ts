@@ -12,6 +12,8 @@ import type {
 	SecurityEventKind
 } from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
+import type { AttachmentKind } from '$lib/shared/attachments';
+import type { ModelDownloadStateDto } from '$lib/shared/local-models';
 
 export type MessageStatus = MessageStatusDto;
 export type JobState = JobStateDto;
@@ -61,6 +63,25 @@ export interface ApiTokenTable {
 	last_used_at: number | null;
 	expires_at: number | null;
 	revoked_at: number | null;
+	/** The start of the secret, shown to tell keys apart ("hth_AbCd1234"); null on rows before it. */
+	prefix: string | null;
+	/** null: only the owner's own request rate applies. */
+	rate_limit_per_minute: number | null;
+	/** 1: requests made with this key are saved as conversations in the owner's history. */
+	save_history: ColumnType<number, number | undefined, number>;
+}
+
+/** An admin's model alias: a familiar name for a provider's model, with default parameters. */
+export interface ModelAliasTable {
+	id: Id;
+	name: string;
+	provider: string;
+	model: string;
+	/** JSON: { temperature?, max_tokens?, top_p? }. */
+	params: ColumnType<string, string | undefined, string>;
+	system_prompt: string | null;
+	created_at: number;
+	updated_at: number;
 }
 
 export interface ProviderTable {
@@ -158,6 +179,8 @@ export interface UsageEventTable {
 	message_id: number | null;
 	job_id: number | null;
 	api_token_id: number | null;
+	/** The key's name when the event was recorded (it stays readable after the key is renamed). */
+	api_key_name: ColumnType<string | null, string | null | undefined, string | null>;
 	source: 'chat' | 'api';
 	provider: string;
 	model: string;
@@ -173,6 +196,29 @@ export interface UsageEventTable {
 	/** Of completion_tokens: spent on reasoning. */
 	reasoning_tokens: Generated<number>;
 	created_at: number;
+}
+
+/**
+ * Sums of usage events per user, provider, model and local-or-cloud over one bucket: a quarter hour
+ * (span_ms 900000) or a UTC day (86400000). Every event is in one row of each span.
+ */
+export interface UsageRollupTable {
+	user_id: number;
+	span_ms: number;
+	bucket_at: number;
+	provider: string;
+	model: string;
+	/** 1: served by a local model (llama.cpp). */
+	local: number;
+	prompt_tokens: number;
+	completion_tokens: number;
+	cached_tokens: number;
+	cache_write_tokens: number;
+	reasoning_tokens: number;
+	cost_micro_usd: number;
+	replies: number;
+	/** How many of the replies were counted by Hearth rather than reported. */
+	estimated: number;
 }
 
 /** An admin's price for a model (micro-USD per million tokens), in force from `effective_from`. */
@@ -241,6 +287,17 @@ export interface WebauthnChallengeTable {
 	expires_at: number;
 }
 
+/** The Web Push subscription of one signed-in browser (its session). */
+export interface PushSubscriptionTable {
+	session_id: string;
+	user_id: number;
+	endpoint: string;
+	/** The browser's P-256 public key and auth secret, base64url as the browser gave them. */
+	p256dh: string;
+	auth: string;
+	created_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -284,16 +341,58 @@ export interface ImportSourceTable {
 	created_at: number;
 }
 
+/** A file a user attached: its bytes, and the text read from it when it is a document. */
+export interface AttachmentTable {
+	id: string;
+	user_id: number;
+	name: string;
+	type: string;
+	kind: AttachmentKind;
+	size: number;
+	data: Uint8Array;
+	text: string | null;
+	tokens: number | null;
+	created_at: number;
+}
+
+/** Which messages carry which attachments, in the order they were attached. */
+export interface MessageAttachmentTable {
+	message_id: number;
+	attachment_id: string;
+	position: number;
+}
+
+export type ModelDownloadState = ModelDownloadStateDto;
+
+/** A GGUF being (or having been) fetched from the hub into LLAMA_MODELS_DIR. */
+export interface ModelDownloadTable {
+	id: Id;
+	user_id: number | null;
+	state: ModelDownloadState;
+	repo: string;
+	/** The file name in the repository, which is also its name in the models folder. */
+	file: string;
+	bytes: ColumnType<number, number | undefined, number>;
+	total: number | null;
+	/** The SHA-256 the hub published for the file (hex), when it did. */
+	sha256: string | null;
+	error: string | null;
+	created_at: number;
+	updated_at: number;
+}
+
 export interface DB {
 	user: UserTable;
 	session: SessionTable;
 	invite: InviteTable;
 	api_token: ApiTokenTable;
+	model_alias: ModelAliasTable;
 	provider: ProviderTable;
 	conversation: ConversationTable;
 	message: MessageTable;
 	job: JobTable;
 	usage_event: UsageEventTable;
+	usage_rollup: UsageRollupTable;
 	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
@@ -303,8 +402,12 @@ export interface DB {
 	security_event: SecurityEventTable;
 	passkey: PasskeyTable;
 	webauthn_challenge: WebauthnChallengeTable;
+	push_subscription: PushSubscriptionTable;
 	import: ImportTable;
 	import_source: ImportSourceTable;
+	attachment: AttachmentTable;
+	message_attachment: MessageAttachmentTable;
+	model_download: ModelDownloadTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -313,6 +416,8 @@ export type UserUpdate = Updateable<UserTable>;
 export type Session = Selectable<SessionTable>;
 export type SecurityEvent = Selectable<SecurityEventTable>;
 export type Passkey = Selectable<PasskeyTable>;
+export type PushSubscription = Selectable<PushSubscriptionTable>;
+export type NewPushSubscription = Insertable<PushSubscriptionTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
@@ -325,6 +430,14 @@ export type Conversation = Selectable<ConversationTable>;
 export type Message = Selectable<MessageTable>;
 export type Job = Selectable<JobTable>;
 export type UsageEvent = Selectable<UsageEventTable>;
+export type ApiToken = Selectable<ApiTokenTable>;
+export type NewApiToken = Insertable<ApiTokenTable>;
+export type ModelAlias = Selectable<ModelAliasTable>;
+export type NewModelAlias = Insertable<ModelAliasTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
+export type UsageRollup = Selectable<UsageRollupTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
+export type Attachment = Selectable<AttachmentTable>;
+export type NewAttachment = Insertable<AttachmentTable>;
+export type ModelDownloadRow = Selectable<ModelDownloadTable>;

@@ -3,12 +3,14 @@
 // With several instances (PostgreSQL), a relay taps what this process's jobs emit and delivers
 // what other instances' jobs emit; those jobs have no snapshot here (subscribers use checkpoints).
 import type { UsageDto } from '$lib/shared/dto';
+import type { ReplyStatus } from '$lib/shared/job-events';
 
 export type Channel = 'text' | 'reasoning';
 
 export type BusEvent =
 	| { type: 'delta'; channel: Channel; offset: number; text: string }
 	| { type: 'usage'; usage: UsageDto }
+	| { type: 'status'; status: ReplyStatus }
 	/** The job reached a final state (or went back to the queue): read it from the database. */
 	| { type: 'end' };
 
@@ -16,7 +18,10 @@ type Listener = (event: BusEvent) => void;
 type Tap = (jobId: number, event: BusEvent) => void;
 
 export class JobBus {
-	private readonly output = new Map<number, { text: string; reasoning: string }>();
+	private readonly output = new Map<
+		number,
+		{ text: string; reasoning: string; status?: ReplyStatus }
+	>();
 	private readonly listeners = new Map<number, Set<Listener>>();
 	private tapListener: Tap | null = null;
 
@@ -66,7 +71,15 @@ export class JobBus {
 		this.emit(jobId, { type: 'usage', usage });
 	}
 
-	snapshot(jobId: number): { text: string; reasoning: string } | undefined {
+	/** The model is loading (or loaded): kept in the snapshot for subscribers that join later. */
+	status(jobId: number, status: ReplyStatus) {
+		const out = this.output.get(jobId);
+		if (!out) return;
+		out.status = status;
+		this.emit(jobId, { type: 'status', status });
+	}
+
+	snapshot(jobId: number): { text: string; reasoning: string; status?: ReplyStatus } | undefined {
 		const out = this.output.get(jobId);
 		return out && { ...out };
 	}

@@ -127,6 +127,8 @@ export async function* jobEvents(
 		if (options.prelude) yield at(options.prelude);
 		const live = bus.snapshot(job.id);
 		if (live) {
+			if (live.status === 'loading_model' && !live.text && !live.reasoning)
+				yield at({ event: 'status', data: { status: live.status } });
 			yield* catchUp('reasoning', live.reasoning, 0);
 			yield* catchUp('text', live.text, 0);
 		} else {
@@ -147,6 +149,8 @@ export async function* jobEvents(
 				continue;
 			}
 			if (event.type === 'usage') yield at({ event: 'usage', data: event.usage });
+			else if (event.type === 'status')
+				yield at({ event: 'status', data: { status: event.status } });
 			else if (event.type === 'end') return yield* final();
 			else if (event.offset <= have[event.channel])
 				yield* catchUp(event.channel, event.text, event.offset);

@@ -128,9 +128,14 @@ function queuedText(job: Job): Produced {
 }
 
 /** A queued job that can never run (e.g. its provider was removed) fails without running. */
-export async function failQueuedJob(db: Database, job: Job, code: string, message: string) {
+export async function failQueuedJob(
+	db: Database,
+	job: Job,
+	code: string,
+	message: string
+): Promise<boolean> {
 	const now = Date.now();
-	await db.transaction().execute(async (trx) => {
+	return db.transaction().execute(async (trx) => {
 		if (
 			!(await jobs.transitionJob(trx, job.id, 'queued', {
 				state: 'failed',
@@ -140,8 +145,9 @@ export async function failQueuedJob(db: Database, job: Job, code: string, messag
 				error_message: message
 			}))
 		)
-			return;
+			return false;
 		await writeReply(trx, job, 'failed', queuedText(job), message, now);
+		return true;
 	});
 }
 

@@ -98,6 +98,8 @@ export class PgRelay {
 			this.flushTimer ??= setTimeout(() => this.flushAll(), FLUSH_MS);
 			return;
 		}
+		// The loading state is shown by this instance's subscribers only; others see the text when it comes.
+		if (event.type === 'status') return;
 		this.flush(jobId);
 		this.send(
 			event.type === 'usage'

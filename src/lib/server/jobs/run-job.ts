@@ -25,12 +25,17 @@ export interface RunLimits {
 	retryBaseMs: number;
 }
 
+/** A reply reached done or failed; `watched`: a page in this process was streaming it. */
+export type ReplyEndedHook = (job: Job, state: 'done' | 'failed', watched: boolean) => void;
+
 export interface RunDeps {
 	db: Database;
 	bus: JobBus;
 	log: Logger;
 	observer?: JobObserver;
 	limits: RunLimits;
+	/** Told after the final write, synchronously, before subscribers hear the end. */
+	onReplyEnded?: ReplyEndedHook;
 }
 
 /** Streams `job` (already claimed, `running`) to its end; `controller` aborts it with a StopReason. */
@@ -142,6 +147,8 @@ export async function runJob(
 				});
 			} else if (event.type === 'finish') {
 				produced.finishReason = event.reason;
+			} else if (event.type === 'status') {
+				bus.status(job.id, event.status);
 			} else if (event.type === 'error') {
 				failure = event.error;
 			}
@@ -174,7 +181,9 @@ export async function runJob(
 		const nothingYet = !added.text && !added.reasoning;
 		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
 			produced.usage = await estimateUsage(provider, messages, added);
-		await finishJob(db, job, outcome, produced);
+		const finished = await finishJob(db, job, outcome, produced);
+		if (finished && (outcome.state === 'done' || outcome.state === 'failed'))
+			deps.onReplyEnded?.(job, outcome.state, bus.subscriberCount(job.id) > 0);
 		bus.end(job.id);
 	}
 	deps.observer?.finished(

@@ -13,7 +13,7 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { cancelJob } from '$lib/server/jobs/cancel';
 import type { StopReason } from '$lib/server/jobs/conclude';
 import { failQueuedJob, finishJob, recoverJob } from '$lib/server/jobs/finish';
-import { fromCheckpoint, runJob } from '$lib/server/jobs/run-job';
+import { fromCheckpoint, runJob, type ReplyEndedHook } from '$lib/server/jobs/run-job';
 import * as jobs from '$lib/server/repos/jobs';
 import type { JobObserver } from '$lib/server/metrics';
 
@@ -45,6 +45,8 @@ export interface RunnerDeps {
 	/** Other instances on the same database (PostgreSQL): where a cancel goes if not here. */
 	peers?: { requestCancel(jobId: number): void };
 	limits?: Partial<typeof JOB_LIMITS>;
+	/** A reply reached done or failed here (push notifications); must not throw. */
+	onReplyEnded?: ReplyEndedHook;
 }
 
 export class JobRunner {
@@ -145,12 +147,13 @@ export class JobRunner {
 			if (this.stopped || this.running.has(job.id)) continue;
 			const provider = await providers.get(job.provider);
 			if (!provider) {
-				await failQueuedJob(
+				const failed = await failQueuedJob(
 					db,
 					job,
 					'provider_unavailable',
 					`The provider "${job.provider}" is not configured or disabled`
 				);
+				if (failed) this.endedHere(job, 'failed');
 				this.deps.bus.end(job.id);
 				continue;
 			}
@@ -175,8 +178,9 @@ export class JobRunner {
 			return false;
 		}
 		const controller = new AbortController();
-		const { db, bus, log, observer } = this.deps;
-		const done = runJob({ db, bus, log, observer, limits: this.limits }, job, provider, controller)
+		const { db, bus, log, observer, onReplyEnded } = this.deps;
+		const deps = { db, bus, log, observer, onReplyEnded, limits: this.limits };
+		const done = runJob(deps, job, provider, controller)
 			.catch(async (error) => {
 				log.error({ err: error, jobId }, 'job crashed');
 				await this.endCrashed(jobId);
@@ -195,17 +199,23 @@ export class JobRunner {
 		try {
 			const job = await jobs.findJob(this.deps.db, jobId);
 			if (job?.state !== 'running') return;
-			await finishJob(
+			const finished = await finishJob(
 				this.deps.db,
 				job,
 				{ state: 'failed', code: 'internal', message: 'The reply failed on the server' },
 				await fromCheckpoint(this.deps, job)
 			);
+			if (finished) this.endedHere(job, 'failed');
 			this.deps.bus.end(jobId);
 		} catch (error) {
 			// Still failing: stale-job recovery ends it later.
 			this.deps.log.error({ err: error, jobId }, 'could not end a crashed job');
 		}
+	}
+
+	/** Tells the hook (push notifications) of a reply that ended outside `runJob`. */
+	private endedHere(job: Job, state: 'failed') {
+		this.deps.onReplyEnded?.(job, state, this.deps.bus.subscriberCount(job.id) > 0);
 	}
 
 	/** Stops a job if it runs in this process (a cancel relayed from another instance). */

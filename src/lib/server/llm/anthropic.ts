@@ -2,6 +2,7 @@
 // token budget, and its own usage counts (input at message_start, output at message_delta).
 import { describeFailure } from '$lib/server/llm/errors';
 import { FALLBACK_MODELS } from '$lib/server/llm/fallback-models';
+import { cloudModelSeesImages } from '$lib/server/llm/vision';
 import {
 	cloudWindow,
 	DEFAULT_CLOUD_CONCURRENCY,
@@ -31,23 +32,49 @@ async function client(options: ProviderOptions) {
 	});
 }
 
+type ImageType = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/gif';
+type AnthropicBlock =
+	| { type: 'text'; text: string }
+	| { type: 'image'; source: { type: 'base64'; media_type: ImageType; data: string } };
+type AnthropicTurn = { role: 'user' | 'assistant'; content: string | AnthropicBlock[] };
+
+/** A turn's content as blocks: its images first (as Anthropic advises), then its text. */
+function blocksOf(m: ChatMessage): AnthropicBlock[] {
+	return [
+		...(m.images ?? []).map((image) => ({
+			type: 'image' as const,
+			source: { type: 'base64' as const, media_type: image.type as ImageType, data: image.base64 }
+		})),
+		{ type: 'text', text: m.content }
+	];
+}
+
 /** Anthropic wants the system prompt apart and strictly alternating user/assistant turns. */
 export function toAnthropicMessages(messages: ChatMessage[]) {
 	const system = messages
 		.filter((m) => m.role === 'system')
 		.map((m) => m.content)
 		.join('\n\n');
-	const turns: { role: 'user' | 'assistant'; content: string }[] = [];
+	const turns: AnthropicTurn[] = [];
 	for (const m of messages) {
 		if (m.role === 'system') continue;
 		const last = turns[turns.length - 1];
-		if (last && last.role === m.role) last.content += `\n\n${m.content}`;
-		else turns.push({ role: m.role, content: m.content });
+		if (last && last.role === m.role) {
+			if (typeof last.content === 'string' && !m.images?.length) last.content += `\n\n${m.content}`;
+			else
+				last.content = [
+					...(typeof last.content === 'string'
+						? [{ type: 'text' as const, text: last.content }]
+						: last.content),
+					...blocksOf(m)
+				];
+		} else turns.push({ role: m.role, content: m.images?.length ? blocksOf(m) : m.content });
 	}
 	if (turns[0]?.role === 'assistant') turns.unshift({ role: 'user', content: '(continue)' });
 	// A final assistant turn is a prefill (Continue); Anthropic refuses one ending in whitespace.
 	const final = turns.at(-1);
-	if (final?.role === 'assistant') final.content = final.content.trimEnd();
+	if (final?.role === 'assistant' && typeof final.content === 'string')
+		final.content = final.content.trimEnd();
 	return { system, turns };
 }
 
@@ -62,7 +89,10 @@ function requestBody(request: ChatRequest) {
 	const { system, turns } = toAnthropicMessages(request.messages);
 	const thinking =
 		request.reasoning && request.reasoning !== 'off' ? THINKING_BUDGET[request.reasoning] : 0;
-	const maxTokens = Math.max(request.maxTokens ?? DEFAULT_MAX_TOKENS, thinking + 1_024);
+	// With thinking, max_tokens must leave room past its budget; without, the caller's limit holds.
+	const maxTokens = thinking
+		? Math.max(request.maxTokens ?? DEFAULT_MAX_TOKENS, thinking + 1_024)
+		: (request.maxTokens ?? DEFAULT_MAX_TOKENS);
 	return {
 		model: request.model,
 		max_tokens: maxTokens,
@@ -139,13 +169,19 @@ export function createAnthropicProvider(options: ProviderOptions): Provider {
 		async listModels(signal): Promise<ModelList> {
 			try {
 				const page = await (await client(options)).models.list({}, { signal });
-				return { source: 'live', models: page.data.map((m) => ({ id: m.id })) };
+				return {
+					source: 'live',
+					models: page.data.map((m) => ({
+						id: m.id,
+						vision: cloudModelSeesImages('anthropic', m.id)
+					}))
+				};
 			} catch (error) {
 				const fallback =
 					options.enabledModels.length > 0 ? options.enabledModels : FALLBACK_MODELS.anthropic;
 				return {
 					source: 'fallback',
-					models: fallback.map((id) => ({ id })),
+					models: fallback.map((id) => ({ id, vision: cloudModelSeesImages('anthropic', id) })),
 					error: describeFailure(error, options.name, options.apiKey)
 				};
 			}

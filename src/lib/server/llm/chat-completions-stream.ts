@@ -5,6 +5,7 @@ import { describeFailure } from '$lib/server/llm/errors';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
 import type { ChatEvent, ChatRequest, FinishReason } from '$lib/server/llm/types';
 import { endedEarly, mapFinish, usageEvent, type WireUsage } from '$lib/server/llm/openai-chat';
+import { toChatCompletionMessages } from '$lib/server/llm/vision';
 
 export interface CompletionsStreamOptions {
 	providerName: string;
@@ -26,7 +27,7 @@ interface Chunk {
 }
 
 /** An upstream refusal in the shape describeFailure reads (status and the body's `error`). */
-class UpstreamError extends Error {
+export class UpstreamError extends Error {
 	constructor(
 		readonly status: number,
 		readonly error: unknown
@@ -36,7 +37,7 @@ class UpstreamError extends Error {
 }
 
 /** The `data:` payloads of an SSE body, one string each, until `[DONE]` or the end. */
-async function* dataLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* dataLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
 	const decoder = new TextDecoder();
 	const reader = body.getReader();
 	let rest = '';
@@ -87,7 +88,7 @@ export async function* streamChatCompletions(
 				},
 				body: JSON.stringify({
 					model: request.model,
-					messages: request.messages,
+					messages: toChatCompletionMessages(request.messages),
 					stream: true,
 					stream_options: { include_usage: true },
 					...(request.temperature !== undefined ? { temperature: request.temperature } : {}),

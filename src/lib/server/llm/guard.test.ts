@@ -1,6 +1,6 @@
 // The wrapper every provider gets (llm/guard.ts), against scripted adapters: the faults a real
 // server cannot be made to produce on demand (an adapter that ignores its signal, endless output).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { estimateTokens, guardStream, type StreamGuard } from '$lib/server/llm/guard';
 import type { ChatEvent, ChatRequest } from '$lib/server/llm/types';
 
@@ -61,6 +61,47 @@ describe('guardStream', () => {
 			completionTokens: estimateTokens(text.length),
 			estimated: true
 		});
+	});
+
+	it('does not count a model load (llama.cpp router) against the first-token timeout', async () => {
+		let loaded!: () => void;
+		const loading = new Promise<void>((r) => (loaded = r));
+		const seen: ChatEvent[] = [];
+		const adapter = scripted(async function* () {
+			yield { type: 'status', status: 'loading_model' };
+			await loading;
+			yield { type: 'status', status: 'model_loaded' };
+			yield { type: 'text', text: 'Hello' };
+			yield { type: 'finish', reason: 'stop' };
+			yield { type: 'usage', promptTokens: 3, completionTokens: 1 };
+		});
+		const run = (async () => {
+			const signal = new AbortController().signal;
+			for await (const e of guardStream(adapter, REQUEST, signal, {
+				...GUARD,
+				firstTokenTimeoutMs: 20
+			}))
+				seen.push(e);
+		})();
+		// Many watchdog checks pass while the model loads; none may fire.
+		await vi.waitFor(() => expect(seen).toHaveLength(1));
+		const checks = Date.now() + 200;
+		await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(checks), { timeout: 1_000 });
+		loaded();
+		await run;
+		expect(seen.map((e) => e.type)).toEqual(['status', 'status', 'text', 'finish', 'usage']);
+	});
+
+	it('times out a model load that leaves the first token waiting after it', async () => {
+		const events = await collect(
+			scripted(async function* () {
+				yield { type: 'status', status: 'loading_model' };
+				yield { type: 'status', status: 'model_loaded' };
+				await never();
+			}),
+			{ firstTokenTimeoutMs: 20 }
+		);
+		expect(events.at(-1)).toMatchObject({ type: 'error', error: { code: 'timeout' } });
 	});
 
 	it('times out a first token that never comes, even from an adapter that ignores the abort', async () => {

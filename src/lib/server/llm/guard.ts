@@ -1,7 +1,15 @@
 // The guarantees every provider gets, applied once by the registry around its adapter: a first-
 // token and an idle watchdog, nothing after an abort (even from an adapter that ignores its
 // signal), a cap on the reply's size, and a usage estimate (marked) when the provider reports none.
-import type { ChatEvent, ChatRequest, Provider } from '$lib/server/llm/types';
+// The OpenAI-compatible passthrough (/v1) streams its raw chunks through the same guard.
+import type {
+	ChatEvent,
+	ChatRequest,
+	ChunkEvent,
+	PassthroughRequest,
+	Provider
+} from '$lib/server/llm/types';
+import { chunkText } from '$lib/server/llm/wire';
 
 export interface StreamGuard {
 	firstTokenTimeoutMs: number;
@@ -28,21 +36,66 @@ async function countTokens(provider: Pick<Provider, 'countTokens'>, text: string
 	return counted ?? estimateTokens(text.length);
 }
 
-/** `provider` with its chat stream guarded; everything else as it is. */
+/** `provider` with its chat streams guarded; everything else as it is. */
 export function guardProvider<P extends Provider>(provider: P, guard: StreamGuard): P {
+	const { streamPassthrough } = provider;
 	return {
 		...provider,
 		streamChat: (request: ChatRequest, signal: AbortSignal) =>
-			guardStream(provider, request, signal, guard)
+			guardStream(provider, request, signal, guard),
+		...(streamPassthrough
+			? {
+					streamPassthrough: (request: PassthroughRequest, signal: AbortSignal) =>
+						guardEvents(
+							provider,
+							(s) => streamPassthrough.call(provider, request, s),
+							passthroughPromptText(request),
+							signal,
+							guard
+						)
+				}
+			: {})
 	};
 }
 
-export async function* guardStream(
+/** The text of a passthrough request's messages, for a usage estimate. */
+function passthroughPromptText(request: PassthroughRequest): string {
+	const messages = Array.isArray(request.body.messages) ? request.body.messages : [];
+	return messages
+		.map((m: { content?: unknown }) =>
+			typeof m?.content === 'string'
+				? m.content
+				: Array.isArray(m?.content)
+					? m.content
+							.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : ''))
+							.join('')
+					: ''
+		)
+		.join('\n');
+}
+
+export function guardStream(
 	provider: Pick<Provider, 'name' | 'streamChat' | 'countTokens'>,
 	request: ChatRequest,
 	signal: AbortSignal,
 	guard: StreamGuard
 ): AsyncGenerator<ChatEvent> {
+	return guardEvents(
+		provider,
+		(s) => provider.streamChat(request, s),
+		request.messages.map((m) => m.content).join('\n'),
+		signal,
+		guard
+	);
+}
+
+async function* guardEvents<E extends ChatEvent | ChunkEvent>(
+	provider: Pick<Provider, 'name' | 'countTokens'>,
+	open: (signal: AbortSignal) => AsyncIterable<E>,
+	promptText: string,
+	signal: AbortSignal,
+	guard: StreamGuard
+): AsyncGenerator<E | ChatEvent> {
 	if (signal.aborted) return;
 	const upstream = new AbortController();
 	// Wakes the wait for the adapter's next event when the stream is stopped.
@@ -52,12 +105,15 @@ export async function* guardStream(
 	signal.addEventListener('abort', onAbort, { once: true });
 	// The watchdog: a chunk only stamps the time (no timer per token); one coarse interval checks.
 	let fired: 'first' | 'idle' | null = null;
-	const started = Date.now();
+	let started = Date.now();
 	let lastChunk = 0;
+	// While a model loads (llama.cpp's router) the first-token clock waits; the adapter bounds the load.
+	let loading = false;
 	const { firstTokenTimeoutMs: firstMs, idleTimeoutMs: idleMs } = guard;
 	const watchdog = setInterval(
 		() => {
 			const now = Date.now();
+			if (loading) return;
 			if (lastChunk === 0 ? now - started >= firstMs : now - lastChunk >= idleMs) {
 				fired = lastChunk === 0 ? 'first' : 'idle';
 				upstream.abort();
@@ -65,7 +121,7 @@ export async function* guardStream(
 		},
 		Math.max(1, Math.min(firstMs, idleMs, WATCHDOG_MAX_CHECK_MS) / 4)
 	);
-	const events = provider.streamChat(request, upstream.signal)[Symbol.asyncIterator]();
+	const events = open(upstream.signal)[Symbol.asyncIterator]();
 	let chars = 0;
 	let output = '';
 	let usageSeen = false;
@@ -73,16 +129,17 @@ export async function* guardStream(
 	try {
 		for (;;) {
 			if (upstream.signal.aborted) break;
-			const next = await new Promise<IteratorResult<ChatEvent> | 'stopped'>((resolve, reject) => {
+			const next = await new Promise<IteratorResult<E> | 'stopped'>((resolve, reject) => {
 				stop = resolve;
 				events.next().then(resolve, reject);
 			});
 			if (next === 'stopped' || next.done) break;
 			const event = next.value;
-			if (event.type === 'text' || event.type === 'reasoning') {
+			if (event.type === 'text' || event.type === 'reasoning' || event.type === 'chunk') {
 				lastChunk = Date.now();
-				chars += event.text.length;
-				if (!usageSeen) output += event.text;
+				const text = event.type === 'chunk' ? chunkText(event.chunk) : event.text;
+				chars += text.length;
+				if (!usageSeen) output += text;
 				yield event;
 				if (chars > guard.maxOutputChars) {
 					yield {
@@ -98,7 +155,10 @@ export async function* guardStream(
 			} else {
 				if (event.type === 'usage') usageSeen = true;
 				else if (event.type === 'error') failed = true;
-				else lastChunk = Date.now();
+				else if (event.type === 'status') {
+					loading = event.status === 'loading_model';
+					started = Date.now();
+				} else lastChunk = Date.now();
 				yield event;
 			}
 		}
@@ -117,7 +177,7 @@ export async function* guardStream(
 			};
 		} else if (!usageSeen && !failed) {
 			const [promptTokens, completionTokens] = await Promise.all([
-				countTokens(provider, request.messages.map((m) => m.content).join('\n')),
+				countTokens(provider, promptText),
 				countTokens(provider, output)
 			]);
 			yield { type: 'usage', promptTokens, completionTokens, estimated: true };

@@ -4,15 +4,34 @@ import { z } from 'zod';
 import { describeFailure } from '$lib/server/llm/errors';
 import { streamChatCompletions } from '$lib/server/llm/chat-completions-stream';
 import { listOpenAiModels } from '$lib/server/llm/openai-chat';
+import { embedPassthrough, streamPassthrough } from '$lib/server/llm/passthrough';
 import type { ProviderOptions } from '$lib/server/llm/provider-options';
-import type { ModelList, Provider } from '$lib/server/llm/types';
+import type { ChatEvent, ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
+import {
+	listRouterModels,
+	loadAndWait,
+	modelReadiness,
+	setRouterModel,
+	type RouterClient,
+	type RouterModel
+} from '$lib/server/llm/llama-router';
 
 const Props = z.object({
 	total_slots: z.number().int().positive().optional(),
 	model_path: z.string().optional(),
-	default_generation_settings: z.object({ n_ctx: z.number().int().optional() }).partial().optional()
+	default_generation_settings: z
+		.object({ n_ctx: z.number().int().optional() })
+		.partial()
+		.optional(),
+	/** Present since llama.cpp's multimodal support; vision when a projector (--mmproj) is loaded. */
+	modalities: z.object({ vision: z.boolean().optional() }).partial().optional()
 });
-export type LlamaProps = { slots: number; contextLength: number | null; modelPath: string | null };
+export type LlamaProps = {
+	slots: number;
+	contextLength: number | null;
+	modelPath: string | null;
+	vision: boolean;
+};
 
 const PROPS_TTL_MS = 30_000;
 const Tokens = z.object({ tokens: z.array(z.unknown()) });
@@ -22,14 +41,62 @@ function serverRoot(baseUrl: string): string {
 	return baseUrl.replace(/\/v1\/?$/, '');
 }
 
-export function createLlamaCppProvider(options: ProviderOptions): Provider & {
+export type LlamaCppProvider = Provider & {
 	props(signal?: AbortSignal): Promise<LlamaProps>;
 	health(signal?: AbortSignal): Promise<boolean>;
-} {
+	/** Router mode: the models and their states (null: not a router); `reload` re-reads the folder. */
+	routerModels(reload?: boolean, signal?: AbortSignal): Promise<RouterModel[] | null>;
+	setModel(model: string, action: 'load' | 'unload', signal?: AbortSignal): Promise<boolean>;
+};
+
+export function createLlamaCppProvider(options: ProviderOptions): LlamaCppProvider {
 	const root = serverRoot(options.baseUrl);
 	const apiBase = `${root}/v1`;
 	const auth: HeadersInit = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 	let cached: { at: number; props: LlamaProps } | null = null;
+	const router: RouterClient = { root, headers: auth, fetch: options.fetch };
+	/** Known after the first model list or reply: a single-model server skips the state check. */
+	let isRouter: boolean | null = null;
+
+	/** In router mode, loads the model first (saying so) when it is not in memory yet. */
+	async function* streamWithLoad(
+		request: ChatRequest,
+		signal: AbortSignal
+	): AsyncGenerator<ChatEvent> {
+		if (isRouter !== false) {
+			const readiness = await modelReadiness(router, request.model, signal).catch(() => null);
+			isRouter = readiness ? readiness.kind !== 'not_router' : isRouter;
+			if (readiness?.kind === 'needs_load') {
+				yield { type: 'status', status: 'loading_model' };
+				if (!(await loadAndWait(router, request.model, signal))) {
+					if (signal.aborted) return;
+					yield {
+						type: 'error',
+						error: {
+							code: 'upstream',
+							retryable: false,
+							message: `${options.name} could not load the model ${request.model}`
+						}
+					};
+					return;
+				}
+				yield { type: 'status', status: 'model_loaded' };
+			}
+		}
+		yield* streamChatCompletions(
+			{
+				providerName: options.name,
+				baseUrl: apiBase,
+				apiKey: options.apiKey,
+				fetch: options.fetch,
+				// llama.cpp returns reasoning in reasoning_content; "off" asks templates not to think.
+				extraBody: (r) =>
+					r.reasoning === 'off' ? { chat_template_kwargs: { enable_thinking: false } } : {}
+			},
+			request,
+			signal
+		);
+	}
 
 	let refreshing: Promise<unknown> | null = null;
 	/** The known props at once (refreshed behind the caller when stale): replies never wait for /props. */
@@ -50,8 +117,9 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 		const parsed = Props.parse(await res.json());
 		const value = {
 			slots: parsed.total_slots ?? 1,
-			contextLength: parsed.default_generation_settings?.n_ctx ?? null,
-			modelPath: parsed.model_path ?? null
+			contextLength: parsed.default_generation_settings?.n_ctx || null,
+			modelPath: parsed.model_path ?? null,
+			vision: parsed.modalities?.vision === true
 		};
 		cached = { at: Date.now(), props: value };
 		return value;
@@ -70,8 +138,25 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 				return false;
 			}
 		},
+		async routerModels(reload = false, signal) {
+			const models = await listRouterModels(router, { reload, signal });
+			isRouter = models !== null;
+			return models;
+		},
+		setModel: (model, action, signal) => setRouterModel(router, model, action, signal),
 		async listModels(signal): Promise<ModelList> {
 			try {
+				const routed = await listRouterModels(router, { signal }).catch(() => null);
+				isRouter = routed ? true : isRouter;
+				if (routed)
+					return {
+						source: 'live',
+						models: routed.map((m) => ({
+							id: m.id,
+							state: m.state,
+							contextLength: m.contextLength ?? undefined
+						}))
+					};
 				const [models, info] = await Promise.all([
 					listOpenAiModels(
 						{ baseUrl: apiBase, apiKey: options.apiKey, fetch: options.fetch },
@@ -80,7 +165,8 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 					props(signal).catch(() => null)
 				]);
 				const contextLength = info?.contextLength ?? undefined;
-				return { source: 'live', models: models.map((m) => ({ ...m, contextLength })) };
+				const vision = info?.vision ?? false;
+				return { source: 'live', models: models.map((m) => ({ ...m, contextLength, vision })) };
 			} catch (error) {
 				return {
 					source: 'fallback',
@@ -89,20 +175,18 @@ export function createLlamaCppProvider(options: ProviderOptions): Provider & {
 				};
 			}
 		},
-		streamChat(request, signal) {
-			return streamChatCompletions(
-				{
-					providerName: options.name,
-					baseUrl: apiBase,
-					apiKey: options.apiKey,
-					fetch: options.fetch,
-					// llama.cpp returns reasoning in reasoning_content; "off" asks templates not to think.
-					extraBody: (r) =>
-						r.reasoning === 'off' ? { chat_template_kwargs: { enable_thinking: false } } : {}
-				},
+		streamChat: (request, signal) => streamWithLoad(request, signal),
+		streamPassthrough(request, signal) {
+			const wire = { providerName: options.name, baseUrl: apiBase, apiKey: options.apiKey };
+			return streamPassthrough(
+				{ ...wire, fetch: options.fetch, maxTokensField: 'max_tokens' },
 				request,
 				signal
 			);
+		},
+		embed(body, signal) {
+			const wire = { providerName: options.name, baseUrl: apiBase, apiKey: options.apiKey };
+			return embedPassthrough({ ...wire, fetch: options.fetch }, body, signal);
 		},
 		async contextWindow() {
 			if (options.contextWindow) return options.contextWindow;

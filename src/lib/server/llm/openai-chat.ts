@@ -4,6 +4,7 @@
 import type OpenAI from 'openai';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
 import { describeFailure } from '$lib/server/llm/errors';
+import { toChatCompletionMessages } from '$lib/server/llm/vision';
 import type {
 	ChatEvent,
 	ChatRequest,
@@ -101,7 +102,7 @@ export async function* streamOpenAiChat(
 	try {
 		const body: Record<string, unknown> = {
 			model: request.model,
-			messages: request.messages,
+			messages: toChatCompletionMessages(request.messages),
 			stream: true,
 			stream_options: { include_usage: true },
 			...(request.temperature !== undefined ? { temperature: request.temperature } : {}),

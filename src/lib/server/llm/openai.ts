@@ -7,12 +7,14 @@ import {
 } from '$lib/server/llm/fallback-models';
 import { generateOpenAiImage } from '$lib/server/llm/openai-images';
 import { listOpenAiModels, streamOpenAiChat } from '$lib/server/llm/openai-chat';
+import { embedPassthrough, streamPassthrough } from '$lib/server/llm/passthrough';
 import {
 	cloudWindow,
 	DEFAULT_CLOUD_CONCURRENCY,
 	type ProviderOptions
 } from '$lib/server/llm/provider-options';
 import type { ChatRequest, ModelList, Provider } from '$lib/server/llm/types';
+import { cloudModelSeesImages } from '$lib/server/llm/vision';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -33,14 +35,17 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 				const models = await listOpenAiModels(options, signal);
 				return {
 					source: 'live',
-					models: official ? models.filter((m) => isOpenAiChatModel(m.id)) : models
+					models: (official ? models.filter((m) => isOpenAiChatModel(m.id)) : models).map((m) => ({
+						...m,
+						vision: cloudModelSeesImages(options.kind, m.id)
+					}))
 				};
 			} catch (error) {
 				const fallback =
 					options.enabledModels.length > 0 ? options.enabledModels : FALLBACK_MODELS[options.kind];
 				return {
 					source: 'fallback',
-					models: fallback.map((id) => ({ id })),
+					models: fallback.map((id) => ({ id, vision: cloudModelSeesImages(options.kind, id) })),
 					error: describeFailure(error, options.name, options.apiKey)
 				};
 			}
@@ -58,6 +63,23 @@ export function createOpenAiProvider(options: ProviderOptions): Provider {
 				request,
 				signal
 			);
+		},
+		streamPassthrough(request, signal) {
+			return streamPassthrough(
+				{
+					providerName: options.name,
+					baseUrl: options.baseUrl,
+					apiKey: options.apiKey,
+					fetch: options.fetch,
+					maxTokensField: official ? 'max_completion_tokens' : 'max_tokens'
+				},
+				request,
+				signal
+			);
+		},
+		embed(body, signal) {
+			const { name: providerName, baseUrl, apiKey, fetch } = options;
+			return embedPassthrough({ providerName, baseUrl, apiKey, fetch }, body, signal);
 		},
 		async concurrency() {
 			return options.maxConcurrency ?? DEFAULT_CLOUD_CONCURRENCY;

@@ -2,6 +2,7 @@
 // AsyncIterable plus an AbortSignal; expected failures arrive as a final `error` event, typed, with
 // a message a user can read — adapters never throw for them.
 import type { ProviderViewDto, ReasoningDto } from '$lib/shared/dto';
+import type { ReplyStatus } from '$lib/shared/job-events';
 
 /** The kinds of provider Hearth has an adapter for (llm/registry.ts builds each). */
 export const PROVIDER_KINDS = [
@@ -29,9 +30,18 @@ export interface ProviderRecord {
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
+/** An image sent with a user message; each adapter puts it in its provider's own format. */
+export interface ChatImage {
+	/** image/jpeg, image/png, image/webp or image/gif (decided from the bytes). */
+	type: string;
+	base64: string;
+}
+
 export interface ChatMessage {
 	role: ChatRole;
 	content: string;
+	/** User messages only. */
+	images?: ChatImage[];
 }
 
 export type ReasoningLevel = ReasoningDto;
@@ -99,11 +109,34 @@ export type ChatEvent =
 			estimated?: boolean;
 	  }
 	| { type: 'finish'; reason: FinishReason }
+	/** Before any text: the model is being loaded (llama.cpp's router), or has finished loading. */
+	| { type: 'status'; status: ReplyStatus }
 	| { type: 'error'; error: ProviderFailure };
+
+/** One `chat.completion.chunk` as an OpenAI-compatible upstream sent it (llm/wire.ts reads it). */
+export type WireChunk = Record<string, unknown>;
+export type ChunkEvent = { type: 'chunk'; chunk: WireChunk };
+/**
+ * The /v1 passthrough: each upstream chunk as it came, plus the usage, finish and error events
+ * read from them (so the guard and the accounting see what a chat stream shows them).
+ */
+export type PassthroughEvent = ChunkEvent | ChatEvent;
+
+/** A chat-completions body already checked by Hearth, `model` the provider's own model id. */
+export interface PassthroughRequest {
+	body: Record<string, unknown>;
+}
+
+export type EmbeddingResult =
+	{ ok: true; body: Record<string, unknown> } | { ok: false; error: ProviderFailure };
 
 export interface ModelInfo {
 	id: string;
 	contextLength?: number;
+	/** Takes images (llama.cpp: /props modalities; cloud: llm/vision.ts). */
+	vision?: boolean;
+	/** llama.cpp's router: whether the model is in memory (a chat with it loads it). */
+	state?: 'loaded' | 'loading' | 'unloaded' | 'failed';
 }
 
 export type ModelList =
@@ -133,4 +166,14 @@ export interface Provider {
 	countPrompt?(messages: ChatMessage[], signal: AbortSignal): Promise<number | null>;
 	/** Image generation, where the provider offers it (OpenAI). */
 	generateImage?(prompt: string, signal: AbortSignal): Promise<ImageResult>;
+	/**
+	 * The OpenAI chat-completions request passed through as it is (tools, response_format, image
+	 * parts…), streamed; only providers that speak that protocol (llama.cpp, OpenAI, compatible).
+	 */
+	streamPassthrough?(
+		request: PassthroughRequest,
+		signal: AbortSignal
+	): AsyncIterable<PassthroughEvent>;
+	/** OpenAI's /embeddings, where the provider speaks it. */
+	embed?(body: Record<string, unknown>, signal: AbortSignal): Promise<EmbeddingResult>;
 }

@@ -106,6 +106,24 @@ describe('guarded fetch', () => {
 		expect(await guardCode(guarded([trusted])(`${trusted}/loop`))).toBe('too_many_redirects');
 	});
 
+	it('with httpsRedirectsOnly, follows no plain-http redirect to another origin (model downloads)', async () => {
+		const hop = `${trusted}/redirect?to=${encodeURIComponent(`${other}/landing`)}`;
+		const strict = createGuardedFetch({
+			allowedInternalOrigins: new Set([trusted, other]),
+			maxResponseBytes: 1024,
+			timeoutMs: 5_000,
+			httpsRedirectsOnly: true
+		});
+		expect(await guardCode(strict(hop))).toBe('blocked_scheme');
+		// The same origin may redirect over http (a hub mirror on the LAN).
+		const same = `${trusted}/redirect?to=${encodeURIComponent('/')}`;
+		expect(await (await strict(same)).json()).toMatchObject({ ok: true });
+		// `redirect: 'manual'` hands the redirect itself back, with its headers.
+		const manual = await strict(hop, { redirect: 'manual' });
+		expect(manual.status).toBe(302);
+		expect(manual.headers.get('location')).toBe(`${other}/landing`);
+	});
+
 	it('drops credentials when a redirect changes origin', async () => {
 		const hop = `${trusted}/redirect?to=${encodeURIComponent(`${other}/landing`)}`;
 		const res = await guarded([trusted, other])(hop, {

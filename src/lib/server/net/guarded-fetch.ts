@@ -31,6 +31,8 @@ export interface GuardPolicy {
 	allowedInternalOrigins: ReadonlySet<string>;
 	maxResponseBytes: number;
 	timeoutMs: number;
+	/** A redirect to another origin must be https (model downloads: the hub's CDN). */
+	httpsRedirectsOnly?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
@@ -162,10 +164,18 @@ export function createGuardedFetch(policy: GuardPolicy) {
 				throw error;
 			}
 			const location = response.headers.get('location');
-			if (response.status >= 300 && response.status < 400 && location) {
+			// `redirect: 'manual'`: the caller reads the redirect's own headers and follows it itself.
+			if (
+				response.status >= 300 &&
+				response.status < 400 &&
+				location &&
+				init.redirect !== 'manual'
+			) {
 				await response.body?.cancel();
 				if (hop >= MAX_REDIRECTS) throw new GuardError('too_many_redirects', 'Too many redirects');
 				const next = new URL(location, url);
+				if (policy.httpsRedirectsOnly && next.origin !== url.origin && next.protocol !== 'https:')
+					throw new GuardError('blocked_scheme', `A redirect to ${next.origin} is not https`);
 				if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
 				if (
 					response.status === 303 ||

@@ -1,12 +1,12 @@
-// Usage events, model price overrides and monthly budgets: the queries behind the usage page, the
-// export, the budget check and the cost written with each event. Sums are integers on both dialects.
+// Usage events, their rollup, model price overrides and monthly budgets: the queries behind the
+// usage page (the rollup), the export, the most expensive conversations and the budget check (the
+// events), and the cost written with each event. Sums are integers on both dialects.
 import { sql } from 'kysely';
 import type { Executor } from '$lib/server/db/database';
 import type { ModelPrice, NewUsageEvent, UsageEvent } from '$lib/server/db/schema';
 import { getSetting } from '$lib/server/repos/settings';
+import { addToRollup, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
 
-/** Width of the time buckets the charts are summed in: every real time zone offset is a multiple. */
-export const USAGE_BUCKET_MS = 15 * 60_000;
 export const DEFAULT_BUDGET_SETTING = 'default_monthly_budget_micro_usd';
 
 export interface UsageFilter {
@@ -17,8 +17,17 @@ export interface UsageFilter {
 	conversationId?: number;
 }
 
-export async function insertUsageEvent(db: Executor, row: NewUsageEvent): Promise<void> {
+/**
+ * Writes one usage event and adds it to its rows of the rollup: call it in the transaction that
+ * records the reply, so the rollup never disagrees with the events.
+ */
+export async function insertUsageEvent(
+	db: Executor,
+	row: NewUsageEvent,
+	local: boolean
+): Promise<void> {
 	await db.insertInto('usage_event').values(row).execute();
+	await addToRollup(db, row, local);
 }
 
 function filtered(db: Executor, filter: UsageFilter) {
@@ -45,9 +54,9 @@ export interface UsageBucketRow {
 	estimated: number;
 }
 
-/** Sums per 15-minute bucket, provider and model; the service folds buckets into local days. */
+/** Sums of the events per quarter hour, provider and model (one conversation's totals; tests). */
 export async function usageBuckets(db: Executor, filter: UsageFilter): Promise<UsageBucketRow[]> {
-	const bucket = sql<number>`u.created_at / ${sql.lit(USAGE_BUCKET_MS)}`;
+	const bucket = sql<number>`u.created_at / ${sql.lit(ROLLUP_QUARTER_MS)}`;
 	const rows = await filtered(db, filter)
 		.select(({ fn }) => [
 			bucket.as('bucket'),
@@ -84,22 +93,27 @@ export interface TopConversationRow {
 	tokens: number;
 }
 
+/** Summed per conversation first, then joined: one lookup per conversation, not per event. */
 export async function topConversations(
 	db: Executor,
 	filter: UsageFilter,
 	limit: number
 ): Promise<TopConversationRow[]> {
-	const rows = await filtered(db, filter)
-		.innerJoin('conversation as c', 'c.id', 'u.conversation_id')
-		.where('c.deleted_at', 'is', null)
+	const sums = filtered(db, filter)
+		.where('u.conversation_id', 'is not', null)
 		.select(({ fn }) => [
-			'c.id',
-			'c.title',
+			'u.conversation_id',
 			fn.sum<number>('u.cost_micro_usd').as('cost'),
 			sql<number>`sum(u.prompt_tokens + u.completion_tokens)`.as('tokens')
 		])
-		.groupBy(['c.id', 'c.title'])
-		.orderBy('cost', 'desc')
+		.groupBy('u.conversation_id')
+		.as('s');
+	const rows = await db
+		.selectFrom(sums)
+		.innerJoin('conversation as c', 'c.id', 's.conversation_id')
+		.where('c.deleted_at', 'is', null)
+		.select(['c.id', 'c.title', 's.cost', 's.tokens'])
+		.orderBy('s.cost', 'desc')
 		.orderBy('c.id')
 		.limit(limit)
 		.execute();
@@ -108,43 +122,6 @@ export async function topConversations(
 		title: r.title,
 		cost: Number(r.cost),
 		tokens: Number(r.tokens)
-	}));
-}
-
-export interface UserTotalRow {
-	userId: number;
-	username: string;
-	cost: number;
-	tokens: number;
-	budget: number | null;
-}
-
-/** Every user with their totals in the range (the admin's view), users without usage included. */
-export async function totalsByUser(db: Executor, filter: UsageFilter): Promise<UserTotalRow[]> {
-	const rows = await db
-		.selectFrom('user')
-		.leftJoin('usage_event as u', (join) =>
-			join
-				.onRef('u.user_id', '=', 'user.id')
-				.on('u.created_at', '>=', filter.from)
-				.on('u.created_at', '<', filter.to)
-		)
-		.select(({ fn }) => [
-			'user.id',
-			'user.username',
-			'user.monthly_budget_micro_usd',
-			fn.coalesce(fn.sum<number>('u.cost_micro_usd'), sql.lit(0)).as('cost'),
-			fn.coalesce(sql<number>`sum(u.prompt_tokens + u.completion_tokens)`, sql.lit(0)).as('tokens')
-		])
-		.groupBy(['user.id', 'user.username', 'user.monthly_budget_micro_usd'])
-		.orderBy('user.username')
-		.execute();
-	return rows.map((r) => ({
-		userId: r.id,
-		username: r.username,
-		cost: Number(r.cost),
-		tokens: Number(r.tokens),
-		budget: r.monthly_budget_micro_usd === null ? null : Number(r.monthly_budget_micro_usd)
 	}));
 }
 
@@ -211,28 +188,6 @@ export function exportPage(
 		.orderBy('u.id')
 		.limit(limit)
 		.execute();
-}
-
-/** Sums of the range without grouping (the "period before" figures). */
-export async function usageTotals(db: Executor, filter: UsageFilter) {
-	const row = await filtered(db, filter)
-		.select(({ fn }) => [
-			fn.coalesce(fn.sum<number>('u.prompt_tokens'), sql.lit(0)).as('prompt'),
-			fn.coalesce(fn.sum<number>('u.completion_tokens'), sql.lit(0)).as('completion'),
-			fn.coalesce(fn.sum<number>('u.cached_tokens'), sql.lit(0)).as('cached'),
-			fn.coalesce(fn.sum<number>('u.reasoning_tokens'), sql.lit(0)).as('reasoning'),
-			fn.coalesce(fn.sum<number>('u.cost_micro_usd'), sql.lit(0)).as('cost'),
-			fn.countAll<number>().as('replies')
-		])
-		.executeTakeFirstOrThrow();
-	return {
-		prompt: Number(row.prompt),
-		completion: Number(row.completion),
-		cached: Number(row.cached),
-		reasoning: Number(row.reasoning),
-		cost: Number(row.cost),
-		replies: Number(row.replies)
-	};
 }
 
 /** Sum of a user's costs since `from` (their month so far). */

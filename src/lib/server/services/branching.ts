@@ -3,6 +3,7 @@
 import type { Database } from '$lib/server/db/database';
 import * as conversations from '$lib/server/repos/conversations';
 import * as messages from '$lib/server/repos/messages';
+import { copyLinks } from '$lib/server/repos/attachments';
 import { getConversation, MAX_TITLE_CHARS } from '$lib/server/services/conversations';
 import type { MessageStatus } from '$lib/server/db/schema';
 import type { ConversationDto } from '$lib/shared/dto';
@@ -68,6 +69,8 @@ export async function branchConversation(
 				created_at: m.created_at,
 				updated_at: now
 			});
+			// The branch links the same attachment rows; nothing is copied.
+			await copyLinks(trx, m.id, row.id);
 			parentId = row.id;
 		}
 		return copy.id;

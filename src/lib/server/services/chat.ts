@@ -11,8 +11,15 @@ import { lockUser } from '$lib/server/repos/users';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
 import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
-import { defaultModelRef } from '$lib/server/services/models';
+import { defaultModelRef, modelSeesImages } from '$lib/server/services/models';
+import { ALIAS_PROVIDER_ID, findModelAlias } from '$lib/server/services/model-aliases';
 import { measureNewMessage, overflowMessage } from '$lib/server/services/prompt';
+import {
+	attachmentsByMessage,
+	checkMessageAttachments,
+	linkMessageAttachments,
+	toAttachmentDto
+} from '$lib/server/services/attachments';
 import type { JobDto, MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export const MAX_MESSAGE_CHARS = 100_000;
@@ -37,6 +44,8 @@ export interface SendInput {
 	clientId?: string;
 	/** A message too large for the model's context window alone is sent cut to fit, not refused. */
 	truncate?: boolean;
+	/** Ids of the user's uploads (POST /api/attachments) this message carries. */
+	attachments?: string[];
 }
 
 export interface JobParams {
@@ -57,7 +66,8 @@ type SendFailure =
 	| 'too_many_jobs'
 	| 'conversation_full'
 	| 'budget_exceeded'
-	| 'context_overflow';
+	| 'context_overflow'
+	| 'model_cannot_see';
 /** A message too large for the model's context window, with the figures. */
 export type ContextOverflow = Fail<'context_overflow'> & { needed: number; available: number };
 
@@ -68,15 +78,19 @@ export interface ReplyDeps {
 	/** Called once the job is committed, so a runner can start it at once. */
 	enqueued(job: Job): void;
 	/**
-	 * Whether a new message fits the model's context window beside the system prompt and the
-	 * reply's budget (null: it fits, or the provider is unknown). Absent: not checked.
+	 * Whether a new message (its text and its attachments' tokens) fits the model's context window
+	 * beside the system prompt and the reply's budget (null: it fits, or the provider is unknown).
+	 * Absent: not checked.
 	 */
 	measure?(
 		ref: { provider: string; model: string },
 		systemText: string,
 		content: string,
-		maxTokens: number | undefined
+		maxTokens: number | undefined,
+		attachmentTokens: number
 	): Promise<{ needed: number; available: number } | null>;
+	/** Whether the model takes images; absent: not checked. */
+	seesImages?(ref: { provider: string; model: string }): Promise<boolean>;
 }
 
 /**
@@ -85,17 +99,19 @@ export interface ReplyDeps {
  */
 export function replyDeps(
 	providers: ProviderRegistry,
-	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void }
+	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void },
+	db?: Executor
 ): ReplyDeps {
 	return {
-		defaultModel: () => defaultModelRef(providers),
+		defaultModel: () => defaultModelRef(providers, db),
 		enqueued: (job) => runner.submit(job),
-		async measure(ref, systemText, content, maxTokens) {
+		async measure(ref, systemText, content, maxTokens, attachmentTokens) {
 			const provider = await providers.get(ref.provider);
 			return provider
-				? measureNewMessage(provider, ref.model, systemText, content, maxTokens)
+				? measureNewMessage(provider, ref.model, systemText, content, maxTokens, attachmentTokens)
 				: null;
-		}
+		},
+		seesImages: (ref) => modelSeesImages(providers, ref)
 	};
 }
 export type SendResult =
@@ -122,10 +138,11 @@ async function existingSend(
 		: undefined;
 	if (!job || !reply) return null;
 	const active = job.state === 'queued' || job.state === 'running';
+	const attached = (await attachmentsByMessage(db, [message.id])).get(message.id);
 	return {
 		ok: true,
 		duplicate: true,
-		message: toMessageDto(message),
+		message: { ...toMessageDto(message), ...(attached ? { attachments: attached } : {}) },
 		reply: toMessageDto(reply, active ? job.id : undefined),
 		job: toJobDto(job)
 	};
@@ -134,7 +151,7 @@ async function existingSend(
 const BAD_MODEL = {
 	ok: false as const,
 	code: 'invalid' as const,
-	message: 'model: expected "provider/model", e.g. "llama/default"'
+	message: 'model: expected "provider/model" (e.g. "llama/default") or an alias that exists'
 };
 
 type ReplyOptions = Pick<SendInput, 'temperature' | 'maxTokens' | 'reasoning' | 'truncate'>;
@@ -146,6 +163,34 @@ export function jobParams(conversation: Conversation, input: ReplyOptions): JobP
 		maxTokens: input.maxTokens,
 		reasoning: input.reasoning ?? settings.reasoning,
 		...(input.truncate ? { truncate: true } : {})
+	};
+}
+
+/**
+ * The reply's model and parameters: "alias/<name>" (the model picker's aliases) becomes the
+ * alias's target, its defaults filling what the request and conversation leave out.
+ */
+async function replyTarget(
+	db: Executor,
+	model: string,
+	conversation: Conversation,
+	input: ReplyOptions
+): Promise<{ ref: { provider: string; model: string }; params: JobParams } | null> {
+	const ref = splitModelRef(model);
+	if (!ref) return null;
+	const params = jobParams(conversation, input);
+	if (ref.provider !== ALIAS_PROVIDER_ID) return { ref, params };
+	const alias = await findModelAlias(db, ref.model);
+	const target = alias ? splitModelRef(alias.target) : null;
+	if (!alias || !target) return null;
+	return {
+		ref: target,
+		params: {
+			...params,
+			temperature: params.temperature ?? alias.params.temperature,
+			maxTokens: params.maxTokens ?? alias.params.max_tokens,
+			...(alias.systemPrompt ? { systemPrompt: alias.systemPrompt } : {})
+		}
 	};
 }
 
@@ -231,7 +276,8 @@ export async function sendMessage(
 	deps: ReplyDeps
 ): Promise<SendResult> {
 	const content = input.content;
-	if (!content.trim())
+	const attachmentIds = input.attachments ?? [];
+	if (!content.trim() && attachmentIds.length === 0)
 		return { ok: false, code: 'invalid', message: 'content: the message is empty' };
 	if (content.length > MAX_MESSAGE_CHARS) {
 		return {
@@ -246,15 +292,31 @@ export async function sendMessage(
 	}
 	const conversation = await conversations.findConversation(db, userId, conversationId);
 	if (!conversation) return { ok: false, code: 'not_found', message: 'No such conversation' };
-	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
-	if (!ref) return BAD_MODEL;
-	const params = jobParams(conversation, input);
+	const target = await replyTarget(
+		db,
+		input.model ?? conversation.model ?? (await deps.defaultModel()),
+		conversation,
+		input
+	);
+	if (!target) return BAD_MODEL;
+	const { ref, params } = target;
+	const checked = await checkMessageAttachments(db, userId, attachmentIds);
+	if (!checked.ok) return checked;
+	if (checked.attachments.some((a) => a.kind === 'image') && deps.seesImages) {
+		if (!(await deps.seesImages(ref)))
+			return {
+				ok: false,
+				code: 'model_cannot_see',
+				message: `${ref.provider}/${ref.model} does not take images; pick a model marked as seeing images, or remove the image`
+			};
+	}
 	if (!input.truncate && deps.measure) {
 		const over = await deps.measure(
 			ref,
-			conversation.system_prompt ?? '',
+			[conversation.system_prompt, params.systemPrompt].filter(Boolean).join('\n\n'),
 			content,
-			params.maxTokens
+			params.maxTokens,
+			checked.attachments.reduce((sum, a) => sum + (a.tokens ?? 0), 0)
 		);
 		if (over)
 			return {
@@ -296,6 +358,7 @@ export async function sendMessage(
 				created_at: now,
 				updated_at: now
 			});
+			await linkMessageAttachments(trx, userMessage.id, attachmentIds);
 			const { reply, job } = await enqueueReply(trx, {
 				userId,
 				conversationId,
@@ -313,7 +376,12 @@ export async function sendMessage(
 			return {
 				ok: true as const,
 				duplicate: false,
-				message: toMessageDto(userMessage),
+				message: {
+					...toMessageDto(userMessage),
+					...(checked.attachments.length > 0
+						? { attachments: checked.attachments.map(toAttachmentDto) }
+						: {})
+				},
 				reply: toMessageDto(reply, job.id),
 				job: toJobDto(job),
 				enqueued: job
@@ -358,9 +426,14 @@ export async function regenerateReply(
 			message: 'messageId: no such message to answer in this conversation'
 		};
 	}
-	const ref = splitModelRef(input.model ?? conversation.model ?? (await deps.defaultModel()));
-	if (!ref) return BAD_MODEL;
-	const params = jobParams(conversation, input);
+	const target = await replyTarget(
+		db,
+		input.model ?? conversation.model ?? (await deps.defaultModel()),
+		conversation,
+		input
+	);
+	if (!target) return BAD_MODEL;
+	const { ref, params } = target;
 	const userMessageId = prompt.id;
 	const result = await db.transaction().execute(async (trx) => {
 		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));

@@ -4,6 +4,8 @@ import type { Database } from '$lib/server/db/database';
 import * as repo from '$lib/server/repos/conversations';
 import { listMessagesBetween, listMessageSizes } from '$lib/server/repos/messages';
 import { listActiveJobsInConversation } from '$lib/server/repos/jobs';
+import { conversationAttachmentIds, deleteUnlinked } from '$lib/server/repos/attachments';
+import { attachmentsByMessage } from '$lib/server/services/attachments';
 import { parseSettings, toMessageDto, toSummary } from '$lib/server/services/dto';
 import type { Conversation } from '$lib/server/db/schema';
 import type {
@@ -115,9 +117,17 @@ export async function getConversation(
 		listActiveJobsInConversation(db, id)
 	]);
 	const jobByReply = new Map(jobs.map((j) => [j.assistant_message_id, j.id]));
+	const attached = await attachmentsByMessage(
+		db,
+		messages.filter((m) => m.role === 'user').map((m) => m.id)
+	);
 	return toConversationDto(
 		row,
-		messages.map((m) => toMessageDto(m, jobByReply.get(m.id))),
+		messages.map((m) => {
+			const dto = toMessageDto(m, jobByReply.get(m.id));
+			const attachments = attached.get(m.id);
+			return attachments ? { ...dto, attachments } : dto;
+		}),
 		page.more ? page.from : null
 	);
 }
@@ -138,6 +148,12 @@ export async function updateConversation(
 	return getConversation(db, userId, id);
 }
 
+/** Deletes the conversation and the attachments no other conversation (a branch) still links. */
 export function deleteConversation(db: Database, userId: number, id: number): Promise<boolean> {
-	return repo.deleteConversation(db, userId, id);
+	return db.transaction().execute(async (trx) => {
+		const attachmentIds = await conversationAttachmentIds(trx, id);
+		if (!(await repo.deleteConversation(trx, userId, id))) return false;
+		await deleteUnlinked(trx, attachmentIds);
+		return true;
+	});
 }

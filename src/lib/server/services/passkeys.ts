@@ -196,9 +196,21 @@ export async function finishPasskeySignIn(
 			}
 		});
 	} catch {
+		verified = null;
+	}
+	if (!verified?.verified) {
+		// A known passkey that failed (wrong origin or RP, bad signature): its owner sees it.
+		const owner = await findUserById(db, passkey.user_id);
+		await recordSecurityEvent(db, {
+			kind: 'sign_in_failed',
+			userId: passkey.user_id,
+			username: owner?.username ?? '',
+			ip: input.ip,
+			userAgent: input.userAgent,
+			detail: `passkey "${passkey.name}" not accepted`
+		});
 		return fail('invalid', 'The passkey was not accepted');
 	}
-	if (!verified.verified) return fail('invalid', 'The passkey was not accepted');
 	await repo.usePasskey(db, passkey.id, verified.authenticationInfo.newCounter, now);
 	const user = await findUserById(db, passkey.user_id);
 	if (!user) return invalid;

@@ -32,6 +32,8 @@ export interface UsageContext {
 	model: string;
 	source?: 'chat' | 'api';
 	apiTokenId?: number | null;
+	/** The key's name as it is now (kept on the event, readable after a rename or revocation). */
+	apiKeyName?: string | null;
 }
 
 function fromRow(row: ModelPrice): Price {
@@ -68,24 +70,29 @@ export async function recordUsage(
 				cacheWrite: counts.cacheWriteTokens
 			})
 		: 0;
-	await usage.insertUsageEvent(trx, {
-		user_id: context.userId,
-		conversation_id: context.conversationId,
-		message_id: context.messageId,
-		job_id: context.jobId,
-		api_token_id: context.apiTokenId ?? null,
-		source: context.source ?? 'chat',
-		provider: context.provider,
-		model: context.model,
-		prompt_tokens: counts.promptTokens,
-		completion_tokens: counts.completionTokens,
-		cached_tokens: counts.cachedTokens ?? 0,
-		cache_write_tokens: counts.cacheWriteTokens ?? 0,
-		reasoning_tokens: counts.reasoningTokens ?? 0,
-		cost_micro_usd: cost,
-		estimated: counts.estimated ? 1 : 0,
-		created_at: now
-	});
+	await usage.insertUsageEvent(
+		trx,
+		{
+			user_id: context.userId,
+			conversation_id: context.conversationId,
+			message_id: context.messageId,
+			job_id: context.jobId,
+			api_token_id: context.apiTokenId ?? null,
+			api_key_name: context.apiKeyName ?? null,
+			source: context.source ?? 'chat',
+			provider: context.provider,
+			model: context.model,
+			prompt_tokens: counts.promptTokens,
+			completion_tokens: counts.completionTokens,
+			cached_tokens: counts.cachedTokens ?? 0,
+			cache_write_tokens: counts.cacheWriteTokens ?? 0,
+			reasoning_tokens: counts.reasoningTokens ?? 0,
+			cost_micro_usd: cost,
+			estimated: counts.estimated ? 1 : 0,
+			created_at: now
+		},
+		counts.local ?? false
+	);
 }
 
 export interface PriceInput {

@@ -13,6 +13,8 @@ import {
 } from '$lib/server/llm/token-count';
 import type { ChatMessage, Provider } from '$lib/server/llm/types';
 import { promptPath } from '$lib/server/repos/messages';
+import { promptAttachments } from '$lib/server/services/attachments';
+import { IMAGE_TOKEN_ESTIMATE, withAttachments } from '$lib/server/services/attachments-prompt';
 import type { MessageStatusDto } from '$lib/shared/dto';
 
 /** Replies that go back upstream as context: finished, or stopped with their text kept. */
@@ -52,6 +54,10 @@ export interface PromptOptions {
 	counter?: TokenCounter;
 }
 
+/** A message on its way into the prompt: its id (null for system and Continue turns), its
+ * text with documents appended, and its images. */
+type PromptTurn = { id: number | null } & ChatMessage;
+
 /** Of a job's params (services/chat.ts JobParams): what shapes its prompt. */
 interface PromptParams {
 	systemPrompt?: string;
@@ -87,9 +93,18 @@ export async function promptFor(
 	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
 	const systemText = [systemPrompt, params.systemPrompt].filter(Boolean).join('\n\n');
 	const system: ChatMessage[] = systemText ? [{ role: 'system', content: systemText }] : [];
-	const turns = path
-		.filter((m) => m.content && (m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status)))
-		.map((m) => ({ id: m.id as number | null, role: m.role, content: m.content }));
+	const attached = await promptAttachments(
+		db,
+		path.filter((m) => m.role === 'user').map((m) => m.id)
+	);
+	const turns: PromptTurn[] = path
+		.filter((m) => m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status))
+		.map((m) => ({
+			id: m.id as number | null,
+			role: m.role,
+			...withAttachments(m.content, attached.get(m.id) ?? [])
+		}))
+		.filter((m) => m.content || m.images);
 	const capped = capHistory([...system.map((m) => ({ id: null, ...m })), ...turns]);
 	const { provider, continueText } = options;
 	const tail = capped.filter((m) => m.role !== 'system').slice(-1);
@@ -99,10 +114,10 @@ export async function promptFor(
 			tail.push({ id: null, role: 'user', content: CONTINUE_INSTRUCTION });
 	}
 	const history = capped.filter((m) => m.role !== 'system').slice(0, -1);
-	const plain = (m: { role: ChatMessage['role']; content: string }): ChatMessage => ({
-		role: m.role,
-		content: m.content
-	});
+	const plain = (m: ChatMessage): ChatMessage =>
+		m.images
+			? { role: m.role, content: m.content, images: m.images }
+			: { role: m.role, content: m.content };
 	if (!provider)
 		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
 
@@ -122,7 +137,7 @@ export async function promptFor(
 	const counted: CountedTurn[] = all.map((m, i) => ({
 		id: m.id,
 		message: plain(m),
-		tokens: counts[i]! + overhead.perMessage
+		tokens: counts[i]! + overhead.perMessage + (m.images?.length ?? 0) * IMAGE_TOKEN_ESTIMATE
 	}));
 	// The template's once-per-prompt tokens are held back with the reply's budget; the figures
 	// reported (used, needed, available) are whole prompts.
@@ -189,6 +204,7 @@ export async function measureNewMessage(
 	systemText: string,
 	content: string,
 	maxTokens: number | undefined,
+	attachmentTokens = 0,
 	counter: TokenCounter = tokenCounter
 ): Promise<{ needed: number; available: number } | null> {
 	const window = await contextWindowOf(provider, model);
@@ -198,7 +214,10 @@ export async function measureNewMessage(
 		counter.count(provider, model, texts),
 		counter.overhead(provider, model)
 	]);
-	const needed = counts.reduce((total, n) => total + n + overhead.perMessage, overhead.base);
+	const needed = counts.reduce(
+		(total, n) => total + n + overhead.perMessage,
+		overhead.base + attachmentTokens
+	);
 	const available = window - replyBudget(window, maxTokens);
 	return needed > available ? { needed, available } : null;
 }

@@ -9,6 +9,7 @@ import { validateSessionToken } from '$lib/server/auth/session';
 import { addUser, login } from '$lib/server/services/accounts';
 import {
 	beginTotpEnrolment,
+	changeTwoFactorRequirement,
 	completePendingLogin,
 	confirmTotpEnrolment,
 	disableTwoFactor,
@@ -268,5 +269,27 @@ describe.each(DIALECTS)('two-factor sign-in on %s', (dialect) => {
 			ok: true
 		});
 		expect((await getTwoFactorStatus(t.db, user.id)).enabled).toBe(false);
+	});
+
+	it('the admin switch: on only for an admin with a second factor; off always', async () => {
+		expect(await changeTwoFactorRequirement(t.db, { hasSecondFactor: false }, true)).toMatchObject({
+			ok: false,
+			code: 'no_second_factor'
+		});
+		const someone = await addUser(t.db, {
+			username: 'switch-check',
+			password: 'pw-12345678',
+			role: 'user'
+		});
+		if (!someone.ok) throw new Error(someone.message);
+		expect((await getTwoFactorStatus(t.db, someone.user.id)).required).toBe(false);
+		expect(await changeTwoFactorRequirement(t.db, { hasSecondFactor: true }, true)).toEqual({
+			ok: true
+		});
+		expect((await getTwoFactorStatus(t.db, someone.user.id)).required).toBe(true);
+		expect(await changeTwoFactorRequirement(t.db, { hasSecondFactor: false }, false)).toEqual({
+			ok: true
+		});
+		expect((await getTwoFactorStatus(t.db, someone.user.id)).required).toBe(false);
 	});
 });

@@ -78,6 +78,24 @@ export async function setTwoFactorRequired(db: Executor, required: boolean, now 
 	await putSetting(db, REQUIRE_SETTING, String(required), now);
 }
 
+/**
+ * The admin page's switch. Turning it on needs the admin's own second factor first: otherwise the
+ * next page would take them to enrolment before they could read what they had done.
+ */
+export async function changeTwoFactorRequirement(
+	db: Executor,
+	actor: { hasSecondFactor: boolean },
+	required: boolean
+): Promise<{ ok: true } | Failure<'no_second_factor'>> {
+	if (required && !actor.hasSecondFactor)
+		return fail(
+			'no_second_factor',
+			'Turn on two-factor sign-in or add a passkey for yourself first (Settings)'
+		);
+	await setTwoFactorRequired(db, required);
+	return { ok: true };
+}
+
 export type Enrolment = { ok: true; qrDataUrl: string; manualKey: string };
 
 /** A new secret for the user to scan; it counts only once a code from it is confirmed. */

@@ -1,15 +1,14 @@
 // Token and cost figures for the usage page, the settings table and the chat. Costs are the ones
 // stored with each usage event (priced when recorded, services/pricing.ts), so a later price change
-// never moves them; sums are bucketed in SQL and folded into the user's local days here.
+// never moves them and the rollup never needs re-pricing. The page's sums come from the rollup
+// (repos/usage-rollup.ts), read exactly per local period (services/usage-pieces.ts); one
+// conversation's totals and the most expensive conversations come from the events.
 import type { Database } from '$lib/server/db/database';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import * as usage from '$lib/server/repos/usage';
-import {
-	localDayIn,
-	nextDay,
-	periodStart,
-	startOfLocalDay
-} from '$lib/server/services/usage-range';
+import * as rollup from '$lib/server/repos/usage-rollup';
+import { exactRanges, rangesOf, rollupPieces, weightsOf } from '$lib/server/services/usage-pieces';
+import { nextDay, periodStart, startOfLocalDay } from '$lib/server/services/usage-range';
 import { cloudPrice } from '$lib/shared/prices';
 import type {
 	UsageFiguresDto,
@@ -44,13 +43,19 @@ function emptyFigures(): UsageFiguresDto {
 	};
 }
 
-function addFigures(into: UsageFiguresDto, row: usage.UsageBucketRow) {
-	into.promptTokens += row.prompt;
-	into.completionTokens += row.completion;
-	into.cachedTokens += row.cached;
-	into.reasoningTokens += row.reasoning;
-	into.costMicroUsd += row.cost;
-	into.replies += row.replies;
+type Sums = Omit<
+	rollup.RollupRow,
+	'spanMs' | 'bucketAt' | 'provider' | 'model' | 'local' | 'estimated'
+>;
+
+/** Adds `weight` times a row's sums (a rollup row may count towards a period negatively). */
+function addFigures(into: UsageFiguresDto, row: Sums, weight = 1) {
+	into.promptTokens += weight * row.prompt;
+	into.completionTokens += weight * row.completion;
+	into.cachedTokens += weight * row.cached;
+	into.reasoningTokens += weight * row.reasoning;
+	into.costMicroUsd += weight * row.cost;
+	into.replies += weight * row.replies;
 }
 
 /** Each provider's name and whether it is local, looked up once per call. */
@@ -79,8 +84,10 @@ export async function usageReport(
 	const kindOf = providerInfo(providers);
 	const overall = emptyTotals();
 	const models = new Map<string, UsageReportDto['byModel'][number]>();
-	for (const row of await usage.usageBuckets(db, { userId, ...EVERYTHING })) {
-		const { name, local } = await kindOf(row.provider);
+	const days = [{ spanMs: rollup.ROLLUP_DAY_MS, ...EVERYTHING }];
+	for (const row of await rollup.rollupRows(db, userId, days)) {
+		const { name } = await kindOf(row.provider);
+		const local = row.local;
 		const key = `${row.provider}/${row.model}`;
 		let entry = models.get(key);
 		if (!entry)
@@ -134,55 +141,59 @@ export async function usageSummary(
 	const from = startOfLocalDay(query.from, query.tz)!;
 	const to = startOfLocalDay(nextDay(query.to), query.tz)!;
 	const filter = { userId: query.userId, from, to };
-	const rows = await usage.usageBuckets(db, filter);
 	const kindOf = providerInfo(providers);
 
-	const totals = emptyFigures();
-	const series = new Map<string, { start: string } & UsageFiguresDto>();
+	const series: ({ start: string } & UsageFiguresDto)[] = [];
+	const bounds: number[] = [];
 	for (let day = query.from; day <= query.to; day = nextDay(day)) {
 		const start = periodStart(day, query.period);
-		if (!series.has(start)) series.set(start, { start, ...emptyFigures() });
+		if (series.at(-1)?.start === start) continue;
+		series.push({ start, ...emptyFigures() });
+		bounds.push(day === query.from ? from : startOfLocalDay(day, query.tz)!);
 	}
+	bounds.push(to);
+	const pieces = rollupPieces(bounds);
+	const weights = weightsOf(pieces);
+	const rows = await rollup.rollupRows(db, query.userId, rangesOf(pieces));
+
+	const totals = emptyFigures();
 	const byModel = new Map<string, { key: string; label: string } & UsageFiguresDto>();
 	const byProvider = new Map<string, { key: string; label: string } & UsageFiguresDto>();
 	const byKind = new Map<string, { key: 'local' | 'cloud'; label: string } & UsageFiguresDto>();
-	const dayOf = new Map<number, string>();
-	const localDay = localDayIn(query.tz);
-	let estimated = false;
+	let estimated = 0;
 	for (const row of rows) {
-		let day = dayOf.get(row.bucket);
-		if (day === undefined) {
-			day = localDay(row.bucket * usage.USAGE_BUCKET_MS);
-			dayOf.set(row.bucket, day);
+		let weight = 0;
+		for (const { target, sign } of weights(row.spanMs, row.bucketAt)) {
+			addFigures(series[target]!, row, sign);
+			weight += sign;
 		}
-		const { name, local } = await kindOf(row.provider);
-		const kind = local ? 'local' : 'cloud';
-		addFigures(totals, row);
-		addFigures(series.get(periodStart(day, query.period))!, row);
+		if (weight === 0) continue;
+		const { name } = await kindOf(row.provider);
+		const kind = row.local ? 'local' : 'cloud';
+		addFigures(totals, row, weight);
+		estimated += weight * row.estimated;
 		const model = `${row.provider}/${row.model}`;
 		for (const [map, key, label] of [
 			[byModel, model, `${name} · ${row.model}`],
 			[byProvider, row.provider, name],
-			[byKind, kind, local ? 'Local' : 'Cloud']
+			[byKind, kind, row.local ? 'Local' : 'Cloud']
 		] as const) {
 			let entry = map.get(key);
 			if (!entry) map.set(key, (entry = { key, label, ...emptyFigures() } as never));
-			addFigures(entry!, row);
+			addFigures(entry!, row, weight);
 		}
-		if (row.estimated > 0) estimated = true;
 	}
 
 	const previous = emptyFigures();
-	addFigures(previous, {
-		...(await usage.usageTotals(db, { ...filter, from: from - (to - from), to: from })),
-		bucket: 0,
-		provider: '',
-		model: '',
-		estimated: 0
-	});
+	addFigures(
+		previous,
+		await rollup.rollupTotals(db, query.userId, exactRanges(from - (to - from), from))
+	);
 
+	// A row read only to be taken off again (its replies fall outside the range) leaves an entry
+	// of zeros behind.
 	const byCost = <T extends UsageFiguresDto>(list: Iterable<T>) =>
-		[...list].sort((a, b) => b.costMicroUsd - a.costMicroUsd);
+		[...list].filter((e) => e.replies > 0).sort((a, b) => b.costMicroUsd - a.costMicroUsd);
 	const summary: UsageSummaryDto = {
 		from,
 		to,
@@ -190,7 +201,7 @@ export async function usageSummary(
 		period: query.period,
 		totals,
 		previous,
-		series: [...series.values()],
+		series,
 		byModel: byCost(byModel.values()),
 		byProvider: byCost(byProvider.values()),
 		byKind: byCost(byKind.values()),
@@ -200,10 +211,10 @@ export async function usageSummary(
 			costMicroUsd: c.cost,
 			tokens: c.tokens
 		})),
-		estimated
+		estimated: estimated > 0
 	};
 	if (query.byUser)
-		summary.byUser = (await usage.totalsByUser(db, filter)).map((u) => ({
+		summary.byUser = (await rollup.totalsByUser(db, exactRanges(from, to))).map((u) => ({
 			userId: u.userId,
 			username: u.username,
 			costMicroUsd: u.cost,

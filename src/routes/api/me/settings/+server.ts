@@ -6,7 +6,10 @@ import { getUserSettings, updateUserSettings } from '$lib/server/services/user-s
 import { MAX_LOCAL_COST_PER_MILLION_USD } from '$lib/server/services/usage';
 
 const PatchBody = z
-	.object({ localCostPerMillionUsd: z.number().min(0).max(MAX_LOCAL_COST_PER_MILLION_USD) })
+	.object({
+		localCostPerMillionUsd: z.number().min(0).max(MAX_LOCAL_COST_PER_MILLION_USD),
+		pushPreview: z.boolean()
+	})
 	.partial()
 	.strict();
 

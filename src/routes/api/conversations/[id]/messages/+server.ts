@@ -7,9 +7,14 @@ import { MAX_MESSAGE_CHARS, replyDeps, sendMessage } from '$lib/server/services/
 import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
 import { jobEventResponse } from '$lib/server/jobs/events';
 import { tooManyStreams } from '$lib/server/jobs/streams';
+import { ATTACHMENT_ID, MAX_ATTACHMENTS_PER_MESSAGE } from '$lib/shared/attachments';
 
 const SendBody = z.object({
 	content: z.string().max(MAX_MESSAGE_CHARS),
+	attachments: z
+		.array(z.string().regex(ATTACHMENT_ID, 'an attachment id'))
+		.max(MAX_ATTACHMENTS_PER_MESSAGE)
+		.optional(),
 	parentId: z.number().int().positive().nullable().optional(),
 	model: ModelRef.optional(),
 	temperature: Temperature.optional(),
@@ -37,7 +42,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 		: null;
 	if (slot && !slot.ok) return tooManyStreams(slot.retryAfterSeconds);
 	const release = () => (slot?.ok ? slot.options.onEnd() : undefined);
-	const deps = replyDeps(providers, runner);
+	const deps = replyDeps(providers, runner, db);
 	const result = await sendMessage(db, locals.user!.id, id, body.value, deps).catch(
 		(error: unknown) => {
 			release();

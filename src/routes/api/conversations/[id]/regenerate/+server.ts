@@ -23,7 +23,7 @@ export const POST: RequestHandler = async ({ params, locals, request }) => {
 	const body = await readJson(request, RegenerateBody);
 	if (!body.ok) return body.response;
 	const { db, providers, runner } = getRuntime();
-	const deps = replyDeps(providers, runner);
+	const deps = replyDeps(providers, runner, db);
 	const result = await regenerateReply(db, locals.user!.id, id, body.value, deps);
 	if (!result.ok) return failureResponse(result);
 	return json({ reply: result.reply, job: result.job }, 202);

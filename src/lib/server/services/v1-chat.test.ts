@@ -1,0 +1,187 @@
+// The /v1 use cases against real adapters and the protocol stubs: a provider without the
+// passthrough (Anthropic) answers text-only requests in OpenAI's chunk format and refuses what
+// it cannot carry; refusals come typed before anything runs; usage is recorded with the key.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, insertUsers, type TestDatabase } from '../../../../tests/support/db';
+import {
+	startAnthropicStub,
+	startOpenAiStub,
+	type StubServer
+} from '../../../../tests/support/stub-providers';
+import { ProviderRegistry } from '$lib/server/llm/registry';
+import type { ProviderRecord } from '$lib/server/llm/types';
+import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
+import { setUserBudget } from '$lib/server/services/budget';
+import {
+	openChatCompletion,
+	type V1Completion,
+	type V1Deps,
+	type V1Event
+} from '$lib/server/services/v1-chat';
+
+const record = (id: string, kind: ProviderRecord['kind'], baseUrl: string): ProviderRecord => ({
+	id,
+	kind,
+	name: id,
+	baseUrl,
+	apiKey: 'sk-test-key-0000',
+	allowInternal: true,
+	maxConcurrency: null,
+	enabledModels: [],
+	source: 'config'
+});
+
+async function drain(completion: V1Completion): Promise<V1Event[]> {
+	const events: V1Event[] = [];
+	for await (const event of completion.events) events.push(event);
+	return events;
+}
+
+describe('/v1 chat completions (service)', () => {
+	let t: TestDatabase;
+	let anthropic: StubServer;
+	let openai: StubServer;
+	let deps: V1Deps;
+	let caller: ApiKeyIdentity;
+	const signal = new AbortController().signal;
+
+	beforeAll(async () => {
+		t = await freshDatabase('sqlite');
+		anthropic = await startAnthropicStub();
+		openai = await startOpenAiStub();
+		const [userId] = (await insertUsers(t.db, 'scripter')) as [number];
+		const key = await t.db
+			.insertInto('api_token')
+			.values({ user_id: userId, name: 'ci', token_hash: 'x', last4: 'abcd', created_at: 0 })
+			.returning('id')
+			.executeTakeFirstOrThrow();
+		caller = {
+			user: { id: userId, username: 'scripter', role: 'user' },
+			key: { id: key.id, name: 'ci', rateLimitPerMinute: null, saveHistory: false }
+		};
+		deps = {
+			db: t.db,
+			providers: new ProviderRegistry(async () => [
+				record('claude', 'anthropic', anthropic.url),
+				record('oa', 'openai_compatible', `${openai.url}/v1`)
+			])
+		};
+	});
+	afterAll(async () => {
+		await anthropic?.close();
+		await openai?.close();
+		await t?.close();
+	});
+
+	it('answers a text request on Anthropic as OpenAI chunks, with usage recorded for the key', async () => {
+		const opened = await openChatCompletion(
+			deps,
+			caller,
+			{
+				model: 'claude/claude-sonnet-4-5',
+				messages: [
+					{ role: 'developer', content: 'Be brief.' },
+					{ role: 'user', content: [{ type: 'text', text: 'Hello?' }] }
+				],
+				max_completion_tokens: 40,
+				stream: true
+			},
+			signal
+		);
+		if (!opened.ok) throw new Error(opened.error.message);
+		const events = await drain(opened);
+		const chunks = events.flatMap((e) => (e.type === 'chunk' ? [e.chunk] : []));
+		expect(chunks[0]).toMatchObject({
+			id: opened.id,
+			object: 'chat.completion.chunk',
+			model: 'claude/claude-sonnet-4-5',
+			choices: [{ index: 0, delta: { role: 'assistant' } }]
+		});
+		const text = chunks
+			.map((c) => (c.choices as { delta: { content?: string } }[])[0]!.delta.content ?? '')
+			.join('');
+		expect(text).toBe('Hello from the stub.');
+		expect(chunks.at(-1)).toMatchObject({ choices: [{ finish_reason: 'stop', delta: {} }] });
+		expect(events.find((e) => e.type === 'usage')).toMatchObject({
+			usage: { prompt_tokens: expect.any(Number), completion_tokens: 9 }
+		});
+		const sent = anthropic.requests.at(-1)!.body as { system?: unknown; max_tokens: number };
+		expect(sent.max_tokens).toBe(40);
+		expect(JSON.stringify(sent.system)).toContain('Be brief.');
+		const row = await t.db
+			.selectFrom('usage_event')
+			.selectAll()
+			.orderBy('id', 'desc')
+			.executeTakeFirstOrThrow();
+		expect(row).toMatchObject({
+			source: 'api',
+			api_token_id: caller.key.id,
+			api_key_name: 'ci',
+			provider: 'claude',
+			model: 'claude-sonnet-4-5',
+			completion_tokens: 9
+		});
+	});
+
+	it('refuses what Anthropic cannot carry here, and bad requests, before anything runs', async () => {
+		const before = anthropic.requests.length;
+		const ask = { model: 'claude/claude-sonnet-4-5', messages: [{ role: 'user', content: 'Hi' }] };
+		const cases: [Record<string, unknown>, number, string | null][] = [
+			[{ ...ask, tools: [{ type: 'function', function: { name: 'f' } }] }, 400, 'tools'],
+			[{ ...ask, response_format: { type: 'json_object' } }, 400, 'response_format'],
+			[
+				{
+					...ask,
+					messages: [
+						{
+							role: 'user',
+							content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }]
+						}
+					]
+				},
+				400,
+				'messages.0.content'
+			],
+			[{ ...ask, n: 2 }, 400, 'n'],
+			[{ ...ask, temperature: 'hot' }, 400, 'temperature'],
+			[{ ...ask, messages: [{ role: 'wizard', content: 'x' }] }, 400, 'messages.0.role'],
+			[{ ...ask, model: 'claude/unknown-model' }, 404, 'model'],
+			[{ ...ask, model: 'nobody/x' }, 404, 'model'],
+			[{ ...ask, model: 'gpt-4o-mini' }, 404, 'model']
+		];
+		for (const [body, status, param] of cases) {
+			const opened = await openChatCompletion(deps, caller, body, signal);
+			expect(opened.ok, JSON.stringify(body)).toBe(false);
+			if (!opened.ok) expect(opened.error).toMatchObject({ status, param });
+		}
+		expect(anthropic.requests.length).toBe(before);
+	});
+
+	it('maps max_tokens to the passthrough and refuses over budget with insufficient_quota', async () => {
+		const opened = await openChatCompletion(
+			deps,
+			caller,
+			{ model: 'oa/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 9 },
+			signal
+		);
+		if (!opened.ok) throw new Error(opened.error.message);
+		await drain(opened);
+		expect(openai.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 9 });
+
+		await setUserBudget(t.db, caller.user.id, 0, Date.now());
+		const broke = await openChatCompletion(
+			deps,
+			caller,
+			{ model: 'oa/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] },
+			signal
+		);
+		if (!broke.ok) throw new Error('validation should pass');
+		expect(await drain(broke)).toEqual([
+			{
+				type: 'error',
+				error: expect.objectContaining({ status: 429, code: 'insufficient_quota' })
+			}
+		]);
+		await setUserBudget(t.db, caller.user.id, null, Date.now());
+	});
+});
