@@ -6,7 +6,7 @@
 // service worker's push and notificationclick handlers (the decrypted payload is delivered with
 // CDP ServiceWorker.deliverPushMessage; the click is a NotificationEvent dispatched in the worker).
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { ensureUser, saveScreenshot, signIn } from './helpers';
+import { ensureUser, renderedText, saveScreenshot, signIn } from './helpers';
 import { StandInPushService, type BrowserSubscription } from '../support/push-service';
 import type { ConversationDto, PushNotificationDto, SendResultDto } from '$lib/shared/dto';
 
@@ -272,5 +272,62 @@ test('a reply the open page is showing sends no push; the next one nobody watche
 	expect(mine.map((p) => (JSON.parse(p.payload!) as PushNotificationDto).url)).toEqual([
 		`/c/${unwatched.body.id}`
 	]);
+	await context.close();
+});
+
+/** Emulates the page being hidden (a locked phone) or shown again. */
+async function setVisibility(page: Page, state: 'hidden' | 'visible') {
+	await page.evaluate((state) => {
+		Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+		Object.defineProperty(document, 'hidden', {
+			configurable: true,
+			get: () => state === 'hidden'
+		});
+		document.dispatchEvent(new Event('visibilitychange'));
+	}, state);
+}
+
+test('a locked phone does not count as watching: the reply is pushed, and shown whole when it wakes', async ({
+	browser,
+	baseURL
+}) => {
+	test.setTimeout(90_000);
+	const sub = pushService.subscribe();
+	const context = await browser.newContext({ ...PHONE, baseURL });
+	await context.grantPermissions(['notifications'], { origin: baseURL });
+	await fakePushManager(context, sub);
+	const page = await context.newPage();
+	await signIn(page, USER.username, USER.password);
+	await page.goto('/settings');
+	await controlled(page);
+	await page.getByRole('switch', { name: /Tell me when a reply is ready/ }).tap();
+	await expect(page.getByText('This device will be told when a reply is ready.')).toBeVisible();
+
+	const chat = await api<ConversationDto>(page, 'POST', '/api/conversations', {
+		title: 'Locked mid-reply'
+	});
+	await page.goto(`/c/${chat.body.id}`);
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByRole('textbox', { name: 'Message' }).fill('A long story, please');
+	await page.getByRole('button', { name: 'Send' }).tap();
+	const reply = page.locator('article.message.assistant').last();
+	await expect(reply.getByTestId('message-content')).not.toHaveText('', { timeout: 10_000 });
+
+	// Locked: the page closes its stream, so the server sees nobody watching and pushes.
+	await setVisibility(page, 'hidden');
+	const pushed = await pushService.waitForEndpoint(sub.endpoint);
+	expect(pushed.map((p) => (JSON.parse(p.payload!) as PushNotificationDto).url)).toEqual([
+		`/c/${chat.body.id}`
+	]);
+
+	// Unlocked: the stream resumes from its last event and the whole reply is on screen.
+	await setVisibility(page, 'visible');
+	await expect(reply).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
+	const saved = await api<ConversationDto>(page, 'GET', `/api/conversations/${chat.body.id}`);
+	const last = saved.body.messages.at(-1)!;
+	expect(last.status).toBe('done');
+	await expect(reply.getByTestId('message-content')).toHaveText(renderedText(last.content));
+	expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
+	await saveScreenshot(page, 'push-locked-phone-resumed');
 	await context.close();
 });

@@ -19,6 +19,8 @@ export interface JobStreamHandlers {
 	done(message: MessageDto): void;
 	failed(error: { code: string; message: string }): void;
 	connection(state: 'open' | 'reconnecting'): void;
+	/** The id of each event read, to resume after it (`followJob`'s `lastEventId`). */
+	position?(id: string): void;
 }
 
 /** Applies one event; true when the reply is over (the stream ends after it). */
@@ -61,6 +63,7 @@ export function followJob(
 		source.addEventListener(name, (e) => {
 			// Our `event: error` carries data; a connection error does not.
 			if (e instanceof MessageEvent && typeof e.data === 'string') {
+				if (e.lastEventId) handlers.position?.(e.lastEventId);
 				if (apply(asEvent(name, e.data), handlers)) source.close();
 			} else if (source.readyState === EventSource.CONNECTING) {
 				handlers.connection('reconnecting');
@@ -123,6 +126,7 @@ export async function sendAndStream(
 					handlers.connection('open');
 					for await (const e of events) {
 						lastId = e.id ?? lastId;
+						if (e.id) handlers.position?.(e.id);
 						if (apply(asEvent(e.event, e.data), handlers)) return;
 					}
 				} catch {

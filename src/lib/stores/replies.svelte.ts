@@ -24,7 +24,41 @@ class RepliesStore {
 	reconnecting = $state(false);
 	/** Replies waiting while llama.cpp loads their model (shown as "Loading model…"). */
 	loadingModel = $state<number[]>([]);
-	private streams = new Map<number, () => void>();
+	private streams = new Map<
+		number,
+		{ close: () => void; replyId: number; lastId: string | null }
+	>();
+	/** Streams closed while the page was hidden, resumed from their last event when it shows. */
+	private paused: { jobId: number; replyId: number; lastId: string | null }[] = [];
+
+	/**
+	 * Closes the live reply streams while the page is hidden (a locked phone, another tab), so the
+	 * server sees nobody watching and sends a push; resumes them by Last-Event-ID when it shows.
+	 */
+	watchVisibility(): () => void {
+		const changed = () => {
+			if (document.visibilityState === 'hidden') this.pause();
+			else this.resume();
+		};
+		document.addEventListener('visibilitychange', changed);
+		return () => document.removeEventListener('visibilitychange', changed);
+	}
+
+	private pause() {
+		for (const [jobId, { close, replyId, lastId }] of this.streams) {
+			close();
+			this.paused.push({ jobId, replyId, lastId });
+		}
+		this.streams.clear();
+	}
+
+	private resume() {
+		const paused = this.paused;
+		this.paused = [];
+		for (const { jobId, replyId, lastId } of paused)
+			if (this.reply(replyId)?.jobId === jobId)
+				this.follow(jobId, replyId, (handlers) => followJob(jobId, handlers, lastId), lastId);
+	}
 
 	/** Opens a conversation and follows its replies in progress. */
 	async open(id: number, options: { keepStreams?: boolean } = {}) {
@@ -144,11 +178,13 @@ class RepliesStore {
 	follow(
 		jobId: number,
 		replyId: number,
-		open: (handlers: JobStreamHandlers) => () => void = (handlers) => followJob(jobId, handlers)
+		open: (handlers: JobStreamHandlers) => () => void = (handlers) => followJob(jobId, handlers),
+		resumedFrom: string | null = null
 	) {
 		if (this.streams.has(jobId)) return;
 		const start = this.reply(replyId);
-		if (start) {
+		// From the start the whole text is sent again; resumed, only what came after `resumedFrom`.
+		if (start && resumedFrom === null) {
 			start.content = '';
 			start.reasoning = undefined;
 		}
@@ -184,9 +220,13 @@ class RepliesStore {
 				this.streams.delete(jobId);
 				void conversationsStore.loadSidebar();
 			},
-			connection: (state) => (this.reconnecting = state === 'reconnecting')
+			connection: (state) => (this.reconnecting = state === 'reconnecting'),
+			position: (id) => {
+				const stream = this.streams.get(jobId);
+				if (stream) stream.lastId = id;
+			}
 		});
-		this.streams.set(jobId, close);
+		this.streams.set(jobId, { close, replyId, lastId: resumedFrom });
 	}
 
 	private markLoading(replyId: number, loading: boolean) {
@@ -209,8 +249,9 @@ class RepliesStore {
 	}
 
 	closeStreams() {
-		for (const close of this.streams.values()) close();
+		for (const { close } of this.streams.values()) close();
 		this.streams.clear();
+		this.paused = [];
 	}
 }
 
