@@ -174,6 +174,27 @@ const bodyLimit: Handle = async ({ event, resolve }) => {
 	return capped.exceeded() ? tooLarge() : response;
 };
 
+/** The top path segments whose hooks below key on the raw `event.url.pathname`. */
+const GUARDED_PREFIXES = new Set(['api', 'v1']);
+
+/**
+ * SvelteKit routes on the percent-decoded path, so `/%61pi/keys` reaches the /api/keys route
+ * while every check here (sign-in, origin, two-factor, API key) sees a path outside /api and /v1.
+ * Such a spelling is refused before those checks.
+ */
+const encodedPrefix: Handle = async ({ event, resolve }) => {
+	const first = event.url.pathname.split('/')[1] ?? '';
+	if (!first.includes('%')) return resolve(event);
+	let decoded: string;
+	try {
+		decoded = decodeURI(first);
+	} catch {
+		return errorResponse(400, 'invalid_request', 'The path is not valid percent-encoding');
+	}
+	if (GUARDED_PREFIXES.has(decoded)) return errorResponse(404, 'not_found', 'Not found');
+	return resolve(event);
+};
+
 /** Without ORIGIN the Host header decides the origin, so it must name this machine (DNS rebinding). */
 const hostCheck: Handle = async ({ event, resolve }) => {
 	const { config } = getRuntime();
@@ -340,6 +361,7 @@ const originCheck: Handle = async ({ event, resolve }) => {
 
 export const handle: Handle = sequence(
 	shapeResponses,
+	encodedPrefix,
 	bodyLimit,
 	hostCheck,
 	ipRateLimit,

@@ -95,7 +95,7 @@ test('the settings sheet edits model, temperature, reasoning and system prompt, 
 
 	await openSheet(page);
 	const inSheet = sheet(page);
-	await inSheet.getByLabel('Model').selectOption({ label: 'gpt-4o-mini' });
+	await inSheet.getByLabel('Model').selectOption({ label: 'gpt-4o-mini · sees images' });
 	await inSheet.getByLabel(/Temperature/).fill('0.4');
 	await inSheet.getByLabel('Reasoning').selectOption('low');
 	await inSheet.getByLabel('System prompt').fill('You are a lighthouse keeper.');

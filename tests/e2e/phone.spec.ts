@@ -14,14 +14,14 @@ import {
 	type Page
 } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import { addProvider, ensureUser, openMenu, signIn } from './helpers';
+import { addProvider, ensureUser, openMenu, saveScreenshot, signIn } from './helpers';
 import type { ConversationDto, SendResultDto } from '$lib/shared/dto';
 
 const USER = { username: 'phone.reader-with-a-long-name-01', password: 'phone-reader-password' };
 const PROVIDER = `Phonestub${'Unbroken'.repeat(6)}`; // 57 of the 60 characters allowed
 const UNBROKEN = 'Supercalifragilisticexpialidocious'.repeat(8);
 const NEEDLE = 'quasarneedle';
-/** Turns in the long conversation: more messages than the 40 the view renders at first. */
+/** Turns in the long conversation: more messages than the 40 scrolling up renders by itself. */
 const TURNS = 30;
 const REPLY = [
 	`An unbroken string: ${UNBROKEN}\n\n`,
@@ -167,7 +167,8 @@ const fromBottom = (page: Page) =>
 async function openLong(page: Page) {
 	await page.goto(`/c/${longId}`);
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
-	await expect(page.getByTestId('message')).toHaveCount(40);
+	// The newest messages come first; older ones as the reader scrolls up.
+	await expect(page.getByTestId('message').last()).toBeInViewport();
 	await expect(page.getByTestId('header-title')).toContainText('A title with');
 }
 
@@ -285,6 +286,54 @@ test('a conversation opens at its newest message and follows a streaming reply',
 	await page.getByRole('button', { name: 'Stop' }).click();
 	await expect(lastReply(page)).toHaveAttribute('data-status', 'cancelled');
 	expect(errors).toEqual([]);
+	await context.close();
+});
+
+test('a long conversation renders its newest messages first, older ones (and their markdown) as the reader scrolls up', async ({
+	browser
+}) => {
+	const context = await device(browser, 390, 844);
+	const page = await context.newPage();
+	const errors = watchErrors(page);
+	await signIn(page, USER.username, USER.password);
+	await openLong(page);
+	const messages = page.getByTestId('message');
+	const first = await messages.count();
+	expect(first).toBeLessThan(20);
+	// The newest reply is markdown; the oldest rendered one, far above the view, is still text.
+	await expect(lastReply(page).locator('.markdown p').first()).toBeAttached();
+	const oldest = page.locator('article.message.assistant').first();
+	const oldestId = await oldest.getAttribute('id');
+	await expect(oldest.locator('table')).toHaveCount(0);
+	await expect(oldest.getByTestId('message-content')).toContainText('| name |');
+
+	// Scrolling up to the top of what is rendered brings older messages above it, while the
+	// messages in view stay in view.
+	const scrollTop = () => thread(page).evaluate((el) => el.scrollTop);
+	const scrollUp = async () => {
+		const before = await scrollTop();
+		await page.mouse.move(200, 400);
+		await page.mouse.wheel(0, -500);
+		await expect.poll(scrollTop).not.toBe(before);
+	};
+	/** Scrolls up until more messages than `n` are rendered. */
+	const scrollForMore = async (n: number) => {
+		while ((await scrollTop()) > 0 && (await messages.count()) === n) await scrollUp();
+		await expect.poll(() => messages.count()).toBeGreaterThan(n);
+	};
+	await scrollForMore(first);
+	// The reader is not thrown to the top of what was added.
+	await expect.poll(scrollTop).toBeGreaterThan(0);
+	await expect(oldest).toBeAttached();
+	await expect(page.locator(`#${oldestId} table`)).toHaveCount(1);
+	await expect(jump(page)).toBeVisible();
+	// Scrolling on up renders 40 by itself; the rest is one tap on "Show earlier".
+	for (let n = await messages.count(); n < 40; n = await messages.count()) await scrollForMore(n);
+	await page.getByRole('button', { name: /earlier messages/ }).click();
+	await expect(page.locator('article.message.user').first()).toContainText(NEEDLE);
+	await expect(page.getByRole('button', { name: /earlier messages/ })).toHaveCount(0);
+	expect(errors).toEqual([]);
+	await saveScreenshot(page, 'phone-long-conversation-top');
 	await context.close();
 });
 
@@ -407,6 +456,7 @@ test('composer: Enter is a new line on a touch screen, and sends with a keyboard
 	await expect(composer(page)).toHaveValue('first line\nsecond line');
 	expect(new URL(page.url()).pathname).toBe('/');
 	// Grows with the text to a few lines, then scrolls.
+	await composer(page).fill('one line');
 	const oneLine = (await composer(page).boundingBox())!.height;
 	await composer(page).fill(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n'));
 	const grown = (await composer(page).boundingBox())!.height;
@@ -566,27 +616,35 @@ test('accessibility: skip link, target sizes, placeholder contrast, theme named 
 		expect(ratio, colorScheme).toBeGreaterThanOrEqual(4.5);
 
 		// Highlighted code reads at 4.5:1 or better against its block (Lighthouse's color-contrast).
-		const worst = await page
-			.locator('article.message.assistant pre')
-			.last()
-			.evaluate((pre) => {
-				const luminance = (css: string) => {
-					const [r, g, b] = css
-						.match(/\d+(\.\d+)?/g)!
-						.slice(0, 3)
-						.map((v) => {
-							const c = Number(v) / 255;
-							return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-						});
-					return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
-				};
-				const bg = luminance(getComputedStyle(pre.closest('.code-block') ?? pre).backgroundColor);
-				const ratios = [...pre.querySelectorAll('[class^="tok-"]')].map((token) => {
-					const fg = luminance(getComputedStyle(token).color);
-					return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-				});
-				return ratios.length ? Math.min(...ratios) : NaN;
+		// Earlier tests may have added replies without code, and markdown renders near the view:
+		// scroll up (a bounded number of steps) until a code block is on the page. (The highlighter
+		// works in the background: wait for its colours.)
+		const blocks = page.locator('article.message.assistant pre');
+		for (let step = 0; step < 40 && (await blocks.count()) === 0; step++) {
+			await page.mouse.move(200, 400);
+			await page.mouse.wheel(0, -600);
+			await page.waitForTimeout(100);
+		}
+		const code = blocks.last();
+		await expect(code.locator('[class^="tok-"]').first()).toBeAttached({ timeout: 15_000 });
+		const worst = await code.evaluate((pre) => {
+			const luminance = (css: string) => {
+				const [r, g, b] = css
+					.match(/\d+(\.\d+)?/g)!
+					.slice(0, 3)
+					.map((v) => {
+						const c = Number(v) / 255;
+						return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+					});
+				return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+			};
+			const bg = luminance(getComputedStyle(pre.closest('.code-block') ?? pre).backgroundColor);
+			const ratios = [...pre.querySelectorAll('[class^="tok-"]')].map((token) => {
+				const fg = luminance(getComputedStyle(token).color);
+				return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
 			});
+			return ratios.length ? Math.min(...ratios) : NaN;
+		});
 		expect(worst, colorScheme).toBeGreaterThanOrEqual(4.5);
 
 		// The composer is a plain textbox (a textarea may not be a combobox) whose aria-controls

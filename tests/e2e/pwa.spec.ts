@@ -271,16 +271,21 @@ test.describe('offline', () => {
 		await expect(page).toHaveURL(/\/c\/\d+$/);
 		conversationId = new URL(page.url()).pathname.split('/').pop()!;
 		const { id: userId } = await me(page);
-		// The device keeps the text so far while the reply streams.
+		// The device keeps the text so far while the reply streams (its first words at once).
 		await expect
-			.poll(() => cachedLastMessage(page, userId, Number(conversationId)), { timeout: 15_000 })
+			.poll(() => cachedLastMessage(page, userId, Number(conversationId)), {
+				timeout: 15_000,
+				intervals: [50]
+			})
 			.toMatchObject({ status: 'streaming', content: expect.stringMatching(/.+/) });
-		await context.setOffline(true);
+		// Closed at once, so the reply (a few seconds long) cannot end on this device first.
 		await page.close();
+		await context.setOffline(true);
 		page = await context.newPage();
 		await page.goto(`/c/${conversationId}`);
 		await expect(page.getByTestId('offline')).toBeVisible();
 		const cached = (await cachedLastMessage(page, userId, Number(conversationId)))!;
+		expect(cached.status).toBe('streaming');
 		await expect(reply(page).getByTestId('offline-partial')).toBeVisible();
 		// Rendered as a reply still streaming (an open code span stays literal), so compare words.
 		const letters = (text: string) => text.replace(/[^\p{L}\p{N}]/gu, '');

@@ -3,7 +3,7 @@
 // are capped per user and end with their session. HEARTH_TEST_TIMINGS shortens the timeouts.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startSlowLlamaServer, type LlamaServer } from '../support/llama-server';
+import { SLOW_MODEL, startLlamaServer, type LlamaServer } from '../support/llama-server';
 import {
 	addUser,
 	runCli,
@@ -26,6 +26,7 @@ const TIMINGS = {
 };
 /** Long enough (thousands of tokens of the slow model) to outlast every test that streams it. */
 const LONG_REPLY_TOKENS = 3_500;
+const CONTEXT_TOKENS = 8_192;
 
 /** A raw TCP client: sends `lines` (one every `everyMs`, if given) and collects what comes back. */
 function rawClient(port: number, lines: string[] = [], everyMs = 0) {
@@ -78,7 +79,14 @@ describe('connection timeouts and stream lifetime', () => {
 	let blockerClient: ApiClient;
 
 	beforeAll(async () => {
-		llama = await startSlowLlamaServer({ parallel: 1, contextSize: 8_192 });
+		// The replies here ask for up to 8 000 tokens, which the context window check refuses (413) unless
+		// the model's own window is that large: the test model's default (2 048) caps llama's -c.
+		llama = await startLlamaServer({
+			parallel: 1,
+			contextSize: CONTEXT_TOKENS,
+			model: { ...SLOW_MODEL, contextLength: CONTEXT_TOKENS },
+			extraArgs: ['--ignore-eos']
+		});
 		hearth = await startHearth({
 			LLAMA_URL: llama.url,
 			HEARTH_TEST_TIMINGS: Object.entries(TIMINGS)

@@ -61,7 +61,9 @@ describe('llama.cpp adapter against a real llama-server', () => {
 	it('lists the model live, with its context size', async () => {
 		const list = await provider.listModels();
 		expect(list.source).toBe('live');
-		expect(list.models).toEqual([{ id: TEST_MODEL_ALIAS, contextLength: expect.any(Number) }]);
+		expect(list.models).toEqual([
+			{ id: TEST_MODEL_ALIAS, contextLength: expect.any(Number), vision: false }
+		]);
 	});
 
 	it('reads the slot count from /props as its concurrency', async () => {
@@ -175,14 +177,14 @@ describe('llama.cpp adapter against a real llama-server', () => {
 	it('serialises replies beyond the slot count', async () => {
 		const registry = new ProviderRegistry(async () => [record(server.url, { maxConcurrency: 1 })]);
 		const p = (await registry.get('llama'))!;
-		const first = await registry.acquire(p);
+		const first = await registry.acquire(p, 1);
 		let secondGot = false;
-		const second = registry.acquire(p).then((release) => {
+		const second = registry.acquire(p, 1).then((release) => {
 			secondGot = true;
 			return release;
 		});
-		// The gate is full (the same path the second acquire awaited), so the second still waits.
-		expect(await registry.tryAcquire(p)).toBeNull();
+		// The gate is full (checked on the same path the second acquire awaited): it still waits.
+		await expect(registry.acquire(p, 2, AbortSignal.abort())).rejects.toBeDefined();
 		expect(secondGot).toBe(false);
 		first();
 		(await second)();

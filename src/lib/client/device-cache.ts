@@ -196,6 +196,8 @@ export async function syncCursor(cache: DeviceCache): Promise<number> {
 /** Keeps at most `limit` conversations: the least recently opened (then updated) go first. */
 export async function evict(cache: DeviceCache, limit: number) {
 	const db = tables(cache);
+	// Counting reads no rows: most syncs have nothing to evict, and rows hold whole threads.
+	if ((await db.conversations.count()) <= limit) return;
 	const rows = await db.conversations.toArray();
 	if (rows.length <= limit) return;
 	rows.sort((a, b) => Math.max(b.openedAt, b.updatedAt) - Math.max(a.openedAt, a.updatedAt));

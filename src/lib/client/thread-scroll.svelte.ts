@@ -4,6 +4,8 @@
 // (wheel, touch, keys, scrollbar) counts as leaving: the browser also scrolls by itself (scroll
 // anchoring as messages above get their real height), and that must not stop the following.
 
+import { tick } from 'svelte';
+
 /** Within this distance of the end the reader counts as "at the bottom". */
 export const BOTTOM_SLACK_PX = 48;
 /** A scroll this soon after the reader's input is theirs (touch scrolling coasts on). */
@@ -51,6 +53,19 @@ export class ThreadScroll {
 	toBottom() {
 		this.following = true;
 		if (this.scroller) this.scroller.scrollTop = this.scroller.scrollHeight;
+		this.measure();
+	}
+
+	/**
+	 * Adds messages above the view (`grow`) and keeps the reader on the ones they were reading:
+	 * browsers without scroll anchoring (Safari) would otherwise jump by the added height.
+	 */
+	async prepend(grow: () => void) {
+		const s = this.scroller;
+		const fromEnd = s ? s.scrollHeight - s.scrollTop : 0;
+		grow();
+		await tick();
+		if (s && this.scroller === s) s.scrollTop = s.scrollHeight - fromEnd;
 		this.measure();
 	}
 

@@ -104,6 +104,19 @@ export class Metrics implements JobObserver {
 			}
 		});
 		new client.Gauge({
+			name: 'hearth_provider_slots',
+			help: 'Provider gate slots by use: running, or waiting (chat replies and /v1 requests)',
+			labelNames: ['provider', 'use'],
+			registers,
+			collect() {
+				this.reset();
+				for (const g of deps.providers.gateCounts()) {
+					this.set({ provider: g.provider, use: 'running' }, g.running);
+					this.set({ provider: g.provider, use: 'waiting' }, g.waiting);
+				}
+			}
+		});
+		new client.Gauge({
 			name: 'hearth_database_up',
 			help: '1 when the database answers',
 			registers,

@@ -1,6 +1,12 @@
 // Request-body pieces shared by several API routes.
 import { z } from 'zod';
 import { REASONING_LEVELS } from '$lib/shared/dto';
+import {
+	MAX_PRESET_NAME_CHARS,
+	MAX_PRESET_SYSTEM_PROMPT_CHARS,
+	MAX_PROMPT_TEXT_CHARS,
+	MAX_PROMPT_TITLE_CHARS
+} from '$lib/shared/prompt-template';
 
 export const ModelRef = z
 	.string()
@@ -12,7 +18,8 @@ export const Reasoning = z.enum(REASONING_LEVELS);
 
 export const ConversationSettings = z.object({
 	temperature: Temperature.optional(),
-	reasoning: Reasoning.optional()
+	reasoning: Reasoning.optional(),
+	preset: z.string().max(MAX_PRESET_NAME_CHARS).optional()
 });
 
 /** A model alias as the admin saves it (services/model-aliases.ts checks the details). */
@@ -28,3 +35,35 @@ export const AliasBody = z.strictObject({
 		.optional(),
 	systemPrompt: z.string().max(100_000).nullable().optional()
 });
+
+/** A content-policy rule as the admin saves it (services/content-policy.ts checks the details). */
+export const PolicyRuleBody = z.strictObject({
+	name: z.string().max(1000),
+	kind: z.enum(['keyword', 'regex']),
+	pattern: z.string().max(200_000),
+	message: z.string().max(10_000),
+	enabled: z.boolean().optional()
+});
+export const PolicyRulePatch = PolicyRuleBody.partial();
+
+/** A saved prompt; the service checks the command's shape and the template, these bound sizes. */
+export const PromptBody = z
+	.object({
+		command: z.string().max(64),
+		title: z.string().max(MAX_PROMPT_TITLE_CHARS),
+		text: z.string().max(MAX_PROMPT_TEXT_CHARS),
+		shared: z.boolean().optional()
+	})
+	.strict();
+
+export const PresetBody = z
+	.object({
+		name: z.string().max(MAX_PRESET_NAME_CHARS),
+		model: ModelRef.nullable().optional(),
+		temperature: Temperature.nullable().optional(),
+		reasoning: Reasoning.nullable().optional(),
+		systemPrompt: z.string().max(MAX_PRESET_SYSTEM_PROMPT_CHARS).nullable().optional(),
+		isDefault: z.boolean().optional(),
+		shared: z.boolean().optional()
+	})
+	.strict();

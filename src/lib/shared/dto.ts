@@ -97,6 +97,8 @@ export interface ContextDto {
 export interface ConversationSettingsDto {
 	temperature?: number;
 	reasoning?: ReasoningDto;
+	/** The name of the preset the conversation started from or last applied. */
+	preset?: string;
 }
 
 export interface ConversationSummaryDto {
@@ -349,4 +351,59 @@ export interface ModelAliasDto {
 	target: string;
 	params: AliasParamsDto;
 	systemPrompt: string | null;
+}
+
+export const POLICY_RULE_KINDS = ['keyword', 'regex'] as const;
+export type PolicyRuleKindDto = (typeof POLICY_RULE_KINDS)[number];
+
+/** A content-policy rule as the admin sees it. */
+export interface PolicyRuleDto {
+	id: number;
+	name: string;
+	kind: PolicyRuleKindDto;
+	/** keyword: one keyword per line; regex: one pattern. Matched case-insensitively. */
+	pattern: string;
+	/** What the user gets back instead of a reply. */
+	message: string;
+	enabled: boolean;
+}
+
+/** Refusals by one rule on one UTC day. */
+export interface PolicyHitDto {
+	ruleId: number;
+	day: string;
+	count: number;
+}
+
+/** A saved prompt: `/command` in the composer; shared ones belong to everyone. */
+export interface PromptDto {
+	id: number;
+	command: string;
+	title: string;
+	text: string;
+	shared: boolean;
+	/** The caller may change or delete it (their own, or shared and the caller is an admin). */
+	editable: boolean;
+	updatedAt: number;
+}
+
+/** A named chat setup a conversation can start from; null fields keep Hearth's defaults. */
+export interface PresetDto {
+	id: number;
+	name: string;
+	model: string | null;
+	temperature: number | null;
+	reasoning: ReasoningDto | null;
+	systemPrompt: string | null;
+	shared: boolean;
+	editable: boolean;
+	isDefault: boolean;
+	updatedAt: number;
+}
+
+/** The presets the user sees and the one a new chat starts from (possibly a built-in one). */
+export interface PresetListDto {
+	presets: PresetDto[];
+	/** The user's default preset, or the built-in default (id 0) when they set none. */
+	defaultPreset: PresetDto;
 }

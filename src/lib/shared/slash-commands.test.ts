@@ -116,3 +116,39 @@ describe('slash commands', () => {
 		expect(slashHelp().map((h) => h.usage)).toEqual(SLASH_COMMANDS.map((c) => c.usage));
 	});
 });
+
+describe('saved prompts and presets in the command table', () => {
+	const prompts = [
+		{ id: 1, command: 'summarize', title: 'Summarize a text', text: 'Summarize: {{text}}' },
+		{ id: 2, command: 'sql', title: 'Write SQL', text: 'Write SQL for {{task}}' }
+	];
+	const withPrompts = { ...context, prompts, presets: ['Writing', 'Code review'] };
+
+	it('lists prompts after the commands that match what is typed', () => {
+		const all = suggestSlash('/', withPrompts);
+		expect(all.map((s) => s.label)).toEqual([
+			...SLASH_COMMANDS.map((c) => c.usage),
+			'/summarize',
+			'/sql'
+		]);
+		const s = suggestSlash('/s', withPrompts);
+		expect(s.map((x) => x.label)).toEqual(['/system <text> | /system clear', '/summarize', '/sql']);
+		expect(s[1]).toMatchObject({ detail: 'Summarize a text', prompt: prompts[0] });
+		expect(suggestSlash('/s', context).map((x) => x.label)).toEqual([
+			'/system <text> | /system clear'
+		]);
+	});
+
+	it('sends a prompt typed out in full to be filled in, and runs /preset', () => {
+		expect(parseSlash('/summarize', withPrompts)).toEqual({ kind: 'prompt', prompt: prompts[0] });
+		expect(parseSlash('/preset code', withPrompts)).toEqual({
+			kind: 'command',
+			action: { kind: 'preset', name: 'Code review' }
+		});
+		expect(parseSlash('/preset nothing', withPrompts)).toMatchObject({ kind: 'error' });
+		expect(suggestSlash('/preset w', withPrompts).map((x) => x.value)).toEqual([
+			'/preset Writing',
+			'/preset Code review'
+		]);
+	});
+});

@@ -12,16 +12,30 @@ export type SlashAction =
 	| { kind: 'reasoning'; level: ReasoningDto }
 	| { kind: 'system'; text: string | null }
 	| { kind: 'image'; prompt: string }
-	| { kind: 'help' };
+	| { kind: 'help' }
+	| { kind: 'preset'; name: string };
 
 export type SlashResult =
 	| { kind: 'message'; content: string }
 	| { kind: 'command'; action: SlashAction }
+	| { kind: 'prompt'; prompt: SlashPrompt }
 	| { kind: 'error'; message: string };
+
+/** A saved prompt the composer offers beside the commands (`/<command>`). */
+export interface SlashPrompt {
+	id: number;
+	command: string;
+	title: string;
+	text: string;
+}
 
 export interface SlashContext {
 	/** "provider/model" refs the user can pick. */
 	models: string[];
+	/** The user's saved prompts and the shared ones. */
+	prompts?: readonly SlashPrompt[];
+	/** Names of the presets /preset can apply. */
+	presets?: readonly string[];
 }
 
 type Parsed = { action: SlashAction } | { error: string };
@@ -105,6 +119,24 @@ export const SLASH_COMMANDS: readonly SlashCommand[] = [
 		}
 	},
 	{
+		name: 'preset',
+		usage: '/preset <name>',
+		summary: "Apply a preset's model, temperature, reasoning and system prompt",
+		parse(arg, { presets = [] }) {
+			if (!arg) return { error: `Name a preset, e.g. /preset ${presets[0] ?? 'Writing'}` };
+			const wanted = arg.toLowerCase();
+			const exact = presets.filter((p) => p.toLowerCase() === wanted);
+			const found =
+				exact.length > 0 ? exact : presets.filter((p) => p.toLowerCase().includes(wanted));
+			if (found.length === 1) return { action: { kind: 'preset', name: found[0]! } };
+			if (found.length === 0)
+				return { error: `No preset matches "${arg}". Yours: ${presets.join(', ') || 'none'}` };
+			return { error: `"${arg}" matches ${found.length} presets: ${found.slice(0, 6).join(', ')}` };
+		},
+		suggest: (arg, { presets = [] }) =>
+			presets.filter((p) => p.toLowerCase().includes(arg.toLowerCase()))
+	},
+	{
 		name: 'help',
 		usage: '/help',
 		summary: 'List these commands',
@@ -112,7 +144,7 @@ export const SLASH_COMMANDS: readonly SlashCommand[] = [
 	}
 ];
 
-const COMMAND_WORD = /^\/([A-Za-z]+)(?:\s+([\s\S]*))?$/;
+const COMMAND_WORD = /^\/([A-Za-z][A-Za-z0-9-]*)(?:\s+([\s\S]*))?$/;
 
 /** What the composer's text means: a message, a command to run, or an explained error. */
 export function parseSlash(input: string, context: SlashContext): SlashResult {
@@ -122,6 +154,8 @@ export function parseSlash(input: string, context: SlashContext): SlashResult {
 	if (!match) return { kind: 'message', content: input };
 	const name = match[1]!.toLowerCase();
 	const command = SLASH_COMMANDS.find((c) => c.name === name);
+	const prompt = command ? undefined : context.prompts?.find((p) => p.command === name);
+	if (prompt && !match[2]?.trim()) return { kind: 'prompt', prompt };
 	if (!command)
 		return {
 			kind: 'error',
@@ -138,6 +172,8 @@ export interface SlashSuggestion {
 	value: string;
 	label: string;
 	detail: string;
+	/** Set when the suggestion is a saved prompt: taking it fills the prompt in, not `value`. */
+	prompt?: SlashPrompt;
 }
 
 const MAX_SUGGESTIONS = 8;
@@ -148,11 +184,15 @@ export function suggestSlash(input: string, context: SlashContext): SlashSuggest
 	const space = input.indexOf(' ');
 	if (space < 0) {
 		const prefix = input.slice(1).toLowerCase();
-		return SLASH_COMMANDS.filter((c) => c.name.startsWith(prefix)).map((c) => ({
+		const commands = SLASH_COMMANDS.filter((c) => c.name.startsWith(prefix)).map((c) => ({
 			value: `/${c.name} `,
 			label: c.usage,
 			detail: c.summary
 		}));
+		const prompts = (context.prompts ?? [])
+			.filter((p) => p.command.startsWith(prefix))
+			.map((p) => ({ value: `/${p.command}`, label: `/${p.command}`, detail: p.title, prompt: p }));
+		return [...commands, ...prompts];
 	}
 	const command = SLASH_COMMANDS.find((c) => c.name === input.slice(1, space).toLowerCase());
 	const arg = input.slice(space + 1).trim();

@@ -5,7 +5,13 @@ import { api } from '$lib/client/api';
 import { attachmentsStore } from '$lib/stores/attachments.svelte';
 import { conversationsStore } from '$lib/stores/conversations.svelte';
 import { repliesStore } from '$lib/stores/replies.svelte';
-import type { ConversationDto, ConversationSettingsDto, JobDto, MessageDto } from '$lib/shared/dto';
+import type {
+	ConversationDto,
+	ConversationSettingsDto,
+	JobDto,
+	MessageDto,
+	PresetDto
+} from '$lib/shared/dto';
 
 /** /image: a generated picture as a new exchange; returns the conversation id. */
 export async function generateImage(prompt: string): Promise<number | null> {
@@ -175,14 +181,7 @@ export async function configureConversation(patch: {
 }
 
 /** The settings in force for the next reply. */
-export function conversationSettings(): ConversationSettingsDto & { systemPrompt: string | null } {
-	return conversationsStore.current
-		? {
-				...conversationsStore.current.settings,
-				systemPrompt: conversationsStore.current.systemPrompt
-			}
-		: { ...conversationsStore.draft.settings, systemPrompt: conversationsStore.draft.systemPrompt };
-}
+export { conversationSettings } from '$lib/stores/conversation-settings';
 
 /**
  * A large conversation arrives as its newest page of messages: this loads the page before the
@@ -208,4 +207,21 @@ export async function loadEarlierMessages(): Promise<number> {
 		conversationsStore.fail(error);
 		return 0;
 	}
+}
+
+/**
+ * A preset's model, temperature, reasoning and system prompt for this conversation (or the new
+ * one); the preset's name is kept in the settings so the settings sheet can show it. A preset
+ * without a model keeps the current one.
+ */
+export function applyPreset(preset: PresetDto): Promise<boolean> {
+	return configureConversation({
+		...(preset.model ? { model: preset.model } : {}),
+		settings: {
+			temperature: preset.temperature ?? undefined,
+			reasoning: preset.reasoning ?? undefined,
+			preset: preset.name
+		},
+		systemPrompt: preset.systemPrompt
+	});
 }

@@ -28,6 +28,9 @@ export interface ConversationDraft {
 	systemPrompt: string | null;
 }
 
+/** A conversation asked for while its page loaded is used by open() only this soon after. */
+const PREFETCH_FRESH_MS = 5_000;
+
 export interface ModelGroup {
 	id: string;
 	name: string;
@@ -162,27 +165,49 @@ class ConversationsStore {
 		return true;
 	}
 
+	private prefetched: { id: number; at: number; answer: Promise<ConversationDto> } | null = null;
+
+	/** Asks for a conversation while its page loads, for the open() that follows. */
+	prefetch(id: number) {
+		if (this.current?.id === id) return;
+		const answer = api<ConversationDto>('GET', `/api/conversations/${id}`);
+		answer.catch(() => {}); // open() handles the answer, errors included
+		this.prefetched = { id, at: Date.now(), answer };
+	}
+
 	/**
-	 * Opens a conversation: the device's copy at once if there is one, then the server's.
+	 * Opens a conversation: the server is asked at once (or was, while the page loaded); the
+	 * device's copy shows if it answers first, but never holds the server's answer up.
 	 * Resolves to the server's copy, or null (offline, or it failed: the error is shown).
 	 */
 	async open(id: number): Promise<ConversationDto | null> {
-		if (this.current?.id !== id) {
-			this.choices = {};
-			const saved = await offlineStore.attempt('read this conversation', (c) =>
-				cachedConversation(c, id)
-			);
-			if (saved) this.current = saved;
-		}
+		if (this.current?.id !== id) this.choices = {};
 		this.error = null;
-		await offlineStore.loadOutbox(id);
+		const early = this.prefetched;
+		this.prefetched = null;
+		const asked =
+			early?.id === id && Date.now() - early.at < PREFETCH_FRESH_MS
+				? early.answer
+				: api<ConversationDto>('GET', `/api/conversations/${id}`);
+		asked.catch(() => {}); // handled below
+		let answered = false;
+		const savedRead =
+			this.current?.id !== id
+				? offlineStore.attempt('read this conversation', (c) => cachedConversation(c, id))
+				: Promise.resolve(undefined);
+		void savedRead.then((saved) => {
+			if (saved && !answered && this.current?.id !== id) this.current = saved;
+		});
+		void offlineStore.loadOutbox(id);
 		try {
-			const fresh = await api<ConversationDto>('GET', `/api/conversations/${id}`);
+			const fresh = await asked;
+			answered = true;
 			this.current = fresh;
 			if (fresh.model) this.model = fresh.model;
 			await offlineStore.save(fresh);
 			return fresh;
 		} catch (error) {
+			await savedRead; // (its copy, if any, is on screen once this returns)
 			// Offline with a saved copy: read it; the network coming back refreshes it.
 			if (error instanceof ApiError && error.status === 0 && this.current?.id === id) {
 				void offlineStore.attempt('note that this conversation was opened', (c) =>

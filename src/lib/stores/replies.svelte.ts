@@ -73,14 +73,33 @@ class RepliesStore {
 		conversationsStore.startNew();
 	}
 
-	/** On start and whenever the network returns: outbox first, then the list, sync, the open chat. */
-	async catchUp() {
-		const sent = await offlineStore.sendOutbox();
-		if (sent > 0) await offlineStore.loadOutbox(conversationsStore.current?.id ?? null);
+	/** Whenever the network returns: outbox first, then the list, sync, the open chat. */
+	async reconnect() {
+		await this.sendOutbox();
 		await conversationsStore.loadSidebar();
 		await offlineStore.sync();
 		if (conversationsStore.current)
 			await this.open(conversationsStore.current.id, { keepStreams: true });
+	}
+
+	/**
+	 * On start, once the page is up (the layout has loaded the list and the page its
+	 * conversation): the outbox, and the device copy brought up to date.
+	 */
+	async catchUp() {
+		if (await this.sendOutbox()) {
+			await conversationsStore.loadSidebar();
+			if (conversationsStore.current)
+				await this.open(conversationsStore.current.id, { keepStreams: true });
+		}
+		await offlineStore.sync();
+	}
+
+	/** Sends what was written offline; true if anything was sent. */
+	private async sendOutbox(): Promise<boolean> {
+		const sent = await offlineStore.sendOutbox();
+		if (sent > 0) await offlineStore.loadOutbox(conversationsStore.current?.id ?? null);
+		return sent > 0;
 	}
 
 	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
@@ -188,7 +207,7 @@ class RepliesStore {
 			start.content = '';
 			start.reasoning = undefined;
 		}
-		let savedAt = Date.now();
+		let savedAt = 0; // the first words are kept at once, then every STREAM_SAVE_INTERVAL_MS
 		const close = open({
 			delta: (part) => {
 				const reply = this.reply(replyId);

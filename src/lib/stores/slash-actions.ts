@@ -1,12 +1,14 @@
 // Carries out what a slash command asks (the table and the parser are src/lib/shared/slash-commands.ts):
-// the conversation's model and settings, its system prompt, /image. The chat view shows the
+// the conversation's model and settings, its system prompt, a preset, /image. The chat view shows the
 // result; what it must change on screen (help, a notice, a new address) comes back as data.
 import { modelLabel } from '$lib/shared/model-ref';
 import type { SlashAction } from '$lib/shared/slash-commands';
 import { conversationsStore } from '$lib/stores/conversations.svelte';
+import { promptsStore } from '$lib/stores/prompts.svelte';
+import { conversationSettings } from '$lib/stores/conversation-settings';
 import {
+	applyPreset,
 	configureConversation,
-	conversationSettings,
 	generateImage
 } from '$lib/stores/conversation-actions';
 
@@ -46,6 +48,12 @@ export async function runSlashAction(action: SlashAction): Promise<SlashResult> 
 				await configureConversation({ systemPrompt }),
 				action.text === null ? 'System prompt cleared' : 'Added to the system prompt'
 			);
+		}
+		case 'preset': {
+			const preset = promptsStore.presets.find((p) => p.name === action.name);
+			return preset
+				? done(await applyPreset(preset), `Preset: ${preset.name}`)
+				: { kind: 'done', ok: false };
 		}
 		case 'image': {
 			const wasNew = conversationsStore.current === null;

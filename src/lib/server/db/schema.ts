@@ -9,6 +9,7 @@ import type {
 	JobStateDto,
 	MessageStatusDto,
 	ProviderViewDto,
+	ReasoningDto,
 	SecurityEventKind
 } from '$lib/shared/dto';
 import type { ImportStateDto } from '$lib/shared/imports';
@@ -82,6 +83,26 @@ export interface ModelAliasTable {
 	system_prompt: string | null;
 	created_at: number;
 	updated_at: number;
+}
+
+/** An admin's content-policy rule: a keyword list or a regex, with its own refusal message. */
+export interface PolicyRuleTable {
+	id: Id;
+	name: string;
+	kind: 'keyword' | 'regex';
+	/** keyword: one keyword per line; regex: the pattern (matched case-insensitively). */
+	pattern: string;
+	message: string;
+	enabled: ColumnType<number, number | undefined, number>;
+	created_at: number;
+	updated_at: number;
+}
+
+/** How many messages a rule refused on a UTC day ("YYYY-MM-DD"); no text is kept. */
+export interface PolicyHitTable {
+	rule_id: number;
+	day: string;
+	count: number;
 }
 
 export interface ProviderTable {
@@ -298,6 +319,32 @@ export interface PushSubscriptionTable {
 	created_at: number;
 }
 
+/** A saved prompt; user_id null: shared with everyone, edited by an admin. */
+export interface SavedPromptTable {
+	id: Id;
+	user_id: number | null;
+	command: string;
+	title: string;
+	text: string;
+	created_at: number;
+	updated_at: number;
+}
+
+/** A named chat setup; user_id null: shared with everyone (admin model aliases). */
+export interface PresetTable {
+	id: Id;
+	user_id: number | null;
+	name: string;
+	model: string | null;
+	temperature: number | null;
+	reasoning: ReasoningDto | null;
+	system_prompt: string | null;
+	/** 1 for the one preset a new chat starts from (per user). */
+	is_default: ColumnType<number, number | undefined, number>;
+	created_at: number;
+	updated_at: number;
+}
+
 export interface AppSettingTable {
 	key: string;
 	value: string;
@@ -387,6 +434,8 @@ export interface DB {
 	invite: InviteTable;
 	api_token: ApiTokenTable;
 	model_alias: ModelAliasTable;
+	policy_rule: PolicyRuleTable;
+	policy_hit: PolicyHitTable;
 	provider: ProviderTable;
 	conversation: ConversationTable;
 	message: MessageTable;
@@ -408,6 +457,8 @@ export interface DB {
 	attachment: AttachmentTable;
 	message_attachment: MessageAttachmentTable;
 	model_download: ModelDownloadTable;
+	saved_prompt: SavedPromptTable;
+	preset: PresetTable;
 }
 
 export type User = Selectable<UserTable>;
@@ -418,6 +469,8 @@ export type SecurityEvent = Selectable<SecurityEventTable>;
 export type Passkey = Selectable<PasskeyTable>;
 export type PushSubscription = Selectable<PushSubscriptionTable>;
 export type NewPushSubscription = Insertable<PushSubscriptionTable>;
+export type SavedPrompt = Selectable<SavedPromptTable>;
+export type Preset = Selectable<PresetTable>;
 export type NewSecurityEvent = Insertable<SecurityEventTable>;
 export type TotpCredential = Selectable<TotpCredentialTable>;
 export type NewSession = Insertable<SessionTable>;
@@ -434,6 +487,9 @@ export type ApiToken = Selectable<ApiTokenTable>;
 export type NewApiToken = Insertable<ApiTokenTable>;
 export type ModelAlias = Selectable<ModelAliasTable>;
 export type NewModelAlias = Insertable<ModelAliasTable>;
+export type PolicyRule = Selectable<PolicyRuleTable>;
+export type NewPolicyRule = Insertable<PolicyRuleTable>;
+export type PolicyRuleUpdate = Updateable<PolicyRuleTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type UsageRollup = Selectable<UsageRollupTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;

@@ -3,7 +3,7 @@
 // since the epoch, as in the API. Written by the exporters here, read by imports/hearth.ts.
 import { z } from 'zod';
 import { ConversationSettings } from '$lib/server/schemas';
-import { MESSAGE_STATUSES } from '$lib/shared/dto';
+import { MESSAGE_STATUSES, REASONING_LEVELS } from '$lib/shared/dto';
 import { modelRef, parseSettings } from '$lib/server/services/dto';
 import type { Conversation, Message } from '$lib/server/db/schema';
 
@@ -46,12 +46,40 @@ export const HearthConversation = z.object({
 });
 export type HearthConversation = z.infer<typeof HearthConversation>;
 
-/** The envelope without its conversations (which a streaming reader takes one by one). */
+/** A saved prompt in an archive (the user's own and the shared ones they saw). */
+export const HearthPrompt = z.object({
+	command: z.string(),
+	title: z.string(),
+	text: z.string()
+});
+export type HearthPrompt = z.infer<typeof HearthPrompt>;
+
+export const HearthPreset = z.object({
+	name: z.string(),
+	model: z.string().nullable(),
+	temperature: z.number().nullable(),
+	reasoning: z.enum(REASONING_LEVELS).nullable(),
+	systemPrompt: z.string().nullable()
+});
+export type HearthPreset = z.infer<typeof HearthPreset>;
+
+/**
+ * The envelope without its conversations (which a streaming reader takes one by one). An
+ * account's archive also holds its prompts and presets, written before the conversations so a
+ * streaming reader has them in the header; each is checked on its own when imported.
+ */
 export const HearthExportHeader = z.object({
 	format: z.literal(HEARTH_EXPORT_FORMAT),
 	version: z.literal(HEARTH_EXPORT_VERSION),
-	exportedAt: Timestamp
+	exportedAt: Timestamp,
+	prompts: z.array(z.unknown()).optional(),
+	presets: z.array(z.unknown()).optional()
 });
+
+export interface HearthLibrary {
+	prompts: HearthPrompt[];
+	presets: HearthPreset[];
+}
 
 export interface HearthExport extends z.infer<typeof HearthExportHeader> {
 	conversations: HearthConversation[];
@@ -99,9 +127,15 @@ export function toHearthConversation(
  */
 export async function* hearthExportJson(
 	conversations: AsyncIterable<HearthConversation> | Iterable<HearthConversation>,
-	exportedAt: number
+	exportedAt: number,
+	library?: HearthLibrary
 ): AsyncGenerator<string> {
-	const header = { format: HEARTH_EXPORT_FORMAT, version: HEARTH_EXPORT_VERSION, exportedAt };
+	const header = {
+		format: HEARTH_EXPORT_FORMAT,
+		version: HEARTH_EXPORT_VERSION,
+		exportedAt,
+		...library
+	};
 	yield `${JSON.stringify(header).slice(0, -1)},"conversations":[`;
 	let first = true;
 	for await (const conversation of conversations) {

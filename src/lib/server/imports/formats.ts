@@ -15,7 +15,9 @@ import { HearthExportHeader } from '$lib/server/exports/hearth-format';
 
 /** Turns the conversations of an export, as they stream by, into import items. */
 export type ConversationParser = (
-	conversations: AsyncIterable<unknown>
+	conversations: AsyncIterable<unknown>,
+	/** The keys read before the conversations (Hearth's envelope), else empty. */
+	header: Obj
 ) => AsyncGenerator<ImportItem>;
 
 interface Importer {
@@ -134,7 +136,8 @@ export async function* readDocumentItems(
 	const importer = detect(first.value);
 	onFormat(importer.format);
 	const leading = first.value.kind === 'header' ? undefined : first.value.value;
-	yield* importer.parse(elementsAfter(leading, records));
+	const header = first.value.kind === 'header' ? first.value.value : {};
+	yield* importer.parse(elementsAfter(leading, records), header);
 }
 
 /**

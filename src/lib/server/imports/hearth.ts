@@ -1,7 +1,14 @@
 // Reads Hearth's own JSON export (exports/hearth-format.ts) back: one ImportItem per element of
-// its `conversations` array, a problem for an element that is not a well-formed tree.
-import { HearthConversation, type HearthMessage } from '$lib/server/exports/hearth-format';
-import type { ImportedMessage, ImportItem } from '$lib/server/imports/types';
+// its `conversations` array, a problem for an element that is not a well-formed tree; an
+// account archive's prompts and presets come first, as one library item.
+import type { z } from 'zod';
+import {
+	HearthConversation,
+	HearthPreset,
+	HearthPrompt,
+	type HearthMessage
+} from '$lib/server/exports/hearth-format';
+import type { ImportedLibrary, ImportedMessage, ImportItem } from '$lib/server/imports/types';
 
 /** Replies that were still being written when exported come back as interrupted. */
 function finishedStatus(status: HearthMessage['status']) {
@@ -38,9 +45,35 @@ function treeProblem(conversation: HearthConversation): string | null {
 	return null;
 }
 
+/** The prompts and presets of an archive's header; a malformed one is a problem, not fatal. */
+function libraryItems(header: Record<string, unknown>): ImportItem[] {
+	const items: ImportItem[] = [];
+	const library: ImportedLibrary = { prompts: [], presets: [] };
+	const each = <T>(key: string, schema: z.ZodType<T>, into: T[]) => {
+		const list = header[key];
+		if (!Array.isArray(list)) return;
+		list.forEach((element, i) => {
+			const parsed = schema.safeParse(element);
+			if (parsed.success) into.push(parsed.data);
+			else
+				items.push({
+					type: 'problem',
+					problem: { sourceId: null, title: null, message: `${key}[${i}]: not a valid entry` }
+				});
+		});
+	};
+	each('prompts', HearthPrompt, library.prompts);
+	each('presets', HearthPreset, library.presets);
+	if (library.prompts.length + library.presets.length > 0)
+		items.unshift({ type: 'library', library });
+	return items;
+}
+
 export async function* parseHearthExport(
-	conversations: AsyncIterable<unknown>
+	conversations: AsyncIterable<unknown>,
+	header: Record<string, unknown> = {}
 ): AsyncGenerator<ImportItem> {
+	yield* libraryItems(header);
 	for await (const element of conversations) {
 		const parsed = HearthConversation.safeParse(element);
 		if (!parsed.success) {

@@ -13,6 +13,7 @@ import * as repo from '$lib/server/repos/imports';
 import { openImportSource, type ImportSource } from '$lib/server/imports/source';
 import { readDocumentItems, surveyDocument, UnknownFormatError } from '$lib/server/imports/formats';
 import { storeImportedConversation } from '$lib/server/imports/store';
+import { importLibrary } from '$lib/server/services/prompts';
 import { importSpoolDir, removeSpooled, type SpooledFile } from '$lib/server/imports/spool';
 import type { ImportFormat, ImportProblem } from '$lib/server/imports/types';
 
@@ -227,6 +228,12 @@ export class ImportRunner {
 						if (signal.aborted) throw signal.reason;
 						if (item.type === 'problem') {
 							progress.problem(item.problem);
+							continue;
+						}
+						if (item.type === 'library') {
+							const added = await importLibrary(db, task.userId, item.library);
+							for (const refused of added.refused)
+								progress.problem({ sourceId: null, title: refused.name, message: refused.message });
 							continue;
 						}
 						const { conversation } = item;

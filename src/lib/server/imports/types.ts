@@ -53,6 +53,19 @@ export interface ImportProblem {
 	message: string;
 }
 
+/** Prompts and presets from a Hearth archive, each already checked for shape. */
+export interface ImportedLibrary {
+	prompts: { command: string; title: string; text: string }[];
+	presets: {
+		name: string;
+		model: string | null;
+		temperature: number | null;
+		reasoning: 'off' | 'low' | 'medium' | 'high' | null;
+		systemPrompt: string | null;
+	}[];
+}
+
 export type ImportItem =
 	| { type: 'conversation'; conversation: ImportedConversation }
+	| { type: 'library'; library: ImportedLibrary }
 	| { type: 'problem'; problem: ImportProblem };

@@ -184,7 +184,7 @@ describe('job runner: a job enqueued here', () => {
 			{ defaultModel: async () => 'stub/m', enqueued: () => {} }
 		);
 		if (!sent.ok) throw new Error(sent.message);
-		runner.submit({ id: sent.job.id, provider: 'stub' });
+		runner.submit({ id: sent.job.id, provider: 'stub', user_id: userId });
 		const row = await vi.waitFor(
 			async () => {
 				const job = await t.db

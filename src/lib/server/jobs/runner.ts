@@ -1,6 +1,7 @@
-// The in-process job runner: claims queued jobs oldest first within each provider's concurrency
-// and runs each (jobs/run-job.ts) to exactly one final state. A job enqueued here starts at once
-// when its provider has a free slot (`submit`, no listing); the claim loop picks up the rest.
+// The in-process job runner: each queued job waits for a slot on its provider's gate in its
+// user's fair turn (shared with /v1 requests, llm/concurrency.ts), then is claimed and run
+// (jobs/run-job.ts) to exactly one final state. A job enqueued here joins the gate at once
+// (`submit`, no listing); the claim loop finds the rest, oldest first.
 // Claims are conditional updates, so two runners (two instances on one PostgreSQL) never run the
 // same job.
 import { randomUUID } from 'node:crypto';
@@ -27,6 +28,8 @@ export const JOB_LIMITS = {
 	maxAttempts: 3,
 	retryBaseMs: 1_000
 };
+/** What the runner needs of a queued job to put it in its provider's gate. */
+export type QueuedJob = Pick<Job, 'id' | 'provider' | 'user_id'>;
 /** Queued jobs looked at per pass of the claim loop. */
 const CLAIM_BATCH = 64;
 
@@ -53,6 +56,8 @@ export class JobRunner {
 	readonly instanceId = randomUUID();
 	private readonly limits: typeof JOB_LIMITS;
 	private readonly running = new Map<number, Running>();
+	/** Jobs waiting on their provider's gate; aborting one leaves the gate. */
+	private readonly waiting = new Map<number, AbortController>();
 	private timer: NodeJS.Timeout | null = null;
 	private ticking = false;
 	private again = false;
@@ -83,6 +88,7 @@ export class JobRunner {
 	async stop() {
 		this.stopped = true;
 		if (this.timer) clearInterval(this.timer);
+		for (const wait of this.waiting.values()) wait.abort('shutdown' satisfies StopReason);
 		for (const run of this.running.values()) run.controller.abort('shutdown' satisfies StopReason);
 		await Promise.all([...this.running.values()].map((r) => r.done));
 	}
@@ -118,33 +124,43 @@ export class JobRunner {
 	}
 
 	/**
-	 * A job just enqueued in this process: claimed and started now if its provider has a free
-	 * slot, without listing the queue; otherwise the claim loop takes it in turn.
+	 * A job just enqueued in this process: joins its provider's gate now, without listing the
+	 * queue; it is claimed and started when its user's turn comes.
 	 */
-	submit(job: Pick<Job, 'id' | 'provider'>) {
+	submit(job: QueuedJob) {
 		if (this.stopped) return;
-		const jobId = job.id;
-		void this.startNow(jobId, job.provider)
-			.then((started) => started || this.wake())
+		void this.deps.providers
+			.get(job.provider)
+			.then((provider) => (provider ? this.queue(job, provider) : this.wake()))
 			.catch((error) => {
-				this.deps.log.error({ err: error, jobId }, 'could not start a job');
+				this.deps.log.error({ err: error, jobId: job.id }, 'could not start a job');
 				this.wake();
 			});
 	}
 
-	private async startNow(jobId: number, providerId: string): Promise<boolean> {
-		if (this.running.has(jobId)) return true;
-		const provider = await this.deps.providers.get(providerId);
-		if (!provider) return false; // the claim loop ends it as provider_unavailable
-		const release = await this.deps.providers.tryAcquire(provider);
-		if (!release) return false;
-		return this.claimAndRun(jobId, provider, release);
+	/** Waits (once per job) for the job's turn on the provider's gate, then claims and runs it. */
+	private queue(job: QueuedJob, provider: Provider) {
+		if (this.stopped || this.running.has(job.id) || this.waiting.has(job.id)) return;
+		const wait = new AbortController();
+		this.waiting.set(job.id, wait);
+		void this.deps.providers
+			.acquire(provider, job.user_id, wait.signal)
+			.then(
+				(release) => {
+					this.waiting.delete(job.id);
+					return this.claimAndRun(job.id, provider, release);
+				},
+				() => this.waiting.delete(job.id)
+			)
+			.catch((error) =>
+				this.deps.log.error({ err: error, jobId: job.id }, 'could not start a job')
+			);
 	}
 
 	private async tick() {
 		const { db, providers } = this.deps;
 		for (const job of await jobs.listRunnableJobs(db, Date.now(), CLAIM_BATCH)) {
-			if (this.stopped || this.running.has(job.id)) continue;
+			if (this.stopped || this.running.has(job.id) || this.waiting.has(job.id)) continue;
 			const provider = await providers.get(job.provider);
 			if (!provider) {
 				const failed = await failQueuedJob(
@@ -157,26 +173,27 @@ export class JobRunner {
 				this.deps.bus.end(job.id);
 				continue;
 			}
-			const release = await providers.tryAcquire(provider);
-			if (release) await this.claimAndRun(job.id, provider, release);
+			this.queue(job, provider);
 		}
 	}
 
 	/** Claims a queued job (a conditional update) and runs it in a slot already taken. */
 	private async claimAndRun(jobId: number, provider: Provider, release: () => void) {
 		const now = Date.now();
-		const job = this.stopped
-			? undefined
-			: await jobs.claimJob(this.deps.db, jobId, {
-					claimed_by: this.instanceId,
-					started_at: now,
-					heartbeat_at: now,
-					updated_at: now
-				});
-		if (!job) {
-			release();
-			return false;
+		let job: Job | undefined;
+		try {
+			job = this.stopped
+				? undefined
+				: await jobs.claimJob(this.deps.db, jobId, {
+						claimed_by: this.instanceId,
+						started_at: now,
+						heartbeat_at: now,
+						updated_at: now
+					});
+		} finally {
+			if (!job) release(); // not ours (cancelled, claimed elsewhere) or the claim failed
 		}
+		if (!job) return false;
 		const controller = new AbortController();
 		const { db, bus, log, observer, onReplyEnded } = this.deps;
 		const deps = { db, bus, log, observer, onReplyEnded, limits: this.limits };

@@ -50,6 +50,10 @@ describe.each([
 			source: 'admin'
 		};
 		provider = buildProvider(record, { firstTokenTimeoutMs: 500, idleTimeoutMs: 500 });
+		// The Anthropic adapter loads its SDK on first use, and the 500 ms first-token watchdog counts
+		// that load; under a loaded machine it took longer, so the first streams timed out with no text.
+		// Listing models loads it here, before any watchdog runs.
+		expect((await provider.listModels()).source).toBe('live');
 	});
 	afterAll(() => stub.close());
 

@@ -1,8 +1,8 @@
 // Builds a live Provider for each configured record, each with its own guarded fetch (only its own
-// origin may be internal, and only when allowed) and its own concurrency gate.
+// origin may be internal, and only when allowed) and its own concurrency gate (fair between users).
 import { createAnthropicProvider } from '$lib/server/llm/anthropic';
 import { guardProvider, MAX_OUTPUT_CHARS } from '$lib/server/llm/guard';
-import { Semaphore } from '$lib/server/llm/concurrency';
+import { FairGate, type GateKey } from '$lib/server/llm/concurrency';
 import { createLlamaCppProvider } from '$lib/server/llm/llamacpp';
 import { createOpenAiProvider } from '$lib/server/llm/openai';
 import {
@@ -62,7 +62,7 @@ export interface ProviderModels {
 
 export class ProviderRegistry {
 	private providers: Map<string, Provider> | null = null;
-	private readonly gates = new Map<string, Semaphore>();
+	private readonly gates = new Map<string, FairGate>();
 	private modelCache: { at: number; value: Promise<ProviderModels[]> } | null = null;
 
 	constructor(
@@ -92,24 +92,31 @@ export class ProviderRegistry {
 		return [...(await this.all()).values()];
 	}
 
-	private async gate(provider: Provider): Promise<Semaphore> {
+	private async gate(provider: Provider): Promise<FairGate> {
 		const limit = await provider.concurrency();
 		let gate = this.gates.get(provider.id);
 		if (!gate) {
-			gate = new Semaphore(limit);
+			gate = new FairGate(limit);
 			this.gates.set(provider.id, gate);
 		} else gate.setLimit(limit);
 		return gate;
 	}
 
-	/** Waits for a free slot on the provider; resolves to a release function. */
-	async acquire(provider: Provider, signal?: AbortSignal): Promise<() => void> {
-		return (await this.gate(provider)).acquire(signal);
+	/**
+	 * Waits for a slot on the provider in `key`'s (the user's) fair turn — chat jobs and /v1
+	 * requests alike; resolves to a release function.
+	 */
+	async acquire(provider: Provider, key: GateKey, signal?: AbortSignal): Promise<() => void> {
+		return (await this.gate(provider)).acquire(key, signal);
 	}
 
-	/** A slot on the provider if one is free now, else null (the job stays queued). */
-	async tryAcquire(provider: Provider): Promise<(() => void) | null> {
-		return (await this.gate(provider)).tryAcquire();
+	/** Each gate's slots in use and waiters (chat jobs and /v1 requests), for metrics. */
+	gateCounts(): { provider: string; running: number; waiting: number }[] {
+		return [...this.gates].map(([provider, gate]) => ({
+			provider,
+			running: gate.running,
+			waiting: gate.waiting
+		}));
 	}
 
 	/** Every provider's model list (live, or fallback marked as such), cached for a minute. */

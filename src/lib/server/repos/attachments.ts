@@ -122,6 +122,28 @@ export async function deleteUnlinked(db: Executor, ids: readonly string[]): Prom
 	return Number(result.numDeletedRows);
 }
 
+/** How many uploads of the user no message links yet, and their bytes. */
+export async function unsentUploadTotals(
+	db: Executor,
+	userId: number
+): Promise<{ count: number; bytes: number }> {
+	const row = await db
+		.selectFrom('attachment')
+		.select(({ fn }) => [fn.countAll<number>().as('n'), fn.sum<number>('size').as('bytes')])
+		.where('user_id', '=', userId)
+		.where(({ not, exists, selectFrom }) =>
+			not(
+				exists(
+					selectFrom('message_attachment')
+						.select('message_attachment.attachment_id')
+						.whereRef('message_attachment.attachment_id', '=', 'attachment.id')
+				)
+			)
+		)
+		.executeTakeFirstOrThrow();
+	return { count: Number(row.n), bytes: Number(row.bytes ?? 0) };
+}
+
 /** Deletes the user's uploads that were never sent and are older than `before`. */
 export async function deleteStaleUploads(
 	db: Executor,

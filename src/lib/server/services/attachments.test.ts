@@ -12,6 +12,8 @@ import {
 	TINY_PNG
 } from '../../../../tests/support/attachment-fixtures';
 import {
+	MAX_UNSENT_UPLOAD_BYTES,
+	MAX_UNSENT_UPLOADS,
 	readAttachment,
 	uploadAttachment,
 	UNSENT_UPLOAD_TTL_MS
@@ -226,5 +228,37 @@ describe.each(DIALECTS)('attachments on %s', (dialect) => {
 			2_000 + UNSENT_UPLOAD_TTL_MS
 		);
 		expect(await readAttachment(t.db, otherId, old.attachment.id)).toBeUndefined();
+	});
+
+	it('caps the uploads waiting to be sent, by count and by bytes (no one fills the disk)', async () => {
+		const [countUser, bytesUser] = (await insertUsers(t.db, 'cap1', 'cap2')) as [number, number];
+		for (let i = 0; i < MAX_UNSENT_UPLOADS; i++) {
+			const ok = await uploadAttachment(t.db, countUser, {
+				name: `n${i}.txt`,
+				bytes: Buffer.from(`note ${i}`)
+			});
+			expect(ok.ok).toBe(true);
+		}
+		const before = await count();
+		const refused = await uploadAttachment(t.db, countUser, {
+			name: 'one-more.txt',
+			bytes: Buffer.from('one more')
+		});
+		expect(refused).toMatchObject({ ok: false, code: 'too_many_uploads' });
+		expect(await count()).toBe(before);
+		// Another user is not held back by this one's uploads.
+		expect(
+			(await uploadAttachment(t.db, otherId, { name: 'x.txt', bytes: Buffer.from('x') })).ok
+		).toBe(true);
+
+		const big = Buffer.alloc(MAX_ATTACHMENT_BYTES, 'a');
+		const fits = Math.floor(MAX_UNSENT_UPLOAD_BYTES / MAX_ATTACHMENT_BYTES);
+		for (let i = 0; i < fits; i++)
+			expect((await uploadAttachment(t.db, bytesUser, { name: `b${i}.txt`, bytes: big })).ok).toBe(
+				true
+			);
+		expect(await uploadAttachment(t.db, bytesUser, { name: 'over.txt', bytes: big })).toMatchObject(
+			{ ok: false, code: 'too_many_uploads' }
+		);
 	});
 });

@@ -7,11 +7,13 @@ import type { Attachment } from '$lib/server/db/schema';
 import { extractText } from '$lib/server/attachments/extract';
 import { sniffAttachment } from '$lib/server/attachments/sniff';
 import * as repo from '$lib/server/repos/attachments';
+import { lockUser } from '$lib/server/repos/users';
 import { attachmentTokens } from '$lib/server/services/attachments-prompt';
 import type { PromptAttachment } from '$lib/server/services/attachments-prompt';
 import {
 	MAX_ATTACHMENT_BYTES,
 	MAX_ATTACHMENTS_PER_MESSAGE,
+	MAX_MESSAGE_ATTACHMENT_BYTES,
 	messageLimitProblem,
 	type AttachmentDto
 } from '$lib/shared/attachments';
@@ -19,6 +21,9 @@ import {
 export const MAX_ATTACHMENT_NAME_CHARS = 200;
 /** Uploads never sent with a message are deleted after this. */
 export const UNSENT_UPLOAD_TTL_MS = 24 * 60 * 60 * 1000;
+/** Uploads waiting to be sent, per user: room for two full messages, so no one fills the disk. */
+export const MAX_UNSENT_UPLOADS = 2 * MAX_ATTACHMENTS_PER_MESSAGE;
+export const MAX_UNSENT_UPLOAD_BYTES = 2 * MAX_MESSAGE_ATTACHMENT_BYTES;
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
 export type UploadFailure =
@@ -29,7 +34,8 @@ export type UploadFailure =
 	| 'no_text_layer'
 	| 'encrypted'
 	| 'corrupt'
-	| 'too_complex';
+	| 'too_complex'
+	| 'too_many_uploads';
 export type UploadResult = { ok: true; attachment: AttachmentDto } | Fail<UploadFailure>;
 
 /** A stored name: no path, no control characters, bounded. */
@@ -84,8 +90,20 @@ export async function uploadAttachment(
 		tokens: attachmentTokens({ kind: sniffed.kind, name, text }),
 		created_at: now
 	};
-	await repo.insertAttachment(db, row);
 	await repo.deleteStaleUploads(db, userId, now - UNSENT_UPLOAD_TTL_MS);
+	const refused = await db.transaction().execute(async (trx) => {
+		await lockUser(trx, userId);
+		const unsent = await repo.unsentUploadTotals(trx, userId);
+		if (unsent.count >= MAX_UNSENT_UPLOADS || unsent.bytes + row.size > MAX_UNSENT_UPLOAD_BYTES)
+			return {
+				ok: false as const,
+				code: 'too_many_uploads' as const,
+				message: `At most ${MAX_UNSENT_UPLOADS} files (${MAX_UNSENT_UPLOAD_BYTES / 1024 / 1024} MB) can wait to be sent; send or wait for older uploads to expire`
+			};
+		await repo.insertAttachment(trx, row);
+		return null;
+	});
+	if (refused) return refused;
 	return { ok: true, attachment: toAttachmentDto(row) };
 }
 

@@ -6,6 +6,7 @@ import type { ReasoningLevel } from '$lib/server/llm/types';
 import { budgetRefusal } from '$lib/server/services/budget';
 import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
+import { screenText } from '$lib/server/services/content-policy';
 import * as messages from '$lib/server/repos/messages';
 import { lockUser } from '$lib/server/repos/users';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
@@ -99,7 +100,7 @@ export interface ReplyDeps {
  */
 export function replyDeps(
 	providers: ProviderRegistry,
-	runner: { submit(job: Pick<Job, 'id' | 'provider'>): void },
+	runner: { submit(job: Pick<Job, 'id' | 'provider' | 'user_id'>): void },
 	db?: Executor
 ): ReplyDeps {
 	return {
@@ -237,16 +238,19 @@ async function enqueueReply(
 		ref: { provider: string; model: string };
 		params: JobParams;
 		now: number;
+		/** The content policy's refusal: the reply is this text, finished, and no model is called. */
+		refusal?: string | null;
 	}
 ) {
 	const { userId, conversationId, userMessageId, ref, params, now } = values;
+	const refusal = values.refusal ?? null;
 	const reply = await messages.insertMessage(trx, {
 		conversation_id: conversationId,
 		user_id: userId,
 		parent_id: userMessageId,
 		role: 'assistant',
-		content: '',
-		status: 'queued',
+		content: refusal ?? '',
+		status: refusal === null ? 'queued' : 'done',
 		provider: ref.provider,
 		model: ref.model,
 		created_at: now,
@@ -260,8 +264,9 @@ async function enqueueReply(
 		provider: ref.provider,
 		model: ref.model,
 		params: JSON.stringify(params),
-		state: 'queued',
+		state: refusal === null ? 'queued' : 'done',
 		run_after: now,
+		...(refusal === null ? {} : { started_at: now, finished_at: now }),
 		created_at: now,
 		updated_at: now
 	});
@@ -347,6 +352,7 @@ export async function sendMessage(
 				parentId = parent.id;
 			}
 			const now = Date.now();
+			const refusal = await screenText(trx, content, now);
 			const userMessage = await messages.insertMessage(trx, {
 				conversation_id: conversationId,
 				user_id: userId,
@@ -365,7 +371,8 @@ export async function sendMessage(
 				userMessageId: userMessage.id,
 				ref,
 				params,
-				now
+				now,
+				refusal: refusal?.message
 			});
 			await conversations.updateConversation(trx, userId, conversationId, {
 				updated_at: now,
@@ -382,14 +389,14 @@ export async function sendMessage(
 						? { attachments: checked.attachments.map(toAttachmentDto) }
 						: {})
 				},
-				reply: toMessageDto(reply, job.id),
+				reply: toMessageDto(reply, refusal ? undefined : job.id),
 				job: toJobDto(job),
-				enqueued: job
+				enqueued: refusal ? null : job
 			};
 		});
 		if (!result.ok) return result;
 		const { enqueued, ...sent } = result;
-		deps.enqueued(enqueued);
+		if (enqueued) deps.enqueued(enqueued);
 		return sent;
 	} catch (error) {
 		// Two requests with the same clientId raced: the loser answers with the winner's result.
@@ -439,18 +446,25 @@ export async function regenerateReply(
 		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
 		if (full) return full;
 		const now = Date.now();
+		const refusal = await screenText(trx, prompt.content, now);
 		const { reply, job } = await enqueueReply(trx, {
 			userId,
 			conversationId,
 			userMessageId,
 			ref,
 			params,
-			now
+			now,
+			refusal: refusal?.message
 		});
 		await conversations.updateConversation(trx, userId, conversationId, { updated_at: now });
-		return { ok: true as const, reply: toMessageDto(reply, job.id), job, enqueued: job };
+		return {
+			ok: true as const,
+			reply: toMessageDto(reply, refusal ? undefined : job.id),
+			job,
+			enqueued: refusal ? null : job
+		};
 	});
 	if (!result.ok) return result;
-	deps.enqueued(result.enqueued);
+	if (result.enqueued) deps.enqueued(result.enqueued);
 	return { ok: true, reply: result.reply, job: toJobDto(result.job) };
 }

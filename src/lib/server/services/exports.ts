@@ -1,5 +1,6 @@
 // Taking data out: one conversation as Markdown, Hearth JSON or PDF, and all of a user's data as
-// one ZIP streamed as it is built (conversations read a page at a time). Owner-scoped throughout.
+// one ZIP streamed as it is built (conversations read a page at a time; the prompts and presets
+// ride in hearth.json's envelope). Owner-scoped throughout.
 import type { Database } from '$lib/server/db/database';
 import type { Conversation, Message } from '$lib/server/db/schema';
 import { findConversation, listConversationsAfter } from '$lib/server/repos/conversations';
@@ -9,6 +10,7 @@ import { hearthExportJson, toHearthConversation } from '$lib/server/exports/hear
 import { conversationMarkdown, titleOf } from '$lib/server/exports/markdown';
 import { conversationPdf } from '$lib/server/exports/pdf';
 import { ZipWriter } from '$lib/server/exports/zip';
+import { exportLibrary } from '$lib/server/services/prompts';
 
 export const EXPORT_FORMATS = ['md', 'json', 'pdf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -116,7 +118,12 @@ export async function* archiveChunks(
 ): AsyncGenerator<Uint8Array> {
 	const zip = new ZipWriter();
 	const json = zip.open('hearth.json', exportedAt);
-	for await (const piece of hearthExportJson(hearthConversations(db, userId), exportedAt)) {
+	const library = await exportLibrary(db, userId);
+	for await (const piece of hearthExportJson(
+		hearthConversations(db, userId),
+		exportedAt,
+		library
+	)) {
 		json.write(piece);
 		yield* zip.drain();
 	}

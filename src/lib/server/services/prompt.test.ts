@@ -13,7 +13,12 @@ import { findMessage, insertMessage } from '$lib/server/repos/messages';
 import type { ReplyDeps } from '$lib/server/services/chat';
 import { continueReply } from '$lib/server/services/continue';
 import { createConversation } from '$lib/server/services/conversations';
-import { CONTINUE_INSTRUCTION, promptFor, type PromptProvider } from '$lib/server/services/prompt';
+import {
+	CONTINUE_INSTRUCTION,
+	promptFor,
+	replyBudget,
+	type PromptProvider
+} from '$lib/server/services/prompt';
 
 const deps: ReplyDeps = { defaultModel: async () => 'llama/default', enqueued: () => {} };
 
@@ -202,5 +207,18 @@ describe('TokenCounter', () => {
 		up = true;
 		expect(await counter.count(flaky, 'm', ['abcdefgh'])).toEqual([80]);
 		expect(await counter.count({ id: 'cloud' }, 'm', ['abcdefgh'])).toEqual([2]);
+	});
+});
+
+describe('replyBudget', () => {
+	it.each([
+		{ window: 8192, maxTokens: undefined, budget: 1024 },
+		{ window: 1024, maxTokens: undefined, budget: 256 },
+		{ window: 1024, maxTokens: 100, budget: 100 },
+		// A max_tokens past the window is a ceiling: the prompt keeps half the window.
+		{ window: 1024, maxTokens: 2000, budget: 512 },
+		{ window: 1024, maxTokens: 512, budget: 512 }
+	])('window $window, max_tokens $maxTokens → $budget', ({ window, maxTokens, budget }) => {
+		expect(replyBudget(window, maxTokens)).toBe(budget);
 	});
 });

@@ -21,6 +21,8 @@ import type { MessageStatusDto } from '$lib/shared/dto';
 const REPLY_STATUSES_IN_CONTEXT: readonly MessageStatusDto[] = ['done', 'cancelled', 'interrupted'];
 /** The reply's room when the request sets no max_tokens: this, or a quarter of a small window. */
 export const DEFAULT_REPLY_BUDGET_TOKENS = 1_024;
+/** The prompt always keeps at least 1/this of the window, whatever max_tokens asks for. */
+const MIN_PROMPT_SHARE_DIVISOR = 2;
 /** What OpenAI-style APIs (which cannot prefill) are asked after the partial reply. */
 export const CONTINUE_INSTRUCTION = 'Continue exactly where you stopped.';
 /** Provider kinds that continue a final assistant message as its own text (a prefill). */
@@ -65,8 +67,14 @@ interface PromptParams {
 	truncate?: boolean;
 }
 
+/**
+ * The room held back for the reply. A max_tokens as large as the window (2,000 on a 1,024-token
+ * model) is a ceiling, not a reservation: the prompt keeps at least half the window, and the
+ * reply simply ends where the window does.
+ */
 export function replyBudget(window: number, maxTokens: number | undefined): number {
-	return maxTokens ?? Math.min(DEFAULT_REPLY_BUDGET_TOKENS, Math.floor(window / 4));
+	if (maxTokens === undefined) return Math.min(DEFAULT_REPLY_BUDGET_TOKENS, Math.floor(window / 4));
+	return Math.min(maxTokens, Math.floor(window / MIN_PROMPT_SHARE_DIVISOR));
 }
 
 /**

@@ -126,7 +126,7 @@ describe.each(DIALECTS)('web push on %s', (dialect) => {
 		if (!sent.ok) throw new Error(sent.message);
 		const off = options.watch ? bus.subscribe(sent.job.id, () => {}) : null;
 		sends = [];
-		runner.submit({ id: sent.job.id, provider: 'stub' });
+		runner.submit({ id: sent.job.id, provider: 'stub', user_id: userId });
 		await vi.waitFor(() => expect(ended.map((e) => e.jobId)).toContain(sent.job.id), {
 			timeout: 10_000,
 			interval: 10
@@ -342,7 +342,7 @@ describe.each(DIALECTS)('web push on %s', (dialect) => {
 		);
 		if (!sent.ok) throw new Error(sent.message);
 		sends = [];
-		runner.submit({ id: sent.job.id, provider: 'stub' });
+		runner.submit({ id: sent.job.id, provider: 'stub', user_id: alice });
 		// The push request is in flight, unanswered, and the reply's run is over (its slot free).
 		await pushService.waitFor(before + 1);
 		await vi.waitFor(() => expect(runner.activeCount).toBe(0), { timeout: 5_000, interval: 10 });

@@ -1,7 +1,7 @@
 // The /v1 use cases against real adapters and the protocol stubs: a provider without the
 // passthrough (Anthropic) answers text-only requests in OpenAI's chunk format and refuses what
 // it cannot carry; refusals come typed before anything runs; usage is recorded with the key.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, insertUsers, type TestDatabase } from '../../../../tests/support/db';
 import {
 	startAnthropicStub,
@@ -14,6 +14,8 @@ import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { setUserBudget } from '$lib/server/services/budget';
 import {
 	openChatCompletion,
+	startV1Request,
+	V1_QUEUE_RETRY_AFTER_SECONDS,
 	type V1Completion,
 	type V1Deps,
 	type V1Event
@@ -183,5 +185,32 @@ describe('/v1 chat completions (service)', () => {
 			}
 		]);
 		await setUserBudget(t.db, caller.user.id, null, Date.now());
+	});
+
+	it('waits in the shared gate and, given up on (the wait cap), answers 429 with Retry-After', async () => {
+		const provider = (await deps.providers.get('oa'))!;
+		const slots = await provider.concurrency();
+		const holders = await Promise.all(
+			Array.from({ length: slots }, () => deps.providers.acquire(provider, 'chat-user'))
+		);
+		const cap = new AbortController();
+		const gate = () => deps.providers.gateCounts().find((g) => g.provider === 'oa');
+		const waiting = startV1Request(deps, caller.user.id, provider, cap.signal);
+		await vi.waitFor(() => expect(gate()).toMatchObject({ running: slots, waiting: 1 }));
+		cap.abort(); // what V1_QUEUE_WAIT_MS's timeout does
+		expect(await waiting).toEqual({
+			ok: false,
+			error: expect.objectContaining({
+				status: 429,
+				type: 'rate_limit_error',
+				code: 'queue_full',
+				retryAfterSeconds: V1_QUEUE_RETRY_AFTER_SECONDS
+			})
+		});
+		expect(gate()).toMatchObject({ running: slots, waiting: 0 });
+		for (const release of holders) release();
+		const started = await startV1Request(deps, caller.user.id, provider, signal);
+		if (!started.ok) throw new Error(started.error.message);
+		started.release();
 	});
 });

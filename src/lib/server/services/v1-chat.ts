@@ -19,6 +19,7 @@ import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { saveApiExchange, type ApiExchange } from '$lib/server/services/api-history';
 import { getLogger } from '$lib/server/log';
 import { budgetRefusal } from '$lib/server/services/budget';
+import { screenText, type Refusal } from '$lib/server/services/content-policy';
 import {
 	ALIAS_PROVIDER_ID,
 	findModelAlias,
@@ -160,16 +161,31 @@ export async function resolveV1Model(deps: V1Deps, name: string): Promise<Resolv
 
 /**
  * The content-policy seam: every piece of user text a /v1 request carries enters here before
- * the request runs. Null lets it through (no policy yet; issue 17 item 6 plugs in here).
+ * the request runs. A refusal is the rule's message; null lets the request through.
  */
-export async function screenUserText(_userId: number, _text: string): Promise<V1Error | null> {
-	return null;
+export async function screenUserText(deps: V1Deps, text: string): Promise<Refusal | null> {
+	return screenText(deps.db, text, (deps.now ?? Date.now)());
+}
+
+/** A refusal as a normal one-choice completion that ends with finish_reason "content_filter". */
+async function* refusalEvents(message: string): AsyncGenerator<V1Event> {
+	yield {
+		type: 'chunk',
+		chunk: {
+			choices: [{ index: 0, delta: { role: 'assistant', content: message }, finish_reason: null }]
+		}
+	};
+	yield {
+		type: 'chunk',
+		chunk: { choices: [{ index: 0, delta: {}, finish_reason: 'content_filter' }] }
+	};
+	yield { type: 'usage', usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
 }
 
 /**
  * Where a /v1 request starts running: the budget, then a slot on the provider's gate (shared with
- * the chat's replies), waited for at most V1_QUEUE_WAIT_MS. Resolves to the slot's release.
- * (Issue 17 item 4, the fair queue between users, replaces the gate wait here.)
+ * the chat's replies, fair between users), waited for at most V1_QUEUE_WAIT_MS, else 429 with
+ * Retry-After. Resolves to the slot's release.
  */
 export async function startV1Request(
 	deps: V1Deps,
@@ -191,7 +207,7 @@ export async function startV1Request(
 		};
 	const waited = AbortSignal.any([signal, AbortSignal.timeout(V1_QUEUE_WAIT_MS)]);
 	try {
-		return { ok: true, release: await deps.providers.acquire(provider, waited) };
+		return { ok: true, release: await deps.providers.acquire(provider, userId, waited) };
 	} catch {
 		return {
 			ok: false,
@@ -329,11 +345,26 @@ export async function openChatCompletion(
 			};
 	}
 	const text = userText(input.messages);
-	const screened = await screenUserText(caller.user.id, text);
-	if (screened) return { ok: false, error: screened };
+	const refusal = await screenUserText(deps, text);
 	const now = deps.now ?? Date.now;
 	const created = Math.floor(now() / 1000);
 	const id = `chatcmpl-${randomBytes(12).toString('base64url')}`;
+	const completion = {
+		ok: true as const,
+		id,
+		created,
+		model: input.model,
+		stream: input.stream === true,
+		includeUsage: input.stream_options?.include_usage === true
+	};
+	if (refusal) {
+		const stamp = { id, object: 'chat.completion.chunk', created, model: input.model };
+		async function* stamped(): AsyncGenerator<V1Event> {
+			for await (const event of refusalEvents(refusal!.message))
+				yield event.type === 'chunk' ? { ...event, chunk: { ...event.chunk, ...stamp } } : event;
+		}
+		return { ...completion, events: stamped() };
+	}
 	const body = upstreamBody(input, target);
 
 	async function* run(): AsyncGenerator<V1Event> {
@@ -434,15 +465,7 @@ export async function openChatCompletion(
 		}
 	}
 
-	return {
-		ok: true,
-		id,
-		created,
-		model: input.model,
-		stream: input.stream === true,
-		includeUsage: input.stream_options?.include_usage === true,
-		events: run()
-	};
+	return { ...completion, events: run() };
 }
 
 /** `/v1/embeddings` through a provider that has them; recorded in usage like a completion. */
