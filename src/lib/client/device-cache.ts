@@ -2,6 +2,9 @@
 // conversations with their message trees, the sync cursor, and the outbox of messages written
 // offline. Used by the page and by the service worker (which flushes the outbox in the background).
 // Every query is a named function here; callers hold an opaque `DeviceCache` and never see Dexie.
+// The page loads this module (and Dexie with it) on demand, through `offlineStore`; the service
+// worker imports it up front (a service worker cannot import() a module). Whether the copy is on,
+// and how large, is `device-cache-settings.ts`'s (no Dexie).
 import Dexie, { type Table } from 'dexie';
 import type { ConversationDto, ConversationSummaryDto, SearchHitDto } from '$lib/shared/dto';
 import { makeSnippet, searchTerms } from '$lib/shared/search';
@@ -32,14 +35,6 @@ export interface OutboxFile {
 	id?: string;
 }
 
-export interface CacheSettings {
-	enabled: boolean;
-	/** How many conversations the offline copy keeps. */
-	limit: number;
-}
-
-export const DEFAULT_CACHE_SETTINGS: CacheSettings = { enabled: true, limit: 100 };
-export const CACHE_LIMITS = { min: 10, max: 200 };
 const PREFIX = 'hearth-u';
 
 declare const OPAQUE: unique symbol;
@@ -91,26 +86,6 @@ export async function deleteDeviceCache(userId: number) {
 	open.delete(userId);
 	db?.close();
 	await Dexie.delete(`${PREFIX}${userId}`);
-}
-
-export function cacheSettingsKey(userId: number) {
-	return `hearth:offline:${userId}`;
-}
-
-export function readCacheSettings(userId: number): CacheSettings {
-	try {
-		const value = JSON.parse(
-			localStorage.getItem(cacheSettingsKey(userId)) ?? 'null'
-		) as Partial<CacheSettings> | null;
-		return { ...DEFAULT_CACHE_SETTINGS, ...value };
-	} catch {
-		return DEFAULT_CACHE_SETTINGS;
-	}
-}
-
-export async function writeCacheSettings(userId: number, settings: CacheSettings) {
-	localStorage.setItem(cacheSettingsKey(userId), JSON.stringify(settings));
-	if (!settings.enabled) await deleteDeviceCache(userId);
 }
 
 /** The cached conversation list, newest first. */

@@ -4,13 +4,6 @@
 // is one (src/lib/stores/offline.svelte.ts), then from the server. The live replies are
 // src/lib/stores/replies.svelte.ts's.
 import { api, ApiError } from '$lib/client/api';
-import {
-	cachedConversation,
-	cachedSummaries,
-	lastKnownModels,
-	markOpened,
-	rememberModels
-} from '$lib/client/device-cache';
 import { wipeDevice } from '$lib/client/identity';
 import { choicesFor, threadOf, type BranchChoices, type ThreadEntry } from '$lib/client/thread';
 import { offlineStore } from '$lib/stores/offline.svelte';
@@ -99,7 +92,9 @@ class ConversationsStore {
 	/** Shows the list saved on the device while the server's is on its way (only if none yet). */
 	async showSavedList() {
 		if (this.conversations.length > 0) return;
-		const saved = await offlineStore.attempt('read the conversation list', cachedSummaries);
+		const saved = await offlineStore.attempt('read the conversation list', (c, fns) =>
+			fns.cachedSummaries(c)
+		);
 		if (saved && saved.length > 0 && this.conversations.length === 0) this.conversations = saved;
 	}
 
@@ -129,12 +124,12 @@ class ConversationsStore {
 			this.defaultModel = answer.default ?? null;
 			this.modelsOffline = false;
 			const groups = $state.snapshot(this.models);
-			void offlineStore.attempt('keep the model list', (c) => rememberModels(c, groups));
+			void offlineStore.attempt('keep the model list', (c, fns) => fns.rememberModels(c, groups));
 		} catch (error) {
 			const offline = error instanceof ApiError && error.status === 0;
 			const saved = offline
-				? await offlineStore.attempt('read the last known models', (c) =>
-						lastKnownModels<ModelGroup>(c)
+				? await offlineStore.attempt('read the last known models', (c, fns) =>
+						fns.lastKnownModels<ModelGroup>(c)
 					)
 				: null;
 			if (!saved) {
@@ -193,7 +188,7 @@ class ConversationsStore {
 		let answered = false;
 		const savedRead =
 			this.current?.id !== id
-				? offlineStore.attempt('read this conversation', (c) => cachedConversation(c, id))
+				? offlineStore.attempt('read this conversation', (c, fns) => fns.cachedConversation(c, id))
 				: Promise.resolve(undefined);
 		void savedRead.then((saved) => {
 			if (saved && !answered && this.current?.id !== id) this.current = saved;
@@ -210,8 +205,8 @@ class ConversationsStore {
 			await savedRead; // (its copy, if any, is on screen once this returns)
 			// Offline with a saved copy: read it; the network coming back refreshes it.
 			if (error instanceof ApiError && error.status === 0 && this.current?.id === id) {
-				void offlineStore.attempt('note that this conversation was opened', (c) =>
-					markOpened(c, id)
+				void offlineStore.attempt('note that this conversation was opened', (c, fns) =>
+					fns.markOpened(c, id)
 				);
 				return null;
 			}

@@ -1,7 +1,6 @@
 // The user's conversations as a library: search (on the server, or in the device copy when
 // offline), rename, pin, delete with undo, and token/cost totals.
 import { api, ApiError } from '$lib/client/api';
-import { forgetConversation, searchCached } from '$lib/client/device-cache';
 import { conversationsStore } from '$lib/stores/conversations.svelte';
 import { offlineStore } from '$lib/stores/offline.svelte';
 import type { SearchHitDto, UsageReportDto, UserSettingsDto } from '$lib/shared/dto';
@@ -46,8 +45,8 @@ class LibraryStore {
 		} catch (error) {
 			if (error instanceof ApiError && error.status === 0) {
 				hits =
-					(await offlineStore.attempt('search the saved conversations', (c) =>
-						searchCached(c, query, SEARCH_LIMIT)
+					(await offlineStore.attempt('search the saved conversations', (c, fns) =>
+						fns.searchCached(c, query, SEARCH_LIMIT)
 					)) ?? [];
 				offline = true;
 			} else {
@@ -115,8 +114,8 @@ class LibraryStore {
 		}
 		void api('DELETE', `/api/conversations/${pending.id}`)
 			.then(async () => {
-				await offlineStore.attempt('forget the deleted conversation', (c) =>
-					forgetConversation(c, pending.id)
+				await offlineStore.attempt('forget the deleted conversation', (c, fns) =>
+					fns.forgetConversation(c, pending.id)
 				);
 				await conversationsStore.loadSidebar();
 			})

@@ -2,29 +2,27 @@
 // the outbox of messages written offline (sent once when the network is back), the sync that
 // keeps the device copy up to date, and what went wrong with the copy. Every read or write of
 // the device copy goes through `attempt`, so a failure is reported (a notice and the console)
-// and the screen goes on from the network.
+// and the screen goes on from the network. The copy's module (and Dexie, about 32 KB gzipped)
+// loads on the first such call, not with the chat page.
 import { api } from '$lib/client/api';
-import {
-	applySync,
-	cachedIds,
-	deviceCache,
-	evict,
-	outboxOf,
-	queueMessage,
-	readCacheSettings,
-	storeConversation,
-	syncCursor,
-	type DeviceCache,
-	type OutboxFile,
-	type OutboxItem,
-	type SyncPage
-} from '$lib/client/device-cache';
-import { flushOutbox } from '$lib/client/outbox';
+import { readCacheSettings } from '$lib/client/device-cache-settings';
+import type { DeviceCache, OutboxFile, OutboxItem, SyncPage } from '$lib/client/device-cache';
 import type { DeviceUser } from '$lib/client/identity';
 import type { ConversationDto } from '$lib/shared/dto';
 
 /** The Background Sync tag the service worker answers by sending the outbox. */
 const OUTBOX_SYNC_TAG = 'hearth-outbox';
+
+/** The device copy's functions (src/lib/client/device-cache.ts), loaded on first use. */
+export type DeviceCacheFns = typeof import('$lib/client/device-cache');
+let loading: Promise<DeviceCacheFns> | null = null;
+function loadDeviceCache(): Promise<DeviceCacheFns> {
+	loading ??= import('$lib/client/device-cache').catch((error: unknown) => {
+		loading = null; // (a failed load, e.g. offline before it was cached, is tried again)
+		throw error;
+	});
+	return loading;
+}
 
 class OfflineStore {
 	online = $state(true);
@@ -44,28 +42,33 @@ class OfflineStore {
 		return this.currentUser();
 	}
 
-	/** This user's device copy, or null (signed out, or the offline copy is off). */
-	cache(): DeviceCache | null {
-		if (!this.user || typeof indexedDB === 'undefined') return null;
-		if (!readCacheSettings(this.user.id).enabled) return null;
+	/** Whether this user keeps a device copy (signed in, IndexedDB there, the copy not turned off). */
+	enabled(): boolean {
+		return (
+			!!this.user && typeof indexedDB !== 'undefined' && readCacheSettings(this.user.id).enabled
+		);
+	}
+
+	/**
+	 * Runs `work` on the device copy, given the copy and its functions. Resolves to its result, or
+	 * to undefined when there is no copy or it failed — a failure is reported, never thrown and
+	 * never silent.
+	 */
+	async attempt<T>(
+		what: string,
+		work: (cache: DeviceCache, fns: DeviceCacheFns) => Promise<T>
+	): Promise<T | undefined> {
+		const user = this.user;
+		if (!user || !this.enabled()) return undefined;
 		if (!this.persistAsked) {
 			// Ask the browser not to evict the offline copy under storage pressure (Chrome grants
 			// it to installed apps; elsewhere it stays best-effort).
 			this.persistAsked = true;
 			void navigator.storage?.persist?.().catch(() => false);
 		}
-		return deviceCache(this.user.id);
-	}
-
-	/**
-	 * Runs `work` on the device copy. Resolves to its result, or to undefined when there is no
-	 * copy or it failed — a failure is reported, never thrown and never silent.
-	 */
-	async attempt<T>(what: string, work: (cache: DeviceCache) => Promise<T>): Promise<T | undefined> {
-		const cache = this.cache();
-		if (!cache) return undefined;
 		try {
-			return await work(cache);
+			const fns = await loadDeviceCache();
+			return await work(fns.deviceCache(user.id), fns);
 		} catch (error) {
 			this.report(what, error);
 			return undefined;
@@ -104,7 +107,10 @@ class OfflineStore {
 	/** Sends what the outbox holds; resolves to how many messages went. */
 	async sendOutbox(): Promise<number> {
 		return (
-			(await this.attempt('send the messages written offline', (c) => flushOutbox(c, fetch))) ?? 0
+			(await this.attempt('send the messages written offline', async (c) => {
+				const { flushOutbox } = await import('$lib/client/outbox');
+				return flushOutbox(c, fetch);
+			})) ?? 0
 		);
 	}
 
@@ -113,8 +119,8 @@ class OfflineStore {
 		const items =
 			conversationId === null
 				? []
-				: await this.attempt('read the messages waiting to be sent', (c) =>
-						outboxOf(c, conversationId)
+				: await this.attempt('read the messages waiting to be sent', (c, fns) =>
+						fns.outboxOf(c, conversationId)
 					);
 		this.outbox = items ?? [];
 	}
@@ -129,9 +135,9 @@ class OfflineStore {
 			files?: OutboxFile[];
 		}
 	): Promise<boolean> {
-		const kept = await this.attempt('keep the message to send later', async (c) => {
+		const kept = await this.attempt('keep the message to send later', async (c, fns) => {
 			const { parentId, files = [], ...rest } = message;
-			await queueMessage(
+			await fns.queueMessage(
 				c,
 				{
 					...rest,
@@ -152,17 +158,19 @@ class OfflineStore {
 
 	/** Keeps a conversation on the device as it is now (`opened`: it was opened just now). */
 	async save(conversation: ConversationDto, opened = true) {
-		await this.attempt('save this conversation', (c) => storeConversation(c, conversation, opened));
+		await this.attempt('save this conversation', (c, fns) =>
+			fns.storeConversation(c, conversation, opened)
+		);
 	}
 
 	/** Brings the device copy up to date: only conversations changed since the last sync. */
 	async sync() {
 		const user = this.user;
-		if (!user || !this.cache()) return;
+		if (!user || !this.enabled()) return;
 		const limit = readCacheSettings(user.id).limit;
-		const local = await this.attempt('read what it holds', async (c) => ({
-			have: (await cachedIds(c)).join(','),
-			since: await syncCursor(c)
+		const local = await this.attempt('read what it holds', async (c, fns) => ({
+			have: (await fns.cachedIds(c)).join(','),
+			since: await fns.syncCursor(c)
 		}));
 		if (!local) return;
 		let page: SyncPage;
@@ -174,9 +182,9 @@ class OfflineStore {
 		} catch {
 			return; // Offline or a server hiccup: the next sync catches up from the same cursor.
 		}
-		await this.attempt('save the latest changes', async (c) => {
-			await applySync(c, page);
-			await evict(c, limit);
+		await this.attempt('save the latest changes', async (c, fns) => {
+			await fns.applySync(c, page);
+			await fns.evict(c, limit);
 		});
 	}
 }

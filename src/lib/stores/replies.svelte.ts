@@ -105,8 +105,8 @@ class RepliesStore {
 	/** Keeps a message written offline in the outbox; it is sent once when the network is back. */
 	private async queue(content: string, files: OutboxFile[] = []): Promise<number | null> {
 		const conversation = conversationsStore.current;
-		if (!offlineStore.cache() || !conversation) {
-			conversationsStore.error = offlineStore.cache()
+		if (!offlineStore.enabled() || !conversation) {
+			conversationsStore.error = offlineStore.enabled()
 				? 'You are offline. Open a saved conversation to write a message that is sent when you are back online.'
 				: 'You are offline, and the offline copy is turned off in Settings.';
 			return null;
