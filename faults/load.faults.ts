@@ -18,7 +18,7 @@ const SLOTS = size(4, 8);
 const SEED = 20;
 const MEDIUM_MODEL = { embedding: 256, blocks: 4, heads: 4, feedForward: 512 };
 /** After the deadline: the replies still being written get this long to end. */
-const SETTLE_MS = 60_000;
+const SETTLE_MS = size(60_000, 180_000);
 
 let llama: LlamaServer | undefined;
 let hearth: HearthServer | undefined;
