@@ -7,6 +7,7 @@ import type { Accepted } from './audit';
 import { allMessages } from './audit';
 import { timed, type Traffic } from './users';
 import type { ApiClient } from '../tests/support/hearth-server';
+import { parseSse, type SseEvent } from '$lib/client/sse';
 import type { MessageDto, SendResultDto } from '$lib/shared/dto';
 
 export interface ChatOptions {
@@ -37,6 +38,10 @@ export interface ChatTally {
 	refused: number;
 	edits: number;
 	regenerates: number;
+	/** Sends that streamed their reply in the same request (Accept: text/event-stream). */
+	oneRequest: number;
+	/** Actions that failed outright (a stream refused, an answer not parsed): a user saw an error. */
+	broken: number;
 	samples: string[];
 }
 
@@ -51,6 +56,8 @@ export function newTally(): ChatTally {
 		refused: 0,
 		edits: 0,
 		regenerates: 0,
+		oneRequest: 0,
+		broken: 0,
 		samples: []
 	};
 }
@@ -120,46 +127,77 @@ export async function chat(
 	};
 	await open();
 
-	const follow = async (jobId: number, replyId: number) => {
+	/**
+	 * Follows one reply to its end: `first` opens its first stream (GET …/events, or the send
+	 * itself in the one-request mode, whose `job` event names the reply); a dropper breaks it and
+	 * resumes on GET /api/jobs/:id/events with Last-Event-ID.
+	 */
+	const follow = async (first: Opener, known?: { jobId: number; replyId: number }) => {
 		tally.replies += 1;
 		const signal = AbortSignal.timeout(Math.max(0, options.settleBy - Date.now()));
-		const read = await readReply(client, jobId, null, signal, drops ? between([1, 4]) : null);
+		const read = await readReply(first, signal, drops ? between([1, 4]) : null);
+		const ids = known ?? (read.job && { jobId: read.job.job.id, replyId: read.job.reply.id });
 		let text = read.text;
 		let end = read.end;
-		if (!end && read.lastId !== null && !signal.aborted) {
+		if (ids && !end && read.lastId !== null && !signal.aborted) {
 			tally.drops += 1;
-			const rest = await readReply(client, jobId, read.lastId, signal, null);
+			const lastId = read.lastId;
+			const rest = await readReply((s) => client.events(ids.jobId, lastId, s), signal, null);
 			if (read.text && rest.text) tally.splitResumes += 1;
 			text += rest.text;
 			end = rest.end;
 		}
-		if (!end) {
-			tally.unsettled += 1;
-			return;
-		}
-		tally.streamed.set(replyId, { client, conversationId, text });
+		if (!ids || !end) tally.unsettled += 1;
+		else tally.streamed.set(ids.replyId, { client, conversationId, text });
+		return read.job;
 	};
 
 	const send = async (parentId?: number | null) => {
 		const content = unique();
-		const res = await client.json<SendResultDto>(
-			'POST',
-			`/api/conversations/${conversationId}/messages`,
-			{
-				content,
-				maxTokens: between(options.maxTokens),
-				clientId: `${name}-${serial}-${Math.floor(random() * 1e9)}`,
-				...(parentId === undefined ? {} : { parentId })
-			}
-		);
+		const body = {
+			content,
+			maxTokens: between(options.maxTokens),
+			clientId: `${name}-${serial}-${Math.floor(random() * 1e9)}`,
+			...(parentId === undefined ? {} : { parentId })
+		};
+		const url = `/api/conversations/${conversationId}/messages`;
+		const accepted: Accepted = { client, conversationId, content };
+		const keep = (result: SendResultDto | null) => {
+			tally.accepted.push(accepted);
+			if (result)
+				sent.push({ accepted, messageId: result.message.id, parentId: result.message.parentId });
+		};
+		if (random() < 0.5) {
+			// What the chat screen does: send and stream in one request (Accept: text/event-stream).
+			tally.oneRequest += 1;
+			let status = 0;
+			const result = await follow(async (signal) => {
+				const res = await client.call('POST', url, body, {
+					headers: { accept: 'text/event-stream' },
+					signal
+				});
+				status = res.status;
+				if (status !== 202 && status !== 200) throw new Refused(await res.text());
+				return parseSse(res.body!);
+			}).catch((error: unknown) => {
+				if (error instanceof Refused) return undefined;
+				throw error;
+			});
+			if (status === 202 || status === 200) keep(result ?? null);
+			else tally.refused += 1;
+			return;
+		}
+		const res = await client.json<SendResultDto>('POST', url, body);
 		if (res.status !== 202 && res.status !== 200) {
 			tally.refused += 1;
 			return;
 		}
-		const accepted: Accepted = { client, conversationId, content };
-		tally.accepted.push(accepted);
-		sent.push({ accepted, messageId: res.body.message.id, parentId: res.body.message.parentId });
-		await follow(res.body.job.id, res.body.reply.id);
+		keep(res.body);
+		const { job, reply } = res.body;
+		await follow((signal) => client.events(job.id, undefined, signal), {
+			jobId: job.id,
+			replyId: reply.id
+		});
 	};
 
 	while (Date.now() < options.until) {
@@ -181,7 +219,11 @@ export async function chat(
 				if (res.status === 202) {
 					tally.regenerates += 1;
 					target.accepted.regenerates = (target.accepted.regenerates ?? 0) + 1;
-					await follow(res.body.job.id, res.body.reply.id);
+					const { job, reply } = res.body;
+					await follow((signal) => client.events(job.id, undefined, signal), {
+						jobId: job.id,
+						replyId: reply.id
+					});
 				} else tally.refused += 1;
 			} else if (roll < 0.82) {
 				const q = pick(WORDS);
@@ -198,33 +240,36 @@ export async function chat(
 				).then((r) => r.arrayBuffer());
 			}
 		} catch (error) {
+			tally.broken += 1;
 			if (tally.samples.length < 10) tally.samples.push(`${name}: ${String(error)}`);
 		}
 		await new Promise((r) => setTimeout(r, between(options.thinkMs)));
 	}
 }
 
+type Opener = (signal: AbortSignal) => Promise<AsyncGenerator<SseEvent>>;
+
+/** A send refused before its stream began (4xx): nothing was accepted. */
+class Refused extends Error {}
+
 /**
- * Reads a reply's events from `lastId`: its text, the last id and the end (`done`/`error`), or
- * no end when `dropAfter` deltas came first (the connection is then broken) or the signal fired.
+ * Reads one event stream of a reply: its text, the last id, the `job` event of the one-request
+ * mode, and the end (`done`/`error`) — or no end when `dropAfter` deltas came first (the
+ * connection is then broken) or the signal fired.
  */
-async function readReply(
-	client: ApiClient,
-	jobId: number,
-	lastId: string | null,
-	timeout: AbortSignal,
-	dropAfter: number | null
-) {
+async function readReply(open: Opener, timeout: AbortSignal, dropAfter: number | null) {
 	const controller = new AbortController();
 	const signal = AbortSignal.any([timeout, controller.signal]);
 	let text = '';
 	let deltas = 0;
-	let id = lastId;
+	let lastId: string | null = null;
+	let job: SendResultDto | null = null;
 	let end: 'done' | 'error' | null = null;
 	try {
-		for await (const event of await client.events(jobId, lastId ?? undefined, signal)) {
-			id = event.id ?? id;
-			if (event.event === 'delta') {
+		for await (const event of await open(signal)) {
+			lastId = event.id ?? lastId;
+			if (event.event === 'job') job = JSON.parse(event.data) as SendResultDto;
+			else if (event.event === 'delta') {
 				text += (JSON.parse(event.data) as { text?: string }).text ?? '';
 				deltas += 1;
 				if (dropAfter !== null && deltas >= dropAfter) {
@@ -237,9 +282,9 @@ async function readReply(
 			}
 		}
 	} catch (error) {
-		if (!signal.aborted) throw error;
+		if (!signal.aborted || error instanceof Refused) throw error;
 	}
-	return { text, lastId: id, end };
+	return { text, lastId, job, end };
 }
 
 /**

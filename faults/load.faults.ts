@@ -84,7 +84,8 @@ test(`load: ${USERS} users chatting for ${DURATION_MS / 1000} s, a third resumin
 		fault: `load: ${USERS} users × ${DURATION_MS / 1000} s, ${Math.ceil(USERS / 3)} breaking streams mid-reply`,
 		usersSaw:
 			`${tally.accepted.length} messages (${tally.edits} edits), ${tally.regenerates} regenerates, ` +
-			`${tally.replies} replies streamed, ${tally.drops} streams broken and resumed ` +
+			`${tally.replies} replies streamed (${tally.oneRequest} in the send's own request), ` +
+			`${tally.drops} streams broken and resumed ` +
 			`(${tally.splitResumes} split mid-text); replies ${JSON.stringify(found.states)}`,
 		lost: found.lost,
 		duplicated: found.duplicated,
@@ -96,7 +97,7 @@ test(`load: ${USERS} users chatting for ${DURATION_MS / 1000} s, a third resumin
 			`p95 of non-model calls ${p95(all)} (${all.length} calls; ` +
 			nonModel.map(([kind, values]) => `${kind} ${p95(values)}`).join(', ') +
 			`); 5xx ${traffic.serverErrors}, network errors ${traffic.networkErrors}, ` +
-			`gaps/repeats ${gaps}, unfinished ${found.unfinished + tally.unsettled}, ` +
+			`gaps/repeats ${gaps}, failed actions ${tally.broken}, unfinished ${found.unfinished + tally.unsettled}, ` +
 			`last replies ended ${settledS} s after the deadline, ` +
 			`4xx ${JSON.stringify(traffic.clientErrors)}` +
 			(traffic.samples.length + tally.samples.length
@@ -108,6 +109,7 @@ test(`load: ${USERS} users chatting for ${DURATION_MS / 1000} s, a third resumin
 	expect(traffic.serverErrors, traffic.samples.join('\n')).toBe(0);
 	expect(traffic.networkErrors, traffic.samples.join('\n')).toBe(0);
 	expect(gaps, tally.samples.join('\n')).toBe(0);
+	expect(tally.broken, tally.samples.join('\n')).toBe(0);
 	expect(found.unfinished + tally.unsettled).toBe(0);
 	// The case exercised what it claims: replies flowed and resumes split text mid-reply.
 	expect(tally.replies).toBeGreaterThan(USERS);
