@@ -212,5 +212,52 @@ describe('/v1 chat completions (service)', () => {
 		const started = await startV1Request(deps, caller.user.id, provider, signal);
 		if (!started.ok) throw new Error(started.error.message);
 		started.release();
+		started.settle();
+	});
+
+	it('lets one of many parallel requests at 99 % of the budget through, the rest get 429', async () => {
+		const [userId] = (await insertUsers(t.db, 'racer')) as [number];
+		const now = Date.now();
+		await setUserBudget(t.db, userId, 1_000_000, now);
+		await t.db
+			.insertInto('usage_event')
+			.values({
+				user_id: userId,
+				conversation_id: null,
+				message_id: null,
+				job_id: null,
+				api_token_id: null,
+				source: 'api',
+				provider: 'oa',
+				model: 'gpt-4o-mini',
+				prompt_tokens: 1,
+				completion_tokens: 1,
+				cost_micro_usd: 990_000,
+				created_at: now
+			})
+			.execute();
+		const provider = (await deps.providers.get('oa'))!;
+		const burst = await Promise.all(
+			Array.from({ length: 6 }, () => startV1Request(deps, userId, provider, signal))
+		);
+		const passed = burst.filter((r) => r.ok);
+		expect(passed).toHaveLength(1);
+		expect(burst.filter((r) => !r.ok)).toEqual(
+			Array.from({ length: 5 }, () => ({
+				ok: false,
+				error: expect.objectContaining({ status: 429, code: 'insufficient_quota' })
+			}))
+		);
+		for (const started of passed) {
+			started.release();
+			started.settle();
+		}
+		// Settled, the reservation is gone: the next request fits again.
+		const next = await startV1Request(deps, userId, provider, signal);
+		expect(next.ok).toBe(true);
+		if (next.ok) {
+			next.release();
+			next.settle();
+		}
 	});
 });

@@ -18,7 +18,7 @@ import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { saveApiExchange, type ApiExchange } from '$lib/server/services/api-history';
 import { getLogger } from '$lib/server/log';
-import { budgetRefusal } from '$lib/server/services/budget';
+import { reserveApiRequest } from '$lib/server/services/budget';
 import { screenText, type Refusal } from '$lib/server/services/content-policy';
 import {
 	ALIAS_PROVIDER_ID,
@@ -185,16 +185,17 @@ async function* refusalEvents(message: string): AsyncGenerator<V1Event> {
 /**
  * Where a /v1 request starts running: the budget, then a slot on the provider's gate (shared with
  * the chat's replies, fair between users), waited for at most V1_QUEUE_WAIT_MS, else 429 with
- * Retry-After. Resolves to the slot's release.
+ * Retry-After. Resolves to the slot's release and the budget reservation's `settle`, to call once
+ * the request's usage is recorded.
  */
 export async function startV1Request(
 	deps: V1Deps,
 	userId: number,
 	provider: Provider,
 	signal: AbortSignal
-): Promise<{ ok: true; release: () => void } | { ok: false; error: V1Error }> {
-	const refusal = await budgetRefusal(deps.db, userId, (deps.now ?? Date.now)());
-	if (refusal)
+): Promise<{ ok: true; release: () => void; settle: () => void } | { ok: false; error: V1Error }> {
+	const reserved = await reserveApiRequest(deps.db, userId, (deps.now ?? Date.now)());
+	if (!reserved.ok)
 		return {
 			ok: false,
 			error: {
@@ -202,13 +203,15 @@ export async function startV1Request(
 				type: 'insufficient_quota',
 				code: 'insufficient_quota',
 				param: null,
-				message: refusal.message
+				message: reserved.message
 			}
 		};
 	const waited = AbortSignal.any([signal, AbortSignal.timeout(V1_QUEUE_WAIT_MS)]);
 	try {
-		return { ok: true, release: await deps.providers.acquire(provider, userId, waited) };
+		const release = await deps.providers.acquire(provider, userId, waited);
+		return { ok: true, release, settle: reserved.settle };
 	} catch {
+		reserved.settle();
 		return {
 			ok: false,
 			error: {
@@ -449,7 +452,7 @@ export async function openChatCompletion(
 					local: target!.provider.kind === 'llamacpp'
 				},
 				now()
-			);
+			).finally(started.settle);
 			if (caller.key.saveHistory && finished && !failed && !signal.aborted)
 				await saveApiExchange(deps.db, {
 					userId: caller.user.id,
@@ -495,10 +498,16 @@ export async function createEmbeddings(
 	let result;
 	try {
 		result = await embed.call(target.provider, { ...fields, model: target.model }, signal);
+	} catch (error) {
+		started.settle();
+		throw error;
 	} finally {
 		started.release();
 	}
-	if (!result.ok) return { ok: false, error: failureToV1(result.error) };
+	if (!result.ok) {
+		started.settle();
+		return { ok: false, error: failureToV1(result.error) };
+	}
 	const reported = result.body.usage as { prompt_tokens?: number } | undefined;
 	const texts = typeof input.input === 'string' ? [input.input] : input.input;
 	const promptTokens =
@@ -524,7 +533,7 @@ export async function createEmbeddings(
 			local: target.provider.kind === 'llamacpp'
 		},
 		(deps.now ?? Date.now)()
-	);
+	).finally(started.settle);
 	return {
 		ok: true,
 		body: {
