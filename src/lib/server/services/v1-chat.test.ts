@@ -13,6 +13,11 @@ import type { ProviderRecord } from '$lib/server/llm/types';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { setUserBudget } from '$lib/server/services/budget';
 import {
+	createPolicyRule,
+	deletePolicyRule,
+	updatePolicyRule
+} from '$lib/server/services/content-policy';
+import {
 	openChatCompletion,
 	startV1Request,
 	V1_QUEUE_RETRY_AFTER_SECONDS,
@@ -258,6 +263,52 @@ describe('/v1 chat completions (service)', () => {
 		if (next.ok) {
 			next.release();
 			next.settle();
+		}
+	});
+
+	it('screens finished replies when a rule says so: a breaking reply becomes the refusal', async () => {
+		const ask = { model: 'oa/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
+		const textOf = (events: V1Event[]) =>
+			events
+				.flatMap((e) =>
+					e.type === 'chunk' ? (e.chunk.choices as { delta: { content?: string } }[]) : []
+				)
+				.map((c) => c.delta.content ?? '')
+				.join('');
+		const finishOf = (events: V1Event[]) =>
+			events
+				.flatMap((e) =>
+					e.type === 'chunk' ? (e.chunk.choices as { finish_reason: string | null }[]) : []
+				)
+				.map((c) => c.finish_reason)
+				.filter(Boolean);
+		const rule = await createPolicyRule(t.db, {
+			name: 'No stubs',
+			kind: 'keyword',
+			pattern: 'from the stub',
+			message: 'That reply was withheld.',
+			screenReplies: true
+		});
+		if (!rule.ok) throw new Error(rule.message);
+		try {
+			for (const stream of [true, false]) {
+				const opened = await openChatCompletion(deps, caller, { ...ask, stream }, signal);
+				if (!opened.ok) throw new Error(opened.error.message);
+				const events = await drain(opened);
+				expect(textOf(events)).toBe('That reply was withheld.');
+				expect(finishOf(events)).toEqual(['content_filter']);
+				expect(events.filter((e) => e.type === 'usage')).toHaveLength(1);
+				expect(events.every((e) => e.type !== 'chunk' || e.chunk.id === opened.id)).toBe(true);
+			}
+			// A reply that breaks no rule comes through whole.
+			await updatePolicyRule(t.db, rule.rule.id, { pattern: 'nothing like this' });
+			const opened = await openChatCompletion(deps, caller, ask, signal);
+			if (!opened.ok) throw new Error(opened.error.message);
+			const events = await drain(opened);
+			expect(textOf(events)).toBe('Hello from the stub.');
+			expect(finishOf(events)).toEqual(['stop']);
+		} finally {
+			await deletePolicyRule(t.db, rule.rule.id);
 		}
 	});
 });
