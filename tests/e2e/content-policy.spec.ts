@@ -40,7 +40,7 @@ test('the admin adds a rule on a phone and a breaking message gets its refusal',
 	await section.getByLabel('Regular expression').fill('(a+)+');
 	await section.getByLabel('Refusal message').fill('no');
 	await section.getByRole('button', { name: 'Add rule' }).tap();
-	await expect(section.getByRole('status')).toContainText('nested quantifiers');
+	await expect(section.getByRole('alert')).toContainText('nested quantifiers');
 
 	await page.goto('/');
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
