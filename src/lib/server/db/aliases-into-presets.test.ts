@@ -26,7 +26,7 @@ interface BeforeDb {
 	};
 }
 
-const MIGRATION = MIGRATIONS['2026-11-30T14-aliases-into-presets']!;
+const MIGRATION = MIGRATIONS['2026-11-30T16-aliases-into-presets']!;
 
 describe.each(DIALECTS)('model aliases into shared presets on %s', (dialect) => {
 	let t: TestDatabase;
