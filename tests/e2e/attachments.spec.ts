@@ -303,10 +303,15 @@ test('offline, the conversation shows the image as the thumbnail kept on the dev
 	expect(await fitsWidth()).toBe(true);
 	await saveScreenshot(page, 'attachments-offline-thumbnail');
 
-	// The chip still opens the preview, which says the full file needs the network.
+	// The chip still opens the preview: the full file needs the network; the kept copy shows.
 	await photo.tap();
 	const sheet = page.getByTestId('attachment-preview');
 	await expect(sheet.getByTestId('preview-offline')).toContainText('needs the network');
+	await expect
+		.poll(() =>
+			sheet.getByTestId('preview-kept').evaluate((img: HTMLImageElement) => img.naturalWidth)
+		)
+		.toBe(160);
 	expect(await fitsWidth()).toBe(true);
 	await saveScreenshot(page, 'attachments-offline-preview');
 	await sheet.getByRole('button', { name: 'Close' }).tap();
