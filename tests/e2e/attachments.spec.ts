@@ -1,7 +1,8 @@
 // Attachments on a phone (390×844, touch): a photo from the file chooser and a pasted image shown
 // as thumbnails, one removed, sent with a document to a vision model (an OpenAI-compatible stub
 // serving gpt-4o-mini); the stored photo has no EXIF (so no GPS) and is at most 2048 px; the
-// message's chips open the preview sheet; a file attached offline goes out once, when back online.
+// message's chips open the preview sheet; a file attached offline goes out once, when back online;
+// an image seen online is kept as a small thumbnail on the device and shows offline.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
 import { hasExif, withExifGps } from '../support/attachment-fixtures';
@@ -25,6 +26,48 @@ async function api<T>(method: 'POST' | 'GET', url: string, data?: unknown) {
 	const response = await page.request.fetch(url, { method, data, headers: { origin } });
 	expect(response.ok(), await response.text()).toBe(true);
 	return (await response.json()) as T;
+}
+
+/** Waits until the service worker is active and controls this page (a first visit needs a reload). */
+async function controlled() {
+	await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+	if (!(await page.evaluate(() => navigator.serviceWorker.controller !== null)))
+		await page.reload();
+	await expect
+		.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
+		.toBe(true);
+}
+
+/** The thumbnails in this user's device copy, as IndexedDB holds them. */
+async function keptThumbnails(userId: number) {
+	return page.evaluate(
+		(name) =>
+			new Promise<{ id: string; conversationId: number; size: number; type: string }[]>(
+				(resolve) => {
+					const open = indexedDB.open(name);
+					open.onsuccess = () => {
+						const db = open.result;
+						if (!db.objectStoreNames.contains('thumbnails')) return resolve([]);
+						const all = db.transaction('thumbnails').objectStore('thumbnails').getAll();
+						all.onsuccess = () => {
+							db.close();
+							resolve(
+								(
+									all.result as { id: string; conversationId: number; size: number; blob: Blob }[]
+								).map((t) => ({
+									id: t.id,
+									conversationId: t.conversationId,
+									size: t.size,
+									type: t.blob.type
+								}))
+							);
+						};
+					};
+					open.onerror = () => resolve([]);
+				}
+			),
+		`hearth-u${userId}`
+	);
 }
 
 const fitsWidth = () => page.evaluate(() => document.documentElement.scrollWidth <= 390);
@@ -225,6 +268,64 @@ test('a file attached offline waits in the outbox and goes out exactly once', as
 	const sent = stored.messages.filter((m) => m.content === 'Read this when you can');
 	expect(sent).toHaveLength(1);
 	expect(sent[0]!.attachments?.map((a) => a.name)).toEqual(['offline.txt']);
+});
+
+test('offline, the conversation shows the image as the thumbnail kept on the device', async () => {
+	test.setTimeout(60_000);
+	await controlled();
+	const { user } = await api<{ user: { id: number } }>('GET', '/api/me');
+	await page.goto(`/c/${conversationId}`);
+	const photo = page.getByRole('button', { name: 'Open receipt.jpg' }).first();
+	await expect
+		.poll(() => photo.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth))
+		.toBe(2048);
+	const stored = await api<ConversationDto>('GET', `/api/conversations/${conversationId}`);
+	const imageId = stored.messages
+		.flatMap((m) => m.attachments ?? [])
+		.find((a) => a.name === 'receipt.jpg')!.id;
+	await expect.poll(() => keptThumbnails(user.id)).toHaveLength(1);
+	const [kept] = await keptThumbnails(user.id);
+	expect(kept).toMatchObject({ id: imageId, conversationId, type: 'image/webp' });
+	expect(kept!.size).toBeGreaterThan(0);
+	expect(kept!.size).toBeLessThan(20_000);
+
+	await context.setOffline(true);
+	await page.goto(`/c/${conversationId}`);
+	await expect(page.getByTestId('offline')).toBeVisible();
+	const thumb = page.getByTestId('kept-thumbnail').first();
+	await expect(thumb).toBeVisible();
+	await expect(thumb).toHaveAttribute('src', /^blob:/);
+	const natural = await thumb.evaluate((img: HTMLImageElement) => [
+		img.naturalWidth,
+		img.naturalHeight
+	]);
+	expect(natural).toEqual([160, 80]);
+	expect(await fitsWidth()).toBe(true);
+	await saveScreenshot(page, 'attachments-offline-thumbnail');
+
+	// The chip still opens the preview: the full file needs the network; the kept copy shows.
+	await photo.tap();
+	const sheet = page.getByTestId('attachment-preview');
+	await expect(sheet.getByTestId('preview-offline')).toContainText('needs the network');
+	await expect
+		.poll(() =>
+			sheet.getByTestId('preview-kept').evaluate((img: HTMLImageElement) => img.naturalWidth)
+		)
+		.toBe(160);
+	expect(await fitsWidth()).toBe(true);
+	await saveScreenshot(page, 'attachments-offline-preview');
+	await sheet.getByRole('button', { name: 'Close' }).tap();
+
+	// Nothing from /api went into Cache Storage: the thumbnail lives in IndexedDB only.
+	const cached = await page.evaluate(async () => {
+		const urls: string[] = [];
+		for (const name of await caches.keys())
+			for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+		return urls;
+	});
+	expect(cached.length).toBeGreaterThan(0);
+	expect(cached.filter((url) => new URL(url).pathname.startsWith('/api/'))).toEqual([]);
+	await context.setOffline(false);
 });
 
 test('an image dropped for a model that cannot see is stopped before sending', async () => {

@@ -35,6 +35,25 @@ export interface OutboxFile {
 	id?: string;
 }
 
+/** A small image of an attachment, shown offline in place of the full image. */
+export interface CachedThumbnail {
+	/** The attachment's id. */
+	id: string;
+	conversationId: number;
+	blob: Blob;
+	/** `blob.size`, kept beside it so the budget is summed without reading blobs. */
+	size: number;
+	/** When it was kept (the oldest go first beyond the budget). */
+	keptAt: number;
+}
+
+/**
+ * Bytes of thumbnails the device keeps. A 160 px WebP is about 3–8 KB, so this holds some
+ * 700–1,500 images — the images of the 100 conversations the copy keeps by default — while
+ * staying a small part of what a phone gives a site (browsers grant hundreds of MB).
+ */
+export const THUMBNAIL_BUDGET_BYTES = 5 * 1024 * 1024;
+
 const PREFIX = 'hearth-u';
 
 declare const OPAQUE: unique symbol;
@@ -48,6 +67,7 @@ class DeviceDb extends Dexie {
 	conversations!: Table<CachedConversation, number>;
 	outbox!: Table<OutboxItem, string>;
 	meta!: Table<{ key: string; value: unknown }, string>;
+	thumbnails!: Table<CachedThumbnail, string>;
 
 	constructor(readonly userId: number) {
 		super(`${PREFIX}${userId}`);
@@ -56,6 +76,8 @@ class DeviceDb extends Dexie {
 			outbox: 'clientId, conversationId, createdAt',
 			meta: 'key'
 		});
+		// Version 2 adds the thumbnails; a version-1 copy keeps its tables as they are.
+		this.version(2).stores({ thumbnails: 'id, conversationId, keptAt' });
 	}
 }
 
@@ -142,12 +164,13 @@ export interface SyncPage {
 /** Applies a sync answer: changed conversations replaced, anything no longer listed evicted. */
 export async function applySync(cache: DeviceCache, page: SyncPage) {
 	const db = tables(cache);
-	await db.transaction('rw', db.conversations, db.meta, async () => {
+	await db.transaction('rw', db.conversations, db.meta, db.thumbnails, async () => {
 		const keep = new Set(page.conversations.map((c) => c.id));
 		const stale = (await db.conversations.toCollection().primaryKeys()).filter(
 			(id) => !keep.has(id)
 		);
 		await db.conversations.bulkDelete(stale);
+		await dropThumbnailsOf(db, stale);
 		for (const conversation of page.changed) {
 			const existing = await db.conversations.get(conversation.id);
 			await db.conversations.put({ ...conversation, openedAt: existing?.openedAt ?? 0 });
@@ -176,7 +199,17 @@ export async function evict(cache: DeviceCache, limit: number) {
 	const rows = await db.conversations.toArray();
 	if (rows.length <= limit) return;
 	rows.sort((a, b) => Math.max(b.openedAt, b.updatedAt) - Math.max(a.openedAt, a.updatedAt));
-	await db.conversations.bulkDelete(rows.slice(limit).map((r) => r.id));
+	const gone = rows.slice(limit).map((r) => r.id);
+	await db.transaction('rw', db.conversations, db.thumbnails, async () => {
+		await db.conversations.bulkDelete(gone);
+		await dropThumbnailsOf(db, gone);
+	});
+}
+
+/** A conversation leaving the copy takes its thumbnails with it. */
+async function dropThumbnailsOf(db: DeviceDb, conversationIds: number[]) {
+	if (conversationIds.length > 0)
+		await db.thumbnails.where('conversationId').anyOf(conversationIds).delete();
 }
 
 /** One saved conversation, or undefined when this device has no copy of it. */
@@ -199,7 +232,60 @@ export async function cachedIds(cache: DeviceCache): Promise<number[]> {
 
 /** Drops a conversation from the device (it was deleted). */
 export async function forgetConversation(cache: DeviceCache, id: number) {
-	await tables(cache).conversations.delete(id);
+	const db = tables(cache);
+	await db.transaction('rw', db.conversations, db.thumbnails, async () => {
+		await db.conversations.delete(id);
+		await dropThumbnailsOf(db, [id]);
+	});
+}
+
+/** The kept thumbnail of an attachment, or undefined. */
+export async function thumbnailOf(cache: DeviceCache, id: string): Promise<Blob | undefined> {
+	return (await tables(cache).thumbnails.get(id))?.blob;
+}
+
+/** Whether a thumbnail of the attachment is kept (reads no blob). */
+export async function hasThumbnail(cache: DeviceCache, id: string): Promise<boolean> {
+	return (await tables(cache).thumbnails.where('id').equals(id).count()) > 0;
+}
+
+/** Keeps an attachment's thumbnail, then trims the thumbnails to the budget. */
+export async function keepThumbnail(
+	cache: DeviceCache,
+	thumbnail: { id: string; conversationId: number; blob: Blob },
+	budget = THUMBNAIL_BUDGET_BYTES,
+	now = Date.now()
+) {
+	const db = tables(cache);
+	await db.thumbnails.put({ ...thumbnail, size: thumbnail.blob.size, keptAt: now });
+	await trimThumbnails(cache, budget);
+}
+
+/** Evicts the oldest thumbnails until their bytes fit `budget`. */
+export async function trimThumbnails(cache: DeviceCache, budget = THUMBNAIL_BUDGET_BYTES) {
+	const db = tables(cache);
+	await db.transaction('rw', db.thumbnails, async () => {
+		// Newest first. A row's blob comes back as a handle: its bytes are not read.
+		const rows: { id: string; size: number }[] = [];
+		await db.thumbnails
+			.orderBy('keptAt')
+			.reverse()
+			.each((t) => rows.push({ id: t.id, size: t.size }));
+		let total = 0;
+		const over: string[] = [];
+		for (const row of rows) {
+			total += row.size;
+			if (total > budget) over.push(row.id);
+		}
+		await db.thumbnails.bulkDelete(over);
+	});
+}
+
+/** The bytes of thumbnails kept. */
+export async function thumbnailBytes(cache: DeviceCache): Promise<number> {
+	let total = 0;
+	await tables(cache).thumbnails.each((t) => (total += t.size));
+	return total;
 }
 
 /** The messages waiting to be sent in one conversation, oldest first. */

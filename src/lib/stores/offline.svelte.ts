@@ -163,6 +163,24 @@ class OfflineStore {
 		);
 	}
 
+	/** Keeps a small copy of an image shown in a conversation, once (it shows offline). */
+	async keepThumbnail(image: HTMLImageElement, attachmentId: string, conversationId: number) {
+		await this.attempt('keep a thumbnail of an image', async (c, fns) => {
+			if (await fns.hasThumbnail(c, attachmentId)) return;
+			const { makeThumbnail } = await import('$lib/client/thumbnail');
+			const blob = await makeThumbnail(image);
+			await fns.keepThumbnail(c, { id: attachmentId, conversationId, blob });
+		});
+	}
+
+	/** The kept thumbnail of an attachment, as a new object URL (the caller revokes it), or null. */
+	async thumbnailUrl(attachmentId: string): Promise<string | null> {
+		const blob = await this.attempt('read a thumbnail', (c, fns) =>
+			fns.thumbnailOf(c, attachmentId)
+		);
+		return blob ? URL.createObjectURL(blob) : null;
+	}
+
 	/** Brings the device copy up to date: only conversations changed since the last sync. */
 	async sync() {
 		const user = this.user;
