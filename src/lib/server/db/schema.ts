@@ -242,6 +242,22 @@ export interface UsageRollupTable {
 	estimated: number;
 }
 
+/**
+ * Sums of usage events per conversation, user and UTC day (day_at: the day's first ms): the most
+ * expensive conversations. Rows go with their conversation; the events stay.
+ */
+export interface UsageConversationDayTable {
+	conversation_id: number;
+	day_at: number;
+	user_id: number;
+	prompt_tokens: number;
+	completion_tokens: number;
+	cost_micro_usd: number;
+	replies: number;
+	/** How many of the replies were counted by Hearth rather than reported. */
+	estimated: number;
+}
+
 /** An admin's price for a model (micro-USD per million tokens), in force from `effective_from`. */
 export interface ModelPriceTable {
 	id: Id;
@@ -442,6 +458,7 @@ export interface DB {
 	job: JobTable;
 	usage_event: UsageEventTable;
 	usage_rollup: UsageRollupTable;
+	usage_conversation_day: UsageConversationDayTable;
 	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
@@ -492,6 +509,7 @@ export type NewPolicyRule = Insertable<PolicyRuleTable>;
 export type PolicyRuleUpdate = Updateable<PolicyRuleTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type UsageRollup = Selectable<UsageRollupTable>;
+export type UsageConversationDay = Selectable<UsageConversationDayTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
 export type Attachment = Selectable<AttachmentTable>;
