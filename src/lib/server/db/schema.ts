@@ -221,7 +221,8 @@ export interface UsageEventTable {
 
 /**
  * Sums of usage events per user, provider, model and local-or-cloud over one bucket: a quarter hour
- * (span_ms 900000) or a UTC day (86400000). Every event is in one row of each span.
+ * (span_ms 900000), a UTC hour (3600000) or a UTC day (86400000). Every event is in one row of
+ * each span.
  */
 export interface UsageRollupTable {
 	user_id: number;

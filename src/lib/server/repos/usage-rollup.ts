@@ -1,12 +1,13 @@
 // The usage rollup (usage_rollup): sums of usage events per user, provider, model and
-// local-or-cloud in quarter-hour and UTC-day buckets, which the usage page reads instead of the
+// local-or-cloud in quarter-hour, UTC-hour and UTC-day buckets, which the usage page reads instead of the
 // events. Written with each event (repos/usage.ts insertUsageEvent); filled by its migration.
 import { sql } from 'kysely';
 import type { Executor } from '$lib/server/db/database';
 import type { NewUsageEvent } from '$lib/server/db/schema';
 
-/** The rollup's spans: quarter hours (every zone's day starts on one) and UTC days. */
+/** The rollup's spans: quarter hours (every zone's day starts on one), UTC hours and UTC days. */
 export const ROLLUP_QUARTER_MS = 15 * 60_000;
+export const ROLLUP_HOUR_MS = 3_600_000;
 export const ROLLUP_DAY_MS = 86_400_000;
 /** Rollup ranges per query (an OR of index ranges; SQLite limits an expression's depth). */
 const RANGES_PER_QUERY = 100;
@@ -29,7 +30,9 @@ const ROLLUP_SUMS = [
 	'estimated'
 ] as const;
 
-/** Adds one usage event to its quarter-hour and day rows (inside the event's transaction). */
+const ROLLUP_SPANS = [ROLLUP_QUARTER_MS, ROLLUP_HOUR_MS, ROLLUP_DAY_MS];
+
+/** Adds one usage event to its quarter-hour, hour and day rows (inside the event's transaction). */
 export async function addToRollup(db: Executor, row: NewUsageEvent, local: boolean) {
 	const sums = {
 		prompt_tokens: row.prompt_tokens ?? 0,
@@ -50,7 +53,7 @@ export async function addToRollup(db: Executor, row: NewUsageEvent, local: boole
 	await db
 		.insertInto('usage_rollup')
 		.values(
-			[ROLLUP_QUARTER_MS, ROLLUP_DAY_MS].map((span) => ({
+			ROLLUP_SPANS.map((span) => ({
 				...key,
 				...sums,
 				span_ms: span,

@@ -14,7 +14,7 @@ import {
 import type { Database } from '$lib/server/db/database';
 import { MIGRATIONS } from '$lib/server/db/migrator';
 import { ProviderRegistry } from '$lib/server/llm/registry';
-import { ROLLUP_DAY_MS, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
+import { ROLLUP_DAY_MS, ROLLUP_HOUR_MS, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
 import { deleteConversation } from '$lib/server/services/conversations';
 import { recordUsage } from '$lib/server/services/pricing';
 import {
@@ -108,7 +108,7 @@ const SUMS = [
 function expectedRollup(events: RawEvent[], isLocal: (provider: string) => boolean) {
 	const rows = new Map<string, number[]>();
 	for (const e of events)
-		for (const span of [ROLLUP_QUARTER_MS, ROLLUP_DAY_MS]) {
+		for (const span of [ROLLUP_QUARTER_MS, ROLLUP_HOUR_MS, ROLLUP_DAY_MS]) {
 			const bucket = Math.floor(e.created_at / span) * span;
 			const key = [span, bucket, e.user_id, e.provider, e.model, isLocal(e.provider) ? 1 : 0].join(
 				'|'
@@ -423,6 +423,7 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 	it('is built by its migrations from the events written before them', async () => {
 		const migration = MIGRATIONS['2026-11-30T02-usage-rollup']!;
 		const perConversation = MIGRATIONS['2026-11-30T17-usage-conversation-day']!;
+		const hours = MIGRATIONS['2026-11-30T17-usage-rollup-hours']!;
 		const now = Date.now();
 		const llama = await t.db
 			.insertInto('provider')
@@ -446,6 +447,7 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 			})
 			.returning('id')
 			.executeTakeFirstOrThrow();
+		await hours.down!(t.db);
 		await perConversation.down!(t.db);
 		await migration.down!(t.db);
 		const rand = mulberry32(3);
@@ -472,6 +474,7 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 			.execute();
 		await migration.up(t.db);
 		await perConversation.up(t.db);
+		await hours.up(t.db);
 		// Local is what the provider's kind says (the configured llama.cpp, or an admin's llama.cpp).
 		const backfilled = new Set(['llama', `p${llama.id}`]);
 		const events = await rawEvents(t.db);
