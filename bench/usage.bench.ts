@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { sql } from 'kysely';
+import { CompiledQuery, sql, type Compilable } from 'kysely';
 import pg from 'pg';
 import { it } from 'vitest';
 import { startPostgres, type PostgresCluster } from '../tests/support/postgres';
@@ -18,8 +18,10 @@ import { createDatabase, type Database } from '$lib/server/db/database';
 import { MIGRATIONS, migrateToLatest } from '$lib/server/db/migrator';
 import { ProviderRegistry } from '$lib/server/llm/registry';
 import * as usage from '$lib/server/repos/usage';
-import { topConversations } from '$lib/server/repos/usage-conversations';
+import { topConversations, topConversationsQuery } from '$lib/server/repos/usage-conversations';
+import { rollupRowsQuery } from '$lib/server/repos/usage-rollup';
 import { usageSummary, TOP_CONVERSATIONS, type SummaryQuery } from '$lib/server/services/usage';
+import { rangesOf, rollupPieces } from '$lib/server/services/usage-pieces';
 import { exportUsage } from '$lib/server/services/usage-export';
 import { nextDay, startOfLocalDay } from '$lib/server/services/usage-range';
 import { random } from './corpus';
@@ -37,6 +39,7 @@ const PG_BATCH_ROWS = 2_000;
 const MODELS = ['gpt-5.1', 'gpt-4.1-mini', 'claude-sonnet-4-5', 'claude-haiku-4-5', 'qwen3-8b'];
 const ROLLUP_MIGRATION = '2026-11-30T02-usage-rollup';
 const CONVERSATION_MIGRATION = '2026-11-30T17-usage-conversation-day';
+const HOURS_MIGRATION = '2026-11-30T17-usage-rollup-hours';
 
 type EventRow = [number, number, string, string, number, number, number, number, number];
 
@@ -117,6 +120,24 @@ async function generatePostgres(url: string, now: number) {
 	} finally {
 		await client.end();
 	}
+}
+
+/** The plan of a query on this dialect (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL). */
+async function explain(db: Database, query: Compilable) {
+	const { sql: text, parameters } = query.compile();
+	const prefix = DIALECT === 'postgres' ? 'explain ' : 'explain query plan ';
+	const { rows } = await db.executeQuery(CompiledQuery.raw(prefix + text, [...parameters]));
+	// A plan that repeats a step per range (an OR of index ranges) prints it once, with a count.
+	const steps = new Map<string, number>();
+	for (const r of rows) {
+		const row = r as Record<string, unknown>;
+		const step = String(row['QUERY PLAN'] ?? row.detail)
+			.replace(/^INDEX \d+$/, 'INDEX')
+			.replace(/'\d+'::bigint/g, '?')
+			.replace(/\(cost=.*?\)/, '');
+		steps.set(step, (steps.get(step) ?? 0) + 1);
+	}
+	return [...steps].map(([step, n]) => `    ${step}${n > 1 ? ` (×${n})` : ''}`).join('\n');
 }
 
 async function timed(runs: number, fn: () => Promise<unknown>) {
@@ -202,7 +223,8 @@ it(`usage page and export over ${EVENTS} usage events on ${DIALECT}`, async () =
 		// The rollup migrations over the events that exist: their backfills are what an upgrade runs.
 		const rollups: [string, 'usage_rollup' | 'usage_conversation_day'][] = [
 			[ROLLUP_MIGRATION, 'usage_rollup'],
-			[CONVERSATION_MIGRATION, 'usage_conversation_day']
+			[CONVERSATION_MIGRATION, 'usage_conversation_day'],
+			[HOURS_MIGRATION, 'usage_rollup']
 		];
 		for (const [name] of [...rollups].reverse()) await MIGRATIONS[name]!.down!(db);
 		for (const [name, table] of rollups) {
@@ -268,6 +290,21 @@ it(`usage page and export over ${EVENTS} usage events on ${DIALECT}`, async () =
 				.map((l) => fmt(l))
 				.join(', ')}`
 		);
+		// The plans of the two queries that read most: everyone's month in Kolkata.
+		const kolkata = (day: string) => startOfLocalDay(day, 'Asia/Kolkata')!;
+		const bounds: number[] = [];
+		for (let day = month.from; day <= nextDay(month.to); day = nextDay(day))
+			bounds.push(kolkata(day));
+		const range = { from: bounds[0]!, to: bounds.at(-1)! };
+		console.log(`plan, the rollup's rows of everyone's month (Kolkata):`);
+		console.log(await explain(db, rollupRowsQuery(db, undefined, rangesOf(rollupPieces(bounds)))));
+		console.log(`plan, everyone's most expensive conversations of the month (Kolkata):`);
+		console.log(await explain(db, topConversationsQuery(db, range, TOP_CONVERSATIONS)));
+		console.log(`plan, one user's most expensive conversations of the month (Kolkata):`);
+		console.log(
+			await explain(db, topConversationsQuery(db, { ...range, userId: 7 }, TOP_CONVERSATIONS))
+		);
+
 		const exportStarted = performance.now();
 		let exported = -1;
 		for await (const line of exportUsage(db, { from: 0, to: now + 1 }, 'csv'))

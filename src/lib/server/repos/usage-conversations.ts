@@ -57,11 +57,13 @@ function eventsIn(db: Executor, userId: number | undefined, from: number, to: nu
 		.where('u.created_at', '<', to)
 		.where('u.conversation_id', 'is not', null);
 	if (userId !== undefined) query = query.where('u.user_id', '=', userId);
-	return query.select([
-		'u.conversation_id',
-		'u.cost_micro_usd as cost',
-		sql<number>`u.prompt_tokens + u.completion_tokens`.as('tokens')
-	]);
+	return query
+		.select([
+			'u.conversation_id',
+			'u.cost_micro_usd as cost',
+			sql<number>`u.prompt_tokens + u.completion_tokens`.as('tokens')
+		])
+		.$narrowType<{ conversation_id: number }>();
 }
 
 function daysIn(db: Executor, userId: number | undefined, from: number, to: number) {
@@ -93,6 +95,17 @@ export async function topConversations(
 	range: ConversationRange,
 	limit: number
 ): Promise<TopConversationRow[]> {
+	const rows = await topConversationsQuery(db, range, limit).execute();
+	return rows.map((r) => ({
+		conversationId: r.id,
+		title: r.title,
+		cost: Number(r.cost),
+		tokens: Number(r.tokens)
+	}));
+}
+
+/** The query of topConversations (exported for EXPLAIN). */
+export function topConversationsQuery(db: Executor, range: ConversationRange, limit: number) {
 	const { userId, from, to } = range;
 	const daysFrom = Math.ceil(from / ROLLUP_DAY_MS) * ROLLUP_DAY_MS;
 	const daysTo = Math.floor(to / ROLLUP_DAY_MS) * ROLLUP_DAY_MS;
@@ -111,21 +124,14 @@ export async function topConversations(
 		])
 		.groupBy('p.conversation_id')
 		.as('s');
-	const rows = await db
+	return db
 		.selectFrom(sums)
 		.innerJoin('conversation as c', 'c.id', 's.conversation_id')
 		.where('c.deleted_at', 'is', null)
 		.select(['c.id', 'c.title', 's.cost', 's.tokens'])
 		.orderBy('s.cost', 'desc')
 		.orderBy('c.id')
-		.limit(limit)
-		.execute();
-	return rows.map((r) => ({
-		conversationId: r.id,
-		title: r.title,
-		cost: Number(r.cost),
-		tokens: Number(r.tokens)
-	}));
+		.limit(limit);
 }
 
 export interface ConversationTotals {

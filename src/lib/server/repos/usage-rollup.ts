@@ -111,6 +111,26 @@ export interface RollupRow {
 	estimated: number;
 }
 
+/** The query of rollupRows for at most RANGES_PER_QUERY ranges (exported for EXPLAIN). */
+export function rollupRowsQuery(db: Executor, userId: number | undefined, ranges: RollupRange[]) {
+	return rollupIn(db, userId, ranges)
+		.select(({ fn }) => [
+			'r.span_ms',
+			'r.bucket_at',
+			'r.provider',
+			'r.model',
+			'r.local',
+			fn.sum<number>('r.prompt_tokens').as('prompt'),
+			fn.sum<number>('r.completion_tokens').as('completion'),
+			fn.sum<number>('r.cached_tokens').as('cached'),
+			fn.sum<number>('r.reasoning_tokens').as('reasoning'),
+			fn.sum<number>('r.cost_micro_usd').as('cost'),
+			fn.sum<number>('r.replies').as('replies'),
+			fn.sum<number>('r.estimated').as('estimated')
+		])
+		.groupBy(['r.span_ms', 'r.bucket_at', 'r.provider', 'r.model', 'r.local']);
+}
+
 /** Rollup rows in `ranges`, one user's or (undefined) everyone's summed together. */
 export async function rollupRows(
 	db: Executor,
@@ -119,23 +139,7 @@ export async function rollupRows(
 ): Promise<RollupRow[]> {
 	const rows: RollupRow[] = [];
 	for (const part of chunks(ranges, RANGES_PER_QUERY)) {
-		const found = await rollupIn(db, userId, part)
-			.select(({ fn }) => [
-				'r.span_ms',
-				'r.bucket_at',
-				'r.provider',
-				'r.model',
-				'r.local',
-				fn.sum<number>('r.prompt_tokens').as('prompt'),
-				fn.sum<number>('r.completion_tokens').as('completion'),
-				fn.sum<number>('r.cached_tokens').as('cached'),
-				fn.sum<number>('r.reasoning_tokens').as('reasoning'),
-				fn.sum<number>('r.cost_micro_usd').as('cost'),
-				fn.sum<number>('r.replies').as('replies'),
-				fn.sum<number>('r.estimated').as('estimated')
-			])
-			.groupBy(['r.span_ms', 'r.bucket_at', 'r.provider', 'r.model', 'r.local'])
-			.execute();
+		const found = await rollupRowsQuery(db, userId, part).execute();
 		for (const r of found)
 			rows.push({
 				spanMs: Number(r.span_ms),
