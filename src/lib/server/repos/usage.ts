@@ -57,7 +57,10 @@ export interface UsageBucketRow {
 	estimated: number;
 }
 
-/** Sums of the events per quarter hour, provider and model (one conversation's totals; tests). */
+/**
+ * Sums of the events per quarter hour, provider and model: what the usage page read before the
+ * rollups (the bench's baseline).
+ */
 export async function usageBuckets(db: Executor, filter: UsageFilter): Promise<UsageBucketRow[]> {
 	const bucket = sql<number>`u.created_at / ${sql.lit(ROLLUP_QUARTER_MS)}`;
 	const rows = await filtered(db, filter)
