@@ -122,10 +122,18 @@ async function generatePostgres(url: string, now: number) {
 	}
 }
 
-/** The plan of a query on this dialect (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL). */
+/**
+ * The plan of a query on this dialect (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL; with
+ * USAGE_BENCH_ANALYZE set, EXPLAIN ANALYZE).
+ */
 async function explain(db: Database, query: Compilable) {
 	const { sql: text, parameters } = query.compile();
-	const prefix = DIALECT === 'postgres' ? 'explain ' : 'explain query plan ';
+	const prefix =
+		DIALECT === 'sqlite'
+			? 'explain query plan '
+			: process.env.USAGE_BENCH_ANALYZE
+				? 'explain analyze '
+				: 'explain ';
 	const { rows } = await db.executeQuery(CompiledQuery.raw(prefix + text, [...parameters]));
 	// A plan that repeats a step per range (an OR of index ranges) prints it once, with a count.
 	const steps = new Map<string, number>();

@@ -9,7 +9,7 @@ import type { NewUsageEvent } from '$lib/server/db/schema';
 export const ROLLUP_QUARTER_MS = 15 * 60_000;
 export const ROLLUP_HOUR_MS = 3_600_000;
 export const ROLLUP_DAY_MS = 86_400_000;
-/** Rollup ranges per query (an OR of index ranges; SQLite limits an expression's depth). */
+/** Rollup ranges per query (a UNION ALL of index ranges; SQLite allows 500 compound selects). */
 const RANGES_PER_QUERY = 100;
 
 /** Rollup rows of one span whose bucket starts in [from, to). */
@@ -78,22 +78,38 @@ function chunks<T>(list: T[], size: number): T[][] {
 	return out;
 }
 
-/** Rows in any of `ranges` (each an index range: the user's index, or the primary key's). */
+/**
+ * Rows in any of `ranges`, as `r`: one index range scan each (the user's index, or the primary
+ * key's), put together with UNION ALL rather than OR, so that PostgreSQL reads each range from its
+ * covering index alone instead of a bitmap over the whole table's pages.
+ */
 function rollupIn(db: Executor, userId: number | undefined, ranges: RollupRange[]) {
-	return db
-		.selectFrom('usage_rollup as r')
-		.where((eb) =>
-			eb.or(
-				ranges.map((r) =>
-					eb.and([
-						...(userId === undefined ? [] : [eb('r.user_id', '=', userId)]),
-						eb('r.span_ms', '=', r.spanMs),
-						eb('r.bucket_at', '>=', r.from),
-						eb('r.bucket_at', '<', r.to)
-					])
-				)
-			)
-		);
+	const parts = ranges.map((range) => {
+		let part = db
+			.selectFrom('usage_rollup')
+			.where('span_ms', '=', range.spanMs)
+			.where('bucket_at', '>=', range.from)
+			.where('bucket_at', '<', range.to);
+		if (userId !== undefined) part = part.where('user_id', '=', userId);
+		return part.select([
+			'user_id',
+			'span_ms',
+			'bucket_at',
+			'provider',
+			'model',
+			'local',
+			'prompt_tokens',
+			'completion_tokens',
+			'cached_tokens',
+			'reasoning_tokens',
+			'cost_micro_usd',
+			'replies',
+			'estimated'
+		]);
+	});
+	const [first, ...rest] = parts;
+	if (!first) throw new Error('rollupIn needs at least one range');
+	return db.selectFrom(rest.reduce((all, part) => all.unionAll(part), first).as('r'));
 }
 
 export interface RollupRow {
