@@ -212,7 +212,8 @@ export interface UsageEventTable {
 
 /**
  * Sums of usage events per user, provider, model and local-or-cloud over one bucket: a quarter hour
- * (span_ms 900000) or a UTC day (86400000). Every event is in one row of each span.
+ * (span_ms 900000), a UTC hour (3600000) or a UTC day (86400000). Every event is in one row of
+ * each span.
  */
 export interface UsageRollupTable {
 	user_id: number;
@@ -227,6 +228,22 @@ export interface UsageRollupTable {
 	cached_tokens: number;
 	cache_write_tokens: number;
 	reasoning_tokens: number;
+	cost_micro_usd: number;
+	replies: number;
+	/** How many of the replies were counted by Hearth rather than reported. */
+	estimated: number;
+}
+
+/**
+ * Sums of usage events per conversation, user and UTC day (day_at: the day's first ms): the most
+ * expensive conversations. Rows go with their conversation; the events stay.
+ */
+export interface UsageConversationDayTable {
+	conversation_id: number;
+	day_at: number;
+	user_id: number;
+	prompt_tokens: number;
+	completion_tokens: number;
 	cost_micro_usd: number;
 	replies: number;
 	/** How many of the replies were counted by Hearth rather than reported. */
@@ -437,6 +454,7 @@ export interface DB {
 	job: JobTable;
 	usage_event: UsageEventTable;
 	usage_rollup: UsageRollupTable;
+	usage_conversation_day: UsageConversationDayTable;
 	model_price: ModelPriceTable;
 	app_setting: AppSettingTable;
 	auth_throttle: AuthThrottleTable;
@@ -485,6 +503,7 @@ export type NewPolicyRule = Insertable<PolicyRuleTable>;
 export type PolicyRuleUpdate = Updateable<PolicyRuleTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type UsageRollup = Selectable<UsageRollupTable>;
+export type UsageConversationDay = Selectable<UsageConversationDayTable>;
 export type ModelPrice = Selectable<ModelPriceTable>;
 export type ImportRow = Selectable<ImportTable>;
 export type Attachment = Selectable<AttachmentTable>;

@@ -1,14 +1,15 @@
 // The usage rollup (usage_rollup): sums of usage events per user, provider, model and
-// local-or-cloud in quarter-hour and UTC-day buckets, which the usage page reads instead of the
+// local-or-cloud in quarter-hour, UTC-hour and UTC-day buckets, which the usage page reads instead of the
 // events. Written with each event (repos/usage.ts insertUsageEvent); filled by its migration.
 import { sql } from 'kysely';
 import type { Executor } from '$lib/server/db/database';
 import type { NewUsageEvent } from '$lib/server/db/schema';
 
-/** The rollup's spans: quarter hours (every zone's day starts on one) and UTC days. */
+/** The rollup's spans: quarter hours (every zone's day starts on one), UTC hours and UTC days. */
 export const ROLLUP_QUARTER_MS = 15 * 60_000;
+export const ROLLUP_HOUR_MS = 3_600_000;
 export const ROLLUP_DAY_MS = 86_400_000;
-/** Rollup ranges per query (an OR of index ranges; SQLite limits an expression's depth). */
+/** Rollup ranges per query (a UNION ALL of index ranges; SQLite allows 500 compound selects). */
 const RANGES_PER_QUERY = 100;
 
 /** Rollup rows of one span whose bucket starts in [from, to). */
@@ -29,7 +30,9 @@ const ROLLUP_SUMS = [
 	'estimated'
 ] as const;
 
-/** Adds one usage event to its quarter-hour and day rows (inside the event's transaction). */
+const ROLLUP_SPANS = [ROLLUP_QUARTER_MS, ROLLUP_HOUR_MS, ROLLUP_DAY_MS];
+
+/** Adds one usage event to its quarter-hour, hour and day rows (inside the event's transaction). */
 export async function addToRollup(db: Executor, row: NewUsageEvent, local: boolean) {
 	const sums = {
 		prompt_tokens: row.prompt_tokens ?? 0,
@@ -50,7 +53,7 @@ export async function addToRollup(db: Executor, row: NewUsageEvent, local: boole
 	await db
 		.insertInto('usage_rollup')
 		.values(
-			[ROLLUP_QUARTER_MS, ROLLUP_DAY_MS].map((span) => ({
+			ROLLUP_SPANS.map((span) => ({
 				...key,
 				...sums,
 				span_ms: span,
@@ -75,22 +78,38 @@ function chunks<T>(list: T[], size: number): T[][] {
 	return out;
 }
 
-/** Rows in any of `ranges` (each an index range: the user's index, or the primary key's). */
+/**
+ * Rows in any of `ranges`, as `r`: one index range scan each (the user's index, or the primary
+ * key's), put together with UNION ALL rather than OR, so that PostgreSQL reads each range from its
+ * covering index alone instead of a bitmap over the whole table's pages.
+ */
 function rollupIn(db: Executor, userId: number | undefined, ranges: RollupRange[]) {
-	return db
-		.selectFrom('usage_rollup as r')
-		.where((eb) =>
-			eb.or(
-				ranges.map((r) =>
-					eb.and([
-						...(userId === undefined ? [] : [eb('r.user_id', '=', userId)]),
-						eb('r.span_ms', '=', r.spanMs),
-						eb('r.bucket_at', '>=', r.from),
-						eb('r.bucket_at', '<', r.to)
-					])
-				)
-			)
-		);
+	const parts = ranges.map((range) => {
+		let part = db
+			.selectFrom('usage_rollup')
+			.where('span_ms', '=', range.spanMs)
+			.where('bucket_at', '>=', range.from)
+			.where('bucket_at', '<', range.to);
+		if (userId !== undefined) part = part.where('user_id', '=', userId);
+		return part.select([
+			'user_id',
+			'span_ms',
+			'bucket_at',
+			'provider',
+			'model',
+			'local',
+			'prompt_tokens',
+			'completion_tokens',
+			'cached_tokens',
+			'reasoning_tokens',
+			'cost_micro_usd',
+			'replies',
+			'estimated'
+		]);
+	});
+	const [first, ...rest] = parts;
+	if (!first) throw new Error('rollupIn needs at least one range');
+	return db.selectFrom(rest.reduce((all, part) => all.unionAll(part), first).as('r'));
 }
 
 export interface RollupRow {
@@ -108,6 +127,26 @@ export interface RollupRow {
 	estimated: number;
 }
 
+/** The query of rollupRows for at most RANGES_PER_QUERY ranges (exported for EXPLAIN). */
+export function rollupRowsQuery(db: Executor, userId: number | undefined, ranges: RollupRange[]) {
+	return rollupIn(db, userId, ranges)
+		.select(({ fn }) => [
+			'r.span_ms',
+			'r.bucket_at',
+			'r.provider',
+			'r.model',
+			'r.local',
+			fn.sum<number>('r.prompt_tokens').as('prompt'),
+			fn.sum<number>('r.completion_tokens').as('completion'),
+			fn.sum<number>('r.cached_tokens').as('cached'),
+			fn.sum<number>('r.reasoning_tokens').as('reasoning'),
+			fn.sum<number>('r.cost_micro_usd').as('cost'),
+			fn.sum<number>('r.replies').as('replies'),
+			fn.sum<number>('r.estimated').as('estimated')
+		])
+		.groupBy(['r.span_ms', 'r.bucket_at', 'r.provider', 'r.model', 'r.local']);
+}
+
 /** Rollup rows in `ranges`, one user's or (undefined) everyone's summed together. */
 export async function rollupRows(
 	db: Executor,
@@ -116,23 +155,7 @@ export async function rollupRows(
 ): Promise<RollupRow[]> {
 	const rows: RollupRow[] = [];
 	for (const part of chunks(ranges, RANGES_PER_QUERY)) {
-		const found = await rollupIn(db, userId, part)
-			.select(({ fn }) => [
-				'r.span_ms',
-				'r.bucket_at',
-				'r.provider',
-				'r.model',
-				'r.local',
-				fn.sum<number>('r.prompt_tokens').as('prompt'),
-				fn.sum<number>('r.completion_tokens').as('completion'),
-				fn.sum<number>('r.cached_tokens').as('cached'),
-				fn.sum<number>('r.reasoning_tokens').as('reasoning'),
-				fn.sum<number>('r.cost_micro_usd').as('cost'),
-				fn.sum<number>('r.replies').as('replies'),
-				fn.sum<number>('r.estimated').as('estimated')
-			])
-			.groupBy(['r.span_ms', 'r.bucket_at', 'r.provider', 'r.model', 'r.local'])
-			.execute();
+		const found = await rollupRowsQuery(db, userId, part).execute();
 		for (const r of found)
 			rows.push({
 				spanMs: Number(r.span_ms),

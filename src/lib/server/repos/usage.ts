@@ -1,10 +1,11 @@
-// Usage events, their rollup, model price overrides and monthly budgets: the queries behind the
-// usage page (the rollup), the export, the most expensive conversations and the budget check (the
-// events), and the cost written with each event. Sums are integers on both dialects.
+// Usage events, their rollups, model price overrides and monthly budgets: the queries behind the
+// export and the budget check (the events), and the cost written with each event. The usage page
+// reads the rollups (repos/usage-rollup.ts, repos/usage-conversations.ts). Sums are integers on both dialects.
 import { sql } from 'kysely';
 import type { Executor } from '$lib/server/db/database';
 import type { ModelPrice, NewUsageEvent, UsageEvent } from '$lib/server/db/schema';
 import { getSetting } from '$lib/server/repos/settings';
+import { addToConversationDay } from '$lib/server/repos/usage-conversations';
 import { addToRollup, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
 
 export const DEFAULT_BUDGET_SETTING = 'default_monthly_budget_micro_usd';
@@ -18,8 +19,9 @@ export interface UsageFilter {
 }
 
 /**
- * Writes one usage event and adds it to its rows of the rollup: call it in the transaction that
- * records the reply, so the rollup never disagrees with the events.
+ * Writes one usage event and adds it to its rows of the rollups (usage_rollup and
+ * usage_conversation_day): call it in the transaction that records the reply, so the rollups
+ * never disagree with the events.
  */
 export async function insertUsageEvent(
 	db: Executor,
@@ -28,6 +30,7 @@ export async function insertUsageEvent(
 ): Promise<void> {
 	await db.insertInto('usage_event').values(row).execute();
 	await addToRollup(db, row, local);
+	await addToConversationDay(db, row);
 }
 
 function filtered(db: Executor, filter: UsageFilter) {
@@ -54,7 +57,10 @@ export interface UsageBucketRow {
 	estimated: number;
 }
 
-/** Sums of the events per quarter hour, provider and model (one conversation's totals; tests). */
+/**
+ * Sums of the events per quarter hour, provider and model: what the usage page read before the
+ * rollups (the bench's baseline).
+ */
 export async function usageBuckets(db: Executor, filter: UsageFilter): Promise<UsageBucketRow[]> {
 	const bucket = sql<number>`u.created_at / ${sql.lit(ROLLUP_QUARTER_MS)}`;
 	const rows = await filtered(db, filter)
@@ -83,45 +89,6 @@ export async function usageBuckets(db: Executor, filter: UsageFilter): Promise<U
 		cost: Number(r.cost),
 		replies: Number(r.replies),
 		estimated: Number(r.estimated)
-	}));
-}
-
-export interface TopConversationRow {
-	conversationId: number;
-	title: string;
-	cost: number;
-	tokens: number;
-}
-
-/** Summed per conversation first, then joined: one lookup per conversation, not per event. */
-export async function topConversations(
-	db: Executor,
-	filter: UsageFilter,
-	limit: number
-): Promise<TopConversationRow[]> {
-	const sums = filtered(db, filter)
-		.where('u.conversation_id', 'is not', null)
-		.select(({ fn }) => [
-			'u.conversation_id',
-			fn.sum<number>('u.cost_micro_usd').as('cost'),
-			sql<number>`sum(u.prompt_tokens + u.completion_tokens)`.as('tokens')
-		])
-		.groupBy('u.conversation_id')
-		.as('s');
-	const rows = await db
-		.selectFrom(sums)
-		.innerJoin('conversation as c', 'c.id', 's.conversation_id')
-		.where('c.deleted_at', 'is', null)
-		.select(['c.id', 'c.title', 's.cost', 's.tokens'])
-		.orderBy('s.cost', 'desc')
-		.orderBy('c.id')
-		.limit(limit)
-		.execute();
-	return rows.map((r) => ({
-		conversationId: r.id,
-		title: r.title,
-		cost: Number(r.cost),
-		tokens: Number(r.tokens)
 	}));
 }
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ROLLUP_DAY_MS, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
+import { ROLLUP_DAY_MS, ROLLUP_HOUR_MS, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
 import { exactRanges, rangesOf, rollupPieces, weightsOf } from '$lib/server/services/usage-pieces';
 import { nextDay, startOfLocalDay } from '$lib/server/services/usage-range';
 
 const Q = ROLLUP_QUARTER_MS;
+const H = ROLLUP_HOUR_MS;
 const D = ROLLUP_DAY_MS;
 
 function mulberry32(seed: number) {
@@ -20,6 +21,7 @@ function countOf(weights: ReturnType<typeof weightsOf>, at: number): Map<number,
 	const counts = new Map<number, number>();
 	for (const [span, bucket] of [
 		[Q, at],
+		[H, Math.floor(at / H) * H],
 		[D, Math.floor(at / D) * D]
 	] as const)
 		for (const { target, sign } of weights(span, bucket))
@@ -77,15 +79,15 @@ describe('reading local periods from the rollup', () => {
 		}
 	});
 
-	it("reads a zone's day as one day row and a few quarter hours, and a month's range mostly as days", () => {
+	it("reads a zone's day as one day row and a few hours, and a month's range mostly as days", () => {
 		const day = [
 			startOfLocalDay('2026-02-10', 'Europe/Paris')!,
 			startOfLocalDay('2026-02-11', 'Europe/Paris')!
 		];
 		expect(rollupPieces(day)).toEqual([
-			{ spanMs: Q, from: Date.UTC(2026, 1, 9, 23), to: Date.UTC(2026, 1, 10), sign: 1, target: 0 },
+			{ spanMs: H, from: Date.UTC(2026, 1, 9, 23), to: Date.UTC(2026, 1, 10), sign: 1, target: 0 },
 			{
-				spanMs: Q,
+				spanMs: H,
 				from: Date.UTC(2026, 1, 10, 23),
 				to: Date.UTC(2026, 1, 11),
 				sign: -1,
@@ -94,17 +96,24 @@ describe('reading local periods from the rollup', () => {
 			{ spanMs: D, from: Date.UTC(2026, 1, 10), to: Date.UTC(2026, 1, 11), sign: 1, target: 0 }
 		]);
 		expect(exactRanges(Date.UTC(2026, 0, 31, 23), Date.UTC(2026, 1, 28, 23))).toEqual([
-			{ spanMs: Q, from: Date.UTC(2026, 0, 31, 23), to: Date.UTC(2026, 1, 1) },
+			{ spanMs: H, from: Date.UTC(2026, 0, 31, 23), to: Date.UTC(2026, 1, 1) },
 			{ spanMs: D, from: Date.UTC(2026, 1, 1), to: Date.UTC(2026, 1, 28) },
-			{ spanMs: Q, from: Date.UTC(2026, 1, 28), to: Date.UTC(2026, 1, 28, 23) }
+			{ spanMs: H, from: Date.UTC(2026, 1, 28), to: Date.UTC(2026, 1, 28, 23) }
+		]);
+		// Kolkata's day starts at 18:30 UTC: the half hours are read as quarter hours.
+		expect(exactRanges(Date.UTC(2026, 1, 9, 18, 30), Date.UTC(2026, 1, 10, 18, 30))).toEqual([
+			{ spanMs: Q, from: Date.UTC(2026, 1, 9, 18, 30), to: Date.UTC(2026, 1, 9, 19) },
+			{ spanMs: H, from: Date.UTC(2026, 1, 9, 19), to: Date.UTC(2026, 1, 10) },
+			{ spanMs: H, from: Date.UTC(2026, 1, 10), to: Date.UTC(2026, 1, 10, 18) },
+			{ spanMs: Q, from: Date.UTC(2026, 1, 10, 18), to: Date.UTC(2026, 1, 10, 18, 30) }
 		]);
 		const month: number[] = [];
 		for (let d = '2026-02-01'; d <= '2026-03-01'; d = nextDay(d))
 			month.push(startOfLocalDay(d, 'Europe/Paris')!);
 		const ranges = rangesOf(rollupPieces(month));
-		const quarters = ranges
-			.filter((r) => r.spanMs === Q)
-			.reduce((n, r) => n + (r.to - r.from) / Q, 0);
-		expect(quarters).toBeLessThanOrEqual(29 * 4);
+		const rows = (span: number) =>
+			ranges.filter((r) => r.spanMs === span).reduce((n, r) => n + (r.to - r.from) / span, 0);
+		expect(rows(Q)).toBe(0);
+		expect(rows(H)).toBeLessThanOrEqual(29);
 	});
 });

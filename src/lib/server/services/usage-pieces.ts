@@ -1,9 +1,15 @@
 // How a run of local periods (days, weeks or months in a time zone) is read exactly from the usage
 // rollup: each period [start, end) becomes rollup rows to add or subtract. A period's edges that
-// fall inside a UTC day are read as quarter-hour rows, from whichever side of the edge is shorter:
-// Paris's day (23:00–23:00 UTC) is the UTC day, minus its last hour, plus the day before's last
-// hour, so a month reads about one day row and eight quarter rows per day and cell.
-import { ROLLUP_DAY_MS, ROLLUP_QUARTER_MS, type RollupRange } from '$lib/server/repos/usage-rollup';
+// fall inside a UTC day are read as hour rows (quarter-hour rows for the odd quarters), from
+// whichever side of the edge is shorter: Paris's day (23:00–23:00 UTC) is the UTC day, minus its
+// last hour, plus the day before's last hour, so a month reads about one day row and two hour
+// rows per day and cell; Kolkata's (18:30) five hour and two quarter rows.
+import {
+	ROLLUP_DAY_MS,
+	ROLLUP_HOUR_MS,
+	ROLLUP_QUARTER_MS,
+	type RollupRange
+} from '$lib/server/repos/usage-rollup';
 
 export interface RollupPiece extends RollupRange {
 	sign: 1 | -1;
@@ -18,10 +24,23 @@ function piece(spanMs: number, from: number, to: number, sign: 1 | -1, target: n
 	return from < to ? [{ spanMs, from, to, sign, target }] : [];
 }
 
+/** [from, to) (on quarter hours) as hour rows, with quarter-hour rows at its uneven ends. */
+function edge(from: number, to: number, sign: 1 | -1, target: number): RollupPiece[] {
+	const H = ROLLUP_HOUR_MS;
+	const Q = ROLLUP_QUARTER_MS;
+	const hoursFrom = Math.ceil(from / H) * H;
+	const hoursTo = Math.floor(to / H) * H;
+	if (hoursFrom >= hoursTo) return piece(Q, from, to, sign, target);
+	return [
+		...piece(Q, from, hoursFrom, sign, target),
+		...piece(H, hoursFrom, hoursTo, sign, target),
+		...piece(Q, hoursTo, to, sign, target)
+	];
+}
+
 /** The pieces of the periods between consecutive `bounds` (period i is bounds[i]..bounds[i+1]). */
 export function rollupPieces(bounds: number[]): RollupPiece[] {
 	const pieces: RollupPiece[] = [];
-	const Q = ROLLUP_QUARTER_MS;
 	const D = ROLLUP_DAY_MS;
 	for (let target = 0; target + 1 < bounds.length; target++) {
 		const start = quarter(bounds[target]!);
@@ -29,39 +48,38 @@ export function rollupPieces(bounds: number[]): RollupPiece[] {
 		let daysFrom = Math.ceil(start / D) * D;
 		let daysTo = Math.floor(end / D) * D;
 		if (daysFrom > daysTo) {
-			pieces.push(...piece(Q, start, end, 1, target));
+			pieces.push(...edge(start, end, 1, target));
 			continue;
 		}
 		if (daysFrom - start > D / 2) {
 			daysFrom -= D;
-			pieces.push(...piece(Q, daysFrom, start, -1, target));
-		} else pieces.push(...piece(Q, start, daysFrom, 1, target));
+			pieces.push(...edge(daysFrom, start, -1, target));
+		} else pieces.push(...edge(start, daysFrom, 1, target));
 		if (end - daysTo > D / 2) {
 			daysTo += D;
-			pieces.push(...piece(Q, end, daysTo, -1, target));
-		} else pieces.push(...piece(Q, daysTo, end, 1, target));
+			pieces.push(...edge(end, daysTo, -1, target));
+		} else pieces.push(...edge(daysTo, end, 1, target));
 		pieces.push(...piece(D, daysFrom, daysTo, 1, target));
 	}
 	return pieces;
 }
 
-/** One range [from, to) as rollup ranges that add up to it: days inside, quarter hours at the edges. */
+/** One range [from, to) as rollup ranges that add up to it: days inside, hours and quarters at the edges. */
 export function exactRanges(from: number, to: number): RollupRange[] {
-	const Q = ROLLUP_QUARTER_MS;
 	const D = ROLLUP_DAY_MS;
 	const start = quarter(from);
 	const end = quarter(to);
 	const daysFrom = Math.ceil(start / D) * D;
 	const daysTo = Math.floor(end / D) * D;
-	const ranges =
+	const pieces =
 		daysFrom > daysTo
-			? [{ spanMs: Q, from: start, to: end }]
+			? edge(start, end, 1, 0)
 			: [
-					{ spanMs: Q, from: start, to: daysFrom },
-					{ spanMs: D, from: daysFrom, to: daysTo },
-					{ spanMs: Q, from: daysTo, to: end }
+					...edge(start, daysFrom, 1, 0),
+					...piece(D, daysFrom, daysTo, 1, 0),
+					...edge(daysTo, end, 1, 0)
 				];
-	return ranges.filter((r) => r.from < r.to);
+	return pieces.map(({ spanMs, from, to }) => ({ spanMs, from, to }));
 }
 
 /** The ranges to read for these pieces: per span, overlapping and touching ranges merged. */

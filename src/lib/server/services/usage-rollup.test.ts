@@ -1,8 +1,9 @@
-// The usage rollup against the events it sums: after a random mix of writes (many users, local and
-// cloud, estimated and reported, shared buckets, a rolled-back reply, a deleted user) the rollup
-// holds exactly the events' sums, and the usage page's figures read from it equal the same figures
-// computed here from the raw events, in zones of every kind of offset and across changes of
-// clocks. And the migration's backfill builds the same rollup from events written before it.
+// The usage rollups against the events they sum: after a random mix of writes (many users and
+// conversations, local and cloud, estimated and reported, shared buckets, a rolled-back reply, a
+// deleted user, a deleted and a trashed conversation) the rollups hold exactly the events' sums,
+// and the usage page's figures read from them (the most expensive conversations too) equal the
+// same figures computed here from the raw events, in zones of every kind of offset and across
+// changes of clocks. And the migrations' backfills build the same rollups from earlier events.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
 	DIALECTS,
@@ -13,9 +14,15 @@ import {
 import type { Database } from '$lib/server/db/database';
 import { MIGRATIONS } from '$lib/server/db/migrator';
 import { ProviderRegistry } from '$lib/server/llm/registry';
-import { ROLLUP_DAY_MS, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
+import { ROLLUP_DAY_MS, ROLLUP_HOUR_MS, ROLLUP_QUARTER_MS } from '$lib/server/repos/usage-rollup';
+import { deleteConversation } from '$lib/server/services/conversations';
 import { recordUsage } from '$lib/server/services/pricing';
-import { usageSummary, type SummaryQuery } from '$lib/server/services/usage';
+import {
+	TOP_CONVERSATIONS,
+	usageReport,
+	usageSummary,
+	type SummaryQuery
+} from '$lib/server/services/usage';
 import { localDay, nextDay, periodStart, startOfLocalDay } from '$lib/server/services/usage-range';
 import type { UsageFiguresDto, UsagePeriod } from '$lib/shared/dto';
 
@@ -64,7 +71,9 @@ const providers = new ProviderRegistry(async () =>
 );
 
 interface RawEvent {
+	id: number;
 	user_id: number;
+	conversation_id: number | null;
 	provider: string;
 	model: string;
 	prompt_tokens: number;
@@ -99,7 +108,7 @@ const SUMS = [
 function expectedRollup(events: RawEvent[], isLocal: (provider: string) => boolean) {
 	const rows = new Map<string, number[]>();
 	for (const e of events)
-		for (const span of [ROLLUP_QUARTER_MS, ROLLUP_DAY_MS]) {
+		for (const span of [ROLLUP_QUARTER_MS, ROLLUP_HOUR_MS, ROLLUP_DAY_MS]) {
 			const bucket = Math.floor(e.created_at / span) * span;
 			const key = [span, bucket, e.user_id, e.provider, e.model, isLocal(e.provider) ? 1 : 0].join(
 				'|'
@@ -140,8 +149,57 @@ function groupFigures(events: RawEvent[], keyOf: (e: RawEvent) => string) {
 	return Object.fromEntries([...groups].map(([key, list]) => [key, figures(list)]));
 }
 
+/** usage_conversation_day computed from raw events: "conversation|day|user" → sums. */
+function expectedConversationDays(events: RawEvent[]) {
+	const rows = new Map<string, number[]>();
+	for (const e of events) {
+		if (e.conversation_id === null) continue;
+		const day = Math.floor(e.created_at / ROLLUP_DAY_MS) * ROLLUP_DAY_MS;
+		const key = [e.conversation_id, day, e.user_id].join('|');
+		const sums = rows.get(key) ?? [0, 0, 0, 0, 0];
+		sums[0]! += e.prompt_tokens;
+		sums[1]! += e.completion_tokens;
+		sums[2]! += e.cost_micro_usd;
+		sums[3]! += 1;
+		sums[4]! += e.estimated;
+		rows.set(key, sums);
+	}
+	return rows;
+}
+
+async function storedConversationDays(db: Database) {
+	const rows = await db.selectFrom('usage_conversation_day').selectAll().execute();
+	return new Map(
+		rows.map((r) => [
+			[r.conversation_id, r.day_at, r.user_id].map(String).join('|'),
+			[r.prompt_tokens, r.completion_tokens, r.cost_micro_usd, r.replies, r.estimated].map(Number)
+		])
+	);
+}
+
+/** The most expensive conversations of `inRange` among `shown` (id → title), from raw events. */
+function expectedTop(inRange: RawEvent[], shown: Map<number, string>) {
+	const sums = new Map<number, { cost: number; tokens: number }>();
+	for (const e of inRange) {
+		if (e.conversation_id === null || !shown.has(e.conversation_id)) continue;
+		const sum = sums.get(e.conversation_id) ?? { cost: 0, tokens: 0 };
+		sum.cost += e.cost_micro_usd;
+		sum.tokens += e.prompt_tokens + e.completion_tokens;
+		sums.set(e.conversation_id, sum);
+	}
+	return [...sums]
+		.map(([id, s]) => ({ id, title: shown.get(id)!, costMicroUsd: s.cost, tokens: s.tokens }))
+		.sort((a, b) => b.costMicroUsd - a.costMicroUsd || a.id - b.id)
+		.slice(0, TOP_CONVERSATIONS);
+}
+
 /** What the usage page shows for `query`, computed from the raw events. */
-function expectedSummary(events: RawEvent[], query: SummaryQuery, isLocal: (p: string) => boolean) {
+function expectedSummary(
+	events: RawEvent[],
+	query: SummaryQuery,
+	isLocal: (p: string) => boolean,
+	shown: Map<number, string>
+) {
 	const from = startOfLocalDay(query.from, query.tz)!;
 	const to = startOfLocalDay(nextDay(query.to), query.tz)!;
 	const mine = events.filter((e) => query.userId === undefined || e.user_id === query.userId);
@@ -161,6 +219,7 @@ function expectedSummary(events: RawEvent[], query: SummaryQuery, isLocal: (p: s
 		byModel: groupFigures(inRange, (e) => `${e.provider}/${e.model}`),
 		byProvider: groupFigures(inRange, (e) => e.provider),
 		byKind: groupFigures(inRange, (e) => (isLocal(e.provider) ? 'local' : 'cloud')),
+		topConversations: expectedTop(inRange, shown),
 		estimated: inRange.some((e) => e.estimated > 0)
 	};
 }
@@ -184,12 +243,35 @@ function keyed(list: ({ key: string } & UsageFiguresDto)[]) {
 describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 	let t: TestDatabase;
 	let users: number[];
+	/** Each user's conversations (five each: more than the page lists). */
+	const conversationsOf = new Map<number, number[]>();
+	/** The conversations the usage page may list (not deleted, not in the trash): id → title. */
+	const shown = new Map<number, string>();
 	const localProviders = new Set(['home']);
 	const isLocal = (provider: string) => localProviders.has(provider);
 
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
 		users = await insertUsers(t.db, 'ana', 'ben', 'cy', 'dee', 'gone');
+		for (const user of users) {
+			const rows = await t.db
+				.insertInto('conversation')
+				.values(
+					[1, 2, 3, 4, 5].map((n) => ({
+						user_id: user,
+						title: `chat ${n} of ${user}`,
+						created_at: 0,
+						updated_at: 0
+					}))
+				)
+				.returning(['id', 'title'])
+				.execute();
+			conversationsOf.set(
+				user,
+				rows.map((r) => r.id)
+			);
+			if (user !== users[4]) for (const r of rows) shown.set(r.id, r.title);
+		}
 	});
 	afterAll(() => t.close());
 
@@ -207,12 +289,14 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 		for (let i = 0; i < EVENTS; i++) {
 			const [provider, model, local] = pick(MODELS);
 			const prompt = Math.floor(rand() * 5000);
+			const userId = pick(users);
+			const conversationId = rand() < 0.15 ? null : pick(conversationsOf.get(userId)!);
 			await t.db.transaction().execute((trx) =>
 				recordUsage(
 					trx,
 					{
-						userId: pick(users),
-						conversationId: null,
+						userId,
+						conversationId,
 						messageId: null,
 						jobId: null,
 						provider,
@@ -233,13 +317,14 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 		}
 		// A reply whose transaction fails leaves neither an event nor a trace in the rollup.
 		const before = await storedRollup(t.db);
+		const beforeDays = await storedConversationDays(t.db);
 		await expect(
 			t.db.transaction().execute(async (trx) => {
 				await recordUsage(
 					trx,
 					{
 						userId: users[0]!,
-						conversationId: null,
+						conversationId: conversationsOf.get(users[0]!)![0]!,
 						messageId: null,
 						jobId: null,
 						provider: 'oai',
@@ -252,12 +337,41 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 			})
 		).rejects.toThrow('could not be saved');
 		expect(await storedRollup(t.db)).toEqual(before);
+		expect(await storedConversationDays(t.db)).toEqual(beforeDays);
 		// A deleted user takes their events and their rollup rows along.
 		await t.db.deleteFrom('user').where('id', '=', users[4]!).execute();
+		// A deleted conversation takes its rows of usage per conversation along; its events stay
+		// (without a conversation) and so do the totals. One in the trash stays but is not listed.
+		const [deleted, trashed] = conversationsOf.get(users[0]!)!;
+		const withDeleted = (await rawEvents(t.db)).filter((e) => e.conversation_id === deleted);
+		expect(withDeleted.length).toBeGreaterThan(0);
+		expect(await deleteConversation(t.db, users[0]!, deleted!)).toBe(true);
+		await t.db
+			.updateTable('conversation')
+			.set({ deleted_at: LAST })
+			.where('id', '=', trashed!)
+			.execute();
+		shown.delete(deleted!);
+		shown.delete(trashed!);
 
 		const events = await rawEvents(t.db);
 		expect(events.length).toBeGreaterThan(EVENTS * 0.7);
+		expect(events.filter((e) => withDeleted.some((d) => d.id === e.id))).toEqual(
+			withDeleted.map((e) => ({ ...e, conversation_id: null }))
+		);
 		expect(await storedRollup(t.db)).toEqual(expectedRollup(events, isLocal));
+		expect(await storedConversationDays(t.db)).toEqual(expectedConversationDays(events));
+		// The chat's figures for one conversation.
+		for (const id of conversationsOf.get(users[1]!)!) {
+			const mine = events.filter((e) => e.conversation_id === id);
+			const report = await usageReport(t.db, providers, users[1]!, { conversationId: id });
+			expect(report.conversation).toMatchObject({
+				promptTokens: figures(mine).promptTokens,
+				completionTokens: figures(mine).completionTokens,
+				costMicroUsd: figures(mine).costMicroUsd,
+				estimated: mine.some((e) => e.estimated > 0)
+			});
+		}
 	});
 
 	it('gives the usage page the figures the raw events give, in every zone and period', async () => {
@@ -277,7 +391,7 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 				byUser: true
 			};
 			const got = await usageSummary(t.db, providers, query);
-			const want = expectedSummary(events, query, isLocal);
+			const want = expectedSummary(events, query, isLocal, shown);
 			const label = JSON.stringify(query);
 			expect(got.series, label).toEqual(want.series);
 			expect(got.totals, label).toEqual(want.totals);
@@ -286,6 +400,7 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 			expect(keyed(got.byProvider), label).toEqual(want.byProvider);
 			expect(keyed(got.byKind), label).toEqual(want.byKind);
 			expect(got.estimated, label).toBe(want.estimated);
+			expect(got.topConversations, label).toEqual(want.topConversations);
 			const from = startOfLocalDay(query.from, query.tz)!;
 			const to = startOfLocalDay(nextDay(query.to), query.tz)!;
 			expect(
@@ -305,8 +420,10 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 		}
 	});
 
-	it('is built by its migration from the events written before it', async () => {
+	it('is built by its migrations from the events written before them', async () => {
 		const migration = MIGRATIONS['2026-11-30T02-usage-rollup']!;
+		const perConversation = MIGRATIONS['2026-11-30T17-usage-conversation-day']!;
+		const hours = MIGRATIONS['2026-11-30T17-usage-rollup-hours']!;
 		const now = Date.now();
 		const llama = await t.db
 			.insertInto('provider')
@@ -330,14 +447,18 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 			})
 			.returning('id')
 			.executeTakeFirstOrThrow();
+		await hours.down!(t.db);
+		await perConversation.down!(t.db);
 		await migration.down!(t.db);
 		const rand = mulberry32(3);
+		const ids = [...shown.keys()];
 		const providerIds = ['llama', 'openai', `p${llama.id}`, `p${cloud.id}`];
 		await t.db
 			.insertInto('usage_event')
 			.values(
 				Array.from({ length: 120 }, () => ({
 					user_id: users[Math.floor(rand() * 4)]!,
+					conversation_id: rand() < 0.2 ? null : ids[Math.floor(rand() * ids.length)]!,
 					source: 'chat' as const,
 					provider: providerIds[Math.floor(rand() * providerIds.length)]!,
 					model: rand() < 0.5 ? 'a' : 'b',
@@ -352,10 +473,12 @@ describe.each(DIALECTS)('usage rollup on %s', (dialect) => {
 			)
 			.execute();
 		await migration.up(t.db);
+		await perConversation.up(t.db);
+		await hours.up(t.db);
 		// Local is what the provider's kind says (the configured llama.cpp, or an admin's llama.cpp).
 		const backfilled = new Set(['llama', `p${llama.id}`]);
-		expect(await storedRollup(t.db)).toEqual(
-			expectedRollup(await rawEvents(t.db), (p) => backfilled.has(p))
-		);
+		const events = await rawEvents(t.db);
+		expect(await storedRollup(t.db)).toEqual(expectedRollup(events, (p) => backfilled.has(p)));
+		expect(await storedConversationDays(t.db)).toEqual(expectedConversationDays(events));
 	});
 });

@@ -2,10 +2,11 @@
 // stored with each usage event (priced when recorded, services/pricing.ts), so a later price change
 // never moves them and the rollup never needs re-pricing. The page's sums come from the rollup
 // (repos/usage-rollup.ts), read exactly per local period (services/usage-pieces.ts); one
-// conversation's totals and the most expensive conversations come from the events.
+// conversation's totals and the most expensive conversations from the sums per conversation and
+// day (repos/usage-conversations.ts).
 import type { Database } from '$lib/server/db/database';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
-import * as usage from '$lib/server/repos/usage';
+import * as conversations from '$lib/server/repos/usage-conversations';
 import * as rollup from '$lib/server/repos/usage-rollup';
 import { exactRanges, rangesOf, rollupPieces, weightsOf } from '$lib/server/services/usage-pieces';
 import { nextDay, periodStart, startOfLocalDay } from '$lib/server/services/usage-range';
@@ -107,15 +108,14 @@ export async function usageReport(
 		byModel: [...models.values()].sort((a, b) => b.costMicroUsd - a.costMicroUsd)
 	};
 	if (options.conversationId !== undefined) {
-		const totals = emptyTotals();
-		const filter = { userId, conversationId: options.conversationId, ...EVERYTHING };
-		for (const row of await usage.usageBuckets(db, filter)) {
-			totals.promptTokens += row.prompt;
-			totals.completionTokens += row.completion;
-			totals.costMicroUsd += row.cost;
-			if (row.estimated > 0) totals.estimated = true;
-		}
-		report.conversation = totals;
+		const sums = await conversations.conversationTotals(db, userId, options.conversationId);
+		report.conversation = {
+			...emptyTotals(),
+			promptTokens: sums.prompt,
+			completionTokens: sums.completion,
+			costMicroUsd: sums.cost,
+			estimated: sums.estimated > 0
+		};
 	}
 	return report;
 }
@@ -205,12 +205,14 @@ export async function usageSummary(
 		byModel: byCost(byModel.values()),
 		byProvider: byCost(byProvider.values()),
 		byKind: byCost(byKind.values()),
-		topConversations: (await usage.topConversations(db, filter, TOP_CONVERSATIONS)).map((c) => ({
-			id: c.conversationId,
-			title: c.title,
-			costMicroUsd: c.cost,
-			tokens: c.tokens
-		})),
+		topConversations: (await conversations.topConversations(db, filter, TOP_CONVERSATIONS)).map(
+			(c) => ({
+				id: c.conversationId,
+				title: c.title,
+				costMicroUsd: c.cost,
+				tokens: c.tokens
+			})
+		),
 		estimated: estimated > 0
 	};
 	if (query.byUser)
