@@ -359,7 +359,13 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 	});
 
 	it("gives /v1's own refusals (unknown path, oversize body, bad JSON) OpenAI's error shape", async () => {
-		const auth = { authorization: `Bearer ${key.secret}` };
+		// Ezra's own key: a 429 from a rate bucket other tests drained would come before the
+		// 9 MB body is read, and the client's write would end in EPIPE instead of an answer.
+		addUser(hearth, 'ezra', 'ezra-password');
+		const ownKey = await createKey(await signIn(hearth, 'ezra', 'ezra-password'), {
+			name: 'refusals'
+		});
+		const auth = { authorization: `Bearer ${ownKey.secret}` };
 		const unknown = await fetch(`${hearth.url}/v1/assistants`, { headers: auth });
 		expect(unknown.status).toBe(404);
 		expect(await unknown.json()).toEqual({
