@@ -22,7 +22,9 @@ export interface RunLimits {
 	heartbeatMs: number;
 	maxDurationMs: number;
 	maxAttempts: number;
+	awayMaxAttempts: number;
 	retryBaseMs: number;
+	retryMaxDelayMs: number;
 }
 
 /** A reply reached done or failed; `watched`: a page in this process was streaming it. */

@@ -26,7 +26,11 @@ export const JOB_LIMITS = {
 	pollMs: 1_000,
 	maxDurationMs: 15 * 60_000,
 	maxAttempts: 3,
-	retryBaseMs: 1_000
+	// A provider that is away (restarting, loading its model) is waited for about two minutes:
+	// retries after 1 s, 4 s, then every 10 s.
+	awayMaxAttempts: 15,
+	retryBaseMs: 1_000,
+	retryMaxDelayMs: 10_000
 };
 /** What the runner needs of a queued job to put it in its provider's gate. */
 export type QueuedJob = Pick<Job, 'id' | 'provider' | 'user_id'>;
