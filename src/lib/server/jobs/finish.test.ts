@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
 import { sendMessage } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
-import { INTERRUPTED_MESSAGE, recoverJob } from '$lib/server/jobs/finish';
+import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, recoverJob } from '$lib/server/jobs/finish';
 import { findJob } from '$lib/server/repos/jobs';
 import pino from 'pino';
 import { JobBus } from '$lib/server/jobs/bus';
@@ -73,9 +73,15 @@ describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
 	});
 
 	it('gives up re-running a job that keeps dying before its first token', async () => {
-		const { jobId } = await runningJob('', 3);
+		const { jobId, replyId } = await runningJob('', 3);
 		expect(await recoverJob(t.db, (await findJob(t.db, jobId))!, 3)).toBe('interrupted');
 		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
+		// No "text so far is kept" promise over an empty reply (the crash-loop fault case showed it).
+		expect(await reply(replyId)).toMatchObject({
+			status: 'interrupted',
+			content: '',
+			error: NEVER_STARTED_MESSAGE
+		});
 	});
 
 	it('records the tokens an interrupted reply used, counted and marked as estimated', async () => {
