@@ -166,7 +166,10 @@ test('llama-server SIGSTOPped mid-stream (hangs), then SIGCONT', async () => {
 	const kept = sends.filter((s, i) => textKept(replies.get(s.sent.reply.id), watched[i]!)).length;
 	const timedOut = sends.filter((s) => {
 		const reply = replies.get(s.sent.reply.id);
-		return reply?.status === 'failed' && /stopped sending/.test(reply.error ?? '');
+		return (
+			reply?.status === 'failed' &&
+			(reply.error ?? '').endsWith(`stopped sending for ${IDLE_TIMEOUT_MS / 1000} s`)
+		);
 	}).length;
 	const answered = await answeredAfter();
 	const result = await audit(sends.map((s) => s.accepted));

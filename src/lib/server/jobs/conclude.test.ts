@@ -51,7 +51,10 @@ const cases: [string, Omit<ConcludeInput, 'limits'>, ReturnType<typeof conclude>
 	[
 		'retryable failure on the last attempt fails',
 		{ produced: none, failure: retryable, stop: null, attempts: 3 },
-		{ kind: 'final', outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' } }
+		{
+			kind: 'final',
+			outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' }
+		}
 	],
 	[
 		'provider away (port closed) on the third attempt: still waited for',
@@ -81,12 +84,18 @@ const cases: [string, Omit<ConcludeInput, 'limits'>, ReturnType<typeof conclude>
 	[
 		'retryable failure after text: kept, failed, not retried',
 		{ produced: some, failure: retryable, stop: null, attempts: 1 },
-		{ kind: 'final', outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' } }
+		{
+			kind: 'final',
+			outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' }
+		}
 	],
 	[
 		'retryable failure after reasoning only: not retried either',
 		{ produced: thought, failure: retryable, stop: null, attempts: 1 },
-		{ kind: 'final', outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' } }
+		{
+			kind: 'final',
+			outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' }
+		}
 	],
 	[
 		'failure that is not retryable',
