@@ -23,12 +23,14 @@ const KILLS = size(5, 20);
 const USERS = size(3, 5);
 /** A kill lands this long after the server answered again: from at once to mid-reply. */
 const KILL_AFTER_MS = { min: 200, max: 3_000 };
-const REPLY_TOKENS = { min: 20, max: 400 };
+const REPLY_TOKENS = { min: 20, max: 200 };
+/** Messages per conversation: prompts stay short for a model server on one thread. */
+const MESSAGES_PER_CONVERSATION = 3;
 const THINK_MS = { min: 100, max: 1_000 };
 /** A client that retries an unanswered POST (same clientId) gives up after this long. */
 const RETRY_FOR_MS = 20_000;
 const RETRY_PAUSE_MS = 250;
-const SETTLE_TIMEOUT_MS = 120_000;
+const SETTLE_TIMEOUT_MS = size(120_000, 240_000);
 /** Text streamed to the user before a crash is kept (interrupted) or the reply runs again. */
 const ENDINGS = ['done', 'interrupted'];
 
@@ -75,19 +77,20 @@ interface Tally {
  * does); odd ones give up on it and write the next message.
  */
 async function chat(client: ApiClient, index: number, running: () => boolean, tally: Tally) {
-	const conversations: number[] = [];
+	let conversationId: number | null = null;
 	let n = 0;
 	while (running()) {
-		if (conversations.length < 2) {
+		if (conversationId === null || n % MESSAGES_PER_CONVERSATION === 0) {
 			const res = await client
 				.json<{ id: number }>('POST', '/api/conversations', {})
 				.catch(() => null);
 			if (res && res.status >= 500) tally.serverErrors++;
-			if (res?.status === 201) conversations.push(res.body.id);
-			else await pause(RETRY_PAUSE_MS);
-			continue;
+			if (res?.status !== 201) {
+				await pause(RETRY_PAUSE_MS);
+				continue;
+			}
+			conversationId = res.body.id;
 		}
-		const conversationId = conversations[n % 2]!;
 		const content = `crash-loop user ${index} message ${++n} ${randomUUID()}`;
 		const body = { content, clientId: randomUUID(), maxTokens: Math.round(between(REPLY_TOKENS)) };
 		const retries = index % 2 === 0;
@@ -173,6 +176,13 @@ test(`Hearth SIGKILLed ${KILLS} times during chat, restarted each time`, async (
 		SETTLE_TIMEOUT_MS
 	);
 	const result = await audit(tally.accepted);
+	// Replies still running at the deadline: is the model server busy with them (slow) or idle?
+	const busySlots = result.unfinished
+		? await fetch(`${llama.url}/slots`)
+				.then((r) => r.json() as Promise<{ is_processing: boolean }[]>)
+				.then((slots) => `${slots.filter((x) => x.is_processing).length}/${slots.length}`)
+				.catch(() => '?')
+		: null;
 	const twice = await storedTwice(tally.unknown);
 	const unknownStored = (
 		await Promise.all(
@@ -199,6 +209,7 @@ test(`Hearth SIGKILLed ${KILLS} times during chat, restarted each time`, async (
 		rssAfterMb: rssMb(hearth.process.pid!),
 		notes:
 			`states ${JSON.stringify(result.states)}; POST answers ${JSON.stringify(tally.statuses)}; down ${Math.min(...downMs)}–${Math.max(...downMs)} ms per restart` +
+			(busySlots ? `; llama-server slots busy at the deadline: ${busySlots}` : '') +
 			(badEnd.length
 				? `; bad endings: ${badEnd.map((m) => `${m.status} "${m.error ?? ''}"`).join(', ')}`
 				: '')
