@@ -17,6 +17,7 @@ import { settleAll, watchReply, type Pending, type Watched } from './replies';
 import { size } from './profile';
 import { record, rssMb } from './table';
 import type { MessageDto, SendResultDto } from '$lib/shared/dto';
+import { JOB_LIMITS } from '$lib/server/jobs/runner';
 
 const SLOTS = 2;
 /** Long enough that a reply is still being written when the fault strikes. */
@@ -186,6 +187,50 @@ test('llama-server SIGSTOPped mid-stream (hangs), then SIGCONT', async () => {
 	expect(row.lost).toBe(0);
 	expect(row.duplicated).toBe(0);
 	expect(timedOut).toBe(SLOTS);
+	expect(kept).toBe(SLOTS);
+	expect(answered).toBe(true);
+});
+
+test('Hearth SIGKILLed and restarted while llama-server hangs (SIGSTOP) mid-stream', async () => {
+	const { sends, watched } = await inFlight(SLOTS);
+	// Past the first checkpoint, so each reply has stored text to keep: checkpoints are written on
+	// the first token a second after the start, and the API does not show them while streaming.
+	await new Promise((r) => setTimeout(r, JOB_LIMITS.checkpointIntervalMs * 2));
+	await Promise.all(watched.map((w) => w.deltasReached(DELTAS_BEFORE_FAULT * 2)));
+	const rssBefore = rssMb(hearth.process.pid!);
+	llama.process.kill('SIGSTOP');
+	let restartMs: number;
+	try {
+		await hearth.kill('SIGKILL');
+		const started = Date.now();
+		await hearth.restart();
+		restartMs = Date.now() - started;
+	} finally {
+		llama.process.kill('SIGCONT');
+	}
+	const replies = await settle(sends);
+	const kept = sends.filter((s, i) => {
+		const reply = replies.get(s.sent.reply.id);
+		return (
+			reply?.status === 'interrupted' &&
+			reply.content.length > 0 &&
+			watched[i]!.text.startsWith(reply.content)
+		);
+	}).length;
+	const answered = await answeredAfter();
+	const result = await audit(sends.map((s) => s.accepted));
+	const row = record({
+		fault: `Hearth SIGKILL + restart while llama-server is SIGSTOPped mid-stream (${SLOTS} replies)`,
+		usersSaw: `Hearth answered again after ${restartMs} ms; ${kept}/${SLOTS} replies interrupted with their checkpointed text; next message ${answered ? 'answered' : 'NOT answered'}`,
+		lost: result.lost,
+		duplicated: result.duplicated,
+		errors: SLOTS - kept + (answered ? 0 : 1) + result.unfinished,
+		rssBeforeMb: rssBefore,
+		rssAfterMb: rssMb(hearth.process.pid!),
+		notes: `states ${JSON.stringify(result.states)}; before the fix the start waited ~5 s per interrupted reply for llama-server to count its tokens`
+	});
+	expect(row.lost).toBe(0);
+	expect(row.duplicated).toBe(0);
 	expect(kept).toBe(SLOTS);
 	expect(answered).toBe(true);
 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
 import { sendMessage } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
@@ -82,6 +82,28 @@ describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
 			content: '',
 			error: NEVER_STARTED_MESSAGE
 		});
+	});
+
+	it('starts without waiting for the model server to count an interrupted reply (it may be hung)', async () => {
+		const { jobId } = await runningJob('The kettle sang.');
+		let answer!: () => void;
+		const hung = new Promise<void>((resolve) => (answer = resolve));
+		const runner = new JobRunner({
+			db: t.db,
+			providers: new ProviderRegistry(async () => {
+				await hung;
+				return [];
+			}),
+			bus: new JobBus(),
+			log: pino({ level: 'silent' })
+		});
+		let started = false;
+		void runner.start({ recoverAll: true }).then(() => (started = true));
+		// Before: start() waited for the count (13 s with llama-server SIGSTOPped and 2 replies).
+		await vi.waitFor(() => expect(started).toBe(true));
+		answer();
+		await runner.stop();
+		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
 	});
 
 	it('records the tokens an interrupted reply used, counted and marked as estimated', async () => {

@@ -66,6 +66,7 @@ export class JobRunner {
 	private ticking = false;
 	private again = false;
 	private stopped = false;
+	private recovering: Promise<void> = Promise.resolve();
 
 	constructor(private readonly deps: RunnerDeps) {
 		this.limits = { ...JOB_LIMITS, ...deps.limits };
@@ -75,9 +76,15 @@ export class JobRunner {
 		return this.running.size;
 	}
 
-	/** Recover what a crash left behind, then start claiming. `recoverAll`: single instance (SQLite). */
+	/**
+	 * Recovers what a crash left behind and starts claiming. `recoverAll`: single instance (SQLite).
+	 * The recovery runs behind the start: ending a reply counts its tokens with the model server,
+	 * which may be the thing that is hung, and the server must answer meanwhile.
+	 */
 	async start(options: { recoverAll: boolean }) {
-		await this.recover(options.recoverAll ? null : Date.now() - this.limits.staleAfterMs);
+		this.recovering = this.recover(
+			options.recoverAll ? null : Date.now() - this.limits.staleAfterMs
+		).catch((e) => this.deps.log.error({ err: e }, 'recovery failed'));
 		this.timer = setInterval(() => {
 			void this.recover(Date.now() - this.limits.staleAfterMs).catch((e) =>
 				this.deps.log.error({ err: e }, 'recovery failed')
@@ -92,6 +99,7 @@ export class JobRunner {
 	async stop() {
 		this.stopped = true;
 		if (this.timer) clearInterval(this.timer);
+		await this.recovering;
 		for (const wait of this.waiting.values()) wait.abort('shutdown' satisfies StopReason);
 		for (const run of this.running.values()) run.controller.abort('shutdown' satisfies StopReason);
 		await Promise.all([...this.running.values()].map((r) => r.done));
