@@ -53,7 +53,10 @@ export const TEST_TIMING_NAMES = [
 	'requestRefillMs',
 	// The providers' watchdog (llm/guard.ts): a fault test of a hung model server takes seconds.
 	'providerFirstTokenTimeoutMs',
-	'providerIdleTimeoutMs'
+	'providerIdleTimeoutMs',
+	// A reply's retries (jobs/runner.ts): waiting two minutes for a provider that is away.
+	'jobRetryBaseMs',
+	'jobRetryMaxDelayMs'
 ] as const;
 export type TestTimings = Readonly<Partial<Record<(typeof TEST_TIMING_NAMES)[number], number>>>;
 

@@ -75,6 +75,14 @@ function providerTimeouts(timings: TestTimings): Timeouts {
 	};
 }
 
+/** Retry delays of replies, shortened where a test asks (HEARTH_TEST_TIMINGS). */
+function jobRetryLimits(timings: TestTimings) {
+	return {
+		...(timings.jobRetryBaseMs ? { retryBaseMs: timings.jobRetryBaseMs } : {}),
+		...(timings.jobRetryMaxDelayMs ? { retryMaxDelayMs: timings.jobRetryMaxDelayMs } : {})
+	};
+}
+
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
 	const config = getConfig();
@@ -118,6 +126,7 @@ export async function startRuntime(): Promise<Runtime> {
 		log: getLogger(),
 		observer: metrics,
 		peers: relay ?? undefined,
+		limits: jobRetryLimits(config.testTimings),
 		// Fire and forget: a push never delays or fails the reply (services/push.ts bounds it).
 		onReplyEnded: (job, state, watched) => {
 			if (!watched) void notifyReplyEnded(pushDeps, job, state);
