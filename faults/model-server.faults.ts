@@ -227,7 +227,7 @@ test('Hearth SIGKILLed and restarted while llama-server hangs (SIGSTOP) mid-stre
 		errors: SLOTS - kept + (answered ? 0 : 1) + result.unfinished,
 		rssBeforeMb: rssBefore,
 		rssAfterMb: rssMb(hearth.process.pid!),
-		notes: `states ${JSON.stringify(result.states)}; before the fix the start waited ~5 s per interrupted reply for llama-server to count its tokens`
+		notes: `states ${JSON.stringify(result.states)}; before the fix the start waited ~5 s per interrupted reply for llama-server to count its tokens (13 s here)`
 	});
 	expect(row.lost).toBe(0);
 	expect(row.duplicated).toBe(0);

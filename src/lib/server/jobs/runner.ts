@@ -14,7 +14,12 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { cancelJob } from '$lib/server/jobs/cancel';
 import type { StopReason } from '$lib/server/jobs/conclude';
 import { failQueuedJob, finishJob, recoverJob } from '$lib/server/jobs/finish';
-import { fromCheckpoint, runJob, type ReplyEndedHook } from '$lib/server/jobs/run-job';
+import {
+	fromCheckpoint,
+	runJob,
+	type ReplyEndedHook,
+	type TokenCount
+} from '$lib/server/jobs/run-job';
 import * as jobs from '$lib/server/repos/jobs';
 import type { JobObserver } from '$lib/server/metrics';
 
@@ -66,7 +71,6 @@ export class JobRunner {
 	private ticking = false;
 	private again = false;
 	private stopped = false;
-	private recovering: Promise<void> = Promise.resolve();
 
 	constructor(private readonly deps: RunnerDeps) {
 		this.limits = { ...JOB_LIMITS, ...deps.limits };
@@ -77,14 +81,12 @@ export class JobRunner {
 	}
 
 	/**
-	 * Recovers what a crash left behind and starts claiming. `recoverAll`: single instance (SQLite).
-	 * The recovery runs behind the start: ending a reply counts its tokens with the model server,
-	 * which may be the thing that is hung, and the server must answer meanwhile.
+	 * Recovers what a crash left behind, then starts claiming. `recoverAll`: single instance (SQLite).
+	 * This first recovery counts tokens from the text's length, never with the model server: it
+	 * may be what is hung, and the server does not answer until this is done.
 	 */
 	async start(options: { recoverAll: boolean }) {
-		this.recovering = this.recover(
-			options.recoverAll ? null : Date.now() - this.limits.staleAfterMs
-		).catch((e) => this.deps.log.error({ err: e }, 'recovery failed'));
+		await this.recover(options.recoverAll ? null : Date.now() - this.limits.staleAfterMs, 'length');
 		this.timer = setInterval(() => {
 			void this.recover(Date.now() - this.limits.staleAfterMs).catch((e) =>
 				this.deps.log.error({ err: e }, 'recovery failed')
@@ -99,17 +101,16 @@ export class JobRunner {
 	async stop() {
 		this.stopped = true;
 		if (this.timer) clearInterval(this.timer);
-		await this.recovering;
 		for (const wait of this.waiting.values()) wait.abort('shutdown' satisfies StopReason);
 		for (const run of this.running.values()) run.controller.abort('shutdown' satisfies StopReason);
 		await Promise.all([...this.running.values()].map((r) => r.done));
 	}
 
-	private async recover(staleBefore: number | null) {
+	private async recover(staleBefore: number | null, count: TokenCount = 'provider') {
 		for (const job of await jobs.listRunningJobs(this.deps.db, staleBefore)) {
 			if (this.running.has(job.id)) continue;
 			const result = await recoverJob(this.deps.db, job, this.limits.maxAttempts, (j) =>
-				fromCheckpoint(this.deps, j)
+				fromCheckpoint(this.deps, j, count)
 			);
 			this.deps.log.warn({ jobId: job.id, result }, 'recovered a job left running');
 			if (result === 'interrupted') this.deps.bus.end(job.id);
