@@ -358,8 +358,12 @@ describe('restarts and a missing model server', () => {
 		});
 	}, 60_000);
 
-	it('llama-server down: the job retries, then fails with a readable error', async () => {
-		const hearth = await startHearth({ LLAMA_URL: `http://127.0.0.1:${await freePort()}` });
+	it('llama-server down: the job waits for it, retrying, then fails with a readable error', async () => {
+		// An away provider is retried for about two minutes (15 attempts); shortened delays here.
+		const hearth = await startHearth({
+			LLAMA_URL: `http://127.0.0.1:${await freePort()}`,
+			HEARTH_TEST_TIMINGS: 'jobRetryBaseMs=10,jobRetryMaxDelayMs=50'
+		});
 		try {
 			addUser(hearth, 'dan', 'dan-password-1');
 			const dan = await signIn(hearth, 'dan', 'dan-password-1');
@@ -379,7 +383,7 @@ describe('restarts and a missing model server', () => {
 		} finally {
 			await hearth.stop();
 		}
-	}, 30_000);
+	}, 60_000);
 });
 
 describe('a hostile upstream and a huge conversation (llama.cpp pointed at a stub)', () => {

@@ -43,13 +43,15 @@ export interface LlamaServerOptions {
 	modelsDir?: string;
 	/** Router mode: models in memory at once. */
 	modelsMax?: number;
+	/** A fixed port (a restart where the last one listened) instead of a free one. */
+	port?: number;
 }
 
 export async function startLlamaServer(options: LlamaServerOptions = {}): Promise<LlamaServer> {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-llama-'));
 	const modelPath = path.join(dir, 'model.gguf');
 	if (!options.modelsDir) fs.writeFileSync(modelPath, generateTestModel(options.model));
-	const port = await freePort();
+	const port = options.port ?? (await freePort());
 	const parallel = options.parallel ?? 1;
 	const modelArgs = options.modelsDir
 		? ['--models-dir', options.modelsDir, '--models-max', String(options.modelsMax ?? 1)]
@@ -114,8 +116,11 @@ export async function startLlamaServer(options: LlamaServerOptions = {}): Promis
 export const SLOW_MODEL = { embedding: 512, blocks: 8, heads: 8, feedForward: 1024 };
 
 /** llama-server with the slow test model, for tests that act while a reply is being written. */
-export function startSlowLlamaServer(options: { parallel?: number; contextSize?: number } = {}) {
+export function startSlowLlamaServer(
+	options: { parallel?: number; contextSize?: number; port?: number } = {}
+) {
 	return startLlamaServer({
+		port: options.port,
 		parallel: options.parallel ?? 1,
 		contextSize: options.contextSize ?? 4096,
 		model: SLOW_MODEL,

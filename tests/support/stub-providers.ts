@@ -110,13 +110,13 @@ export function startOpenAiStub(): Promise<StubServer> {
  * llama.cpp's server as far as Hearth reads it: /props (with `modalities` as llama-server reports
  * them when a multimodal projector is loaded, or without them) and the OpenAI routes.
  */
-export function startLlamaStub(options: { vision: boolean }): Promise<StubServer> {
+export function startLlamaStub(options: { vision: boolean; slots?: number }): Promise<StubServer> {
 	return startStub((stub, req, res, body) => {
 		if (req.url === '/props') {
 			res.writeHead(200, { 'content-type': 'application/json' });
 			return void res.end(
 				JSON.stringify({
-					total_slots: 1,
+					total_slots: options.slots ?? 1,
 					model_path: '/models/stub.gguf',
 					default_generation_settings: { n_ctx: 4096 },
 					...(options.vision ? { modalities: { vision: true, audio: false } } : {})

@@ -59,6 +59,13 @@ describe('loadConfig', () => {
 		).toMatchObject({
 			config: { testTimings: { headersTimeoutMs: 300, socketIdleTimeoutMs: 800 } }
 		});
+		expect(
+			loadConfig({
+				HEARTH_TEST_TIMINGS: 'providerIdleTimeoutMs=5000,providerFirstTokenTimeoutMs=9000'
+			})
+		).toMatchObject({
+			config: { testTimings: { providerIdleTimeoutMs: 5000, providerFirstTokenTimeoutMs: 9000 } }
+		});
 	});
 
 	it('accepts loopback http push endpoints only when a test asks for it', () => {

@@ -37,8 +37,8 @@ export interface Config {
 }
 
 /**
- * Overrides of the connection timeouts, stream intervals and request-rate refill, so that tests of
- * them take seconds.
+ * Overrides of the connection timeouts, stream intervals, request-rate refill and provider
+ * watchdog, so that tests of them take seconds.
  * Read from HEARTH_TEST_TIMINGS (`name=ms,name=ms`), which is deliberately not a documented setting.
  */
 export const TEST_TIMING_NAMES = [
@@ -50,7 +50,13 @@ export const TEST_TIMING_NAMES = [
 	'sseKeepaliveMs',
 	// How often the request-rate buckets (per IP, per user) regain one request: a browser suite
 	// sends hundreds of requests a minute from one address and a handful of users.
-	'requestRefillMs'
+	'requestRefillMs',
+	// The providers' watchdog (llm/guard.ts): a fault test of a hung model server takes seconds.
+	'providerFirstTokenTimeoutMs',
+	'providerIdleTimeoutMs',
+	// A reply's retries (jobs/runner.ts): waiting two minutes for a provider that is away.
+	'jobRetryBaseMs',
+	'jobRetryMaxDelayMs'
 ] as const;
 export type TestTimings = Readonly<Partial<Record<(typeof TEST_TIMING_NAMES)[number], number>>>;
 

@@ -6,7 +6,11 @@ import { migrateToLatest } from '$lib/server/db/migrator';
 import { getLogger } from '$lib/server/log';
 import { loadSecretKey } from '$lib/server/secret';
 import { ensurePrivateDir } from '$lib/server/private-files';
-import { ProviderRegistry } from '$lib/server/llm/registry';
+import { ProviderRegistry, type Timeouts } from '$lib/server/llm/registry';
+import {
+	DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+	DEFAULT_IDLE_TIMEOUT_MS
+} from '$lib/server/llm/provider-options';
 import { loadProviderRecords } from '$lib/server/services/providers';
 import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
@@ -60,6 +64,22 @@ function requestRate(rate: TokenBucketOptions, timings: TestTimings): TokenBucke
 	return refillMs ? { ...rate, refillPerSecond: 1000 / refillMs } : rate;
 }
 
+/** The providers' watchdog: the defaults, shortened where a test asks (HEARTH_TEST_TIMINGS). */
+function providerTimeouts(timings: TestTimings): Timeouts {
+	return {
+		firstTokenTimeoutMs: timings.providerFirstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+		idleTimeoutMs: timings.providerIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+	};
+}
+
+/** Retry delays of replies, shortened where a test asks (HEARTH_TEST_TIMINGS). */
+function jobRetryLimits(timings: TestTimings) {
+	return {
+		...(timings.jobRetryBaseMs ? { retryBaseMs: timings.jobRetryBaseMs } : {}),
+		...(timings.jobRetryMaxDelayMs ? { retryMaxDelayMs: timings.jobRetryMaxDelayMs } : {})
+	};
+}
+
 export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
 	const config = getConfig();
@@ -75,7 +95,10 @@ export async function startRuntime(): Promise<Runtime> {
 	const secretKey = loadSecretKey(config);
 	// Web Push's VAPID pair is made on the first start, in the database all instances share.
 	await vapidKeys(db);
-	const providers = new ProviderRegistry(() => loadProviderRecords(db, config, secretKey));
+	const providers = new ProviderRegistry(
+		() => loadProviderRecords(db, config, secretKey),
+		providerTimeouts(config.testTimings)
+	);
 	const bus = new JobBus();
 	const metrics = new Metrics({ db, providers });
 	const relay =
@@ -100,6 +123,7 @@ export async function startRuntime(): Promise<Runtime> {
 		log: getLogger(),
 		observer: metrics,
 		peers: relay ?? undefined,
+		limits: jobRetryLimits(config.testTimings),
 		// Fire and forget: a push never delays or fails the reply (services/push.ts bounds it).
 		onReplyEnded: (job, state, watched) => {
 			if (!watched) void notifyReplyEnded(pushDeps, job, state);

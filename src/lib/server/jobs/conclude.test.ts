@@ -2,11 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { conclude, SHUTDOWN_MESSAGE, type ConcludeInput } from '$lib/server/jobs/conclude';
 import type { ProviderFailure } from '$lib/server/llm/types';
 
-const limits = { maxAttempts: 3, retryBaseMs: 1_000, maxDurationMs: 15 * 60_000 };
+const limits = {
+	maxAttempts: 3,
+	awayMaxAttempts: 15,
+	retryBaseMs: 1_000,
+	retryMaxDelayMs: 10_000,
+	maxDurationMs: 15 * 60_000
+};
 const none = { text: '', reasoning: '' };
 const some = { text: 'Once', reasoning: '' };
 const thought = { text: '', reasoning: 'Hmm' };
-const retryable: ProviderFailure = { code: 'unreachable', message: 'down', retryable: true };
+const retryable: ProviderFailure = {
+	code: 'interrupted',
+	message: 'closed mid-reply',
+	retryable: true
+};
+const away: ProviderFailure = { code: 'unreachable', message: 'down', retryable: true };
+const loading: ProviderFailure = {
+	code: 'upstream',
+	status: 503,
+	message: 'HTTP 503',
+	retryable: true
+};
+const serverError: ProviderFailure = { ...loading, status: 500, message: 'HTTP 500' };
 const fatal: ProviderFailure = { code: 'auth', message: 'bad key', retryable: false };
 
 const cases: [string, Omit<ConcludeInput, 'limits'>, ReturnType<typeof conclude>][] = [
@@ -33,17 +51,51 @@ const cases: [string, Omit<ConcludeInput, 'limits'>, ReturnType<typeof conclude>
 	[
 		'retryable failure on the last attempt fails',
 		{ produced: none, failure: retryable, stop: null, attempts: 3 },
+		{
+			kind: 'final',
+			outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' }
+		}
+	],
+	[
+		'provider away (port closed) on the third attempt: still waited for',
+		{ produced: none, failure: away, stop: null, attempts: 3 },
+		{ kind: 'retry', delayMs: 10_000 }
+	],
+	[
+		'provider loading its model (503) on the third attempt: still waited for',
+		{ produced: none, failure: loading, stop: null, attempts: 3 },
+		{ kind: 'retry', delayMs: 10_000 }
+	],
+	[
+		'provider away for the whole budget: fails',
+		{ produced: none, failure: away, stop: null, attempts: 15 },
+		{ kind: 'final', outcome: { state: 'failed', code: 'unreachable', message: 'down' } }
+	],
+	[
+		'a 500 is a failure, not an absence: three attempts',
+		{ produced: none, failure: serverError, stop: null, attempts: 3 },
+		{ kind: 'final', outcome: { state: 'failed', code: 'upstream', message: 'HTTP 500' } }
+	],
+	[
+		'provider away after text: kept, failed, not retried',
+		{ produced: some, failure: away, stop: null, attempts: 1 },
 		{ kind: 'final', outcome: { state: 'failed', code: 'unreachable', message: 'down' } }
 	],
 	[
 		'retryable failure after text: kept, failed, not retried',
 		{ produced: some, failure: retryable, stop: null, attempts: 1 },
-		{ kind: 'final', outcome: { state: 'failed', code: 'unreachable', message: 'down' } }
+		{
+			kind: 'final',
+			outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' }
+		}
 	],
 	[
 		'retryable failure after reasoning only: not retried either',
 		{ produced: thought, failure: retryable, stop: null, attempts: 1 },
-		{ kind: 'final', outcome: { state: 'failed', code: 'unreachable', message: 'down' } }
+		{
+			kind: 'final',
+			outcome: { state: 'failed', code: 'interrupted', message: 'closed mid-reply' }
+		}
 	],
 	[
 		'failure that is not retryable',

@@ -13,7 +13,14 @@ export interface ConcludeInput {
 	stop: StopReason | null;
 	/** Runs so far, this one included. */
 	attempts: number;
-	limits: { maxAttempts: number; retryBaseMs: number; maxDurationMs: number };
+	limits: {
+		maxAttempts: number;
+		/** Runs while the provider is away (not running, or loading its model) before the reply fails. */
+		awayMaxAttempts: number;
+		retryBaseMs: number;
+		retryMaxDelayMs: number;
+		maxDurationMs: number;
+	};
 }
 
 export type Conclusion = { kind: 'retry'; delayMs: number } | { kind: 'final'; outcome: Outcome };
@@ -21,10 +28,22 @@ export type Conclusion = { kind: 'retry'; delayMs: number } | { kind: 'final'; o
 export const SHUTDOWN_MESSAGE =
 	'The server was shut down while this reply was being written; the text so far is kept.';
 
+/**
+ * The provider is not there rather than failing: its port is closed (restarting) or it answers 503
+ * (llama-server while it loads a model). Worth waiting for longer than a failure.
+ */
+export function providerAway(failure: ProviderFailure): boolean {
+	return failure.code === 'unreachable' || (failure.code === 'upstream' && failure.status === 503);
+}
+
 export function conclude({ produced, failure, stop, attempts, limits }: ConcludeInput): Conclusion {
 	const nothingYet = !produced.text && !produced.reasoning;
-	if (!stop && failure?.retryable && nothingYet && attempts < limits.maxAttempts)
-		return { kind: 'retry', delayMs: limits.retryBaseMs * 4 ** (attempts - 1) };
+	const budget = failure && providerAway(failure) ? limits.awayMaxAttempts : limits.maxAttempts;
+	if (!stop && failure?.retryable && nothingYet && attempts < budget)
+		return {
+			kind: 'retry',
+			delayMs: Math.min(limits.retryBaseMs * 4 ** (attempts - 1), limits.retryMaxDelayMs)
+		};
 	const final = (outcome: Outcome): Conclusion => ({ kind: 'final', outcome });
 	switch (stop) {
 		case 'cancel':

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DIALECTS, freshDatabase, type TestDatabase } from '../../../../tests/support/db';
 import { sendMessage } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
-import { INTERRUPTED_MESSAGE, recoverJob } from '$lib/server/jobs/finish';
+import { INTERRUPTED_MESSAGE, NEVER_STARTED_MESSAGE, recoverJob } from '$lib/server/jobs/finish';
 import { findJob } from '$lib/server/repos/jobs';
 import pino from 'pino';
 import { JobBus } from '$lib/server/jobs/bus';
@@ -73,9 +73,38 @@ describe.each(DIALECTS)('restart recovery on %s', (dialect) => {
 	});
 
 	it('gives up re-running a job that keeps dying before its first token', async () => {
-		const { jobId } = await runningJob('', 3);
+		const { jobId, replyId } = await runningJob('', 3);
 		expect(await recoverJob(t.db, (await findJob(t.db, jobId))!, 3)).toBe('interrupted');
 		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
+		// No "text so far is kept" promise over an empty reply (the crash-loop fault case showed it).
+		expect(await reply(replyId)).toMatchObject({
+			status: 'interrupted',
+			content: '',
+			error: NEVER_STARTED_MESSAGE
+		});
+	});
+
+	it('starts without waiting for the model server to count an interrupted reply (it may be hung)', async () => {
+		const { jobId } = await runningJob('The kettle sang.');
+		let answer!: () => void;
+		const hung = new Promise<void>((resolve) => (answer = resolve));
+		const runner = new JobRunner({
+			db: t.db,
+			providers: new ProviderRegistry(async () => {
+				await hung;
+				return [];
+			}),
+			bus: new JobBus(),
+			log: pino({ level: 'silent' })
+		});
+		let started = false;
+		void runner.start({ recoverAll: true }).then(() => (started = true));
+		// Before: start() waited for the count (13 s with llama-server SIGSTOPped and 2 replies).
+		await vi.waitFor(() => expect(started).toBe(true));
+		// Recovered before the start ended, tokens counted from the text's length.
+		expect((await findJob(t.db, jobId))?.state).toBe('interrupted');
+		answer();
+		await runner.stop();
 	});
 
 	it('records the tokens an interrupted reply used, counted and marked as estimated', async () => {

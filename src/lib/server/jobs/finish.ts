@@ -170,10 +170,15 @@ export async function cancelQueuedJob(db: Database, job: Job): Promise<boolean> 
 
 export const INTERRUPTED_MESSAGE =
 	'The server stopped while this reply was being written; the text so far is kept.';
+/** A job that died before its first token on every attempt: nothing to keep, and not re-run again. */
+export const NEVER_STARTED_MESSAGE =
+	'The server stopped each time this reply was about to start, so it was not tried again; regenerate it to try once more.';
 
 /**
  * After a crash: a job that had streamed nothing goes back to the queue (it never reached the
  * user, so a re-run duplicates nothing); one with partial text ends as interrupted, text kept.
+ * One that died before its first token on every attempt is not re-run again (it may be what kills
+ * the server) and says so rather than promise kept text.
  */
 export async function recoverJob(
 	db: Database,
@@ -196,7 +201,7 @@ export async function recoverJob(
 	await finishJob(
 		db,
 		job,
-		{ state: 'interrupted', message: INTERRUPTED_MESSAGE },
+		{ state: 'interrupted', message: streamed ? INTERRUPTED_MESSAGE : NEVER_STARTED_MESSAGE },
 		await fromCheckpoint(job)
 	);
 	return 'interrupted' as const;

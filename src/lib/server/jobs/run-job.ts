@@ -24,7 +24,9 @@ export interface RunLimits {
 	heartbeatMs: number;
 	maxDurationMs: number;
 	maxAttempts: number;
+	awayMaxAttempts: number;
 	retryBaseMs: number;
+	retryMaxDelayMs: number;
 }
 
 /** A reply reached done or failed; `watched`: a page in this process was streaming it. */
@@ -228,10 +230,14 @@ async function screenFinishedReply(
 	produced.finishReason = 'content_filter';
 }
 
+/** How an interrupted reply's tokens are counted: by the model server's tokenizer, or from length. */
+export type TokenCount = 'provider' | 'length';
+
 /** A job's last checkpoint as its outcome, with its tokens counted (nothing was reported). */
 export async function fromCheckpoint(
 	deps: { db: Database; providers: ProviderRegistry; log: Logger },
-	job: Job
+	job: Job,
+	count: TokenCount = 'provider'
 ): Promise<Produced> {
 	const produced: Produced = {
 		text: job.partial_text,
@@ -239,7 +245,7 @@ export async function fromCheckpoint(
 		usage: null
 	};
 	try {
-		const provider = await deps.providers.get(job.provider);
+		const provider = count === 'provider' ? await deps.providers.get(job.provider) : undefined;
 		const params = JSON.parse(job.params) as JobParams;
 		const prompt = await promptFor(deps.db, job, params);
 		const from = params.continue

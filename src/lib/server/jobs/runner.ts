@@ -14,7 +14,12 @@ import { JobBus } from '$lib/server/jobs/bus';
 import { cancelJob } from '$lib/server/jobs/cancel';
 import type { StopReason } from '$lib/server/jobs/conclude';
 import { failQueuedJob, finishJob, recoverJob } from '$lib/server/jobs/finish';
-import { fromCheckpoint, runJob, type ReplyEndedHook } from '$lib/server/jobs/run-job';
+import {
+	fromCheckpoint,
+	runJob,
+	type ReplyEndedHook,
+	type TokenCount
+} from '$lib/server/jobs/run-job';
 import * as jobs from '$lib/server/repos/jobs';
 import type { JobObserver } from '$lib/server/metrics';
 
@@ -26,7 +31,11 @@ export const JOB_LIMITS = {
 	pollMs: 1_000,
 	maxDurationMs: 15 * 60_000,
 	maxAttempts: 3,
-	retryBaseMs: 1_000
+	// A provider that is away (restarting, loading its model) is waited for about two minutes:
+	// retries after 1 s, 4 s, then every 10 s.
+	awayMaxAttempts: 15,
+	retryBaseMs: 1_000,
+	retryMaxDelayMs: 10_000
 };
 /** What the runner needs of a queued job to put it in its provider's gate. */
 export type QueuedJob = Pick<Job, 'id' | 'provider' | 'user_id'>;
@@ -71,9 +80,13 @@ export class JobRunner {
 		return this.running.size;
 	}
 
-	/** Recover what a crash left behind, then start claiming. `recoverAll`: single instance (SQLite). */
+	/**
+	 * Recovers what a crash left behind, then starts claiming. `recoverAll`: single instance (SQLite).
+	 * This first recovery counts tokens from the text's length, never with the model server: it
+	 * may be what is hung, and the server does not answer until this is done.
+	 */
 	async start(options: { recoverAll: boolean }) {
-		await this.recover(options.recoverAll ? null : Date.now() - this.limits.staleAfterMs);
+		await this.recover(options.recoverAll ? null : Date.now() - this.limits.staleAfterMs, 'length');
 		this.timer = setInterval(() => {
 			void this.recover(Date.now() - this.limits.staleAfterMs).catch((e) =>
 				this.deps.log.error({ err: e }, 'recovery failed')
@@ -93,11 +106,11 @@ export class JobRunner {
 		await Promise.all([...this.running.values()].map((r) => r.done));
 	}
 
-	private async recover(staleBefore: number | null) {
+	private async recover(staleBefore: number | null, count: TokenCount = 'provider') {
 		for (const job of await jobs.listRunningJobs(this.deps.db, staleBefore)) {
 			if (this.running.has(job.id)) continue;
 			const result = await recoverJob(this.deps.db, job, this.limits.maxAttempts, (j) =>
-				fromCheckpoint(this.deps, j)
+				fromCheckpoint(this.deps, j, count)
 			);
 			this.deps.log.warn({ jobId: job.id, result }, 'recovered a job left running');
 			if (result === 'interrupted') this.deps.bus.end(job.id);
