@@ -220,7 +220,7 @@ describe('SQLite under a long reader, a lock and a full disk', () => {
 			fault: `SQLite file locked by another process (BEGIN EXCLUSIVE) for ${LOCK_MS / 1000} s, 8 replies streaming`,
 			usersSaw:
 				`sends during the lock: ${describeStatuses(during.map((s) => s.outcome))}; ` +
-				`reads ${reads.filter((r) => r.status === 200).length}/${reads.length} ok; replies ${describeStates(result.states)}`,
+				`reads ${reads.filter((r) => r.status === 200).length}/${reads.length} ok (${[...new Set(reads.map((r) => r.status))].join('/')}); replies ${describeStates(result.states)}`,
 			lost: result.lost,
 			duplicated: result.duplicated,
 			errors:

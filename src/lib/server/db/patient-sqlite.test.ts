@@ -92,6 +92,8 @@ describe('SQLite writes under another connection’s lock', () => {
 			)
 		);
 		await writes[0];
+		// A read meanwhile goes through (WAL) and says nothing about the lock.
+		expect(await db.selectFrom('user').select('id').execute()).toEqual([]);
 		// The first waited the whole time; the next ones, queued behind it, are refused at once,
 		// before a lock released by a timer could let them through.
 		const release = setTimeout(() => other.exec('COMMIT'), 2_000);

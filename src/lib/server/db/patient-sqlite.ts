@@ -24,6 +24,8 @@ export interface BusyWait {
 	maxPauseMs: number;
 }
 
+const WRITES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode']);
+
 const isBusy = (error: unknown) =>
 	typeof error === 'object' &&
 	error !== null &&
@@ -32,7 +34,7 @@ const isBusy = (error: unknown) =>
 
 class PatientConnection implements DatabaseConnection {
 	/**
-	 * Since when the file has been locked, as far as this connection knows (null: a statement got
+	 * Since when the file has been locked, as far as this connection knows (null: a write got
 	 * through since). The wait is counted from there, not per statement: the one connection serves
 	 * every query in turn, so during a long lock the statements queued behind the first do not
 	 * each wait the whole time again — past it they are tried once and fail (a 503 at once).
@@ -48,7 +50,8 @@ class PatientConnection implements DatabaseConnection {
 		for (let pause = 5; ; pause = Math.min(pause * 2, this.wait.maxPauseMs)) {
 			try {
 				const result = await this.inner.executeQuery<R>(query);
-				this.busySince = null;
+				// Reads go on under another process's write lock (WAL): only a write shows it is gone.
+				if (WRITES.has(query.query.kind)) this.busySince = null;
 				return result;
 			} catch (error) {
 				if (!isBusy(error)) throw error;
