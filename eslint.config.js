@@ -20,11 +20,8 @@ const LIBRARY_OWNERS = [
 	{ libs: ['marked'], owners: ['src/lib/client/markdown/**', 'src/lib/server/exports/**'] },
 	{ libs: ['shiki', 'dompurify'], owners: ['src/lib/client/markdown/**'] },
 	{ libs: ['kysely'], owners: ['src/lib/server/db/**', 'src/lib/server/repos/**'] },
-	// The PostgreSQL relay holds its own LISTEN connection (src/lib/server/jobs/relay.ts).
-	{
-		libs: ['better-sqlite3', 'pg'],
-		owners: ['src/lib/server/db/**', 'src/lib/server/repos/**', 'src/lib/server/jobs/relay.ts']
-	},
+	// The relay's LISTEN connection is src/lib/server/db/listener.ts's.
+	{ libs: ['better-sqlite3', 'pg'], owners: ['src/lib/server/db/**', 'src/lib/server/repos/**'] },
 	{ libs: ['pino'], owners: ['src/lib/server/log.ts'], types: true },
 	{ libs: ['undici'], owners: ['src/lib/server/net/guarded-fetch.ts'] },
 	{ libs: ['@node-rs/argon2'], owners: ['src/lib/server/auth/password.ts'] },

@@ -5,13 +5,8 @@ import { requireUser } from '$lib/server/guards';
 import { isSetupNeeded } from '$lib/server/services/accounts';
 import { isTwoFactorRequired } from '$lib/server/services/two-factor';
 import { getLogger, loggablePath } from '$lib/server/log';
-import {
-	getRuntime,
-	SHUTDOWN_DONE,
-	startJobRunner,
-	startRuntime,
-	stopRuntime
-} from '$lib/server/runtime';
+import { getRuntime, startJobRunner, startRuntime, stopRuntime } from '$lib/server/runtime';
+import { SHUTDOWN_DONE } from '$lib/server/shutdown';
 import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import { capRequestBody } from '$lib/server/body-limit';

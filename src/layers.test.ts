@@ -50,6 +50,18 @@ describe('lint rules for layers and libraries', { timeout: 300_000 }, () => {
 			'@typescript-eslint/no-restricted-imports'
 		],
 		[
+			'the job relay importing pg (its connection is db/listener.ts)',
+			'src/lib/server/jobs/relay.ts',
+			"import pg from 'pg';\nexport const c = new pg.Client();\n",
+			'@typescript-eslint/no-restricted-imports'
+		],
+		[
+			'a store reading the device cache with Dexie',
+			'src/lib/stores/offline.svelte.ts',
+			"import Dexie from 'dexie';\nexport const d = new Dexie('x');\n",
+			'@typescript-eslint/no-restricted-imports'
+		],
+		[
 			'a service importing web-push',
 			'src/lib/server/services/health.ts',
 			"import webPush from 'web-push';\nexport const keys = webPush.generateVAPIDKeys();\n",

@@ -11,7 +11,7 @@ import { build, files, version } from '$service-worker';
 import { cleanupOutdatedCaches, matchPrecache, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute, setCatchHandler } from 'workbox-routing';
 import { NetworkOnly } from 'workbox-strategies';
-import { deviceDb, deviceUserIds } from '$lib/client/device-cache';
+import { deviceCache, deviceUserIds, unsentOutbox } from '$lib/client/device-cache';
 import { flushOutbox } from '$lib/client/outbox';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -49,9 +49,9 @@ async function sendOutboxes() {
 	let sent = 0;
 	let left = 0;
 	for (const userId of await deviceUserIds()) {
-		const db = deviceDb(userId);
-		sent += await flushOutbox(db, fetch);
-		left += await db.outbox.filter((item) => !item.error).count();
+		const cache = deviceCache(userId);
+		sent += await flushOutbox(cache, fetch);
+		left += (await unsentOutbox(cache)).length;
 	}
 	if (sent > 0) {
 		for (const client of await self.clients.matchAll({ type: 'window' }))

@@ -292,7 +292,7 @@ test('two-factor: enrol with a QR code, sign in with a code, no replays, recover
 	const key = (await section.getByTestId('totp-key').textContent())!.trim();
 	await section.getByLabel('Code from the app').fill('000000');
 	await section.getByRole('button', { name: 'Turn on' }).tap();
-	await expect(section.getByRole('status')).toContainText('not right');
+	await expect(section.getByRole('alert')).toContainText('not right');
 	await qr.scrollIntoViewIfNeeded();
 	await saveScreenshot(page, 'two-factor');
 	await section.getByLabel('Code from the app').fill(codeFor(key, -1));

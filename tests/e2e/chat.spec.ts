@@ -1,7 +1,7 @@
 // The chat screen in a real browser against a real llama-server: send, watch the reply stream,
 // lose the network mid-reply, leave and come back, stop.
 import { expect, test, type Page } from '@playwright/test';
-import { ensureUser, renderedText, signIn } from './helpers';
+import { ensureUser, renderedText, saveScreenshot, signIn } from './helpers';
 import type { ConversationDto } from '$lib/shared/dto';
 
 const USER = { username: 'chatter', password: 'chatter-password' };
@@ -132,4 +132,101 @@ test('a conversation too large for one read opens at its newest page; earlier on
 	}
 	await expect(page.locator('article.message.user').first()).toContainText(opening);
 	await expect(page.locator('article.message.user')).toHaveCount(6);
+});
+
+/** A conversation titled by its first message, whose reply fails at once (a model nobody serves). */
+async function quickConversation(page: Page, baseURL: string, title: string): Promise<number> {
+	const headers = { origin: baseURL };
+	const created = await page.request.post('/api/conversations', { data: {}, headers });
+	const { id } = (await created.json()) as { id: number };
+	const sent = await page.request.post(`/api/conversations/${id}/messages`, {
+		data: { content: title, model: 'nobody/none' },
+		headers
+	});
+	expect(sent.status()).toBe(202);
+	await expect
+		.poll(async () => {
+			const res = await page.request.get(`/api/conversations/${id}`);
+			return ((await res.json()) as ConversationDto).messages.at(-1)?.status;
+		})
+		.toBe('failed');
+	return id;
+}
+
+test('the conversation list is read once at start, not again when moving between chats', async ({
+	browser,
+	baseURL
+}) => {
+	const lister = { username: 'lister', password: 'lister-password' };
+	ensureUser(lister.username, lister.password);
+	const page = await browser.newPage();
+	await signIn(page, lister.username, lister.password);
+	const first = await quickConversation(page, baseURL!, 'First of two');
+	const second = await quickConversation(page, baseURL!, 'Second of two');
+
+	const listReads: string[] = [];
+	page.on('request', (request) => {
+		const url = new URL(request.url());
+		if (request.method() === 'GET' && url.pathname === '/api/conversations')
+			listReads.push(url.search);
+	});
+	// The start ends with the device copy's sync, which comes after the list.
+	const synced = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/sync');
+	await page.goto(`/c/${first}`);
+	await synced;
+	await expect(page.getByRole('link', { name: 'Second of two' })).toBeVisible();
+	expect(listReads).toHaveLength(1);
+
+	for (const [id, title] of [
+		[second, 'Second of two'],
+		[first, 'First of two'],
+		[second, 'Second of two']
+	] as const) {
+		// Opening a chat ends with its usage totals, read once it is on screen.
+		const opened = page.waitForResponse(
+			(r) => r.url().endsWith(`/api/usage?conversationId=${id}`) && r.ok()
+		);
+		await page.getByRole('link', { name: title }).click();
+		await expect(page).toHaveURL(new RegExp(`/c/${id}$`));
+		await expect(page.locator('article.message.user')).toContainText(title);
+		await opened;
+	}
+	await page.getByRole('link', { name: 'New chat' }).first().click();
+	await expect(page).toHaveURL(/\/$/);
+	expect(listReads).toHaveLength(1);
+	await page.close();
+});
+
+test('a device copy that cannot be used is reported, and the chat works from the network', async ({
+	browser
+}) => {
+	const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+	// This browser's IndexedDB refuses every database (as a full or broken profile does).
+	await context.addInitScript(() => {
+		IDBFactory.prototype.open = () => {
+			throw new DOMException('The storage of this device is broken', 'UnknownError');
+		};
+	});
+	const page = await context.newPage();
+	const warnings: string[] = [];
+	page.on('console', (message) => {
+		if (message.type() === 'warning') warnings.push(message.text());
+	});
+	await signIn(page, USER.username, USER.password);
+	const warning = page.getByTestId('device-cache-warning');
+	await expect(warning).toContainText('The offline copy on this device could not');
+	await expect(warning).toContainText('storage of this device is broken');
+	expect(warnings.some((w) => w.includes('offline copy on this device could not'))).toBe(true);
+	// The list and a conversation still come from the server.
+	await page.getByTestId('drawer-button').click();
+	await page.getByRole('link', { name: 'Hello hearth' }).click();
+	await expect(page.locator('article.message.user').first()).toContainText('Hello hearth');
+	await expect(warning).toBeVisible();
+	expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(
+		true
+	);
+	await saveScreenshot(page, 'device-cache-warning');
+	await warning.getByRole('button', { name: 'Dismiss' }).click();
+	await expect(warning).toHaveCount(0);
+	await context.close();
 });

@@ -12,7 +12,7 @@ import {
 	type ApiClient,
 	type HearthServer
 } from '../support/hearth-server';
-import { newConversation } from '../support/chat';
+import { newConversation, send, settledReply } from '../support/chat';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
 import type { PolicyHitDto, PolicyRuleDto, SendResultDto } from '$lib/shared/dto';
 
@@ -165,5 +165,85 @@ describe('the content policy through HTTP, the chat and /v1', () => {
 		expect(modelCalls()).toHaveLength(2);
 		expect((await admin.json('DELETE', `/api/admin/policy/rules/${ruleId}`)).status).toBe(200);
 		expect(await counts()).toEqual([]);
+	});
+
+	it('screens finished replies when a rule says so: the chat and /v1 get the refusal', async () => {
+		stub.behaviour = 'ok';
+		const WITHHELD = 'That reply was withheld.';
+		const created = await admin.json<{ rule: PolicyRuleDto }>('POST', '/api/admin/policy/rules', {
+			name: 'No stubs',
+			kind: 'keyword',
+			pattern: 'from the stub',
+			message: WITHHELD,
+			screenReplies: true
+		});
+		expect(created.status).toBe(201);
+		expect(created.body.rule).toMatchObject({ screenReplies: true, failClosed: false });
+		const id = await newConversation(alice);
+		const sent = await send(alice, id, 40, { model: MODEL });
+		expect(sent.reply.status).toBe('queued');
+		const reply = await settledReply(alice, id, sent.reply.id);
+		expect(reply).toMatchObject({ status: 'done', content: WITHHELD });
+		expect(JSON.stringify(await alice.json('GET', `/api/conversations/${id}`))).not.toContain(
+			'from the stub'
+		);
+
+		const stream = await openai.chat.completions.create({
+			model: MODEL,
+			messages: [{ role: 'user', content: 'Say hello' }],
+			stream: true,
+			stream_options: { include_usage: true }
+		});
+		let text = '';
+		const finishes: string[] = [];
+		let usage: OpenAI.CompletionUsage | null | undefined;
+		for await (const chunk of stream) {
+			for (const choice of chunk.choices) {
+				text += choice.delta.content ?? '';
+				if (choice.finish_reason) finishes.push(choice.finish_reason);
+			}
+			if (chunk.usage) usage = chunk.usage;
+		}
+		expect(text).toBe(WITHHELD);
+		expect(finishes).toEqual(['content_filter']);
+		// The model did run: its tokens are counted.
+		expect(usage?.completion_tokens).toBeGreaterThan(0);
+		const today = new Date().toISOString().slice(0, 10);
+		expect(await counts()).toEqual([{ ruleId: created.body.rule.id, day: today, count: 2 }]);
+		expect(
+			(await admin.json('DELETE', `/api/admin/policy/rules/${created.body.rule.id}`)).status
+		).toBe(200);
+	});
+
+	it('takes a guard-model rule over HTTP and refuses a bad one', async () => {
+		const bad = await admin.json('POST', '/api/admin/policy/rules', {
+			name: 'Guard',
+			kind: 'guard',
+			pattern: 'not a model',
+			message: 'No.'
+		});
+		expect(bad.status).toBe(400);
+		const created = await admin.json<{ rule: PolicyRuleDto }>('POST', '/api/admin/policy/rules', {
+			name: 'Guard',
+			kind: 'guard',
+			pattern: 'llama/llama-guard',
+			message: 'The guard said no.',
+			failClosed: true
+		});
+		expect(created.status).toBe(201);
+		// The stub answers prose, not a verdict: the rule fails closed.
+		const refused = await openai.chat.completions.create({
+			model: MODEL,
+			messages: [{ role: 'user', content: 'Hello there' }]
+		});
+		expect(refused.choices[0]).toMatchObject({
+			finish_reason: 'content_filter',
+			message: { content: 'The guard said no.' }
+		});
+		const asked = modelCalls().at(-1)!.body as { model: string; temperature: number };
+		expect(asked).toMatchObject({ model: 'llama-guard', temperature: 0 });
+		expect(
+			(await admin.json('DELETE', `/api/admin/policy/rules/${created.body.rule.id}`)).status
+		).toBe(200);
 	});
 });

@@ -1,24 +1,31 @@
 // Sends messages written offline, oldest first, each with its client id so a send that is
 // retried (a lost answer, the page and the service worker racing) is stored once by the server.
-import { recordOutboxUploads, type DeviceDb, type OutboxItem } from '$lib/client/device-cache';
+import {
+	markRefused,
+	recordOutboxUploads,
+	removeFromOutbox,
+	unsentOutbox,
+	type DeviceCache,
+	type OutboxItem
+} from '$lib/client/device-cache';
 import { postAttachment } from '$lib/client/attachments';
 
 let running: Promise<number> | null = null;
 
 /** Sends what the outbox holds; stops at the first network failure. Resolves to how many went. */
-export function flushOutbox(db: DeviceDb, fetchFn: typeof fetch): Promise<number> {
+export function flushOutbox(db: DeviceCache, fetchFn: typeof fetch): Promise<number> {
 	running ??= send(db, fetchFn).finally(() => (running = null));
 	return running;
 }
 
-async function send(db: DeviceDb, fetchFn: typeof fetch): Promise<number> {
+async function send(db: DeviceCache, fetchFn: typeof fetch): Promise<number> {
 	let sent = 0;
-	const items = (await db.outbox.orderBy('createdAt').toArray()).filter((i) => !i.error);
+	const items = await unsentOutbox(db);
 	for (const item of items) {
 		const uploaded = await uploadFiles(db, item, fetchFn);
 		if (uploaded === 'later') break;
 		if (uploaded !== 'ok') {
-			await db.outbox.update(item.clientId, { error: uploaded.error });
+			await markRefused(db, item.clientId, uploaded.error);
 			continue;
 		}
 		let res: Response;
@@ -33,15 +40,17 @@ async function send(db: DeviceDb, fetchFn: typeof fetch): Promise<number> {
 			break; // Still offline: try again when the network is back.
 		}
 		if (res.ok) {
-			await db.outbox.delete(item.clientId);
+			await removeFromOutbox(db, item.clientId);
 			sent++;
 		} else if (res.status === 401 || res.status === 429 || res.status >= 500) {
 			break; // Signed out, busy or failing: keep it for later.
 		} else {
 			const data = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-			await db.outbox.update(item.clientId, {
-				error: data?.error?.message ?? `Hearth refused this message (${res.status})`
-			});
+			await markRefused(
+				db,
+				item.clientId,
+				data?.error?.message ?? `Hearth refused this message (${res.status})`
+			);
 		}
 	}
 	return sent;
@@ -49,7 +58,7 @@ async function send(db: DeviceDb, fetchFn: typeof fetch): Promise<number> {
 
 /** Uploads the item's files not yet uploaded, recording each id as it comes. */
 async function uploadFiles(
-	db: DeviceDb,
+	db: DeviceCache,
 	item: OutboxItem,
 	fetchFn: typeof fetch
 ): Promise<'ok' | 'later' | { error: string }> {

@@ -54,9 +54,6 @@ export interface Runtime {
 
 let runtime: Runtime | null = null;
 
-/** Where the server's shutdown promise is left for `hearth serve` (a separate bundle) to await. */
-export const SHUTDOWN_DONE = Symbol.for('hearth.shutdown-done');
-
 /** A request-rate bucket, refilled faster where a test asks for it (HEARTH_TEST_TIMINGS). */
 function requestRate(rate: TokenBucketOptions, timings: TestTimings): TokenBucketOptions {
 	const refillMs = timings.requestRefillMs;

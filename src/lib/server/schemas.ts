@@ -1,6 +1,6 @@
 // Request-body pieces shared by several API routes.
 import { z } from 'zod';
-import { REASONING_LEVELS } from '$lib/shared/dto';
+import { POLICY_RULE_KINDS, REASONING_LEVELS } from '$lib/shared/dto';
 import {
 	MAX_PRESET_NAME_CHARS,
 	MAX_PRESET_SYSTEM_PROMPT_CHARS,
@@ -39,10 +39,12 @@ export const AliasBody = z.strictObject({
 /** A content-policy rule as the admin saves it (services/content-policy.ts checks the details). */
 export const PolicyRuleBody = z.strictObject({
 	name: z.string().max(1000),
-	kind: z.enum(['keyword', 'regex']),
+	kind: z.enum(POLICY_RULE_KINDS),
 	pattern: z.string().max(200_000),
 	message: z.string().max(10_000),
-	enabled: z.boolean().optional()
+	enabled: z.boolean().optional(),
+	failClosed: z.boolean().optional(),
+	screenReplies: z.boolean().optional()
 });
 export const PolicyRulePatch = PolicyRuleBody.partial();
 

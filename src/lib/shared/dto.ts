@@ -353,7 +353,7 @@ export interface ModelAliasDto {
 	systemPrompt: string | null;
 }
 
-export const POLICY_RULE_KINDS = ['keyword', 'regex'] as const;
+export const POLICY_RULE_KINDS = ['keyword', 'regex', 'guard'] as const;
 export type PolicyRuleKindDto = (typeof POLICY_RULE_KINDS)[number];
 
 /** A content-policy rule as the admin sees it. */
@@ -361,11 +361,18 @@ export interface PolicyRuleDto {
 	id: number;
 	name: string;
 	kind: PolicyRuleKindDto;
-	/** keyword: one keyword per line; regex: one pattern. Matched case-insensitively. */
+	/**
+	 * keyword: one keyword per line; regex: one pattern (both case-insensitive); guard: the
+	 * classifier model as "provider/model" or an alias name.
+	 */
 	pattern: string;
 	/** What the user gets back instead of a reply. */
 	message: string;
 	enabled: boolean;
+	/** guard: refuse when the guard model gives no verdict in time (else let the text through). */
+	failClosed: boolean;
+	/** Also screen finished replies: a breaking reply is replaced with the refusal. */
+	screenReplies: boolean;
 }
 
 /** Refusals by one rule on one UTC day. */

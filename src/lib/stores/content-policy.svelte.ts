@@ -7,6 +7,8 @@ export interface PolicyRuleInput {
 	kind: PolicyRuleKindDto;
 	pattern: string;
 	message: string;
+	failClosed?: boolean;
+	screenReplies?: boolean;
 }
 
 class ContentPolicyStore {

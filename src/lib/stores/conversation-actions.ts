@@ -1,9 +1,10 @@
 // What a user does to a conversation beyond sending: edit a message, ask again, branch it off,
-// change its model and settings (slash commands), and /image. Kept apart from the chat store,
-// which owns the state, the streams and the offline copy these build on.
+// change its model and settings (slash commands), and /image. Kept apart from the conversations
+// and replies stores, which own the state and the streams these build on.
 import { api } from '$lib/client/api';
 import { attachmentsStore } from '$lib/stores/attachments.svelte';
-import { chatStore } from '$lib/stores/chat.svelte';
+import { conversationsStore } from '$lib/stores/conversations.svelte';
+import { repliesStore } from '$lib/stores/replies.svelte';
 import type {
 	ConversationDto,
 	ConversationSettingsDto,
@@ -14,11 +15,11 @@ import type {
 
 /** /image: a generated picture as a new exchange; returns the conversation id. */
 export async function generateImage(prompt: string): Promise<number | null> {
-	if (chatStore.sending) return null;
-	chatStore.error = null;
-	chatStore.sending = true;
+	if (repliesStore.sending) return null;
+	conversationsStore.error = null;
+	repliesStore.sending = true;
 	try {
-		const conversation = chatStore.current;
+		const conversation = conversationsStore.current;
 		const result = await api<{ conversationId: number; message: MessageDto; reply: MessageDto }>(
 			'POST',
 			'/api/images',
@@ -26,30 +27,30 @@ export async function generateImage(prompt: string): Promise<number | null> {
 		);
 		if (conversation) {
 			conversation.messages.push(result.message, result.reply);
-			chatStore.showMessage(result.reply.id);
-			chatStore.save();
+			conversationsStore.showMessage(result.reply.id);
+			conversationsStore.save();
 		} else {
-			chatStore.current = await api<ConversationDto>(
+			conversationsStore.current = await api<ConversationDto>(
 				'GET',
 				`/api/conversations/${result.conversationId}`
 			);
 		}
-		void chatStore.loadSidebar();
+		void conversationsStore.loadSidebar();
 		return result.conversationId;
 	} catch (error) {
-		chatStore.fail(error);
+		conversationsStore.fail(error);
 		return null;
 	} finally {
-		chatStore.sending = false;
+		repliesStore.sending = false;
 	}
 }
 
 /** Sends an edited copy of a user message: a sibling of it, answered afresh. */
 export async function editMessage(messageId: number, content: string): Promise<boolean> {
-	const original = chatStore.current?.messages.find((m) => m.id === messageId);
+	const original = conversationsStore.current?.messages.find((m) => m.id === messageId);
 	if (!original || original.role !== 'user') return false;
 	if (!navigator.onLine) {
-		chatStore.error = 'You are offline; edits are sent once you are back online.';
+		conversationsStore.error = 'You are offline; edits are sent once you are back online.';
 		return false;
 	}
 	// The edited message keeps the original's files (the same attachment rows).
@@ -60,38 +61,38 @@ export async function editMessage(messageId: number, content: string): Promise<b
 				hasImages: original.attachments.some((a) => a.kind === 'image')
 			}
 		: null;
-	return (await chatStore.send(content, original.parentId, attached)) !== null;
+	return (await repliesStore.send(content, original.parentId, attached)) !== null;
 }
 
 /** Asks for another reply to the message `messageId` answered (or to a user message). */
 export async function regenerateReply(messageId: number) {
-	const conversation = chatStore.current;
-	if (!conversation || chatStore.sending) return;
-	chatStore.error = null;
-	chatStore.sending = true;
+	const conversation = conversationsStore.current;
+	if (!conversation || repliesStore.sending) return;
+	conversationsStore.error = null;
+	repliesStore.sending = true;
 	try {
 		const result = await api<{ reply: MessageDto; job: JobDto }>(
 			'POST',
 			`/api/conversations/${conversation.id}/regenerate`,
-			{ messageId, ...(chatStore.model ? { model: chatStore.model } : {}) }
+			{ messageId, ...(conversationsStore.model ? { model: conversationsStore.model } : {}) }
 		);
 		conversation.messages.push(result.reply);
-		chatStore.showMessage(result.reply.id);
-		chatStore.follow(result.job.id, result.reply.id);
-		void chatStore.loadSidebar();
+		conversationsStore.showMessage(result.reply.id);
+		repliesStore.follow(result.job.id, result.reply.id);
+		void conversationsStore.loadSidebar();
 	} catch (error) {
-		chatStore.fail(error);
+		conversationsStore.fail(error);
 	} finally {
-		chatStore.sending = false;
+		repliesStore.sending = false;
 	}
 }
 
 /** Extends a stopped, interrupted or length-cut reply in place, as a new job. */
 export async function continueReply(messageId: number) {
-	const conversation = chatStore.current;
-	if (!conversation || chatStore.sending) return;
-	chatStore.error = null;
-	chatStore.sending = true;
+	const conversation = conversationsStore.current;
+	if (!conversation || repliesStore.sending) return;
+	conversationsStore.error = null;
+	repliesStore.sending = true;
 	try {
 		const result = await api<{ reply: MessageDto; job: JobDto }>(
 			'POST',
@@ -103,20 +104,20 @@ export async function continueReply(messageId: number) {
 			Object.assign(reply, result.reply);
 			delete reply.continuable;
 		}
-		chatStore.follow(result.job.id, messageId);
+		repliesStore.follow(result.job.id, messageId);
 	} catch (error) {
-		chatStore.fail(error);
+		conversationsStore.fail(error);
 	} finally {
-		chatStore.sending = false;
+		repliesStore.sending = false;
 	}
 }
 
 /** Sends again the message refused as too large for the context window, cut to fit. */
 export async function sendTruncated() {
-	const refused = chatStore.overflow;
+	const refused = repliesStore.overflow;
 	if (!refused) return;
-	chatStore.overflow = null;
-	const id = await chatStore.send(refused.content, refused.parentId, refused.attached, {
+	repliesStore.overflow = null;
+	const id = await repliesStore.send(refused.content, refused.parentId, refused.attached, {
 		truncate: true
 	});
 	if (id !== null && refused.attached) attachmentsStore.clear();
@@ -124,7 +125,7 @@ export async function sendTruncated() {
 
 /** A new conversation holding the history up to `messageId`; returns its id. */
 export async function branchFrom(messageId: number): Promise<number | null> {
-	const conversation = chatStore.current;
+	const conversation = conversationsStore.current;
 	if (!conversation) return null;
 	try {
 		const copy = await api<ConversationDto>(
@@ -132,10 +133,10 @@ export async function branchFrom(messageId: number): Promise<number | null> {
 			`/api/conversations/${conversation.id}/branch`,
 			{ messageId }
 		);
-		void chatStore.loadSidebar();
+		void conversationsStore.loadSidebar();
 		return copy.id;
 	} catch (error) {
-		chatStore.fail(error);
+		conversationsStore.fail(error);
 		return null;
 	}
 }
@@ -146,13 +147,15 @@ export async function configureConversation(patch: {
 	settings?: ConversationSettingsDto;
 	systemPrompt?: string | null;
 }): Promise<boolean> {
-	if (patch.model) chatStore.model = patch.model;
-	const conversation = chatStore.current;
+	if (patch.model) conversationsStore.model = patch.model;
+	const conversation = conversationsStore.current;
 	if (!conversation) {
-		chatStore.draft = {
-			settings: { ...chatStore.draft.settings, ...patch.settings },
+		conversationsStore.draft = {
+			settings: { ...conversationsStore.draft.settings, ...patch.settings },
 			systemPrompt:
-				patch.systemPrompt === undefined ? chatStore.draft.systemPrompt : patch.systemPrompt
+				patch.systemPrompt === undefined
+					? conversationsStore.draft.systemPrompt
+					: patch.systemPrompt
 		};
 		return true;
 	}
@@ -169,10 +172,10 @@ export async function configureConversation(patch: {
 		conversation.model = fresh.model;
 		conversation.settings = fresh.settings;
 		conversation.systemPrompt = fresh.systemPrompt;
-		chatStore.save();
+		conversationsStore.save();
 		return true;
 	} catch (error) {
-		chatStore.fail(error);
+		conversationsStore.fail(error);
 		return false;
 	}
 }
@@ -185,7 +188,7 @@ export { conversationSettings } from '$lib/stores/conversation-settings';
  * oldest one loaded. Resolves to how many messages came (0 when none or on an error).
  */
 export async function loadEarlierMessages(): Promise<number> {
-	const conversation = chatStore.current;
+	const conversation = conversationsStore.current;
 	const before = conversation?.earlierBefore;
 	if (!conversation || before === undefined) return 0;
 	try {
@@ -193,7 +196,7 @@ export async function loadEarlierMessages(): Promise<number> {
 			'GET',
 			`/api/conversations/${conversation.id}?before=${before}`
 		);
-		if (chatStore.current !== conversation) return 0;
+		if (conversationsStore.current !== conversation) return 0;
 		const loaded = new Set(conversation.messages.map((m) => m.id));
 		const earlier = page.messages.filter((m) => !loaded.has(m.id));
 		conversation.messages.unshift(...earlier);
@@ -201,7 +204,7 @@ export async function loadEarlierMessages(): Promise<number> {
 		else conversation.earlierBefore = page.earlierBefore;
 		return earlier.length;
 	} catch (error) {
-		chatStore.fail(error);
+		conversationsStore.fail(error);
 		return 0;
 	}
 }

@@ -1,8 +1,8 @@
 // The user's conversations as a library: search (on the server, or in the device copy when
 // offline), rename, pin, delete with undo, and token/cost totals.
 import { api, ApiError } from '$lib/client/api';
-import { searchCached } from '$lib/client/device-cache';
-import { chatStore } from '$lib/stores/chat.svelte';
+import { conversationsStore } from '$lib/stores/conversations.svelte';
+import { offlineStore } from '$lib/stores/offline.svelte';
 import type { SearchHitDto, UsageReportDto, UserSettingsDto } from '$lib/shared/dto';
 
 /** How long a deleted conversation can be brought back before it is deleted on the server. */
@@ -44,11 +44,13 @@ class LibraryStore {
 			).hits;
 		} catch (error) {
 			if (error instanceof ApiError && error.status === 0) {
-				const db = chatStore.cache();
-				hits = db ? await searchCached(db, query, SEARCH_LIMIT) : [];
+				hits =
+					(await offlineStore.attempt('search the saved conversations', (c, fns) =>
+						fns.searchCached(c, query, SEARCH_LIMIT)
+					)) ?? [];
 				offline = true;
 			} else {
-				chatStore.fail(error);
+				conversationsStore.fail(error);
 				hits = [];
 			}
 		}
@@ -63,28 +65,29 @@ class LibraryStore {
 	}
 
 	async togglePin(id: number) {
-		const summary = chatStore.conversations.find((c) => c.id === id);
+		const summary = conversationsStore.conversations.find((c) => c.id === id);
 		if (summary) await this.patch(id, { pinned: !summary.pinned });
 	}
 
 	private async patch(id: number, body: { title?: string; pinned?: boolean }) {
 		try {
 			await api('PATCH', `/api/conversations/${id}`, body);
-			if (chatStore.current?.id === id) {
-				if (body.title !== undefined) chatStore.current.title = body.title;
-				if (body.pinned !== undefined) chatStore.current.pinned = body.pinned;
+			if (conversationsStore.current?.id === id) {
+				if (body.title !== undefined) conversationsStore.current.title = body.title;
+				if (body.pinned !== undefined) conversationsStore.current.pinned = body.pinned;
 			}
-			await chatStore.loadSidebar();
+			await conversationsStore.loadSidebar();
 		} catch (error) {
-			chatStore.error = error instanceof Error ? error.message : 'Could not save the change';
+			conversationsStore.error =
+				error instanceof Error ? error.message : 'Could not save the change';
 		}
 	}
 
 	/** Hides a conversation now and deletes it when the undo window closes. */
 	remove(id: number) {
 		this.commitDelete();
-		const summary = chatStore.conversations.find((c) => c.id === id);
-		chatStore.conversations = chatStore.conversations.filter((c) => c.id !== id);
+		const summary = conversationsStore.conversations.find((c) => c.id === id);
+		conversationsStore.conversations = conversationsStore.conversations.filter((c) => c.id !== id);
 		this.pendingDelete = {
 			id,
 			title: summary?.title || 'Untitled',
@@ -96,7 +99,7 @@ class LibraryStore {
 		if (!this.pendingDelete) return;
 		clearTimeout(this.pendingDelete.timer);
 		this.pendingDelete = null;
-		void chatStore.loadSidebar();
+		void conversationsStore.loadSidebar();
 	}
 
 	/** Deletes the conversation waiting for undo now (also when the page is being left). */
@@ -111,12 +114,14 @@ class LibraryStore {
 		}
 		void api('DELETE', `/api/conversations/${pending.id}`)
 			.then(async () => {
-				await chatStore.cache()?.conversations.delete(pending.id);
-				await chatStore.loadSidebar();
+				await offlineStore.attempt('forget the deleted conversation', (c, fns) =>
+					fns.forgetConversation(c, pending.id)
+				);
+				await conversationsStore.loadSidebar();
 			})
 			.catch((error: unknown) => {
-				chatStore.error = error instanceof Error ? error.message : 'Could not delete';
-				void chatStore.loadSidebar();
+				conversationsStore.error = error instanceof Error ? error.message : 'Could not delete';
+				void conversationsStore.loadSidebar();
 			});
 	}
 

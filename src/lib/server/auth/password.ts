@@ -1,6 +1,10 @@
 // argon2id hashing with the OWASP parameters from SECURITY.md and a bounded number of hashes at
-// once: a Pi 5 must not be knocked over by a burst of logins.
-import { hash, verify } from '@node-rs/argon2';
+// once: a Pi 5 must not be knocked over by a burst of logins. The native argon2 module loads at
+// the first hash, not at server start (it is a large part of an idle server's memory).
+
+/** @node-rs/argon2, loaded once on first use. */
+let argon2: Promise<typeof import('@node-rs/argon2')> | null = null;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
 
 const ARGON2_OPTIONS = { memoryCost: 19_456, timeCost: 2, parallelism: 1, outputLen: 32 } as const;
 const MAX_CONCURRENT_HASHES = 2;
@@ -35,7 +39,7 @@ async function withSlot<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function hashPassword(password: string): Promise<string> {
-	return withSlot(() => hash(password, ARGON2_OPTIONS));
+	return withSlot(async () => (await loadArgon2()).hash(password, ARGON2_OPTIONS));
 }
 
 /** A hash of a random password, verified against when the user is unknown so timing matches. */
@@ -47,6 +51,7 @@ export async function verifyPassword(
 ): Promise<boolean> {
 	dummyHash ??= hashPassword(crypto.randomUUID());
 	const target = passwordHash ?? (await dummyHash);
+	const { verify } = await loadArgon2();
 	const ok = await withSlot(() => verify(target, password).catch(() => false));
 	return ok && passwordHash !== null;
 }

@@ -1,13 +1,9 @@
 // The `hearth` command line: serve, migrate, user management and backups. Exit codes: 0 done,
-// 1 refused or failed, 2 usage error, 78 bad configuration.
+// 1 refused or failed, 2 usage error, 78 bad configuration. Each command's code is imported when
+// it runs: `serve` loads the server build, which has its own copy of the runtime, so loading
+// the user commands' runtime too would cost every server start memory and time.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { serve } from '$lib/server/cli/serve';
-import { runUserCommand } from '$lib/server/cli/users';
-import { runBackup, runRestore } from '$lib/server/cli/backup';
-import { getConfig } from '$lib/server/config';
-import { createDatabase } from '$lib/server/db/database';
-import { migrateToLatest } from '$lib/server/db/migrator';
 import { CliError, type Io } from '$lib/server/cli/io';
 
 export { processIo } from '$lib/server/cli/io';
@@ -31,6 +27,11 @@ Commands:
 Configuration comes from the environment (see .env.example).`;
 
 async function migrate(io: Io): Promise<number> {
+	const [{ getConfig }, { createDatabase }, { migrateToLatest }] = await Promise.all([
+		import('$lib/server/config'),
+		import('$lib/server/db/database'),
+		import('$lib/server/db/migrator')
+	]);
 	const db = await createDatabase(getConfig().database);
 	try {
 		const result = await migrateToLatest(db);
@@ -53,17 +54,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
 	const [command, ...rest] = argv;
 	try {
 		switch (command) {
-			case 'serve':
+			case 'serve': {
+				const { serve } = await import('$lib/server/cli/serve');
 				await serve(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'));
 				return -1;
+			}
 			case 'migrate':
 				return await migrate(io);
 			case 'user':
-				return await runUserCommand(rest, io);
+				return await (await import('$lib/server/cli/users')).runUserCommand(rest, io);
 			case 'backup':
-				return await runBackup(rest, io);
+				return await (await import('$lib/server/cli/backup')).runBackup(rest, io);
 			case 'restore':
-				return await runRestore(rest, io);
+				return await (await import('$lib/server/cli/backup')).runRestore(rest, io);
 			case undefined:
 			case 'help':
 			case '--help':

@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getConfig } from '$lib/server/config';
-import { SHUTDOWN_DONE } from '$lib/server/runtime';
+import { SHUTDOWN_DONE } from '$lib/server/shutdown';
 import { MAX_IMPORT_UPLOAD_BYTES } from '$lib/server/imports/limits';
 
 const PROTOCOL_HEADER = 'x-hearth-socket-protocol';

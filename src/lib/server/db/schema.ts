@@ -85,15 +85,19 @@ export interface ModelAliasTable {
 	updated_at: number;
 }
 
-/** An admin's content-policy rule: a keyword list or a regex, with its own refusal message. */
+/** An admin's content-policy rule: a keyword list, a regex or a guard model, with its refusal. */
 export interface PolicyRuleTable {
 	id: Id;
 	name: string;
-	kind: 'keyword' | 'regex';
-	/** keyword: one keyword per line; regex: the pattern (matched case-insensitively). */
+	kind: 'keyword' | 'regex' | 'guard';
+	/** keyword: one per line; regex: the pattern (case-insensitive); guard: "provider/model" or alias. */
 	pattern: string;
 	message: string;
 	enabled: ColumnType<number, number | undefined, number>;
+	/** guard: 1 refuses when the guard model cannot give a verdict (timeout, error, nonsense). */
+	fail_closed: ColumnType<number, number | undefined, number>;
+	/** 1: finished replies are screened too (a breaking reply is replaced with the refusal). */
+	screen_replies: ColumnType<number, number | undefined, number>;
 	created_at: number;
 	updated_at: number;
 }

@@ -3,6 +3,7 @@
 import type { Database, Executor } from '$lib/server/db/database';
 import type { Job, MessageStatus } from '$lib/server/db/schema';
 import type { FinishReason, LlamaTimings } from '$lib/server/llm/types';
+import { touchConversation } from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
 import { updateMessage } from '$lib/server/repos/messages';
 import { recordUsage, type RecordedUsage } from '$lib/server/services/pricing';
@@ -70,11 +71,7 @@ export async function finishJob(
 				produced.usage,
 				now
 			);
-		await trx
-			.updateTable('conversation')
-			.set({ updated_at: now })
-			.where('id', '=', job.conversation_id)
-			.execute();
+		await touchConversation(trx, job.conversation_id, now);
 		return true;
 	});
 }

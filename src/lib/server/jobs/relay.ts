@@ -1,11 +1,11 @@
 // Job events between instances sharing one PostgreSQL database, over LISTEN/NOTIFY: what this
 // process's jobs emit is published (deltas coalesced for a few milliseconds, so not one NOTIFY per
 // token), what other instances publish is delivered to this process's subscribers, and a cancel
-// reaches the instance that runs the job. One dedicated connection listens and publishes, so
-// this instance's notifications leave in the order they were made.
+// reaches the instance that runs the job. One dedicated connection (src/lib/server/db/listener.ts)
+// listens and publishes, so this instance's notifications leave in the order they were made.
 import { randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import type { Logger } from 'pino';
+import { listen, type Listener } from '$lib/server/db/listener';
 import type { BusEvent, Channel, JobBus } from '$lib/server/jobs/bus';
 
 export const RELAY_CHANNEL = 'hearth_jobs';
@@ -35,7 +35,9 @@ export interface RelayDeps {
 
 export class PgRelay {
 	private readonly id = randomUUID().slice(0, 12);
-	private client: pg.Client | null = null;
+	private client: Listener | null = null;
+	/** How many connections were opened: tells the current one from those that went before. */
+	private connections = 0;
 	private readonly pending = new Map<number, Pending>();
 	private flushTimer: NodeJS.Timeout | null = null;
 	private reconnectTimer: NodeJS.Timeout | null = null;
@@ -58,21 +60,17 @@ export class PgRelay {
 	}
 
 	private async connect() {
-		const { default: pgModule } = await import('pg');
-		const client = new pgModule.Client({ connectionString: this.deps.url });
-		client.on('notification', (message) => {
-			if (message.channel === RELAY_CHANNEL && message.payload) this.receive(message.payload);
+		const connection = ++this.connections;
+		this.client = await listen(this.deps.url, RELAY_CHANNEL, {
+			notification: (payload) => this.receive(payload),
+			lost: (error) => this.lost(connection, error)
 		});
-		client.on('error', (error) => this.lost(client, error));
-		client.on('end', () => this.lost(client, new Error('connection ended')));
-		await client.connect();
-		await client.query(`LISTEN ${RELAY_CHANNEL}`);
-		this.client = client;
 		this.failures = 0;
 	}
 
-	private lost(client: pg.Client, error: Error) {
-		if (this.client !== client || this.stopped) return;
+	private lost(connection: number, error: Error) {
+		// Only the connection in use counts (not one that failed while opening, or an old one).
+		if (connection !== this.connections || !this.client || this.stopped) return;
 		this.client = null;
 		// Subscribers here catch up from checkpoints and re-check job states, so a gap heals.
 		this.deps.log.warn({ err: error }, 'job relay connection lost; reconnecting');
@@ -158,7 +156,7 @@ export class PgRelay {
 				return;
 			}
 			try {
-				await client.query('select pg_notify($1, $2)', [RELAY_CHANNEL, payload]);
+				await client.notify(payload);
 			} catch (error) {
 				this.deps.log.warn({ err: error }, 'job relay publish failed');
 			}

@@ -11,11 +11,13 @@ import { estimateUsage } from '$lib/server/jobs/usage-estimate';
 import { whileUnavailable } from '$lib/server/jobs/db-retry';
 import { databaseUnavailable } from '$lib/server/db/errors';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
-import type { Provider, ProviderFailure } from '$lib/server/llm/types';
+import type { ChatMessage, Provider, ProviderFailure } from '$lib/server/llm/types';
 import type { JobObserver } from '$lib/server/metrics';
 import * as jobs from '$lib/server/repos/jobs';
 import { findMessage, updateMessage } from '$lib/server/repos/messages';
 import type { JobParams } from '$lib/server/services/chat';
+import { screenReply, screensReplies } from '$lib/server/services/content-policy';
+import type { GuardContext } from '$lib/server/services/guard-model';
 import { promptFor } from '$lib/server/services/prompt';
 
 /** After a checkpoint the database refused, the next waits this long (each try may block). */
@@ -41,6 +43,10 @@ export interface RunDeps {
 	limits: RunLimits;
 	/** Told after the final write, synchronously, before subscribers hear the end. */
 	onReplyEnded?: ReplyEndedHook;
+	/** Where the content policy's guard models run when a finished reply is screened. */
+	providers?: ProviderRegistry;
+	/** Gives the job's provider slot back early (before a guard model is asked about the reply). */
+	releaseSlot?: () => void;
 }
 
 /** Streams `job` (already claimed, `running`) to its end; `controller` aborts it with a StopReason. */
@@ -212,6 +218,7 @@ export async function runJob(
 		const nothingYet = !added.text && !added.reasoning;
 		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
 			produced.usage = await estimateUsage(provider, messages, added);
+		if (outcome.state === 'done') await screenFinishedReply(deps, job, messages, produced);
 		const finished = await whileUnavailable(
 			() => finishJob(db, job, outcome, produced),
 			retry('reply end')
@@ -227,6 +234,32 @@ export async function runJob(
 		(performance.now() - startedAt) / 1000,
 		produced.usage?.completionTokens ?? null
 	);
+}
+
+/**
+ * The content policy on a finished reply (rules that screen replies): a breaking reply is replaced
+ * by the rule's refusal, which the page reads at the end; the original text is not kept.
+ */
+async function screenFinishedReply(
+	deps: RunDeps,
+	job: Job,
+	messages: ChatMessage[],
+	produced: Produced
+) {
+	if (!produced.text || !(await screensReplies(deps.db))) return;
+	deps.releaseSlot?.();
+	const prompt = messages.findLast((m) => m.role === 'user')?.content ?? '';
+	const guard: GuardContext | undefined = deps.providers && {
+		db: deps.db,
+		providers: deps.providers,
+		userId: job.user_id,
+		source: 'chat'
+	};
+	const refusal = await screenReply(deps.db, prompt, produced.text, Date.now(), guard);
+	if (!refusal) return;
+	produced.text = refusal.message;
+	produced.reasoning = '';
+	produced.finishReason = 'content_filter';
 }
 
 /** A job's last checkpoint as its outcome, with its tokens counted (nothing was reported). */

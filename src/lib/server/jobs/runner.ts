@@ -195,15 +195,30 @@ export class JobRunner {
 		}
 		if (!job) return false;
 		const controller = new AbortController();
-		const { db, bus, log, observer, onReplyEnded } = this.deps;
-		const deps = { db, bus, log, observer, onReplyEnded, limits: this.limits };
+		const { db, bus, log, observer, onReplyEnded, providers } = this.deps;
+		let released = false;
+		const releaseSlot = () => {
+			if (released) return;
+			released = true;
+			release();
+		};
+		const deps = {
+			db,
+			bus,
+			log,
+			observer,
+			onReplyEnded,
+			limits: this.limits,
+			providers,
+			releaseSlot
+		};
 		const done = runJob(deps, job, provider, controller)
 			.catch(async (error) => {
 				log.error({ err: error, jobId }, 'job crashed');
 				await this.endCrashed(jobId);
 			})
 			.finally(() => {
-				release();
+				releaseSlot();
 				this.running.delete(jobId);
 				this.wake();
 			});

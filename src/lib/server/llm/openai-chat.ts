@@ -1,7 +1,7 @@
 // Chat streaming over the OpenAI chat-completions protocol (llama.cpp, OpenAI, and compatible
 // servers), with llama.cpp's extras (timings, reasoning_content). Timeouts, the size cap and the
 // usage fallback are the registry's wrapper's (llm/guard.ts).
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
 import { describeFailure } from '$lib/server/llm/errors';
 import { toChatCompletionMessages } from '$lib/server/llm/vision';
@@ -24,9 +24,11 @@ export interface OpenAiChatOptions {
 	maxTokensField?: 'max_tokens' | 'max_completion_tokens';
 }
 
-export function createOpenAiClient(
+/** The SDK loads with the first request to such a provider, not with the server. */
+export async function createOpenAiClient(
 	options: Pick<OpenAiChatOptions, 'baseUrl' | 'apiKey' | 'fetch'>
 ) {
+	const { default: OpenAI } = await import('openai');
 	return new OpenAI({
 		baseURL: options.baseUrl,
 		apiKey: options.apiKey ?? 'no-key',
@@ -92,7 +94,7 @@ export async function* streamOpenAiChat(
 	request: ChatRequest,
 	signal: AbortSignal
 ): AsyncIterable<ChatEvent> {
-	const client = createOpenAiClient(options);
+	const client = await createOpenAiClient(options);
 	const upstream = new AbortController();
 	const onAbort = () => upstream.abort();
 	signal.addEventListener('abort', onAbort, { once: true });
@@ -141,7 +143,7 @@ export async function listOpenAiModels(
 	options: Pick<OpenAiChatOptions, 'baseUrl' | 'apiKey' | 'fetch'>,
 	signal?: AbortSignal
 ): Promise<ModelInfo[]> {
-	const client = createOpenAiClient(options);
+	const client = await createOpenAiClient(options);
 	const page = await client.models.list({ signal });
 	return page.data.map((m) => ({ id: m.id })).sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -4,7 +4,7 @@
 // to another origin; response size and total duration capped.
 import dns from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, fetch as undiciFetch, type RequestInit as UndiciRequestInit } from 'undici';
+import type { Agent, RequestInit as UndiciRequestInit } from 'undici';
 import { internalAddressKind } from '$lib/server/net/ip';
 
 export const GUARD_ERROR_CODES = [
@@ -70,8 +70,24 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
 	});
 }
 
-const guardedAgent = new Agent({ connect: { lookup: guardedLookup as never } });
-const allowedAgent = new Agent();
+interface Undici {
+	fetch: typeof import('undici').fetch;
+	/** Checks every resolved address at connect time (SSRF). */
+	guarded: Agent;
+	/** For the origins an admin allowed to be internal (the home llama.cpp). */
+	allowed: Agent;
+}
+
+/** undici and the two agents, made at the first outbound call rather than at server start. */
+let undici: Promise<Undici> | null = null;
+function loadUndici(): Promise<Undici> {
+	undici ??= import('undici').then(({ Agent, fetch }) => ({
+		fetch,
+		guarded: new Agent({ connect: { lookup: guardedLookup as never } }),
+		allowed: new Agent()
+	}));
+	return undici;
+}
 
 function checkTarget(url: URL, policy: GuardPolicy): { allowedInternal: boolean } {
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -126,17 +142,18 @@ export function createGuardedFetch(policy: GuardPolicy) {
 		const timeout = AbortSignal.timeout(policy.timeoutMs);
 		const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
 
+		const agents = await loadUndici();
 		for (let hop = 0; ; hop++) {
 			const { allowedInternal } = checkTarget(url, policy);
 			let response: Response;
 			try {
-				response = (await undiciFetch(url, {
+				response = (await agents.fetch(url, {
 					method,
 					headers,
 					body: body as UndiciRequestInit['body'],
 					redirect: 'manual',
 					signal,
-					dispatcher: allowedInternal ? allowedAgent : guardedAgent
+					dispatcher: allowedInternal ? agents.allowed : agents.guarded
 				})) as unknown as Response;
 			} catch (error) {
 				const cause = (error as { cause?: unknown }).cause;

@@ -100,6 +100,11 @@ export async function updateConversation(
 	return result.numUpdatedRows > 0n;
 }
 
+/** Marks a conversation changed at `now` (a reply to it ended), whoever owns it. */
+export async function touchConversation(db: Executor, id: number, now: number) {
+	await db.updateTable('conversation').set({ updated_at: now }).where('id', '=', id).execute();
+}
+
 export async function deleteConversation(
 	db: Executor,
 	userId: number,

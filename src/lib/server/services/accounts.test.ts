@@ -18,6 +18,7 @@ import {
 	setupAdmin,
 	unlockUser
 } from '$lib/server/services/accounts';
+import { authenticateApiKey, createApiKey } from '$lib/server/services/api-keys';
 
 const UA = 'vitest';
 const PASSWORD = 'correct horse';
@@ -158,6 +159,27 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 		if (changed.ok) expect((await validateSessionToken(t.db, changed.token)).ok).toBe(true);
 		expect(await signIn('frank', PASSWORD)).toMatchObject({ code: 'invalid_credentials' });
 		expect(await signIn('frank', 'new password!')).toMatchObject({ ok: true });
+	});
+
+	it('keeps API keys working across a password change (sessions end, keys stay)', async () => {
+		await addUser(t.db, { username: 'grace', password: PASSWORD, role: 'user' });
+		const session = await signIn('grace', PASSWORD);
+		if (!session.ok) throw new Error('sign-in failed');
+		const key = await createApiKey(t.db, session.user, { name: 'backup script' });
+		if (!key.ok) throw new Error(key.message);
+		const changed = await changePassword(
+			t.db,
+			new LoginThrottle(t.db),
+			session.user,
+			{ currentPassword: PASSWORD, newPassword: 'another password' },
+			UA
+		);
+		expect(changed.ok).toBe(true);
+		expect(await validateSessionToken(t.db, session.token)).toEqual({ ok: false });
+		expect(await authenticateApiKey(t.db, key.secret)).toMatchObject({
+			ok: true,
+			key: { id: key.key.id, name: 'backup script' }
+		});
 	});
 
 	it('40 concurrent guesses at the current password: 5 are checked, then the right one waits', async () => {

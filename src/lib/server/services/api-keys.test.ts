@@ -12,6 +12,7 @@ import {
 	createApiKey,
 	LAST_USED_RESOLUTION_MS,
 	listAllApiKeys,
+	MAX_API_KEYS_PER_USER,
 	listApiKeys,
 	revokeApiKey
 } from '$lib/server/services/api-keys';
@@ -21,12 +22,14 @@ describe.each(DIALECTS)('personal API keys on %s', (dialect) => {
 	let t: TestDatabase;
 	let alice: SessionUser;
 	let bob: SessionUser;
+	let carol: SessionUser;
 	const admin: SessionUser = { id: 0, username: 'root', role: 'admin' };
 	const NOW = 1_800_000_000_000;
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
-		const [a, b, r] = (await insertUsers(t.db, 'alice', 'bob', 'root')) as number[];
+		const [a, b, r, c] = (await insertUsers(t.db, 'alice', 'bob', 'root', 'carol')) as number[];
 		alice = { id: a!, username: 'alice', role: 'user' };
+		carol = { id: c!, username: 'carol', role: 'user' };
 		bob = { id: b!, username: 'bob', role: 'user' };
 		admin.id = r!;
 	});
@@ -133,5 +136,17 @@ describe.each(DIALECTS)('personal API keys on %s', (dialect) => {
 		});
 		const events = await listSecurityEvents(t.db, bob.id);
 		expect(events[0]).toMatchObject({ kind: 'api_key_revoked', username: 'root (admin)' });
+	});
+
+	it('holds the key cap when many creations race', async () => {
+		const burst = MAX_API_KEYS_PER_USER + 10;
+		const results = await Promise.all(
+			Array.from({ length: burst }, (_, i) => createApiKey(t.db, carol, { name: `k${i}` }, NOW))
+		);
+		expect(results.filter((r) => r.ok)).toHaveLength(MAX_API_KEYS_PER_USER);
+		expect(results.filter((r) => !r.ok)).toEqual(
+			Array.from({ length: 10 }, () => expect.objectContaining({ code: 'too_many' }))
+		);
+		expect(await listApiKeys(t.db, carol.id)).toHaveLength(MAX_API_KEYS_PER_USER);
 	});
 });

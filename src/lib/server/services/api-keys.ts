@@ -1,11 +1,12 @@
 // Personal API keys for the OpenAI-compatible /v1 endpoints: `hth_` + 32 random bytes (base64url),
 // shown once; only a SHA-256 of the secret is stored (the secret is high-entropy, so a fast hash
 // is enough), with a short display prefix. Creating and revoking one is a security event.
-import type { Executor } from '$lib/server/db/database';
+import type { Database, Executor } from '$lib/server/db/database';
 import type { ApiToken } from '$lib/server/db/schema';
 import type { SessionUser } from '$lib/server/auth/session';
 import { hashToken } from '$lib/server/auth/tokens';
 import * as repo from '$lib/server/repos/api-keys';
+import { lockUser } from '$lib/server/repos/users';
 import { recordSecurityEvent } from '$lib/server/services/security-events';
 import type { AdminApiKeyDto, ApiKeyDto } from '$lib/shared/dto';
 
@@ -55,7 +56,7 @@ function toDto(row: ApiToken): ApiKeyDto {
 }
 
 export async function createApiKey(
-	db: Executor,
+	db: Database,
 	user: SessionUser,
 	input: ApiKeyInput,
 	now = Date.now()
@@ -76,30 +77,34 @@ export async function createApiKey(
 			code: 'invalid',
 			message: `rateLimitPerMinute: a whole number from 1 to ${MAX_KEY_RATE_PER_MINUTE}`
 		};
-	if ((await repo.countLiveApiKeys(db, user.id)) >= MAX_API_KEYS_PER_USER)
-		return {
-			ok: false,
-			code: 'too_many',
-			message: `You have ${MAX_API_KEYS_PER_USER} keys; revoke one first`
-		};
 	const secret = generateApiKey();
-	const row = await repo.insertApiKey(db, {
-		user_id: user.id,
-		name,
-		token_hash: hashToken(secret),
-		prefix: secret.slice(0, DISPLAY_PREFIX_CHARS),
-		last4: secret.slice(-4),
-		created_at: now,
-		expires_at: input.expiresAt ?? null,
-		rate_limit_per_minute: rate,
-		save_history: input.saveHistory ? 1 : 0
+	// Count and insert under the user's lock, so a burst of creations cannot pass the cap together.
+	return db.transaction().execute(async (trx) => {
+		await lockUser(trx, user.id);
+		if ((await repo.countLiveApiKeys(trx, user.id)) >= MAX_API_KEYS_PER_USER)
+			return {
+				ok: false as const,
+				code: 'too_many' as const,
+				message: `You have ${MAX_API_KEYS_PER_USER} keys; revoke one first`
+			};
+		const row = await repo.insertApiKey(trx, {
+			user_id: user.id,
+			name,
+			token_hash: hashToken(secret),
+			prefix: secret.slice(0, DISPLAY_PREFIX_CHARS),
+			last4: secret.slice(-4),
+			created_at: now,
+			expires_at: input.expiresAt ?? null,
+			rate_limit_per_minute: rate,
+			save_history: input.saveHistory ? 1 : 0
+		});
+		await recordSecurityEvent(
+			trx,
+			{ kind: 'api_key_created', userId: user.id, username: user.username, detail: name },
+			now
+		);
+		return { ok: true as const, key: toDto(row), secret };
 	});
-	await recordSecurityEvent(
-		db,
-		{ kind: 'api_key_created', userId: user.id, username: user.username, detail: name },
-		now
-	);
-	return { ok: true, key: toDto(row), secret };
 }
 
 export async function listApiKeys(db: Executor, userId: number): Promise<ApiKeyDto[]> {

@@ -1,8 +1,11 @@
 // Monthly budgets: what a user has spent this calendar month (UTC) against what the admin allows.
 // The check runs inside the send transaction, after the per-user lock (PostgreSQL: the user row
 // FOR UPDATE; SQLite: one writer), and counts each queued or running reply as a reservation, so
-// two sends racing at 99 % cannot both pass. The /v1 API calls the same `budgetRefusal`.
-import type { Executor } from '$lib/server/db/database';
+// two sends racing at 99 % cannot both pass. A /v1 request has no job: `reserveApiRequest` takes
+// the same lock and holds an in-memory reservation until its usage is recorded (Hearth is one
+// process; a restart ends every /v1 request with it, so nothing outlives the map).
+import type { Database, Executor } from '$lib/server/db/database';
+import { lockUser } from '$lib/server/repos/users';
 import * as jobs from '$lib/server/repos/jobs';
 import * as usage from '$lib/server/repos/usage';
 import { BUDGET_WARNING_PERCENT } from '$lib/shared/budget';
@@ -61,7 +64,7 @@ export async function budgetRefusal(
 	if (budget === null) return null;
 	const { start, end } = monthBounds(now);
 	const spent = await usage.spentSince(trx, userId, start);
-	const active = await jobs.countActiveJobs(trx, userId);
+	const active = (await jobs.countActiveJobs(trx, userId)) + (apiInFlight.get(userId) ?? 0);
 	const reservation =
 		active === 0
 			? 0
@@ -80,6 +83,38 @@ export async function budgetRefusal(
 				? `You have used this month's budget of ${formatUsd(budget)}; it resets on ${resets} (UTC).`
 				: `Your replies in progress would use the rest of this month's budget of ${formatUsd(budget)}; wait for them to finish. The budget resets on ${resets} (UTC).`
 	};
+}
+
+/** /v1 requests per user that passed the budget check and have not recorded their usage yet. */
+const apiInFlight = new Map<number, number>();
+
+/**
+ * The /v1 check-and-reserve, atomic per user like a chat send: under the user's lock, the budget
+ * (counting queued replies and running /v1 requests), then this request's reservation. Call
+ * `settle` once its usage is recorded (or it never ran).
+ */
+export async function reserveApiRequest(
+	db: Database,
+	userId: number,
+	now: number
+): Promise<BudgetRefusal | { ok: true; settle: () => void }> {
+	return db.transaction().execute(async (trx) => {
+		await lockUser(trx, userId);
+		const refusal = await budgetRefusal(trx, userId, now);
+		if (refusal) return refusal;
+		apiInFlight.set(userId, (apiInFlight.get(userId) ?? 0) + 1);
+		let settled = false;
+		return {
+			ok: true as const,
+			settle() {
+				if (settled) return;
+				settled = true;
+				const left = (apiInFlight.get(userId) ?? 1) - 1;
+				if (left > 0) apiInFlight.set(userId, left);
+				else apiInFlight.delete(userId);
+			}
+		};
+	});
 }
 
 /** The admin sets a user's budget (null: none); false when there is no such user. */

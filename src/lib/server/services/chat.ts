@@ -6,7 +6,8 @@ import type { ReasoningLevel } from '$lib/server/llm/types';
 import { budgetRefusal } from '$lib/server/services/budget';
 import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
-import { screenText } from '$lib/server/services/content-policy';
+import { countRefusal, judgeText } from '$lib/server/services/content-policy';
+import type { GuardContext } from '$lib/server/services/guard-model';
 import * as messages from '$lib/server/repos/messages';
 import { lockUser } from '$lib/server/repos/users';
 import { parseSettings, toJobDto, toMessageDto } from '$lib/server/services/dto';
@@ -92,6 +93,12 @@ export interface ReplyDeps {
 	): Promise<{ needed: number; available: number } | null>;
 	/** Whether the model takes images; absent: not checked. */
 	seesImages?(ref: { provider: string; model: string }): Promise<boolean>;
+	/** Where the content policy's guard models run; absent: guard rules get no verdict. */
+	providers?: ProviderRegistry;
+}
+
+function guardFor(db: Executor, userId: number, deps: ReplyDeps): GuardContext | undefined {
+	return deps.providers && { db, providers: deps.providers, userId, source: 'chat' };
 }
 
 /**
@@ -112,7 +119,8 @@ export function replyDeps(
 				? measureNewMessage(provider, ref.model, systemText, content, maxTokens, attachmentTokens)
 				: null;
 		},
-		seesImages: (ref) => modelSeesImages(providers, ref)
+		seesImages: (ref) => modelSeesImages(providers, ref),
+		providers
 	};
 }
 export type SendResult =
@@ -332,6 +340,12 @@ export async function sendMessage(
 			};
 	}
 
+	// Before the transaction: a guard model may take seconds.
+	const refusal = await judgeText(
+		db,
+		{ kind: 'prompt', text: content },
+		guardFor(db, userId, deps)
+	);
 	try {
 		const result = await db.transaction().execute(async (trx) => {
 			const full =
@@ -352,7 +366,7 @@ export async function sendMessage(
 				parentId = parent.id;
 			}
 			const now = Date.now();
-			const refusal = await screenText(trx, content, now);
+			if (refusal) await countRefusal(trx, refusal, now);
 			const userMessage = await messages.insertMessage(trx, {
 				conversation_id: conversationId,
 				user_id: userId,
@@ -442,11 +456,16 @@ export async function regenerateReply(
 	if (!target) return BAD_MODEL;
 	const { ref, params } = target;
 	const userMessageId = prompt.id;
+	const refusal = await judgeText(
+		db,
+		{ kind: 'prompt', text: prompt.content },
+		guardFor(db, userId, deps)
+	);
 	const result = await db.transaction().execute(async (trx) => {
 		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
 		if (full) return full;
 		const now = Date.now();
-		const refusal = await screenText(trx, prompt.content, now);
+		if (refusal) await countRefusal(trx, refusal, now);
 		const { reply, job } = await enqueueReply(trx, {
 			userId,
 			conversationId,

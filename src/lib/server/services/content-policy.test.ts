@@ -58,7 +58,9 @@ describe.each(DIALECTS)('the content policy on %s', (dialect) => {
 			kind: 'keyword',
 			pattern: 'Launch Codes\nvault combination',
 			message: 'I cannot help with that.',
-			enabled: true
+			enabled: true,
+			failClosed: false,
+			screenReplies: false
 		});
 		expect(await screenText(t.db, 'what are the LAUNCH codes?', NOON)).toEqual({
 			ruleId: keyword.rule.id,

@@ -1,9 +1,13 @@
-// The content policy (admin): keyword-list and regex rules, each with its own refusal message,
-// screened against what users send through the chat and /v1. A refusal counts one hit for its
-// rule on that UTC day; the refused text is not kept anywhere.
+// The content policy (admin): keyword-list, regex and guard-model rules, each with its own refusal
+// message, screened against what users send through the chat and /v1 and, per rule, against
+// finished replies. Keyword and regex rules are tried first (cheap), guard models only on text they
+// let through. A refusal counts one hit for its rule on that UTC day; the refused text is not kept.
 import type { Executor } from '$lib/server/db/database';
 import type { PolicyRule } from '$lib/server/db/schema';
+import type { ChatMessage } from '$lib/server/llm/types';
+import { getLogger } from '$lib/server/log';
 import * as repo from '$lib/server/repos/policy';
+import { askGuardModel, type GuardContext } from '$lib/server/services/guard-model';
 import type { PolicyHitDto, PolicyRuleDto, PolicyRuleKindDto } from '$lib/shared/dto';
 
 export const MAX_POLICY_NAME_CHARS = 100;
@@ -11,6 +15,7 @@ export const MAX_POLICY_MESSAGE_CHARS = 2_000;
 export const MAX_POLICY_REGEX_CHARS = 500;
 export const MAX_POLICY_KEYWORDS = 500;
 export const MAX_POLICY_KEYWORD_CHARS = 200;
+export const MAX_POLICY_MODEL_CHARS = 300;
 /** How far back the admin's counts go by default. */
 export const POLICY_COUNT_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -21,6 +26,8 @@ export interface PolicyRuleInput {
 	pattern: string;
 	message: string;
 	enabled?: boolean;
+	failClosed?: boolean;
+	screenReplies?: boolean;
 }
 
 type Fail<C extends string> = { ok: false; code: C; message: string };
@@ -38,7 +45,9 @@ function toDto(row: PolicyRule): PolicyRuleDto {
 		kind: row.kind,
 		pattern: row.pattern,
 		message: row.message,
-		enabled: row.enabled === 1
+		enabled: row.enabled === 1,
+		failClosed: row.fail_closed === 1,
+		screenReplies: row.screen_replies === 1
 	};
 }
 
@@ -114,6 +123,10 @@ function checked(input: PolicyRuleInput): Checked | Fail<'invalid'> {
 			.map((k) => k.trim())
 			.filter(Boolean)
 			.join('\n');
+	} else if (input.kind === 'guard') {
+		pattern = input.pattern.trim();
+		if (!pattern || pattern.length > MAX_POLICY_MODEL_CHARS || /\s/.test(pattern))
+			return invalid('pattern: the guard model as "provider/model" or an alias name');
 	} else {
 		pattern = input.pattern;
 		if (!pattern || pattern.length > MAX_POLICY_REGEX_CHARS)
@@ -126,7 +139,15 @@ function checked(input: PolicyRuleInput): Checked | Fail<'invalid'> {
 	}
 	return {
 		ok: true,
-		values: { name, kind: input.kind, pattern, message, enabled: input.enabled === false ? 0 : 1 }
+		values: {
+			name,
+			kind: input.kind,
+			pattern,
+			message,
+			enabled: input.enabled === false ? 0 : 1,
+			fail_closed: input.kind === 'guard' && input.failClosed === true ? 1 : 0,
+			screen_replies: input.screenReplies === true ? 1 : 0
+		}
 	};
 }
 
@@ -182,22 +203,96 @@ function matches(rule: PolicyRule, lowered: string, text: string): boolean {
 	return compileRegex(rule.pattern)?.test(text) ?? false;
 }
 
+/** What is screened: text a user sends, or a finished reply with the text it answers. */
+export type Screened =
+	{ kind: 'prompt'; text: string } | { kind: 'reply'; prompt: string; reply: string };
+
+const refusalOf = (rule: PolicyRule): Refusal => ({
+	ruleId: Number(rule.id),
+	message: rule.message
+});
+
 /**
- * The first enabled rule `text` breaks (in rule order), counted for today; null lets it through.
+ * The first enabled rule the subject breaks, not yet counted (see `countRefusal`); null lets it
+ * through. Guard rules need `guard` (a model call, up to its timeout: call outside a transaction);
+ * without one, or when the model gives no verdict, the rule's fail-open/fail-closed choice decides.
  */
+export async function judgeText(
+	db: Executor,
+	subject: Screened,
+	guard?: GuardContext
+): Promise<Refusal | null> {
+	const text = subject.kind === 'prompt' ? subject.text : subject.reply;
+	if (!text) return null;
+	let rules = await repo.listEnabledPolicyRules(db);
+	if (subject.kind === 'reply') rules = rules.filter((r) => r.screen_replies === 1);
+	if (rules.length === 0) return null;
+	const lowered = text.toLowerCase();
+	const matched = rules.find((r) => r.kind !== 'guard' && matches(r, lowered, text));
+	if (matched) return refusalOf(matched);
+	const turns: ChatMessage[] =
+		subject.kind === 'prompt'
+			? [{ role: 'user', content: subject.text }]
+			: [
+					{ role: 'user', content: subject.prompt },
+					{ role: 'assistant', content: subject.reply }
+				];
+	for (const rule of rules.filter((r) => r.kind === 'guard')) {
+		const verdict = guard
+			? await askGuardModel(guard, rule.pattern, turns)
+			: { verdict: 'none' as const, reason: 'not asked here' };
+		if (verdict.verdict === 'unsafe') return refusalOf(rule);
+		if (verdict.verdict === 'none') {
+			getLogger().warn(
+				{ rule: rule.name, reason: verdict.reason, failClosed: rule.fail_closed === 1 },
+				'guard model gave no verdict'
+			);
+			if (rule.fail_closed === 1) return refusalOf(rule);
+		}
+	}
+	return null;
+}
+
+/** Whether any enabled rule screens replies (then /v1 holds a reply back until it is screened). */
+export async function screensReplies(db: Executor): Promise<boolean> {
+	return (await repo.listEnabledPolicyRules(db)).some((r) => r.screen_replies === 1);
+}
+
+/** One hit for the refusal's rule today (inside the transaction that acts on it, where there is one). */
+export async function countRefusal(
+	db: Executor,
+	refusal: Refusal,
+	now = Date.now()
+): Promise<void> {
+	await repo.countPolicyHit(db, refusal.ruleId, utcDay(now));
+}
+
+/**
+ * A finished reply against the rules that screen replies, counted for today; the refusal that
+ * replaces it, or null. `prompt` is the user text it answers (a guard model judges the exchange).
+ */
+export async function screenReply(
+	db: Executor,
+	prompt: string,
+	reply: string,
+	now = Date.now(),
+	guard?: GuardContext
+): Promise<Refusal | null> {
+	const refusal = await judgeText(db, { kind: 'reply', prompt, reply }, guard);
+	if (refusal) await countRefusal(db, refusal, now);
+	return refusal;
+}
+
+/** `judgeText` on a user's text, counted for today. */
 export async function screenText(
 	db: Executor,
 	text: string,
-	now = Date.now()
+	now = Date.now(),
+	guard?: GuardContext
 ): Promise<Refusal | null> {
-	if (!text) return null;
-	const rules = await repo.listEnabledPolicyRules(db);
-	if (rules.length === 0) return null;
-	const lowered = text.toLowerCase();
-	const rule = rules.find((r) => matches(r, lowered, text));
-	if (!rule) return null;
-	await repo.countPolicyHit(db, Number(rule.id), utcDay(now));
-	return { ruleId: Number(rule.id), message: rule.message };
+	const refusal = await judgeText(db, { kind: 'prompt', text }, guard);
+	if (refusal) await countRefusal(db, refusal, now);
+	return refusal;
 }
 
 /** Refusals per rule per day over the last `days` days (today included). */

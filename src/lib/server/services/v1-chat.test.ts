@@ -13,6 +13,11 @@ import type { ProviderRecord } from '$lib/server/llm/types';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { setUserBudget } from '$lib/server/services/budget';
 import {
+	createPolicyRule,
+	deletePolicyRule,
+	updatePolicyRule
+} from '$lib/server/services/content-policy';
+import {
 	openChatCompletion,
 	startV1Request,
 	V1_QUEUE_RETRY_AFTER_SECONDS,
@@ -212,5 +217,98 @@ describe('/v1 chat completions (service)', () => {
 		const started = await startV1Request(deps, caller.user.id, provider, signal);
 		if (!started.ok) throw new Error(started.error.message);
 		started.release();
+		started.settle();
+	});
+
+	it('lets one of many parallel requests at 99 % of the budget through, the rest get 429', async () => {
+		const [userId] = (await insertUsers(t.db, 'racer')) as [number];
+		const now = Date.now();
+		await setUserBudget(t.db, userId, 1_000_000, now);
+		await t.db
+			.insertInto('usage_event')
+			.values({
+				user_id: userId,
+				conversation_id: null,
+				message_id: null,
+				job_id: null,
+				api_token_id: null,
+				source: 'api',
+				provider: 'oa',
+				model: 'gpt-4o-mini',
+				prompt_tokens: 1,
+				completion_tokens: 1,
+				cost_micro_usd: 990_000,
+				created_at: now
+			})
+			.execute();
+		const provider = (await deps.providers.get('oa'))!;
+		const burst = await Promise.all(
+			Array.from({ length: 6 }, () => startV1Request(deps, userId, provider, signal))
+		);
+		const passed = burst.filter((r) => r.ok);
+		expect(passed).toHaveLength(1);
+		expect(burst.filter((r) => !r.ok)).toEqual(
+			Array.from({ length: 5 }, () => ({
+				ok: false,
+				error: expect.objectContaining({ status: 429, code: 'insufficient_quota' })
+			}))
+		);
+		for (const started of passed) {
+			started.release();
+			started.settle();
+		}
+		// Settled, the reservation is gone: the next request fits again.
+		const next = await startV1Request(deps, userId, provider, signal);
+		expect(next.ok).toBe(true);
+		if (next.ok) {
+			next.release();
+			next.settle();
+		}
+	});
+
+	it('screens finished replies when a rule says so: a breaking reply becomes the refusal', async () => {
+		const ask = { model: 'oa/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] };
+		const textOf = (events: V1Event[]) =>
+			events
+				.flatMap((e) =>
+					e.type === 'chunk' ? (e.chunk.choices as { delta: { content?: string } }[]) : []
+				)
+				.map((c) => c.delta.content ?? '')
+				.join('');
+		const finishOf = (events: V1Event[]) =>
+			events
+				.flatMap((e) =>
+					e.type === 'chunk' ? (e.chunk.choices as { finish_reason: string | null }[]) : []
+				)
+				.map((c) => c.finish_reason)
+				.filter(Boolean);
+		const rule = await createPolicyRule(t.db, {
+			name: 'No stubs',
+			kind: 'keyword',
+			pattern: 'from the stub',
+			message: 'That reply was withheld.',
+			screenReplies: true
+		});
+		if (!rule.ok) throw new Error(rule.message);
+		try {
+			for (const stream of [true, false]) {
+				const opened = await openChatCompletion(deps, caller, { ...ask, stream }, signal);
+				if (!opened.ok) throw new Error(opened.error.message);
+				const events = await drain(opened);
+				expect(textOf(events)).toBe('That reply was withheld.');
+				expect(finishOf(events)).toEqual(['content_filter']);
+				expect(events.filter((e) => e.type === 'usage')).toHaveLength(1);
+				expect(events.every((e) => e.type !== 'chunk' || e.chunk.id === opened.id)).toBe(true);
+			}
+			// A reply that breaks no rule comes through whole.
+			await updatePolicyRule(t.db, rule.rule.id, { pattern: 'nothing like this' });
+			const opened = await openChatCompletion(deps, caller, ask, signal);
+			if (!opened.ok) throw new Error(opened.error.message);
+			const events = await drain(opened);
+			expect(textOf(events)).toBe('Hello from the stub.');
+			expect(finishOf(events)).toEqual(['stop']);
+		} finally {
+			await deletePolicyRule(t.db, rule.rule.id);
+		}
 	});
 });

@@ -18,8 +18,14 @@ import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { saveApiExchange, type ApiExchange } from '$lib/server/services/api-history';
 import { getLogger } from '$lib/server/log';
-import { budgetRefusal } from '$lib/server/services/budget';
-import { screenText, type Refusal } from '$lib/server/services/content-policy';
+import { reserveApiRequest } from '$lib/server/services/budget';
+import {
+	screenReply,
+	screensReplies,
+	screenText,
+	type Refusal
+} from '$lib/server/services/content-policy';
+import type { GuardContext } from '$lib/server/services/guard-model';
 import {
 	ALIAS_PROVIDER_ID,
 	findModelAlias,
@@ -163,8 +169,16 @@ export async function resolveV1Model(deps: V1Deps, name: string): Promise<Resolv
  * The content-policy seam: every piece of user text a /v1 request carries enters here before
  * the request runs. A refusal is the rule's message; null lets the request through.
  */
-export async function screenUserText(deps: V1Deps, text: string): Promise<Refusal | null> {
-	return screenText(deps.db, text, (deps.now ?? Date.now)());
+export async function screenUserText(
+	deps: V1Deps,
+	text: string,
+	userId: number
+): Promise<Refusal | null> {
+	return screenText(deps.db, text, (deps.now ?? Date.now)(), guardContext(deps, userId));
+}
+
+function guardContext(deps: V1Deps, userId: number): GuardContext {
+	return { db: deps.db, providers: deps.providers, userId, source: 'api', now: deps.now };
 }
 
 /** A refusal as a normal one-choice completion that ends with finish_reason "content_filter". */
@@ -185,16 +199,17 @@ async function* refusalEvents(message: string): AsyncGenerator<V1Event> {
 /**
  * Where a /v1 request starts running: the budget, then a slot on the provider's gate (shared with
  * the chat's replies, fair between users), waited for at most V1_QUEUE_WAIT_MS, else 429 with
- * Retry-After. Resolves to the slot's release.
+ * Retry-After. Resolves to the slot's release and the budget reservation's `settle`, to call once
+ * the request's usage is recorded.
  */
 export async function startV1Request(
 	deps: V1Deps,
 	userId: number,
 	provider: Provider,
 	signal: AbortSignal
-): Promise<{ ok: true; release: () => void } | { ok: false; error: V1Error }> {
-	const refusal = await budgetRefusal(deps.db, userId, (deps.now ?? Date.now)());
-	if (refusal)
+): Promise<{ ok: true; release: () => void; settle: () => void } | { ok: false; error: V1Error }> {
+	const reserved = await reserveApiRequest(deps.db, userId, (deps.now ?? Date.now)());
+	if (!reserved.ok)
 		return {
 			ok: false,
 			error: {
@@ -202,13 +217,21 @@ export async function startV1Request(
 				type: 'insufficient_quota',
 				code: 'insufficient_quota',
 				param: null,
-				message: refusal.message
+				message: reserved.message
 			}
 		};
 	const waited = AbortSignal.any([signal, AbortSignal.timeout(V1_QUEUE_WAIT_MS)]);
 	try {
-		return { ok: true, release: await deps.providers.acquire(provider, userId, waited) };
+		const free = await deps.providers.acquire(provider, userId, waited);
+		let released = false;
+		const release = () => {
+			if (released) return;
+			released = true;
+			free();
+		};
+		return { ok: true, release, settle: reserved.settle };
 	} catch {
+		reserved.settle();
 		return {
 			ok: false,
 			error: {
@@ -345,7 +368,7 @@ export async function openChatCompletion(
 			};
 	}
 	const text = userText(input.messages);
-	const refusal = await screenUserText(deps, text);
+	const refusal = await screenUserText(deps, text, caller.user.id);
 	const now = deps.now ?? Date.now;
 	const created = Math.floor(now() / 1000);
 	const id = `chatcmpl-${randomBytes(12).toString('base64url')}`;
@@ -357,8 +380,8 @@ export async function openChatCompletion(
 		stream: input.stream === true,
 		includeUsage: input.stream_options?.include_usage === true
 	};
+	const stamp = { id, object: 'chat.completion.chunk', created, model: input.model };
 	if (refusal) {
-		const stamp = { id, object: 'chat.completion.chunk', created, model: input.model };
 		async function* stamped(): AsyncGenerator<V1Event> {
 			for await (const event of refusalEvents(refusal!.message))
 				yield event.type === 'chunk' ? { ...event, chunk: { ...event.chunk, ...stamp } } : event;
@@ -379,6 +402,8 @@ export async function openChatCompletion(
 		let failed = false;
 		let reply = '';
 		let reasoning = '';
+		// With a rule that screens replies, the whole reply is held back until it is screened.
+		const held: V1Event[] | null = (await screensReplies(deps.db)) ? [] : null;
 		try {
 			const events = passthrough
 				? passthrough.call(target!.provider, { body }, signal)
@@ -397,7 +422,7 @@ export async function openChatCompletion(
 			for await (const event of events) {
 				if (event.type === 'chunk') {
 					output += chunkText(event.chunk).length;
-					if (caller.key.saveHistory)
+					if (caller.key.saveHistory || held)
 						for (const choice of chunkChoices(event.chunk)) {
 							if (typeof choice.delta?.content === 'string') reply += choice.delta.content;
 							if (typeof choice.delta?.reasoning_content === 'string')
@@ -405,10 +430,12 @@ export async function openChatCompletion(
 						}
 					const { usage: _u, timings: _t, ...rest } = event.chunk;
 					if (chunkChoices(rest).length === 0) continue;
-					yield {
+					const out: V1Event = {
 						type: 'chunk',
-						chunk: { ...rest, id, object: 'chat.completion.chunk', created, model: input.model }
+						chunk: { ...rest, ...stamp }
 					};
+					if (held) held.push(out);
+					else yield out;
 				} else if (event.type === 'usage') {
 					usage = {
 						promptTokens: event.promptTokens,
@@ -417,12 +444,31 @@ export async function openChatCompletion(
 						reasoningTokens: event.reasoningTokens,
 						estimated: event.estimated
 					};
-					yield { type: 'usage', usage: toOpenAiUsage(event) };
+					const out: V1Event = { type: 'usage', usage: toOpenAiUsage(event) };
+					if (held) held.push(out);
+					else yield out;
 				} else if (event.type === 'error') {
 					failed = true;
 					yield { type: 'error', error: failureToV1(event.error) };
 					return;
 				} else if (event.type === 'finish') finished = true;
+			}
+			if (held) {
+				started.release(); // a guard model may need this very slot
+				const refusal = await screenReply(
+					deps.db,
+					text,
+					reply,
+					now(),
+					guardContext(deps, caller.user.id)
+				);
+				if (refusal) {
+					reply = refusal.message;
+					reasoning = '';
+					for await (const event of refusalEvents(refusal.message))
+						if (event.type === 'chunk') yield { ...event, chunk: { ...event.chunk, ...stamp } };
+					yield* held.filter((e) => e.type === 'usage');
+				} else yield* held;
 			}
 		} finally {
 			started.release();
@@ -449,7 +495,7 @@ export async function openChatCompletion(
 					local: target!.provider.kind === 'llamacpp'
 				},
 				now()
-			);
+			).finally(started.settle);
 			if (caller.key.saveHistory && finished && !failed && !signal.aborted)
 				await saveApiExchange(deps.db, {
 					userId: caller.user.id,
@@ -495,10 +541,16 @@ export async function createEmbeddings(
 	let result;
 	try {
 		result = await embed.call(target.provider, { ...fields, model: target.model }, signal);
+	} catch (error) {
+		started.settle();
+		throw error;
 	} finally {
 		started.release();
 	}
-	if (!result.ok) return { ok: false, error: failureToV1(result.error) };
+	if (!result.ok) {
+		started.settle();
+		return { ok: false, error: failureToV1(result.error) };
+	}
 	const reported = result.body.usage as { prompt_tokens?: number } | undefined;
 	const texts = typeof input.input === 'string' ? [input.input] : input.input;
 	const promptTokens =
@@ -524,7 +576,7 @@ export async function createEmbeddings(
 			local: target.provider.kind === 'llamacpp'
 		},
 		(deps.now ?? Date.now)()
-	);
+	).finally(started.settle);
 	return {
 		ok: true,
 		body: {
