@@ -469,6 +469,14 @@ describe('PostgreSQL restarted mid-stream under two instances', () => {
 			.map((s) => accepted(s.client, s.conversationId, s.outcome));
 		const settled = await settle(list, SETTLE_MS);
 		const result = await audit(list);
+		// Why a reply did not end done, in its own words (the error a user sees under it).
+		const whyNot = new Set<string>();
+		for (const s of all.filter((x) => x.outcome.sent)) {
+			const reply = (await allMessages(s.client, s.conversationId)).find(
+				(m) => m.id === s.outcome.sent!.reply.id
+			);
+			if (reply && reply.status !== 'done') whyNot.add(`${reply.status}: ${reply.error ?? '?'}`);
+		}
 		const liveReply = live
 			? (await allMessages(live.client, live.conversationId)).find(
 					(m) => m.id === live.outcome.sent!.reply.id
@@ -493,7 +501,7 @@ describe('PostgreSQL restarted mid-stream under two instances', () => {
 				(relayOk ? 0 : 1),
 			rssBeforeMb: rssBefore,
 			rssAfterMb: (rssMb(a.process.pid!) ?? 0) + (rssMb(b.process.pid!) ?? 0),
-			notes: `RSS a+b ${rssNoteBefore} → ${rss()} MB; relay after restart: ${relayed.deltas} live deltas, end ${relayed.end}, text ${relayed.text.length}/${liveReply?.content.length ?? '?'} chars; LISTEN reconnected: ${relaysBack}`
+			notes: `RSS a+b ${rssNoteBefore} → ${rss()} MB; relay after restart: ${relayed.deltas} live deltas, end ${relayed.end}, text ${relayed.text.length}/${liveReply?.content.length ?? '?'} chars; LISTEN reconnected: ${relaysBack}${whyNot.size ? `; not done: ${[...whyNot].join(' / ')}` : ''}`
 		});
 		expect(row.lost).toBe(0);
 		expect(row.duplicated).toBe(0);

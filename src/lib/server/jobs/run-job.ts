@@ -218,7 +218,12 @@ export async function runJob(
 		const nothingYet = !added.text && !added.reasoning;
 		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
 			produced.usage = await estimateUsage(provider, messages, added);
-		if (outcome.state === 'done') await screenFinishedReply(deps, job, messages, produced);
+		// Screening reads the policy from the database: it waits out an outage like the write.
+		if (outcome.state === 'done')
+			await whileUnavailable(
+				() => screenFinishedReply(deps, job, messages, produced),
+				retry('reply screening')
+			);
 		const finished = await whileUnavailable(
 			() => finishJob(db, job, outcome, produced),
 			retry('reply end')
