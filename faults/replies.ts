@@ -21,25 +21,26 @@ export function watchReply(client: ApiClient, jobId: number, signal: AbortSignal
 	const wake = () => {
 		for (const w of waiters.filter((w) => watched.deltas >= w.count)) w.resolve();
 	};
+	async function read() {
+		try {
+			for await (const event of await client.events(jobId, undefined, signal)) {
+				if (event.event === 'delta') {
+					watched.text += (JSON.parse(event.data) as { text?: string }).text ?? '';
+					watched.deltas++;
+					wake();
+				} else if (event.event === 'done' || event.event === 'error') return event.event;
+			}
+			return null;
+		} catch {
+			return null;
+		} finally {
+			for (const w of waiters) w.resolve();
+		}
+	}
 	const watched: Watched = {
 		text: '',
 		deltas: 0,
-		ended: (async () => {
-			try {
-				for await (const event of await client.events(jobId, undefined, signal)) {
-					if (event.event === 'delta') {
-						watched.text += (JSON.parse(event.data) as { text?: string }).text ?? '';
-						watched.deltas++;
-						wake();
-					} else if (event.event === 'done' || event.event === 'error') return event.event;
-				}
-				return null;
-			} catch {
-				return null;
-			} finally {
-				for (const w of waiters) w.resolve();
-			}
-		})(),
+		ended: read(),
 		deltasReached(count) {
 			return new Promise((resolve) => {
 				waiters.push({ count, resolve });

@@ -15,6 +15,7 @@ import { MAX_ATTACHMENT_BYTES } from '$lib/shared/attachments';
 import { isAllowedHost } from '$lib/server/host-check';
 import { authenticateApiKey } from '$lib/server/services/api-keys';
 import { isV1, v1Error, V1_BODY_LIMIT_BYTES } from '$lib/server/openai-http';
+import { databaseUnavailable, type DatabaseUnavailable } from '$lib/server/db/errors';
 import {
 	clearSessionCookie,
 	sessionCookieName,
@@ -90,13 +91,44 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
 	return target;
 }
 
+/** Errors of the database itself (locked, full, restarting), seen by `handleError`. */
+const unavailableSeen = new WeakMap<App.Locals, DatabaseUnavailable>();
+
+/** A 503 that says why and when to retry: the request saved nothing (one transaction each). */
+function unavailableResponse(pathname: string, down: DatabaseUnavailable): Response {
+	const retry = { 'retry-after': String(down.retryAfterSeconds) };
+	if (isV1(pathname)) return v1Error(503, down.code, down.message, down.retryAfterSeconds);
+	if (isApi(pathname)) return errorResponse(503, down.code, down.message, retry);
+	return new Response(down.message, {
+		status: 503,
+		headers: { 'content-type': 'text/plain; charset=utf-8', ...retry }
+	});
+}
+
 /** Security headers everywhere; API errors of any origin in the one JSON error shape. */
 const shapeResponses: Handle = async ({ event, resolve }) => {
 	const started = performance.now();
-	let response = await resolve(event);
+	let response: Response;
+	let down: DatabaseUnavailable | null;
+	try {
+		response = await resolve(event);
+		down = response.status === 500 ? (unavailableSeen.get(event.locals) ?? null) : null;
+	} catch (error) {
+		// A hook's own query failed (the session check while the database is locked).
+		down = databaseUnavailable(error);
+		if (!down) throw error;
+		getLogger().warn({ code: down.code }, down.message);
+		response = new Response(null, { status: 500 });
+	}
 	const api = isApi(event.url.pathname);
 	const v1 = isV1(event.url.pathname);
-	if (v1 && response.status >= 400 && !/json/.test(response.headers.get('content-type') ?? '')) {
+	if (down) {
+		response = unavailableResponse(event.url.pathname, down);
+	} else if (
+		v1 &&
+		response.status >= 400 &&
+		!/json/.test(response.headers.get('content-type') ?? '')
+	) {
 		const status = response.status;
 		response = v1Error(
 			status,
@@ -372,6 +404,13 @@ export const handle: Handle = sequence(
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
 	// SvelteKit's own 4xx (unknown route, a JSON body sent to a form action): the client's fault.
 	if (status < 500) return { message, code: ERROR_CODES[status] ?? 'bad_request' };
+	const down = databaseUnavailable(error);
+	if (down) {
+		// Answered 503 with Retry-After by `shapeResponses`; a busy or full disk is not a bug.
+		unavailableSeen.set(event.locals, down);
+		getLogger().warn({ code: down.code, path: loggablePath(event.url.pathname) }, down.message);
+		return { message: down.message, code: down.code };
+	}
 	const errorId = crypto.randomUUID();
 	getLogger().error(
 		{

@@ -8,6 +8,8 @@ import { freePort } from './ports';
 
 export interface PostgresCluster {
 	url: string;
+	/** Stops the server (fast: sessions are terminated), stays down `downMs`, starts it again. */
+	restart(downMs?: number): Promise<void>;
 	stop(): void;
 }
 
@@ -43,18 +45,25 @@ export async function startPostgres(): Promise<PostgresCluster> {
 	};
 	if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
 	run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-	run('pg_ctl', [
-		'-D',
-		data,
-		'-w',
-		'-l',
-		path.join(dir, 'log'),
-		'-o',
-		`-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off`,
-		'start'
-	]);
+	const start = () =>
+		run('pg_ctl', [
+			'-D',
+			data,
+			'-w',
+			'-l',
+			path.join(dir, 'log'),
+			'-o',
+			`-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c full_page_writes=off`,
+			'start'
+		]);
+	start();
 	return {
 		url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+		async restart(downMs = 0) {
+			run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+			await new Promise((r) => setTimeout(r, downMs));
+			start();
+		},
 		stop() {
 			try {
 				run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

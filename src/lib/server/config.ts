@@ -34,6 +34,11 @@ export interface Config {
 	 * From HEARTH_TEST_PUSH_LOOPBACK=1, deliberately not a documented setting.
 	 */
 	readonly testPushLoopback: boolean;
+	/**
+	 * While this file exists every database write fails as on a full disk (db/fault-injection.ts).
+	 * From HEARTH_TEST_DISK_FULL_FLAG, deliberately not a documented setting; null in production.
+	 */
+	readonly testDiskFullFlag: string | null;
 }
 
 /**
@@ -238,7 +243,10 @@ function parseConfig(env: Env): Config {
 		anthropicApiKey: read(env, 'ANTHROPIC_API_KEY'),
 		logLevel,
 		testTimings: parseTestTimings(env.HEARTH_TEST_TIMINGS),
-		testPushLoopback: env.HEARTH_TEST_PUSH_LOOPBACK === '1'
+		testPushLoopback: env.HEARTH_TEST_PUSH_LOOPBACK === '1',
+		testDiskFullFlag: env.HEARTH_TEST_DISK_FULL_FLAG
+			? path.resolve(env.HEARTH_TEST_DISK_FULL_FLAG)
+			: null
 	};
 }
 

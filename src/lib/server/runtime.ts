@@ -84,7 +84,7 @@ export async function startRuntime(): Promise<Runtime> {
 	if (runtime) return runtime;
 	const config = getConfig();
 	ensurePrivateDir(config.dataDir);
-	const db = await createDatabase(config.database);
+	const db = await createDatabase(config.database, config.testDiskFullFlag);
 	const migrated = await migrateToLatest(db);
 	if (!migrated.ok) {
 		throw new Error(`database migration ${migrated.failed} failed: ${migrated.error}`);

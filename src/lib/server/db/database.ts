@@ -3,15 +3,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import type { DatabaseConfig } from '$lib/server/config';
 import type { DB } from '$lib/server/db/schema';
+import { DiskFullPlugin } from '$lib/server/db/fault-injection';
+import { PatientSqliteDialect, type BusyWait } from '$lib/server/db/patient-sqlite';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrictMode } from '$lib/server/private-files';
 
 export type Database = Kysely<DB>;
 export type Executor = Kysely<DB> | Transaction<DB>;
 
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+/** The server's own wait for a lock: SQLite blocks the event loop for at most SYNC_MS per try. */
+export const SQLITE_SERVER_BUSY_WAIT: BusyWait = {
+	syncMs: 10,
+	totalMs: SQLITE_BUSY_TIMEOUT_MS,
+	maxPauseMs: 250
+};
 const PG_POOL_MAX = 10;
 /** SQLite's page cache (KiB; the default is 2 MB): search over a large history re-reads less. */
 const SQLITE_CACHE_KIB = 32 * 1024;
@@ -40,9 +48,19 @@ export function openSqlite(file: string): SQLite.Database {
 }
 
 /** `pg` is imported only for PostgreSQL, so a SQLite install does not carry it in memory. */
-export async function createDatabase(config: DatabaseConfig): Promise<Database> {
+export async function createDatabase(
+	config: DatabaseConfig,
+	/** Test-only: the flag file of HEARTH_TEST_DISK_FULL_FLAG (db/fault-injection.ts). */
+	diskFullFlag: string | null = null
+): Promise<Database> {
+	const plugins = diskFullFlag ? [new DiskFullPlugin(diskFullFlag)] : [];
 	if (config.kind === 'sqlite') {
-		return new Kysely<DB>({ dialect: new SqliteDialect({ database: openSqlite(config.path) }) });
+		const sqlite = openSqlite(config.path);
+		sqlite.pragma(`busy_timeout = ${SQLITE_SERVER_BUSY_WAIT.syncMs}`);
+		return new Kysely<DB>({
+			dialect: new PatientSqliteDialect({ database: sqlite }, SQLITE_SERVER_BUSY_WAIT),
+			plugins
+		});
 	}
 	const { default: pg } = await import('pg');
 	const pool = new pg.Pool({
@@ -59,7 +77,7 @@ export async function createDatabase(config: DatabaseConfig): Promise<Database> 
 	// An idle connection the server ended (a restart, an admin) must not take the process down:
 	// the pool drops it and opens another when needed; /readyz reports the database meanwhile.
 	pool.on('error', () => {});
-	return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+	return new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins });
 }
 
 export function dialectOf(db: Executor): 'sqlite' | 'postgres' {

@@ -49,6 +49,11 @@ export class PgRelay {
 
 	constructor(private readonly deps: RelayDeps) {}
 
+	/** The LISTEN connection is up (readiness reports it; it reconnects by itself). */
+	get connected(): boolean {
+		return this.client !== null;
+	}
+
 	async start() {
 		this.deps.bus.tap((jobId, event) => this.publish(jobId, event));
 		await this.connect();

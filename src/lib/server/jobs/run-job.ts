@@ -8,6 +8,8 @@ import type { JobBus } from '$lib/server/jobs/bus';
 import { conclude, type StopReason } from '$lib/server/jobs/conclude';
 import { finishJob, requeueJob, type Produced } from '$lib/server/jobs/finish';
 import { estimateUsage } from '$lib/server/jobs/usage-estimate';
+import { whileUnavailable } from '$lib/server/jobs/db-retry';
+import { databaseUnavailable } from '$lib/server/db/errors';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type { ChatMessage, Provider, ProviderFailure } from '$lib/server/llm/types';
 import type { JobObserver } from '$lib/server/metrics';
@@ -17,6 +19,9 @@ import type { JobParams } from '$lib/server/services/chat';
 import { screenReply, screensReplies } from '$lib/server/services/content-policy';
 import type { GuardContext } from '$lib/server/services/guard-model';
 import { promptFor } from '$lib/server/services/prompt';
+
+/** After a checkpoint the database refused, the next waits this long (each try may block). */
+const CHECKPOINT_BACKOFF_MS = 5_000;
 
 export interface RunLimits {
 	checkpointIntervalMs: number;
@@ -75,18 +80,24 @@ export async function runJob(
 		return;
 	}
 	const { messages, context } = prompt;
-	if (job.assistant_message_id)
-		await updateMessage(db, job.assistant_message_id, {
-			status: 'streaming',
-			updated_at: Date.now(),
-			...(context
-				? {
-						context_tokens: context.used,
-						context_window: context.window,
-						context_omitted: context.omitted.length ? JSON.stringify(context.omitted) : null
-					}
-				: {})
-		});
+	const retry = (what: string) => ({ log: deps.log, jobId: job.id, what });
+	const messageId = job.assistant_message_id;
+	if (messageId)
+		await whileUnavailable(
+			() =>
+				updateMessage(db, messageId, {
+					status: 'streaming',
+					updated_at: Date.now(),
+					...(context
+						? {
+								context_tokens: context.used,
+								context_window: context.window,
+								context_omitted: context.omitted.length ? JSON.stringify(context.omitted) : null
+							}
+						: {})
+				}),
+			retry('reply start')
+		);
 	let failure: ProviderFailure | null = null;
 	let checkpointAt = Date.now();
 	let unsaved = 0;
@@ -97,17 +108,33 @@ export async function runJob(
 		() => controller.abort('too_long' satisfies StopReason),
 		limits.maxDurationMs
 	);
+	let pausedUntil = 0;
+	// A checkpoint the database refuses (locked, full, restarting) is skipped, not fatal: the text
+	// is in memory and the bus, and the next checkpoint or the final write saves it.
 	const checkpoint = async () => {
 		checkpointAt = Date.now();
 		unsaved = 0;
-		await jobs.checkpointJob(db, job.id, {
-			partial_text: produced.text,
-			partial_reasoning: produced.reasoning,
-			heartbeat_at: checkpointAt,
-			updated_at: checkpointAt
-		});
+		try {
+			await jobs.checkpointJob(db, job.id, {
+				partial_text: produced.text,
+				partial_reasoning: produced.reasoning,
+				heartbeat_at: checkpointAt,
+				updated_at: checkpointAt
+			});
+		} catch (error) {
+			const down = databaseUnavailable(error);
+			if (!down) throw error;
+			pausedUntil = Date.now() + CHECKPOINT_BACKOFF_MS;
+			deps.log.warn({ jobId: job.id, code: down.code }, 'checkpoint skipped');
+		}
 	};
-	const heartbeat = setInterval(() => void checkpoint(), limits.heartbeatMs);
+	const heartbeat = setInterval(
+		() =>
+			void checkpoint().catch((error) =>
+				deps.log.error({ err: error, jobId: job.id }, 'heartbeat failed')
+			),
+		limits.heartbeatMs
+	);
 	try {
 		const request = {
 			model: job.model,
@@ -134,8 +161,9 @@ export async function runJob(
 				bus.append(job.id, channel, text);
 				unsaved += text.length;
 				if (
-					unsaved >= limits.checkpointChars ||
-					Date.now() - checkpointAt >= limits.checkpointIntervalMs
+					Date.now() >= pausedUntil &&
+					(unsaved >= limits.checkpointChars ||
+						Date.now() - checkpointAt >= limits.checkpointIntervalMs)
 				)
 					await checkpoint();
 			} else if (event.type === 'usage') {
@@ -172,7 +200,10 @@ export async function runJob(
 	};
 	const conclusion = conclude({ produced: added, failure, stop, attempts: job.attempts, limits });
 	if (conclusion.kind === 'retry') {
-		await requeueJob(db, job, Date.now() + conclusion.delayMs, failure!);
+		await whileUnavailable(
+			() => requeueJob(db, job, Date.now() + conclusion.delayMs, failure!),
+			retry('reply retry')
+		);
 		deps.log.info(
 			{ jobId: job.id, attempt: job.attempts, delay: conclusion.delayMs, code: failure!.code },
 			'job will retry'
@@ -189,8 +220,16 @@ export async function runJob(
 		const nothingYet = !added.text && !added.reasoning;
 		if (!produced.usage && !(outcome.state === 'failed' && nothingYet))
 			produced.usage = await estimateUsage(provider, messages, added);
-		if (outcome.state === 'done') await screenFinishedReply(deps, job, messages, produced);
-		const finished = await finishJob(db, job, outcome, produced);
+		// Screening reads the policy from the database: it waits out an outage like the write.
+		if (outcome.state === 'done')
+			await whileUnavailable(
+				() => screenFinishedReply(deps, job, messages, produced),
+				retry('reply screening')
+			);
+		const finished = await whileUnavailable(
+			() => finishJob(db, job, outcome, produced),
+			retry('reply end')
+		);
 		if (finished && (outcome.state === 'done' || outcome.state === 'failed'))
 			deps.onReplyEnded?.(job, outcome.state, bus.subscriberCount(job.id) > 0);
 		bus.end(job.id);
