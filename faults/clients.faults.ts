@@ -18,7 +18,7 @@ import { BUFFER_LIMIT_BYTES } from '$lib/server/jobs/sse';
 import { audit, type Accepted } from './audit';
 import { openFds, record, rssMb } from './table';
 import { size } from './profile';
-import { accepted, sendUnique, settle, type SendOutcome } from './sends';
+import { accepted, firstDelta, sendUnique, settle, type SendOutcome } from './sends';
 import { percentile } from './users';
 
 const PASSWORD = 'client-password-1';
@@ -67,7 +67,8 @@ describe('many connections: idle streams and clients that never read', () => {
 		hearth = await startHearth({
 			LLAMA_URL: llama.url,
 			// Every poll comes from 127.0.0.1; keepalives and session re-checks every 2 s, not 15 s.
-			HEARTH_TEST_TIMINGS: 'requestRefillMs=1,sseKeepaliveMs=2000'
+			// The model server is held stopped while idle streams are held: no idle watchdog then.
+			HEARTH_TEST_TIMINGS: 'requestRefillMs=1,sseKeepaliveMs=2000,providerIdleTimeoutMs=600000'
 		});
 		await addUsers(hearth, 'blocker', 1);
 		blocker = await signIn(hearth, 'blocker0', PASSWORD);
@@ -88,88 +89,97 @@ describe('many connections: idle streams and clients that never read', () => {
 				return { id, outcome: mustSend(await sendUnique(blocker, id, 'blocker', 100_000)) };
 			})
 		);
-		const queued = await Promise.all(
-			clients.map(async (client) => {
-				const id = await newConversation(client);
-				return { client, id, outcome: mustSend(await sendUnique(client, id, 'idle', 8)) };
-			})
-		);
-		const pid = hearth.process.pid!;
-		const rssBefore = rssMb(pid);
-		const fdsBefore = openFds(pid);
-		const stop = new AbortController();
-		const streams: { events: number; ended: boolean; failed: boolean }[] = [];
-		const readers: Promise<void>[] = [];
-		for (let i = 0; i < IDLE_STREAMS; i++) {
-			const { client, outcome } = queued[Math.floor(i / MAX_STREAMS_PER_USER)]!;
-			const state = { events: 0, ended: false, failed: false };
-			streams.push(state);
-			readers.push(
-				client
-					.events(outcome.sent.job.id, undefined, stop.signal)
-					.then(async (events) => {
-						for await (const event of events) {
-							state.events += 1;
-							if (event.event === 'done' || event.event === 'error') break;
-						}
-						state.ended = true;
-					})
-					.catch(() => {
-						if (!stop.signal.aborted) state.failed = true;
-					})
+		// Once both stream, llama-server is stopped (SIGSTOP): they keep their slots for as long as
+		// the streams are held, however fast this machine writes (a fast one ends a reply in 15 s).
+		await Promise.all(blocking.map((b) => firstDelta(blocker, b.outcome.sent.job.id)));
+		llama.process.kill('SIGSTOP');
+		try {
+			const queued = await Promise.all(
+				clients.map(async (client) => {
+					const id = await newConversation(client);
+					return { client, id, outcome: mustSend(await sendUnique(client, id, 'idle', 8)) };
+				})
 			);
+			const pid = hearth.process.pid!;
+			const rssBefore = rssMb(pid);
+			const fdsBefore = openFds(pid);
+			const stop = new AbortController();
+			const streams: { events: number; ended: boolean; failed: boolean }[] = [];
+			const readers: Promise<void>[] = [];
+			for (let i = 0; i < IDLE_STREAMS; i++) {
+				const { client, outcome } = queued[Math.floor(i / MAX_STREAMS_PER_USER)]!;
+				const state = { events: 0, ended: false, failed: false };
+				streams.push(state);
+				readers.push(
+					client
+						.events(outcome.sent.job.id, undefined, stop.signal)
+						.then(async (events) => {
+							for await (const event of events) {
+								state.events += 1;
+								if (event.event === 'done' || event.event === 'error') break;
+							}
+							state.ended = true;
+						})
+						.catch(() => {
+							if (!stop.signal.aborted) state.failed = true;
+						})
+				);
+			}
+			// Meanwhile another user's ordinary requests: how quick are they with the streams open?
+			const latencies: number[] = [];
+			const statuses: number[] = [];
+			const holdUntil = Date.now() + IDLE_HOLD_MS;
+			while (Date.now() < holdUntil) {
+				const started = performance.now();
+				const res = await blocker.call('GET', '/api/conversations');
+				await res.arrayBuffer();
+				latencies.push(performance.now() - started);
+				statuses.push(res.status);
+				await new Promise((r) => setTimeout(r, 200));
+			}
+			const rssHeld = rssMb(pid);
+			const fdsHeld = openFds(pid);
+			const open = streams.filter((s) => !s.ended && !s.failed).length;
+			const failed = streams.filter((s) => s.failed).length;
+			stop.abort();
+			await Promise.all(readers);
+			// Let the queued replies run: the blocker's are cancelled (text kept).
+			for (const b of blocking)
+				await blocker.call('POST', `/api/jobs/${b.outcome.sent.job.id}/cancel`);
+			llama.process.kill('SIGCONT');
+			const list: Accepted[] = [
+				...blocking.map((b) => accepted(blocker, b.id, b.outcome)),
+				...queued.map((q) => accepted(q.client, q.id, q.outcome))
+			];
+			const settled = await settle(list, SETTLE_MS);
+			const result = await audit(list);
+			const row = record({
+				fault: `${IDLE_STREAMS} idle SSE connections (${users} users × ${MAX_STREAMS_PER_USER}) held ${IDLE_HOLD_MS / 1000} s`,
+				usersSaw:
+					`${open}/${IDLE_STREAMS} streams still open at the end (keepalives only), ${failed} failed; ` +
+					`another user's requests p95 ${percentile(latencies, 95)?.toFixed(0)} ms (${statuses.filter((s) => s === 200).length}/${statuses.length} ok); ` +
+					`replies ${Object.entries(result.states)
+						.map(([k, n]) => `${n} ${k}`)
+						.join(', ')}`,
+				lost: result.lost,
+				duplicated: result.duplicated,
+				errors:
+					failed +
+					(IDLE_STREAMS - open - failed) +
+					statuses.filter((s) => s !== 200).length +
+					result.unfinished +
+					(settled ? 0 : 1),
+				rssBeforeMb: rssBefore,
+				rssAfterMb: rssHeld,
+				notes: `fds ${fdsBefore} → ${fdsHeld} while held; RSS after closing ${rssMb(pid)} MB`
+			});
+			expect(row.lost).toBe(0);
+			expect(row.duplicated).toBe(0);
+			expect(row.errors).toBe(0);
+			expect(result.states).toEqual({ cancelled: 2, done: users });
+		} finally {
+			llama.process.kill('SIGCONT');
 		}
-		// Meanwhile another user's ordinary requests: how quick are they with the streams open?
-		const latencies: number[] = [];
-		const statuses: number[] = [];
-		const holdUntil = Date.now() + IDLE_HOLD_MS;
-		while (Date.now() < holdUntil) {
-			const started = performance.now();
-			const res = await blocker.call('GET', '/api/conversations');
-			await res.arrayBuffer();
-			latencies.push(performance.now() - started);
-			statuses.push(res.status);
-			await new Promise((r) => setTimeout(r, 200));
-		}
-		const rssHeld = rssMb(pid);
-		const fdsHeld = openFds(pid);
-		const open = streams.filter((s) => !s.ended && !s.failed).length;
-		const failed = streams.filter((s) => s.failed).length;
-		stop.abort();
-		await Promise.all(readers);
-		// Let the queued replies run: the blocker's are cancelled (text kept).
-		for (const b of blocking)
-			await blocker.call('POST', `/api/jobs/${b.outcome.sent.job.id}/cancel`);
-		const list: Accepted[] = [
-			...blocking.map((b) => accepted(blocker, b.id, b.outcome)),
-			...queued.map((q) => accepted(q.client, q.id, q.outcome))
-		];
-		const settled = await settle(list, SETTLE_MS);
-		const result = await audit(list);
-		const row = record({
-			fault: `${IDLE_STREAMS} idle SSE connections (${users} users × ${MAX_STREAMS_PER_USER}) held ${IDLE_HOLD_MS / 1000} s`,
-			usersSaw:
-				`${open}/${IDLE_STREAMS} streams still open at the end (keepalives only), ${failed} failed; ` +
-				`another user's requests p95 ${percentile(latencies, 95)?.toFixed(0)} ms (${statuses.filter((s) => s === 200).length}/${statuses.length} ok); ` +
-				`replies ${Object.entries(result.states)
-					.map(([k, n]) => `${n} ${k}`)
-					.join(', ')}`,
-			lost: result.lost,
-			duplicated: result.duplicated,
-			errors:
-				failed +
-				(IDLE_STREAMS - open - failed) +
-				statuses.filter((s) => s !== 200).length +
-				result.unfinished +
-				(settled ? 0 : 1),
-			rssBeforeMb: rssBefore,
-			rssAfterMb: rssHeld,
-			notes: `fds ${fdsBefore} → ${fdsHeld} while held; RSS after closing ${rssMb(pid)} MB`
-		});
-		expect(row.lost).toBe(0);
-		expect(row.duplicated).toBe(0);
-		expect(row.errors).toBe(0);
-		expect(result.states).toEqual({ cancelled: 2, done: users });
 	}, 600_000);
 
 	test(`${NEVER_READ} clients that open a reply's stream and never read`, async () => {
