@@ -2,8 +2,7 @@
 // started with TRUST_PROXY_HEADER=x-real-ip, as behind the tunnel) so the per-IP rate limit sees
 // people, not the one loopback address. Every answer is counted in one `Traffic`: 5xx and network
 // errors, and the latency of the calls that do not wait on the model.
-import { parseSse, type SseEvent } from '$lib/client/sse';
-import { addUser, type ApiClient, type HearthServer } from '../tests/support/hearth-server';
+import { addUser, signIn, type ApiClient, type HearthServer } from '../tests/support/hearth-server';
 
 /** The header the server is told to trust for the client's address. */
 export const CLIENT_IP_HEADER = 'x-real-ip';
@@ -50,62 +49,29 @@ export async function signInFrom(
 ): Promise<ApiClient> {
 	const password = `${username}-password`;
 	addUser(server, username, password);
-	const login = await fetch(`${server.url}/api/auth/login`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json', origin: server.url, [CLIENT_IP_HEADER]: ip },
-		body: JSON.stringify({ username, password })
-	});
-	if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-	const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-	const call = async (method: string, pathname: string, body?: unknown, init: RequestInit = {}) => {
+	const counted: typeof fetch = async (input, init) => {
+		const what = `${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`;
 		try {
-			const res = await fetch(`${server.url}${pathname}`, {
-				method,
-				...init,
-				headers: {
-					cookie,
-					origin: server.url,
-					[CLIENT_IP_HEADER]: ip,
-					...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-					...(init.headers ?? {})
-				},
-				body: body === undefined ? undefined : JSON.stringify(body)
-			});
+			const res = await fetch(input, init);
 			if (res.status >= 500) {
 				traffic.serverErrors += 1;
-				note(traffic, `${method} ${pathname}: ${res.status}`);
+				note(traffic, `${what}: ${res.status}`);
 			} else if (res.status >= 400) {
 				traffic.clientErrors[res.status] = (traffic.clientErrors[res.status] ?? 0) + 1;
 			}
 			return res;
 		} catch (error) {
-			if (!init.signal?.aborted) {
+			if (!init?.signal?.aborted) {
 				traffic.networkErrors += 1;
-				note(traffic, `${method} ${pathname}: ${String(error)}`);
+				note(traffic, `${what}: ${String(error)}`);
 			}
 			throw error;
 		}
 	};
-	return {
-		cookie,
-		call,
-		async json<T = Record<string, unknown>>(method: string, pathname: string, body?: unknown) {
-			const res = await call(method, pathname, body);
-			return { status: res.status, body: (await res.json()) as T };
-		},
-		async events(
-			jobId: number,
-			lastEventId?: string,
-			signal?: AbortSignal
-		): Promise<AsyncGenerator<SseEvent>> {
-			const res = await call('GET', `/api/jobs/${jobId}/events`, undefined, {
-				headers: lastEventId ? { 'last-event-id': lastEventId } : {},
-				signal
-			});
-			if (!res.ok || !res.body) throw new Error(`events: ${res.status}`);
-			return parseSse(res.body);
-		}
-	};
+	return signIn(server, username, password, {
+		headers: { [CLIENT_IP_HEADER]: ip },
+		fetch: counted
+	});
 }
 
 /** Runs a call that does not wait on the model and keeps its latency under `kind`. */

@@ -99,22 +99,36 @@ export function addUser(server: HearthServer, username: string, password: string
 	if (result.code !== 0) throw new Error(result.err);
 }
 
+export interface SignInOptions {
+	/** Sent with every request, e.g. a client address header the server trusts. */
+	headers?: Record<string, string>;
+	/** The fetch every call goes through (e.g. one that counts answers). */
+	fetch?: typeof fetch;
+}
+
 /** A signed-in API client: JSON helpers that carry the session cookie and our Origin. */
-export async function signIn(server: HearthServer, username: string, password: string) {
+export async function signIn(
+	server: HearthServer,
+	username: string,
+	password: string,
+	options: SignInOptions = {}
+) {
+	const send = options.fetch ?? fetch;
 	const login = await fetch(`${server.url}/api/auth/login`, {
 		method: 'POST',
-		headers: { 'content-type': 'application/json', origin: server.url },
+		headers: { 'content-type': 'application/json', origin: server.url, ...options.headers },
 		body: JSON.stringify({ username, password })
 	});
 	if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
 	const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
 	const call = (method: string, pathname: string, body?: unknown, init: RequestInit = {}) =>
-		fetch(`${server.url}${pathname}`, {
+		send(`${server.url}${pathname}`, {
 			method,
 			...init,
 			headers: {
 				cookie,
 				origin: server.url,
+				...options.headers,
 				...(body !== undefined ? { 'content-type': 'application/json' } : {}),
 				...(init.headers ?? {})
 			},
