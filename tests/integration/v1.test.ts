@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import OpenAI from 'openai';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLlamaServer, TEST_MODEL_ALIAS, type LlamaServer } from '../support/llama-server';
 import {
@@ -34,6 +35,34 @@ const sdk = (hearth: HearthServer, apiKey: string) =>
 
 function openDb(hearth: HearthServer) {
 	return new Database(path.join(hearth.dataDir, 'hearth.db'), { readonly: true });
+}
+
+/** POSTs with a Content-Length of `length` bytes and sends none of them: the answer to the header. */
+function announceBody(
+	url: string,
+	headers: Record<string, string>,
+	length: number
+): Promise<{ status: number; body: unknown }> {
+	return new Promise((resolve, reject) => {
+		const request = http.request(
+			url,
+			{
+				method: 'POST',
+				headers: { ...headers, 'content-type': 'application/json', 'content-length': length }
+			},
+			(res) => {
+				let text = '';
+				res.setEncoding('utf8');
+				res.on('data', (chunk: string) => (text += chunk));
+				res.on('end', () => {
+					resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+					request.destroy();
+				});
+			}
+		);
+		request.on('error', reject);
+		request.flushHeaders();
+	});
 }
 
 describe('the OpenAI SDK against Hearth and a real llama-server', () => {
@@ -359,8 +388,7 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 	});
 
 	it("gives /v1's own refusals (unknown path, oversize body, bad JSON) OpenAI's error shape", async () => {
-		// Ezra's own key: a 429 from a rate bucket other tests drained would come before the
-		// 9 MB body is read, and the client's write would end in EPIPE instead of an answer.
+		// Ezra's own key: not a rate bucket other tests drained.
 		addUser(hearth, 'ezra', 'ezra-password');
 		const ownKey = await createKey(await signIn(hearth, 'ezra', 'ezra-password'), {
 			name: 'refusals'
@@ -376,16 +404,11 @@ describe('the OpenAI SDK against Hearth and a real llama-server', () => {
 				code: 'unknown_url'
 			}
 		});
-		const huge = await fetch(`${hearth.url}/v1/chat/completions`, {
-			method: 'POST',
-			headers: { ...auth, 'content-type': 'application/json' },
-			body: JSON.stringify({
-				model: LLAMA_MODEL,
-				messages: [{ role: 'user', content: 'x'.repeat(9 * 1024 * 1024) }]
-			})
-		});
+		// Refused from its Content-Length alone: announced, never sent (sending 9 MB to a server that
+		// has already answered can end in EPIPE before the answer is read).
+		const huge = await announceBody(`${hearth.url}/v1/chat/completions`, auth, 9 * 1024 * 1024);
 		expect(huge.status).toBe(413);
-		expect(await huge.json()).toMatchObject({ error: { code: 'payload_too_large', param: null } });
+		expect(huge.body).toMatchObject({ error: { code: 'payload_too_large', param: null } });
 		const broken = await fetch(`${hearth.url}/v1/chat/completions`, {
 			method: 'POST',
 			headers: { ...auth, 'content-type': 'application/json' },
