@@ -26,6 +26,9 @@ export interface Audit {
 
 const RUNNING = new Set(['queued', 'streaming']);
 
+/** How many times a read that is rate-limited (429) waits its Retry-After and asks again. */
+const RATE_LIMITED_RETRIES = 30;
+
 /** Every message of a conversation, following `earlierBefore` through its pages. */
 export async function allMessages(
 	client: ApiClient,
@@ -33,15 +36,20 @@ export async function allMessages(
 ): Promise<MessageDto[]> {
 	const messages: MessageDto[] = [];
 	let before: number | null = null;
-	for (;;) {
+	for (let limited = 0; ;) {
 		const query: string = before === null ? '' : `?before=${before}`;
-		const res = await client.json<ConversationDto>(
-			'GET',
-			`/api/conversations/${conversationId}${query}`
-		);
+		const res = await client.call('GET', `/api/conversations/${conversationId}${query}`);
+		if (res.status === 429 && limited++ < RATE_LIMITED_RETRIES) {
+			// A reader polling for settled replies shares the user's rate limit: wait as told.
+			const seconds = Number(res.headers.get('retry-after')) || 1;
+			await res.body?.cancel();
+			await new Promise((r) => setTimeout(r, seconds * 1000));
+			continue;
+		}
 		if (res.status !== 200) throw new Error(`conversation ${conversationId}: ${res.status}`);
-		messages.unshift(...res.body.messages);
-		before = res.body.earlierBefore ?? null;
+		const body = (await res.json()) as ConversationDto;
+		messages.unshift(...body.messages);
+		before = body.earlierBefore ?? null;
 		if (before === null) return messages;
 	}
 }
