@@ -19,7 +19,7 @@ import { audit, type Accepted } from './audit';
 import { openFds, record, rssMb } from './table';
 import { size } from './profile';
 import { accepted, firstDelta, sendUnique, settle, type SendOutcome } from './sends';
-import { percentile } from './users';
+import { CLIENT_IP_HEADER, percentile } from './users';
 
 const PASSWORD = 'client-password-1';
 const IDLE_STREAMS = size(200, 1_000);
@@ -46,6 +46,12 @@ async function addUsers(server: HearthServer, prefix: string, n: number): Promis
 	}
 }
 
+/** Signs a user in from the address numbered `n` (10.0.x.y), which all their requests then carry. */
+function signInAt(server: HearthServer, username: string, n: number): Promise<ApiClient> {
+	const address = `10.0.${Math.floor(n / 250)}.${(n % 250) + 1}`;
+	return signIn(server, username, PASSWORD, { headers: { [CLIENT_IP_HEADER]: address } });
+}
+
 function mustSend(outcome: SendOutcome): SendOutcome & { sent: NonNullable<SendOutcome['sent']> } {
 	if (!outcome.sent) throw new Error(`send refused: ${outcome.status} ${outcome.code}`);
 	return outcome as SendOutcome & { sent: NonNullable<SendOutcome['sent']> };
@@ -66,6 +72,9 @@ describe('many connections: idle streams and clients that never read', () => {
 		});
 		hearth = await startHearth({
 			LLAMA_URL: llama.url,
+			// Each user signs in from an address of their own (as behind the tunnel): hundreds of
+			// sign-ins from one address are what the sign-in throttle is for.
+			TRUST_PROXY_HEADER: CLIENT_IP_HEADER,
 			// Every poll comes from 127.0.0.1; keepalives and session re-checks every 2 s, not 15 s.
 			// The model server is held stopped while idle streams are held: no idle watchdog then.
 			HEARTH_TEST_TIMINGS: 'requestRefillMs=1,sseKeepaliveMs=2000,providerIdleTimeoutMs=600000'
@@ -81,7 +90,7 @@ describe('many connections: idle streams and clients that never read', () => {
 	test(`${IDLE_STREAMS} idle SSE connections held open`, async () => {
 		const users = Math.ceil(IDLE_STREAMS / MAX_STREAMS_PER_USER);
 		const names = await addUsers(hearth, 'idle', users);
-		const clients = await Promise.all(names.map((n) => signIn(hearth, n, PASSWORD)));
+		const clients = await Promise.all(names.map((n, i) => signInAt(hearth, n, i)));
 		// The blocker fills both slots, so every other reply waits, queued: its streams stay idle.
 		const blocking = await Promise.all(
 			[0, 1].map(async () => {
@@ -185,7 +194,7 @@ describe('many connections: idle streams and clients that never read', () => {
 	test(`${NEVER_READ} clients that open a reply's stream and never read`, async () => {
 		const users = Math.ceil(NEVER_READ / MAX_STREAMS_PER_USER);
 		const names = await addUsers(hearth, 'mute', users);
-		const clients = await Promise.all(names.map((n) => signIn(hearth, n, PASSWORD)));
+		const clients = await Promise.all(names.map((n, i) => signInAt(hearth, n, 1_000 + i)));
 		const pid = hearth.process.pid!;
 		const rssBefore = rssMb(pid);
 		const replies = await Promise.all(

@@ -158,7 +158,8 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 			message,
 			allow ? { allow } : {}
 		);
-	} else if (api && response.status >= 500) {
+	} else if (api && response.status >= 500 && response.status !== 503) {
+		// A deliberate 503 (busy: try again) keeps its code and message; anything else is hidden.
 		response = errorResponse(response.status, 'internal', 'Something went wrong on the server');
 	}
 	const headers: Record<string, string> = {

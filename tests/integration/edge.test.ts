@@ -9,6 +9,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { addUser, signIn, startHearth, type HearthServer } from '../support/hearth-server';
+import { createDatabase } from '$lib/server/db/database';
+import { addUser as addAccount } from '$lib/server/services/accounts';
 
 const CHUNK = Buffer.alloc(16 * 1024, 'a');
 const FORM_LIMIT_BYTES = 64 * 1024;
@@ -355,4 +357,46 @@ describe('/readyz with the database down', () => {
 		}
 		await vi.waitFor(async () => expect((await fetch(`${hearth.url}/readyz`)).status).toBe(200));
 	});
+});
+
+describe('a burst of sign-ins', () => {
+	const PEOPLE = 120;
+	let hearth: HearthServer;
+	beforeAll(async () => {
+		hearth = await startHearth({ TRUST_PROXY_HEADER: 'x-real-ip' });
+		// Straight into the database: the CLI would start a process per user.
+		const db = await createDatabase({
+			kind: 'sqlite',
+			path: path.join(hearth.dataDir, 'hearth.db')
+		});
+		try {
+			for (let i = 0; i < PEOPLE; i++)
+				await addAccount(db, { username: `crowd${i}`, password: 'crowd-password', role: 'user' });
+		} finally {
+			await db.destroy();
+		}
+	}, 120_000);
+	afterAll(() => hearth?.stop());
+
+	// Found by the fault suite: past the password hasher's queue (2 running, 64 waiting) the
+	// "busy, try again" 503 was rewritten to "Something went wrong on the server".
+	it('answers past the hasher queue with 503 busy, not an internal error', async () => {
+		const answers = await Promise.all(
+			Array.from({ length: PEOPLE }, async (_, i) => {
+				const res = await fetch(`${hearth.url}/api/auth/login`, {
+					method: 'POST',
+					headers: {
+						'content-type': 'application/json',
+						origin: hearth.url,
+						'x-real-ip': `10.9.0.${i + 1}`
+					},
+					body: JSON.stringify({ username: `crowd${i}`, password: 'crowd-password' })
+				});
+				const body = (await res.json()) as { error?: { code: string } };
+				return `${res.status} ${body.error?.code ?? 'ok'}`;
+			})
+		);
+		expect(answers).toContain('503 busy');
+		expect([...new Set(answers)].sort()).toEqual(['200 ok', '503 busy']);
+	}, 60_000);
 });
