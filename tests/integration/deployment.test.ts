@@ -140,7 +140,7 @@ describe('Dockerfile', () => {
 	it('builds with the release script in one stage and runs as non-root with a health check in the other', () => {
 		const [build, run] = stages();
 		expect(stages()).toHaveLength(2);
-		expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-[a-z]+-slim$/m);
+		expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24(\.\d+\.\d+)?-[a-z]+-slim$/m);
 		expect(build!.from).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/);
 		expect(build!.instructions).toContain('RUN npm ci --no-audit --no-fund');
 		expect(build!.instructions).toContain('RUN bash scripts/release.sh /release');
