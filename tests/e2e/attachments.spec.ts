@@ -341,6 +341,8 @@ test('an image dropped for a model that cannot see is stopped before sending', a
 		})
 	).id;
 	await page.goto(`/c/${blind}`);
+	// The composer loads after the page (its own chunk): drop onto it once it is there.
+	await expect(page.locator('form.composer')).toBeVisible();
 	// Dragged onto the composer from the desktop (a drop event carrying the file).
 	await page.evaluate(async () => {
 		const canvas = document.createElement('canvas');
