@@ -53,6 +53,8 @@ export async function spoolUpload(
 	ensurePrivateDir(dir);
 	const files: SpooledFile[] = [];
 	const writes: Promise<void>[] = [];
+	// A file stream stopped early may still be opening its file: it is removed once closed.
+	const closed: Promise<void>[] = [];
 	let total = 0;
 	let parser: busboy.Busboy;
 	try {
@@ -82,6 +84,7 @@ export async function spoolUpload(
 			}
 		});
 		const out = fs.createWriteStream(file.path, { flags: 'wx', mode: PRIVATE_FILE_MODE });
+		closed.push(new Promise((resolve) => out.once('close', () => resolve())));
 		const write = pipeline(stream, count, out);
 		// A failed write (the cap, a full disk) ends the whole upload at once; without this, busboy
 		// would wait for the abandoned part to be read and the upload would hang.
@@ -98,6 +101,7 @@ export async function spoolUpload(
 		if (failed) throw (failed as PromiseRejectedResult).reason;
 	} catch (error) {
 		await Promise.allSettled(writes);
+		await Promise.all(closed);
 		removeSpooled(files);
 		if (error instanceof TooLarge || error instanceof BodyTooLargeError)
 			return {
@@ -114,6 +118,7 @@ export async function spoolUpload(
 		};
 	}
 	const nonEmpty = files.filter((f) => f.size > 0);
+	await Promise.all(closed);
 	removeSpooled(files.filter((f) => f.size === 0));
 	if (nonEmpty.length === 0)
 		return {
