@@ -85,7 +85,10 @@ describe('connection timeouts and stream lifetime', () => {
 			parallel: 1,
 			contextSize: CONTEXT_TOKENS,
 			model: { ...SLOW_MODEL, contextLength: CONTEXT_TOKENS },
-			extraArgs: ['--ignore-eos']
+			// llama-server serves each connection on a thread of its own, kept for a kept-alive connection's
+			// idle seconds: with the default 3 threads, a send (several parallel model-server calls) could
+			// wait longer than this file's 2.5 s idle socket timeout, and the socket was closed unanswered.
+			extraArgs: ['--ignore-eos', '--threads-http', '16']
 		});
 		hearth = await startHearth({
 			LLAMA_URL: llama.url,

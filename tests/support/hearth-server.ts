@@ -114,7 +114,7 @@ export async function signIn(
 	options: SignInOptions = {}
 ) {
 	const send = options.fetch ?? fetch;
-	const login = await fetch(`${server.url}/api/auth/login`, {
+	const login = await send(`${server.url}/api/auth/login`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', origin: server.url, ...options.headers },
 		body: JSON.stringify({ username, password })
