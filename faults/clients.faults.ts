@@ -18,7 +18,8 @@ import { BUFFER_LIMIT_BYTES } from '$lib/server/jobs/sse';
 import { audit, type Accepted } from './audit';
 import { openFds, record, rssMb } from './table';
 import { size } from './profile';
-import { accepted, firstDelta, sendUnique, settle, type SendOutcome } from './sends';
+import { accepted, firstDelta, sendUnique, type SendOutcome } from './sends';
+import { settle } from './replies';
 import { CLIENT_IP_HEADER, percentile } from './users';
 
 const PASSWORD = 'client-password-1';

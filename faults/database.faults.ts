@@ -24,7 +24,8 @@ import { checkBackup } from '$lib/server/db/backup';
 import { audit, allMessages, type Accepted } from './audit';
 import { record, rssMb } from './table';
 import { size } from './profile';
-import { accepted, firstDelta, holdSqlite, sendUnique, settle, type SendOutcome } from './sends';
+import { accepted, firstDelta, holdSqlite, sendUnique, type SendOutcome } from './sends';
+import { settle } from './replies';
 
 const USERS = 5;
 const PASSWORD = 'fault-password-1';

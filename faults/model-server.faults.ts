@@ -86,7 +86,7 @@ async function sendOne(client: ApiClient, maxTokens: number, conversationId?: nu
 
 type Sent = Awaited<ReturnType<typeof sendOne>>;
 
-function settle(sends: Sent[]) {
+function settleSent(sends: Sent[]) {
 	return settleAll(
 		sends.map((s) => s.pending),
 		SETTLE_TIMEOUT_MS
@@ -108,7 +108,7 @@ function textKept(reply: MessageDto | undefined, watched: Watched) {
 /** A fresh message after the fault is answered in full. */
 async function answeredAfter(): Promise<boolean> {
 	const one = await sendOne(alice, SHORT_REPLY_TOKENS);
-	return (await settle([one])).get(one.sent.reply.id)?.status === 'done';
+	return (await settleSent([one])).get(one.sent.reply.id)?.status === 'done';
 }
 
 async function inFlight(count: number) {
@@ -127,7 +127,7 @@ test('llama-server SIGKILLed mid-stream', async () => {
 		llama.process.kill('SIGKILL');
 	});
 	await Promise.all(watched.map((w) => w.ended));
-	const replies = await settle(sends);
+	const replies = await settleSent(sends);
 	const kept = sends.filter((s, i) => textKept(replies.get(s.sent.reply.id), watched[i]!)).length;
 	const ended = sends.filter((s) => ENDED.includes(replies.get(s.sent.reply.id)?.status ?? ''));
 	const serverUp = (await fetch(`${hearth.url}/healthz`)).ok;
@@ -163,7 +163,7 @@ test('llama-server SIGSTOPped mid-stream (hangs), then SIGCONT', async () => {
 	} finally {
 		llama.process.kill('SIGCONT');
 	}
-	const replies = await settle(sends);
+	const replies = await settleSent(sends);
 	const kept = sends.filter((s, i) => textKept(replies.get(s.sent.reply.id), watched[i]!)).length;
 	const timedOut = sends.filter((s) => {
 		const reply = replies.get(s.sent.reply.id);
@@ -208,7 +208,7 @@ test('Hearth SIGKILLed and restarted while llama-server hangs (SIGSTOP) mid-stre
 	} finally {
 		llama.process.kill('SIGCONT');
 	}
-	const replies = await settle(sends);
+	const replies = await settleSent(sends);
 	const kept = sends.filter((s, i) => {
 		const reply = replies.get(s.sent.reply.id);
 		return (
@@ -247,7 +247,7 @@ test('llama-server restarted with replies queued behind busy slots', async () =>
 	const restartMs = RESTART_DOWN_MS + (await restartLlama());
 	await Promise.all(watched.map((w) => w.ended));
 	const all = [...running, ...queued];
-	const replies = await settle(all);
+	const replies = await settleSent(all);
 	const kept = running.filter((s, i) => textKept(replies.get(s.sent.reply.id), watched[i]!));
 	const proceeded = queued.filter((s) => replies.get(s.sent.reply.id)?.status === 'done');
 	const result = await audit(all.map((s) => s.accepted));
@@ -301,7 +301,7 @@ test('a model server answering at about one token a second, to many replies at o
 		const ends = await Promise.all(watched.map((w) => w.ended)).finally(() =>
 			clearInterval(sampler)
 		);
-		const replies = await settle(sends);
+		const replies = await settleSent(sends);
 		const done = sends.filter((s) => replies.get(s.sent.reply.id)?.status === 'done').length;
 		const whole = sends.filter(
 			(s, i) => replies.get(s.sent.reply.id)?.content === watched[i]!.text

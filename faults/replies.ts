@@ -1,5 +1,6 @@
 // Fault cases' view of replies: each reply's event stream read to its end (the text a user saw),
-// and a bounded wait until every reply is final. Used by model-server and crash-loop cases.
+// and the bounded waits on one polling loop: until given replies are final (settleAll), or until
+// nothing in the conversations is queued or streaming (settle).
 import type { ApiClient } from '../tests/support/hearth-server';
 import { TERMINAL } from '../tests/support/chat';
 import { allMessages } from './audit';
@@ -57,21 +58,65 @@ export interface Pending {
 	replyId: number;
 }
 
-/** Waits (polling, at most `timeoutMs`) until the given replies are all final; returns them by id. */
+/** A conversation as one user sees it. */
+interface Seen {
+	client: ApiClient;
+	conversationId: number;
+}
+
+/**
+ * Reads the messages of each conversation every 250 ms until `enough` says so or `timeoutMs` has
+ * passed; returns the last read and whether it was enough. A conversation that did not answer (the
+ * server restarting) counts in `unread`.
+ */
+async function pollMessages(
+	seen: Seen[],
+	timeoutMs: number,
+	enough: (messages: MessageDto[], unread: number) => boolean
+): Promise<{ messages: MessageDto[]; met: boolean }> {
+	const conversations = new Map(seen.map((c) => [`${c.client.cookie}:${c.conversationId}`, c]));
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const messages: MessageDto[] = [];
+		let unread = 0;
+		for (const { client, conversationId } of conversations.values()) {
+			try {
+				messages.push(...(await allMessages(client, conversationId)));
+			} catch {
+				unread += 1;
+			}
+		}
+		const met = enough(messages, unread);
+		if (met || Date.now() > deadline) return { messages, met };
+		await new Promise((r) => setTimeout(r, 250));
+	}
+}
+
+/** Waits (at most `timeoutMs`) until the given replies are all final; returns them by id. */
 export async function settleAll(
 	pending: Pending[],
 	timeoutMs: number
 ): Promise<Map<number, MessageDto>> {
 	const wanted = new Set(pending.map((p) => p.replyId));
-	const conversations = new Map(pending.map((p) => [`${p.client.cookie}:${p.conversationId}`, p]));
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const found = new Map<number, MessageDto>();
-		for (const { client, conversationId } of conversations.values())
-			for (const m of await allMessages(client, conversationId).catch(() => []))
-				if (wanted.has(m.id)) found.set(m.id, m);
-		const settled = [...found.values()].every((m) => TERMINAL.includes(m.status));
-		if ((found.size === wanted.size && settled) || Date.now() > deadline) return found;
-		await new Promise((r) => setTimeout(r, 250));
-	}
+	const found = (messages: MessageDto[]) =>
+		new Map(messages.filter((m) => wanted.has(m.id)).map((m) => [m.id, m]));
+	const { messages } = await pollMessages(pending, timeoutMs, (messages) => {
+		const replies = found(messages);
+		return (
+			replies.size === wanted.size &&
+			[...replies.values()].every((m) => TERMINAL.includes(m.status))
+		);
+	});
+	return found(messages);
+}
+
+/** Waits until no reply of these conversations is queued or streaming; false at the deadline. */
+export async function settle(seen: Seen[], timeoutMs: number): Promise<boolean> {
+	const { met } = await pollMessages(
+		seen,
+		timeoutMs,
+		(messages, unread) =>
+			unread === 0 && !messages.some((m) => m.status === 'queued' || m.status === 'streaming')
+	);
+	return met;
 }

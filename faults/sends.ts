@@ -1,9 +1,8 @@
-// Sending replies under a fault and waiting for them: each send has a unique content (so the
-// audit can find it), its answer is sorted into accepted / refused-with-a-reason / error, and
-// the wait for every reply to settle is bounded.
+// Sending replies under a fault: each send has a unique content (so the audit can find it), and
+// its answer is sorted into accepted / refused-with-a-reason / error. Waits are in replies.ts.
 import type { ApiClient } from '../tests/support/hearth-server';
 import type { SendResultDto } from '$lib/shared/dto';
-import { allMessages, type Accepted } from './audit';
+import type { Accepted } from './audit';
 
 export { holdSqlite } from '../tests/support/sqlite-lock';
 
@@ -51,27 +50,6 @@ export async function sendUnique(
 
 export function accepted(client: ApiClient, conversationId: number, outcome: SendOutcome) {
 	return { client, conversationId, content: outcome.content } satisfies Accepted;
-}
-
-/** Waits until no reply of these conversations is queued or streaming; false at the deadline. */
-export async function settle(accepted: Accepted[], timeoutMs: number): Promise<boolean> {
-	const deadline = Date.now() + timeoutMs;
-	const conversations = new Map<string, Accepted>();
-	for (const a of accepted) conversations.set(`${a.client.cookie}:${a.conversationId}`, a);
-	while (Date.now() < deadline) {
-		let running = 0;
-		for (const { client, conversationId } of conversations.values()) {
-			try {
-				const messages = await allMessages(client, conversationId);
-				running += messages.filter((m) => m.status === 'queued' || m.status === 'streaming').length;
-			} catch {
-				running += 1; // not answering yet (a restart): not settled
-			}
-		}
-		if (running === 0) return true;
-		await new Promise((r) => setTimeout(r, 250));
-	}
-	return false;
 }
 
 /** Resolves on the reply's first delta (it is streaming), or when its stream ends first. */
