@@ -1,0 +1,122 @@
+// The settings panels and the chat's sheets at 390×844 on a touch screen, each filled in the way a
+// user leaves it: prompts and presets (one being edited), passkeys, API keys (a new key's secret),
+// the admin's API keys and content policy, the conversation settings sheet and both prompt sheets.
+// None of them scrolls sideways; each is saved as a screenshot to look at.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Locator, type Page } from '@playwright/test';
+import { ensureUser, signIn } from './helpers';
+
+const ADMIN = { username: 'formsadmin', password: 'forms-admin-password' };
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
+
+/** A screenshot of one part of the page, beside the other e2e screenshots. */
+async function shot(target: Locator | Page, name: string) {
+	const dir = process.env.HEARTH_SCREENSHOTS;
+	if (dir) fs.mkdirSync(dir, { recursive: true });
+	const file = dir ? path.join(dir, `${name}.png`) : test.info().outputPath(`${name}.png`);
+	await target.screenshot({ path: file });
+}
+
+async function expectNoSideScroll(page: Page) {
+	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+		PHONE.viewport.width
+	);
+}
+
+test('settings panels and chat sheets fit a phone', async ({ browser }) => {
+	ensureUser(ADMIN.username, ADMIN.password, true);
+	const context = await browser.newContext(PHONE);
+	const page = await context.newPage();
+	const errors: string[] = [];
+	page.on('pageerror', (e) => errors.push(e.message));
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await expect(page.getByLabel('Model')).not.toHaveValue('');
+	const headers = { origin: new URL(page.url()).origin };
+	for (const [url, data] of [
+		['/api/prompts', { command: 'haiku', title: 'Haiku', text: 'A haiku on {{topic|the sea}}' }],
+		[
+			'/api/presets',
+			{ name: 'Terse', temperature: 0.3, reasoning: 'low', systemPrompt: 'Be terse.' }
+		]
+	] as const) {
+		const made = await page.request.post(url, { data, headers });
+		expect(made.status(), url).toBe(201);
+	}
+
+	await page.goto('/settings');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	const library = page.getByTestId('prompt-library');
+	await expect(library.getByTestId('preset-list')).toContainText('Terse');
+	await library.getByRole('button', { name: 'Edit preset Terse' }).tap();
+	await expect(page.getByTestId('preset-form').getByLabel('System prompt')).toHaveValue(
+		'Be terse.'
+	);
+	await expectNoSideScroll(page);
+	await shot(library, 'forms-prompt-library');
+
+	const passkeys = page.locator('section', {
+		has: page.getByRole('heading', { name: 'Passkeys' })
+	});
+	await expect(passkeys.getByTestId('passkeys')).toBeVisible();
+	await shot(passkeys, 'forms-passkeys');
+
+	const keys = page.locator('section', {
+		has: page.getByRole('heading', { name: 'API keys', exact: true })
+	});
+	await keys.getByLabel('Name').fill('Phone shortcut');
+	await keys.getByRole('button', { name: 'Create key' }).tap();
+	await expect(keys.getByTestId('api-key-secret')).toBeVisible();
+	await expectNoSideScroll(page);
+	await shot(keys, 'forms-api-keys');
+
+	await page.goto('/admin');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	const allKeys = page.locator('section', { has: page.getByTestId('all-api-keys') });
+	await expect(allKeys.getByTestId('all-api-keys')).toContainText('Phone shortcut');
+	await shot(allKeys, 'forms-admin-api-keys');
+	const policy = page.locator('section', {
+		has: page.getByRole('heading', { name: 'Content policy' })
+	});
+	await policy.getByLabel('Rule name').fill('No lamps');
+	await policy.getByLabel(/Keywords/).fill('lamp\nlantern');
+	await policy.getByLabel('Refusal message').fill('Not about lamps.');
+	await policy.getByRole('button', { name: 'Add rule' }).tap();
+	await expect(policy.getByTestId('policy-rules')).toContainText('No lamps');
+	await expectNoSideScroll(page);
+	await shot(policy, 'forms-content-policy');
+
+	await page.goto('/');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByRole('button', { name: 'Settings', exact: true }).tap();
+	const settings = page.getByRole('dialog', { name: 'Conversation settings' });
+	await expect(settings.getByLabel('Reasoning')).toBeVisible();
+	await expectNoSideScroll(page);
+	await shot(page, 'forms-settings-sheet');
+	await settings.getByRole('button', { name: 'Cancel' }).tap();
+	await expect(settings).toBeHidden();
+
+	const composer = page.getByRole('textbox', { name: 'Message' });
+	await composer.fill('Summarize {{text}}');
+	await page.getByRole('button', { name: 'Save as prompt' }).tap();
+	const save = page.getByRole('dialog', { name: 'Save as prompt' });
+	await expect(save.getByLabel(/Command/)).toBeFocused();
+	await save.getByRole('button', { name: 'Save prompt' }).tap();
+	await expect(save.getByRole('alert')).toBeVisible();
+	await expectNoSideScroll(page);
+	await shot(page, 'forms-save-prompt-sheet');
+	await save.getByRole('button', { name: 'Cancel' }).tap();
+	await expect(save).toBeHidden();
+
+	await composer.fill('/haiku');
+	await page.keyboard.press('Escape');
+	await page.getByRole('button', { name: 'Send' }).tap();
+	const fill = page.getByRole('dialog', { name: 'Haiku' });
+	await expect(fill.getByLabel('topic')).toBeFocused();
+	await expectNoSideScroll(page);
+	await shot(page, 'forms-fill-prompt-sheet');
+	await fill.getByRole('button', { name: 'Use prompt' }).tap();
+	await expect(composer).toHaveValue('A haiku on the sea');
+	expect(errors).toEqual([]);
+	await context.close();
+});
