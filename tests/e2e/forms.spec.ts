@@ -1,7 +1,8 @@
 // The settings panels and the chat's sheets at 390×844 on a touch screen, each filled in the way a
 // user leaves it: prompts and presets (one being edited), passkeys, API keys (a new key's secret),
 // the admin's API keys and content policy, the conversation settings sheet and both prompt sheets.
-// None of them scrolls sideways; each is saved as a screenshot to look at.
+// None of them scrolls sideways; each is saved as a screenshot to look at. On a wide screen the
+// settings sheet is a side panel, a prompt sheet a centred box.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Locator, type Page } from '@playwright/test';
@@ -9,6 +10,7 @@ import { ensureUser, signIn } from './helpers';
 
 const ADMIN = { username: 'formsadmin', password: 'forms-admin-password' };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } as const;
+const WIDE = { width: 1280, height: 800 } as const;
 
 /** A screenshot of one part of the page, beside the other e2e screenshots. */
 async function shot(target: Locator | Page, name: string) {
@@ -118,5 +120,32 @@ test('settings panels and chat sheets fit a phone', async ({ browser }) => {
 	await fill.getByRole('button', { name: 'Use prompt' }).tap();
 	await expect(composer).toHaveValue('A haiku on the sea');
 	expect(errors).toEqual([]);
+	await context.close();
+});
+
+test('on a wide screen the settings sheet is a side panel and a prompt sheet is centred', async ({
+	browser
+}) => {
+	ensureUser(ADMIN.username, ADMIN.password, true);
+	const context = await browser.newContext({ viewport: WIDE });
+	const page = await context.newPage();
+	await signIn(page, ADMIN.username, ADMIN.password);
+	await expect(page.getByLabel('Model')).not.toHaveValue('');
+	await page.getByRole('button', { name: 'Settings', exact: true }).click();
+	const settings = page.getByRole('dialog', { name: 'Conversation settings' });
+	const side = (await settings.boundingBox())!;
+	expect(side.x + side.width).toBeCloseTo(WIDE.width, 0);
+	expect(side.height).toBeCloseTo(WIDE.height, 0);
+	await shot(page, 'forms-settings-sheet-wide');
+	await page.keyboard.press('Escape');
+	await expect(settings).toBeHidden();
+
+	await page.getByRole('textbox', { name: 'Message' }).fill('Summarize {{text}}');
+	await page.getByRole('button', { name: 'Save as prompt' }).click();
+	const save = (await page.getByRole('dialog', { name: 'Save as prompt' }).boundingBox())!;
+	expect(save.x + save.width / 2).toBeCloseTo(WIDE.width / 2, 0);
+	expect(save.y).toBeGreaterThan(0);
+	expect(save.y + save.height).toBeLessThan(WIDE.height);
+	await shot(page, 'forms-save-prompt-sheet-wide');
 	await context.close();
 });
