@@ -14,7 +14,7 @@ import {
 } from '../support/hearth-server';
 import { newConversation, send, settledReply } from '../support/chat';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import type { PolicyHitDto, PolicyRuleDto, SendResultDto } from '$lib/shared/dto';
+import type { PolicyHitDto, PolicyRefusalDto, PolicyRuleDto, SendResultDto } from '$lib/shared/dto';
 
 const REFUSAL = 'Hearth does not discuss the secret recipe.';
 const MODEL = 'llama/gpt-4o-mini';
@@ -245,5 +245,76 @@ describe('the content policy through HTTP, the chat and /v1', () => {
 		expect(
 			(await admin.json('DELETE', `/api/admin/policy/rules/${created.body.rule.id}`)).status
 		).toBe(200);
+	});
+
+	it('keeps refused texts only while the admin says so: chat and /v1, paged, gone when off', async () => {
+		type Page = { refusals: PolicyRefusalDto[]; nextBeforeId: number | null };
+		const made = await admin.json<{ rule: PolicyRuleDto }>('POST', '/api/admin/policy/rules', {
+			name: 'Lagoon',
+			kind: 'keyword',
+			pattern: 'blue lagoon',
+			message: 'Not the lagoon.'
+		});
+		const id = made.body.rule.id;
+		const refusals = (query = '') =>
+			admin.json<Page>('GET', `/api/admin/policy/rules/${id}/refusals${query}`);
+		const settings = (body: unknown, client = admin) =>
+			client.json<{ keepRefusedText: boolean }>('PUT', '/api/admin/policy/settings', body);
+		const refuseInChat = async (content: string) => {
+			const conversation = await newConversation(alice);
+			const res = await alice.json<SendResultDto>(
+				'POST',
+				`/api/conversations/${conversation}/messages`,
+				{ content, model: MODEL }
+			);
+			expect(res.body.reply).toMatchObject({ content: 'Not the lagoon.', status: 'done' });
+		};
+
+		// Others get 404; bad input 400; an unknown rule 404.
+		expect((await settings({ keepRefusedText: true }, alice)).status).toBe(404);
+		expect((await alice.json('GET', `/api/admin/policy/rules/${id}/refusals`)).status).toBe(404);
+		for (const bad of [{}, { keepRefusedText: 'yes' }, { keepRefusedText: true, more: 1 }])
+			expect((await settings(bad)).status, JSON.stringify(bad)).toBe(400);
+		for (const query of ['?limit=0', '?limit=101', '?limit=x', '?before=abc', '?before=-1'])
+			expect((await refusals(query)).status, query).toBe(400);
+		expect((await admin.json('GET', '/api/admin/policy/rules/999999/refusals')).status).toBe(404);
+
+		// Off (the default): counted, not kept.
+		expect(
+			(await admin.json<{ keepRefusedText: boolean }>('GET', '/api/admin/policy/rules')).body
+				.keepRefusedText
+		).toBe(false);
+		await refuseInChat('the blue lagoon while off');
+		expect((await refusals()).body).toEqual({ refusals: [], nextBeforeId: null });
+
+		// On: the chat and /v1 refusals are kept with their sender, newest first.
+		expect((await settings({ keepRefusedText: true })).body).toEqual({ keepRefusedText: true });
+		await refuseInChat('the blue lagoon in the chat');
+		const completion = await openai.chat.completions.create({
+			model: MODEL,
+			messages: [{ role: 'user', content: 'Blue Lagoon from a script' }]
+		});
+		expect(completion.choices[0]!.finish_reason).toBe('content_filter');
+		const listed = await refusals();
+		expect(listed.status).toBe(200);
+		expect(listed.body.refusals.map((r) => [r.username, r.source, r.text])).toEqual([
+			['alice', 'api', 'Blue Lagoon from a script'],
+			['alice', 'chat', 'the blue lagoon in the chat']
+		]);
+		const first = await refusals('?limit=1');
+		expect(first.body).toEqual({
+			refusals: [listed.body.refusals[0]],
+			nextBeforeId: listed.body.refusals[0]!.id
+		});
+		expect((await refusals(`?limit=1&before=${first.body.nextBeforeId}`)).body).toEqual({
+			refusals: [listed.body.refusals[1]],
+			nextBeforeId: null
+		});
+		expect(modelCalls().some((r) => JSON.stringify(r.body).includes('agoon'))).toBe(false);
+
+		// Off again: every kept text is deleted at once.
+		expect((await settings({ keepRefusedText: false })).body).toEqual({ keepRefusedText: false });
+		expect((await refusals()).body).toEqual({ refusals: [], nextBeforeId: null });
+		expect((await admin.json('DELETE', `/api/admin/policy/rules/${id}`)).status).toBe(200);
 	});
 });

@@ -59,3 +59,6 @@ export const PresetBody = z
 		shared: z.boolean().optional()
 	})
 	.strict();
+
+/** The content policy's settings (admin). */
+export const PolicySettingsBody = z.strictObject({ keepRefusedText: z.boolean() });

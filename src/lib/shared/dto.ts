@@ -371,6 +371,15 @@ export interface PolicyHitDto {
 	count: number;
 }
 
+/** A refused message's text, kept for the admin while "keep the text of refused messages" is on. */
+export interface PolicyRefusalDto {
+	id: number;
+	username: string;
+	source: 'chat' | 'api';
+	text: string;
+	createdAt: number;
+}
+
 /** A saved prompt: `/command` in the composer; shared ones belong to everyone. */
 export interface PromptDto {
 	id: number;

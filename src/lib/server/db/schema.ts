@@ -96,6 +96,27 @@ export interface PolicyHitTable {
 	count: number;
 }
 
+/** A kept refused message (only while the admin keeps refused text): who sent what, when. */
+export interface PolicyRefusalTable {
+	id: Id;
+	rule_id: number;
+	user_id: number;
+	source: 'chat' | 'api';
+	/** The refused text, cut at the service's cap. */
+	text: string;
+	created_at: number;
+}
+
+/** A running /v1 request's estimated cost, counted by every instance's budget check until settled. */
+export interface BudgetReservationTable {
+	id: Id;
+	user_id: number;
+	amount_micro_usd: number;
+	created_at: number;
+	/** Ignored after this instant (a crashed instance never settles its rows). */
+	expires_at: number;
+}
+
 export interface ProviderTable {
 	id: Id;
 	user_id: number | null;
@@ -448,6 +469,8 @@ export interface DB {
 	api_token: ApiTokenTable;
 	policy_rule: PolicyRuleTable;
 	policy_hit: PolicyHitTable;
+	policy_refusal: PolicyRefusalTable;
+	budget_reservation: BudgetReservationTable;
 	provider: ProviderTable;
 	conversation: ConversationTable;
 	message: MessageTable;
@@ -501,6 +524,9 @@ export type NewApiToken = Insertable<ApiTokenTable>;
 export type PolicyRule = Selectable<PolicyRuleTable>;
 export type NewPolicyRule = Insertable<PolicyRuleTable>;
 export type PolicyRuleUpdate = Updateable<PolicyRuleTable>;
+export type PolicyRefusal = Selectable<PolicyRefusalTable>;
+export type NewPolicyRefusal = Insertable<PolicyRefusalTable>;
+export type NewBudgetReservation = Insertable<BudgetReservationTable>;
 export type NewUsageEvent = Insertable<UsageEventTable>;
 export type UsageRollup = Selectable<UsageRollupTable>;
 export type UsageConversationDay = Selectable<UsageConversationDayTable>;

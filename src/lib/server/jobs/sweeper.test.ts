@@ -10,6 +10,12 @@ import { createSession, SESSION_LIFETIME_MS } from '$lib/server/auth/session';
 import { LoginThrottle, SIGN_INS_PER_ACCOUNT } from '$lib/server/auth/login-throttle';
 import { Sweeper } from '$lib/server/jobs/sweeper';
 import { PENDING_LOGIN_LIFETIME_MS, startPendingLogin } from '$lib/server/services/two-factor';
+import { createPolicyRule, screenText } from '$lib/server/services/content-policy';
+import {
+	POLICY_REFUSAL_RETENTION_MS,
+	setKeepRefusedText
+} from '$lib/server/services/policy-refusals';
+import { reserveApiRequest, setUserBudget } from '$lib/server/services/budget';
 
 const MINUTE_MS = 60_000;
 
@@ -69,6 +75,36 @@ describe.each(DIALECTS)('sweeper on %s', (dialect) => {
 		await sweeper.sweep();
 		const left = await t.db.selectFrom('pending_login').select('expires_at').execute();
 		expect(left.map((r) => Number(r.expires_at))).toEqual([fresh.expiresAt]);
+	});
+
+	it('deletes kept refused texts past their retention and unsettled /v1 reservations past expiry', async () => {
+		const [userId] = (await insertUsers(t.db, 'kim')) as [number];
+		const rule = await createPolicyRule(t.db, {
+			name: 'r',
+			kind: 'keyword',
+			pattern: 'teal',
+			message: 'no'
+		});
+		if (!rule.ok) throw new Error(rule.message);
+		await setKeepRefusedText(t.db, true);
+		const sender = { userId, source: 'chat' as const };
+		await screenText(t.db, 'teal, old', 0, undefined, sender);
+		await screenText(t.db, 'teal, fresh', POLICY_REFUSAL_RETENTION_MS, undefined, sender);
+		await setUserBudget(t.db, userId, 1_000_000, 0);
+		const TTL_MS = MINUTE_MS;
+		for (const at of [POLICY_REFUSAL_RETENTION_MS - TTL_MS, POLICY_REFUSAL_RETENTION_MS])
+			expect((await reserveApiRequest(t.db, userId, at, TTL_MS)).ok).toBe(true);
+
+		const sweeper = new Sweeper({
+			db: t.db,
+			log: pino({ level: 'silent' }),
+			now: () => POLICY_REFUSAL_RETENTION_MS + 1
+		});
+		await sweeper.sweep();
+		const texts = await t.db.selectFrom('policy_refusal').select('text').execute();
+		expect(texts).toEqual([{ text: 'teal, fresh' }]);
+		const reservations = await t.db.selectFrom('budget_reservation').select('expires_at').execute();
+		expect(reservations).toEqual([{ expires_at: POLICY_REFUSAL_RETENTION_MS + TTL_MS }]);
 	});
 
 	it('logs a failed pass and sweeps again on the next one', async () => {

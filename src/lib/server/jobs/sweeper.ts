@@ -1,5 +1,6 @@
 // Periodic cleanup of rows that only age: expired sessions, two-factor sign-ins never finished,
-// security events past their 90 days and spent password-attempt windows (a locked key's window is
+// security events past their 90 days, kept refused texts past their 30 days, /v1 budget
+// reservations an instance never settled, and spent password-attempt windows (a locked key's window is
 // not spent, so a sweep never unlocks anyone). One unref'd timer per process, started and stopped
 // with the runtime; runs never overlap.
 import type { Logger } from 'pino';
@@ -10,6 +11,8 @@ import { deleteExpiredPendingLogins } from '$lib/server/repos/two-factor';
 import { deleteSecurityEventsBefore } from '$lib/server/repos/security-events';
 import { deleteExpiredChallenges } from '$lib/server/repos/passkeys';
 import { SECURITY_EVENT_RETENTION_MS } from '$lib/server/services/security-events';
+import { deleteExpiredRefusedTexts } from '$lib/server/services/policy-refusals';
+import { deleteAllExpiredReservations } from '$lib/server/repos/budget-reservations';
 
 export const SWEEP_INTERVAL_MS = 5 * 60_000;
 
@@ -53,8 +56,13 @@ export class Sweeper {
 			const pendingLogins =
 				(await deleteExpiredPendingLogins(db, now)) + (await deleteExpiredChallenges(db, now));
 			const events = await deleteSecurityEventsBefore(db, now - SECURITY_EVENT_RETENTION_MS);
-			if (sessions + attempts + pendingLogins + events > 0)
-				log.debug({ sessions, attempts, pendingLogins, events }, 'swept expired rows');
+			const refusedTexts = await deleteExpiredRefusedTexts(db, now);
+			const reservations = await deleteAllExpiredReservations(db, now);
+			if (sessions + attempts + pendingLogins + events + refusedTexts + reservations > 0)
+				log.debug(
+					{ sessions, attempts, pendingLogins, events, refusedTexts, reservations },
+					'swept expired rows'
+				);
 		} catch (error) {
 			log.warn({ err: error }, 'sweep of expired rows failed');
 		}

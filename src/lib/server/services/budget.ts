@@ -2,9 +2,11 @@
 // The check runs inside the send transaction, after the per-user lock (PostgreSQL: the user row
 // FOR UPDATE; SQLite: one writer), and counts each queued or running reply as a reservation, so
 // two sends racing at 99 % cannot both pass. A /v1 request has no job: `reserveApiRequest` takes
-// the same lock and holds an in-memory reservation until its usage is recorded (Hearth is one
-// process; a restart ends every /v1 request with it, so nothing outlives the map).
+// the same lock and writes a `budget_reservation` row until its usage is recorded, so every
+// instance on one PostgreSQL sees it; a row expires, so a crashed instance cannot hold a budget.
 import type { Database, Executor } from '$lib/server/db/database';
+import { getLogger } from '$lib/server/log';
+import * as reservations from '$lib/server/repos/budget-reservations';
 import { lockUser } from '$lib/server/repos/users';
 import * as jobs from '$lib/server/repos/jobs';
 import * as usage from '$lib/server/repos/usage';
@@ -54,7 +56,19 @@ export async function budgetStatus(
 
 export type BudgetRefusal = { ok: false; code: 'budget_exceeded'; message: string };
 
-/** Why a new reply may not start now, or null. Call inside the transaction that enqueues it. */
+/** What one queued or running reply is expected to cost: its share of the budget. */
+async function replyEstimate(trx: Executor, userId: number, budget: number, start: number) {
+	return Math.max(
+		budget * MIN_RESERVATION_RATIO,
+		await usage.meanReplyCostSince(trx, userId, start)
+	);
+}
+
+/**
+ * Why a new reply may not start now, or null: this month's spending plus the queued and running
+ * replies and the /v1 requests still reserved (every instance's). Call inside the transaction that
+ * enqueues it, after `lockUser`.
+ */
 export async function budgetRefusal(
 	trx: Executor,
 	userId: number,
@@ -64,16 +78,11 @@ export async function budgetRefusal(
 	if (budget === null) return null;
 	const { start, end } = monthBounds(now);
 	const spent = await usage.spentSince(trx, userId, start);
-	const active = (await jobs.countActiveJobs(trx, userId)) + (apiInFlight.get(userId) ?? 0);
-	const reservation =
-		active === 0
-			? 0
-			: active *
-				Math.max(
-					budget * MIN_RESERVATION_RATIO,
-					await usage.meanReplyCostSince(trx, userId, start)
-				);
-	if (spent + reservation < budget) return null;
+	const jobCount = await jobs.countActiveJobs(trx, userId);
+	const reserved =
+		(jobCount === 0 ? 0 : jobCount * (await replyEstimate(trx, userId, budget, start))) +
+		(await reservations.sumReservations(trx, userId, now));
+	if (spent + reserved < budget) return null;
 	const resets = new Date(end).toISOString().slice(0, 10);
 	return {
 		ok: false,
@@ -85,36 +94,50 @@ export async function budgetRefusal(
 	};
 }
 
-/** /v1 requests per user that passed the budget check and have not recorded their usage yet. */
-const apiInFlight = new Map<number, number>();
-
 /**
- * The /v1 check-and-reserve, atomic per user like a chat send: under the user's lock, the budget
- * (counting queued replies and running /v1 requests), then this request's reservation. Call
- * `settle` once its usage is recorded (or it never ran).
+ * The /v1 check-and-reserve, atomic per user like a chat send and across instances: under the
+ * user's lock, the budget (counting queued replies and every instance's reservations), then this
+ * request's reservation row, in force for `ttlMs` (the longest the request can run). Await
+ * `settle` once its usage is recorded (or it never ran); a user without a budget reserves nothing.
  */
 export async function reserveApiRequest(
 	db: Database,
 	userId: number,
-	now: number
-): Promise<BudgetRefusal | { ok: true; settle: () => void }> {
-	return db.transaction().execute(async (trx) => {
+	now: number,
+	ttlMs: number
+): Promise<BudgetRefusal | { ok: true; settle: () => Promise<void> }> {
+	const reserved = await db.transaction().execute(async (trx) => {
 		await lockUser(trx, userId);
 		const refusal = await budgetRefusal(trx, userId, now);
 		if (refusal) return refusal;
-		apiInFlight.set(userId, (apiInFlight.get(userId) ?? 0) + 1);
-		let settled = false;
-		return {
-			ok: true as const,
-			settle() {
-				if (settled) return;
-				settled = true;
-				const left = (apiInFlight.get(userId) ?? 1) - 1;
-				if (left > 0) apiInFlight.set(userId, left);
-				else apiInFlight.delete(userId);
-			}
-		};
+		const budget = await usage.getMonthlyBudget(trx, userId);
+		if (budget === null) return { ok: true as const, id: null };
+		await reservations.deleteExpiredReservations(trx, userId, now);
+		const amount = await replyEstimate(trx, userId, budget, monthBounds(now).start);
+		const id = await reservations.insertReservation(trx, {
+			user_id: userId,
+			amount_micro_usd: Math.ceil(amount),
+			created_at: now,
+			expires_at: now + ttlMs
+		});
+		return { ok: true as const, id };
 	});
+	if (!reserved.ok) return reserved;
+	const reservationId = reserved.id;
+	let settled = false;
+	return {
+		ok: true,
+		async settle() {
+			if (settled || reservationId === null) return;
+			settled = true;
+			// A failed delete is not the request's failure: the row expires on its own.
+			await reservations
+				.deleteReservation(db, reservationId)
+				.catch((error: unknown) =>
+					getLogger().warn({ err: error }, 'could not settle a budget reservation')
+				);
+		}
+	};
 }
 
 /** The admin sets a user's budget (null: none); false when there is no such user. */

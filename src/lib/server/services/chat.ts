@@ -371,7 +371,7 @@ export async function sendMessage(
 				parentId = parent.id;
 			}
 			const now = Date.now();
-			if (refusal) await countRefusal(trx, refusal, now);
+			if (refusal) await countRefusal(trx, refusal, now, { userId, source: 'chat', text: content });
 			const userMessage = await messages.insertMessage(trx, {
 				conversation_id: conversationId,
 				user_id: userId,
@@ -471,7 +471,8 @@ export async function regenerateReply(
 		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
 		if (full) return full;
 		const now = Date.now();
-		if (refusal) await countRefusal(trx, refusal, now);
+		if (refusal)
+			await countRefusal(trx, refusal, now, { userId, source: 'chat', text: prompt.content });
 		const { reply, job } = await enqueueReply(trx, {
 			userId,
 			conversationId,

@@ -1,13 +1,15 @@
 // The content policy (admin): keyword-list, regex and guard-model rules, each with its own refusal
 // message, screened against what users send through the chat and /v1 and, per rule, against
 // finished replies. Keyword and regex rules are tried first (cheap), guard models only on text they
-// let through. A refusal counts one hit for its rule on that UTC day; the refused text is not kept.
+// let through. A refusal counts one hit for its rule on that UTC day; the text of a refused user
+// message is kept (with its sender) only while the admin's "keep refused text" setting is on.
 import type { Executor } from '$lib/server/db/database';
 import type { PolicyRule } from '$lib/server/db/schema';
 import type { ChatMessage } from '$lib/server/llm/types';
 import { getLogger } from '$lib/server/log';
 import * as repo from '$lib/server/repos/policy';
 import { askGuardModel, type GuardContext } from '$lib/server/services/guard-model';
+import { keepRefusedMessage, type RefusedMessage } from '$lib/server/services/policy-refusals';
 import type { PolicyHitDto, PolicyRuleDto, PolicyRuleKindDto } from '$lib/shared/dto';
 
 export const MAX_POLICY_NAME_CHARS = 100;
@@ -258,13 +260,18 @@ export async function screensReplies(db: Executor): Promise<boolean> {
 	return (await repo.listEnabledPolicyRules(db)).some((r) => r.screen_replies === 1);
 }
 
-/** One hit for the refusal's rule today (inside the transaction that acts on it, where there is one). */
+/**
+ * One hit for the refusal's rule today (inside the transaction that acts on it, where there is
+ * one), and the refused message's text when the admin keeps it.
+ */
 export async function countRefusal(
 	db: Executor,
 	refusal: Refusal,
-	now = Date.now()
+	now = Date.now(),
+	sent?: RefusedMessage
 ): Promise<void> {
 	await repo.countPolicyHit(db, refusal.ruleId, utcDay(now));
+	if (sent) await keepRefusedMessage(db, refusal.ruleId, sent, now);
 }
 
 /**
@@ -283,15 +290,16 @@ export async function screenReply(
 	return refusal;
 }
 
-/** `judgeText` on a user's text, counted for today. */
+/** `judgeText` on a user's text, counted for today (and kept, given its sender, if the admin keeps). */
 export async function screenText(
 	db: Executor,
 	text: string,
 	now = Date.now(),
-	guard?: GuardContext
+	guard?: GuardContext,
+	sender?: Omit<RefusedMessage, 'text'>
 ): Promise<Refusal | null> {
 	const refusal = await judgeText(db, { kind: 'prompt', text }, guard);
-	if (refusal) await countRefusal(db, refusal, now);
+	if (refusal) await countRefusal(db, refusal, now, sender && { ...sender, text });
 	return refusal;
 }
 

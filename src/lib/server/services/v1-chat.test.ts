@@ -17,6 +17,7 @@ import {
 	deletePolicyRule,
 	updatePolicyRule
 } from '$lib/server/services/content-policy';
+import { listRefusedTexts, setKeepRefusedText } from '$lib/server/services/policy-refusals';
 import {
 	openChatCompletion,
 	startV1Request,
@@ -217,7 +218,7 @@ describe('/v1 chat completions (service)', () => {
 		const started = await startV1Request(deps, caller.user.id, provider, signal);
 		if (!started.ok) throw new Error(started.error.message);
 		started.release();
-		started.settle();
+		await started.settle();
 	});
 
 	it('lets one of many parallel requests at 99 % of the budget through, the rest get 429', async () => {
@@ -255,14 +256,14 @@ describe('/v1 chat completions (service)', () => {
 		);
 		for (const started of passed) {
 			started.release();
-			started.settle();
+			await started.settle();
 		}
 		// Settled, the reservation is gone: the next request fits again.
 		const next = await startV1Request(deps, userId, provider, signal);
 		expect(next.ok).toBe(true);
 		if (next.ok) {
 			next.release();
-			next.settle();
+			await next.settle();
 		}
 	});
 
@@ -308,6 +309,44 @@ describe('/v1 chat completions (service)', () => {
 			expect(textOf(events)).toBe('Hello from the stub.');
 			expect(finishOf(events)).toEqual(['stop']);
 		} finally {
+			await deletePolicyRule(t.db, rule.rule.id);
+		}
+	});
+
+	it('keeps a refused request’s screened text, as the key owner’s, while the admin keeps them', async () => {
+		const rule = await createPolicyRule(t.db, {
+			name: 'Kept',
+			kind: 'keyword',
+			pattern: 'violet harbour',
+			message: 'Not through the API.'
+		});
+		if (!rule.ok) throw new Error(rule.message);
+		await setKeepRefusedText(t.db, true);
+		try {
+			const opened = await openChatCompletion(
+				deps,
+				caller,
+				{
+					model: 'oa/gpt-4o-mini',
+					messages: [
+						{ role: 'system', content: 'Be brief.' },
+						{ role: 'user', content: 'Where is the Violet Harbour?' }
+					]
+				},
+				signal
+			);
+			if (!opened.ok) throw new Error(opened.error.message);
+			await drain(opened);
+			const kept = await listRefusedTexts(t.db, rule.rule.id, { limit: 10, beforeId: null });
+			expect(kept).toMatchObject({
+				ok: true,
+				// What was screened: the text of every message, one per line.
+				refusals: [
+					{ username: 'scripter', source: 'api', text: 'Be brief.\nWhere is the Violet Harbour?' }
+				]
+			});
+		} finally {
+			await setKeepRefusedText(t.db, false);
 			await deletePolicyRule(t.db, rule.rule.id);
 		}
 	});

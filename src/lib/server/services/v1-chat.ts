@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Database } from '$lib/server/db/database';
 import { estimateTokens } from '$lib/server/llm/guard';
 import { openAiReasoningEffort } from '$lib/server/llm/openai';
-import type { ProviderRegistry } from '$lib/server/llm/registry';
+import { MAX_UPSTREAM_DURATION_MS, type ProviderRegistry } from '$lib/server/llm/registry';
 import type {
 	ChatEvent,
 	ChatMessage,
@@ -48,6 +48,11 @@ import { parseModelRef } from '$lib/shared/model-ref';
 /** How long a request may wait for a free slot on its provider before it is told to retry. */
 export const V1_QUEUE_WAIT_MS = 60_000;
 export const V1_QUEUE_RETRY_AFTER_SECONDS = 5;
+/**
+ * How long a request's budget reservation stays in force if it is never settled (its instance
+ * crashed): the queue wait, the longest upstream reply, and room for screening and recording.
+ */
+export const V1_RESERVATION_TTL_MS = V1_QUEUE_WAIT_MS + MAX_UPSTREAM_DURATION_MS + 5 * 60_000;
 
 export interface V1Deps {
 	db: Database;
@@ -201,7 +206,10 @@ export async function screenUserText(
 	text: string,
 	userId: number
 ): Promise<Refusal | null> {
-	return screenText(deps.db, text, (deps.now ?? Date.now)(), guardContext(deps, userId));
+	return screenText(deps.db, text, (deps.now ?? Date.now)(), guardContext(deps, userId), {
+		userId,
+		source: 'api'
+	});
 }
 
 function guardContext(deps: V1Deps, userId: number): GuardContext {
@@ -234,8 +242,15 @@ export async function startV1Request(
 	userId: number,
 	provider: Provider,
 	signal: AbortSignal
-): Promise<{ ok: true; release: () => void; settle: () => void } | { ok: false; error: V1Error }> {
-	const reserved = await reserveApiRequest(deps.db, userId, (deps.now ?? Date.now)());
+): Promise<
+	{ ok: true; release: () => void; settle: () => Promise<void> } | { ok: false; error: V1Error }
+> {
+	const reserved = await reserveApiRequest(
+		deps.db,
+		userId,
+		(deps.now ?? Date.now)(),
+		V1_RESERVATION_TTL_MS
+	);
 	if (!reserved.ok)
 		return {
 			ok: false,
@@ -258,7 +273,7 @@ export async function startV1Request(
 		};
 		return { ok: true, release, settle: reserved.settle };
 	} catch {
-		reserved.settle();
+		await reserved.settle();
 		return {
 			ok: false,
 			error: {
@@ -569,13 +584,13 @@ export async function createEmbeddings(
 	try {
 		result = await embed.call(target.provider, { ...fields, model: target.model }, signal);
 	} catch (error) {
-		started.settle();
+		await started.settle();
 		throw error;
 	} finally {
 		started.release();
 	}
 	if (!result.ok) {
-		started.settle();
+		await started.settle();
 		return { ok: false, error: failureToV1(result.error) };
 	}
 	const reported = result.body.usage as { prompt_tokens?: number } | undefined;

@@ -7,12 +7,17 @@ import {
 	listPolicyRules,
 	policyCounts
 } from '$lib/server/services/content-policy';
+import { keepsRefusedText } from '$lib/server/services/policy-refusals';
 
-/** The rules and their refusal counts per day, for the admin; others get 404. */
+/** The rules, their refusal counts per day and the settings, for the admin; others get 404. */
 export const GET: RequestHandler = async ({ locals }) => {
 	if (locals.user!.role !== 'admin') return errorResponse(404, 'not_found', 'Not found');
 	const db = getRuntime().db;
-	return json({ rules: await listPolicyRules(db), counts: await policyCounts(db) });
+	return json({
+		rules: await listPolicyRules(db),
+		counts: await policyCounts(db),
+		keepRefusedText: await keepsRefusedText(db)
+	});
 };
 
 export const POST: RequestHandler = async ({ locals, request }) => {
