@@ -36,10 +36,13 @@ test('settings panels and chat sheets fit a phone', async ({ browser }) => {
 	await expect(page.getByLabel('Model')).not.toHaveValue('');
 	const headers = { origin: new URL(page.url()).origin };
 	for (const [url, data] of [
-		['/api/prompts', { command: 'haiku', title: 'Haiku', text: 'A haiku on {{topic|the sea}}' }],
+		[
+			'/api/prompts',
+			{ command: 'formverse', title: 'Verse', text: 'A verse on {{topic|the sea}}' }
+		],
 		[
 			'/api/presets',
-			{ name: 'Terse', temperature: 0.3, reasoning: 'low', systemPrompt: 'Be terse.' }
+			{ name: 'Forms terse', temperature: 0.3, reasoning: 'low', systemPrompt: 'Be terse.' }
 		]
 	] as const) {
 		const made = await page.request.post(url, { data, headers });
@@ -49,8 +52,8 @@ test('settings panels and chat sheets fit a phone', async ({ browser }) => {
 	await page.goto('/settings');
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
 	const library = page.getByTestId('prompt-library');
-	await expect(library.getByTestId('preset-list')).toContainText('Terse');
-	await library.getByRole('button', { name: 'Edit preset Terse' }).tap();
+	await expect(library.getByTestId('preset-list')).toContainText('Forms terse');
+	await library.getByRole('button', { name: 'Edit preset Forms terse' }).tap();
 	await expect(page.getByTestId('preset-form').getByLabel('System prompt')).toHaveValue(
 		'Be terse.'
 	);
@@ -66,7 +69,7 @@ test('settings panels and chat sheets fit a phone', async ({ browser }) => {
 	const keys = page.locator('section', {
 		has: page.getByRole('heading', { name: 'API keys', exact: true })
 	});
-	await keys.getByLabel('Name').fill('Phone shortcut');
+	await keys.getByLabel('Name').fill('Forms script');
 	await keys.getByRole('button', { name: 'Create key' }).tap();
 	await expect(keys.getByTestId('api-key-secret')).toBeVisible();
 	await expectNoSideScroll(page);
@@ -75,18 +78,23 @@ test('settings panels and chat sheets fit a phone', async ({ browser }) => {
 	await page.goto('/admin');
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
 	const allKeys = page.locator('section', { has: page.getByTestId('all-api-keys') });
-	await expect(allKeys.getByTestId('all-api-keys')).toContainText('Phone shortcut');
+	await expect(allKeys.getByTestId('all-api-keys')).toContainText('Forms script');
 	await shot(allKeys, 'forms-admin-api-keys');
 	const policy = page.locator('section', {
 		has: page.getByRole('heading', { name: 'Content policy' })
 	});
-	await policy.getByLabel('Rule name').fill('No lamps');
-	await policy.getByLabel(/Keywords/).fill('lamp\nlantern');
-	await policy.getByLabel('Refusal message').fill('Not about lamps.');
+	// Keywords no other test sends; the rule goes at once (the e2e specs share one server).
+	await policy.getByLabel('Rule name').fill('Forms rule');
+	await policy.getByLabel(/Keywords/).fill('xyzzy-forms\nplugh-forms');
+	await policy.getByLabel('Refusal message').fill('Not that.');
 	await policy.getByRole('button', { name: 'Add rule' }).tap();
-	await expect(policy.getByTestId('policy-rules')).toContainText('No lamps');
+	await expect(policy.getByTestId('policy-rules')).toContainText('Forms rule');
 	await expectNoSideScroll(page);
 	await shot(policy, 'forms-content-policy');
+	await policy.getByRole('button', { name: 'Remove rule Forms rule' }).tap();
+	await expect(policy.getByTestId('policy-rules')).not.toContainText('Forms rule');
+	await allKeys.getByRole('button', { name: /API key Forms script/ }).tap();
+	await expect(allKeys.getByTestId('all-api-keys')).not.toContainText('Forms script');
 
 	await page.goto('/');
 	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
@@ -110,16 +118,23 @@ test('settings panels and chat sheets fit a phone', async ({ browser }) => {
 	await save.getByRole('button', { name: 'Cancel' }).tap();
 	await expect(save).toBeHidden();
 
-	await composer.fill('/haiku');
+	await composer.fill('/formverse');
 	await page.keyboard.press('Escape');
 	await page.getByRole('button', { name: 'Send' }).tap();
-	const fill = page.getByRole('dialog', { name: 'Haiku' });
+	const fill = page.getByRole('dialog', { name: 'Verse' });
 	await expect(fill.getByLabel('topic')).toBeFocused();
 	await expectNoSideScroll(page);
 	await shot(page, 'forms-fill-prompt-sheet');
 	await fill.getByRole('button', { name: 'Use prompt' }).tap();
-	await expect(composer).toHaveValue('A haiku on the sea');
+	await expect(composer).toHaveValue('A verse on the sea');
 	expect(errors).toEqual([]);
+
+	await page.goto('/settings');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' });
+	await page.getByRole('button', { name: 'Delete prompt formverse' }).tap();
+	await expect(page.getByTestId('prompt-list')).not.toContainText('formverse');
+	await page.getByRole('button', { name: 'Delete preset Forms terse' }).tap();
+	await expect(page.getByTestId('preset-list')).not.toContainText('Forms terse');
 	await context.close();
 });
 
