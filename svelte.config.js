@@ -12,6 +12,9 @@ const config = {
 		// Absolute asset paths: the offline shell is served for every URL (/c/1, /c/1/…), so paths
 		// relative to the shell's own URL would point nowhere.
 		paths: { relative: false },
+		// The small stylesheets left beside the chat chunk's (vite.config.ts) go inline in the page:
+		// each would be a render-blocking round trip on a phone's network. style-src allows inline.
+		inlineStyleThreshold: 2048,
 		// Type-check the llama/ helpers, benchmarks and tool configs with the app.
 		typescript: {
 			config: (tsconfig) => {

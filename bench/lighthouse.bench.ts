@@ -2,6 +2,7 @@
 // the conversation list (`/` with 20 conversations) and an open 50-message conversation
 // (`/c/<id>`). Prints the performance, accessibility and best-practices scores and the cumulative
 // layout shift of each against the phone issue's targets; asserts nothing.
+import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { chromium } from '@playwright/test';
@@ -79,7 +80,17 @@ async function run(url: string, port: number, cookie: string): Promise<Result['l
 		});
 		if (!result) throw new Error(`lighthouse returned nothing for ${url}`);
 		const { lhr } = result;
-		if (!lhr.runtimeError) return lhr;
+		if (!lhr.runtimeError) {
+			const keep = process.env.LIGHTHOUSE_JSON;
+			if (keep) {
+				const name = new URL(url).pathname.replace(/\W+/g, '_') || 'root';
+				fs.writeFileSync(
+					path.join(keep, `trace${name}.json`),
+					JSON.stringify(result.artifacts.Trace)
+				);
+			}
+			return lhr;
+		}
 		if (attempt >= TRACE_ATTEMPTS) throw new Error(`lighthouse: ${lhr.runtimeError.message}`);
 		console.log(`lighthouse: ${lhr.runtimeError.code} on ${url}, again (${attempt})`);
 	}
@@ -98,8 +109,36 @@ function lcpElement(lhr: Result['lhr']): string {
 	return details?.items?.[0]?.items?.[0]?.node?.snippet ?? '?';
 }
 
+/** Requests that finished by the observed LCP, in order: what the first screen waited for. */
+function requestsBeforeLcp(lhr: Result['lhr']): string {
+	const lcpAt = lhr.audits['largest-contentful-paint']?.numericValue ?? NaN;
+	const observed = (
+		lhr.audits['metrics']?.details as { items?: { observedLargestContentfulPaint?: number }[] }
+	)?.items?.[0]?.observedLargestContentfulPaint;
+	const until = observed ?? lcpAt;
+	const items =
+		(
+			lhr.audits['network-requests']?.details as {
+				items?: { url: string; networkRequestTime: number; networkEndTime: number }[];
+			}
+		)?.items ?? [];
+	return items
+		.filter((item) => item.networkRequestTime <= until)
+		.map(
+			(item) =>
+				`${item.url.replace(/^https?:\/\/[^/]+/, '').replace(/^\/_app\/immutable\//, '')} ${Math.round(item.networkRequestTime)}–${Math.round(item.networkEndTime)}`
+		)
+		.join(', ');
+}
+
 async function audit(url: string, port: number, cookie: string): Promise<Figures> {
 	const lhr = await run(url, port, cookie);
+	// LIGHTHOUSE_JSON=<dir>: keep each page's full report to read the trace-based audits.
+	const keep = process.env.LIGHTHOUSE_JSON;
+	if (keep) {
+		const name = new URL(url).pathname.replace(/\W+/g, '_') || 'root';
+		fs.writeFileSync(path.join(keep, `lighthouse${name}.json`), JSON.stringify(lhr));
+	}
 	const score = (id: string) => Math.round((lhr.categories[id]?.score ?? 0) * 100);
 	// Audits that cost points outside performance, to know what to fix.
 	const failing = ['accessibility', 'best-practices'].flatMap((id) =>
@@ -131,6 +170,7 @@ async function audit(url: string, port: number, cookie: string): Promise<Figures
 		`main thread: ${rows(lhr, 'mainthread-work-breakdown', (i) => `${i.groupLabel} ${Math.round(i.duration as number)} ms`)}`,
 		`scripts: ${rows(lhr, 'bootup-time', (i) => `${String(i.url).replace(/^https?:\/\/[^/]+/, '')} ${Math.round(i.scripting as number)} ms`)}`,
 		`LCP element: ${lcpElement(lhr)}`,
+		`requests before the observed LCP (ms, unthrottled): ${requestsBeforeLcp(lhr)}`,
 		`long tasks: ${rows(lhr, 'long-tasks', (i) => `${String(i.url).replace(/^https?:\/\/[^/]+/, '')} ${Math.round(i.duration as number)} ms`)}`
 	];
 	return {

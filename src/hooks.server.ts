@@ -10,9 +10,11 @@ import { SHUTDOWN_DONE } from '$lib/server/shutdown';
 import { clientIp } from '$lib/server/client-ip';
 import { errorResponse, JSON_BODY_LIMIT_BYTES } from '$lib/server/http';
 import { capRequestBody } from '$lib/server/body-limit';
+import { gzipJson } from '$lib/server/compress';
 import { MAX_IMPORT_UPLOAD_BYTES } from '$lib/server/imports/limits';
 import { MAX_ATTACHMENT_BYTES } from '$lib/shared/attachments';
 import { isAllowedHost } from '$lib/server/host-check';
+import { chatPagePreloads } from '$lib/server/page-preloads';
 import { authenticateApiKey } from '$lib/server/services/api-keys';
 import { isV1, v1Error, V1_BODY_LIMIT_BYTES } from '$lib/server/openai-http';
 import { databaseUnavailable, type DatabaseUnavailable } from '$lib/server/db/errors';
@@ -184,7 +186,8 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 		response.status,
 		(performance.now() - started) / 1000
 	);
-	return withHeaders(response, headers);
+	const shaped = withHeaders(response, headers);
+	return api ? gzipJson(event.request, shaped) : shaped;
 };
 
 /**
@@ -360,7 +363,15 @@ const auth: Handle = async ({ event, resolve }) => {
 			});
 		}
 	}
-	return resolve(event);
+	const preloads =
+		event.locals.user && event.request.method === 'GET'
+			? chatPagePreloads(event.route.id, event.params)
+			: null;
+	if (!preloads) return resolve(event);
+	const response = await resolve(event);
+	const html = response.ok && response.headers.get('content-type')?.startsWith('text/html');
+	if (html) response.headers.append('link', preloads);
+	return response;
 };
 
 /** What a cross-site HTML form can send (SvelteKit's list, plus its remote-form encoding). */

@@ -5,9 +5,15 @@ import type { z } from 'zod';
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function json(data: unknown, status = 200, headers: HeadersInit = {}): Response {
-	return new Response(JSON.stringify(data), {
+	const body = JSON.stringify(data);
+	return new Response(body, {
 		status,
-		headers: { 'content-type': 'application/json; charset=utf-8', ...headers }
+		headers: {
+			'content-type': 'application/json; charset=utf-8',
+			// Its size lets the response shaping gzip the large ones (compress.ts).
+			'content-length': String(Buffer.byteLength(body)),
+			...headers
+		}
 	});
 }
 

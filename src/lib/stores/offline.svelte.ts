@@ -5,6 +5,7 @@
 // and the screen goes on from the network. The copy's module (and Dexie, about 32 KB gzipped)
 // loads on the first such call, not with the chat page.
 import { api } from '$lib/client/api';
+import { whenIdle } from '$lib/client/idle';
 import { readCacheSettings } from '$lib/client/device-cache-settings';
 import type { DeviceCache, OutboxFile, OutboxItem, SyncPage } from '$lib/client/device-cache';
 import type { DeviceUser } from '$lib/client/identity';
@@ -13,14 +14,21 @@ import type { ConversationDto } from '$lib/shared/dto';
 /** The Background Sync tag the service worker answers by sending the outbox. */
 const OUTBOX_SYNC_TAG = 'hearth-outbox';
 
-/** The device copy's functions (src/lib/client/device-cache.ts), loaded on first use. */
+/**
+ * The device copy's functions (src/lib/client/device-cache.ts), loaded on first use once the
+ * browser is idle: while a page draws its first screen the module would compete with the
+ * conversation for the network and the main thread. Offline, or waiting on a slow network, the
+ * page is idle at once, so the device copy still shows without delay.
+ */
 export type DeviceCacheFns = typeof import('$lib/client/device-cache');
 let loading: Promise<DeviceCacheFns> | null = null;
 function loadDeviceCache(): Promise<DeviceCacheFns> {
-	loading ??= import('$lib/client/device-cache').catch((error: unknown) => {
-		loading = null; // (a failed load, e.g. offline before it was cached, is tried again)
-		throw error;
-	});
+	loading ??= whenIdle()
+		.then(() => import('$lib/client/device-cache'))
+		.catch((error: unknown) => {
+			loading = null; // (a failed load, e.g. offline before it was cached, is tried again)
+			throw error;
+		});
 	return loading;
 }
 
