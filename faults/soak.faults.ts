@@ -27,13 +27,19 @@ const RSS_GROWTH_LIMIT_MB = 10;
 const WAL_LIMIT_BYTES = 8 * MB;
 /** Open descriptors may vary by the connections in flight (each user: a request and a stream). */
 const FD_SLACK = 2 * USERS + 8;
+/** The soak reads the server's own heap figures from /metrics, to tell a JS leak from native memory. */
+const METRICS_TOKEN = 'soak-metrics-token-0123456789';
 
 let llama: LlamaServer | undefined;
 let hearth: HearthServer | undefined;
 
 beforeAll(async () => {
 	llama = await startLlamaServer({ parallel: 2, contextSize: 2048, extraArgs: ['--ignore-eos'] });
-	hearth = await startHearth({ LLAMA_URL: llama.url, TRUST_PROXY_HEADER: CLIENT_IP_HEADER });
+	hearth = await startHearth({
+		LLAMA_URL: llama.url,
+		TRUST_PROXY_HEADER: CLIENT_IP_HEADER,
+		METRICS_TOKEN
+	});
 });
 
 afterAll(async () => {
@@ -47,6 +53,29 @@ interface Sample {
 	fds: number | null;
 	walBytes: number;
 	dbBytes: number;
+	/** V8's heap in use and memory held outside it (Buffers), from /metrics; null if unread. */
+	heapMb: number | null;
+	externalMb: number | null;
+}
+
+/** The server's JS heap in use and its external memory (MB), as prom-client reports them. */
+async function heapFigures(url: string) {
+	try {
+		const res = await fetch(`${url}/metrics`, {
+			headers: { authorization: `Bearer ${METRICS_TOKEN}` }
+		});
+		const text = await res.text();
+		const read = (name: string) => {
+			const value = Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]);
+			return Number.isFinite(value) ? Math.round((value / MB) * 10) / 10 : null;
+		};
+		return {
+			heapMb: read('nodejs_heap_size_used_bytes'),
+			externalMb: read('nodejs_external_memory_bytes')
+		};
+	} catch {
+		return { heapMb: null, externalMb: null };
+	}
 }
 
 const fileSize = (file: string) => {
@@ -70,16 +99,15 @@ test(`soak: ${USERS} users chatting steadily for ${DURATION_MS / 60_000} min`, a
 	const started = Date.now();
 	const until = started + DURATION_MS;
 	const samples: Sample[] = [];
-	const sample = () =>
-		samples.push({
-			at: Date.now() - started,
-			rssMb: rssMb(pid),
-			fds: openFds(pid),
-			walBytes: fileSize(`${dbFile}-wal`),
-			dbBytes: fileSize(dbFile)
-		});
-	sample();
-	const sampler = setInterval(sample, SAMPLE_MS);
+	const sample = async () => {
+		const at = Date.now() - started;
+		const figures = { rssMb: rssMb(pid), fds: openFds(pid) };
+		const files = { walBytes: fileSize(`${dbFile}-wal`), dbBytes: fileSize(dbFile) };
+		samples.push({ at, ...figures, ...files, ...(await heapFigures(server.url)) });
+	};
+	await sample();
+	const sampling: Promise<void>[] = [];
+	const sampler = setInterval(() => sampling.push(sample()), SAMPLE_MS);
 	try {
 		await Promise.all(
 			users.map((client, i) =>
@@ -103,14 +131,17 @@ test(`soak: ${USERS} users chatting steadily for ${DURATION_MS / 60_000} min`, a
 		);
 	} finally {
 		clearInterval(sampler);
+		await Promise.all(sampling);
 	}
-	sample();
+	await sample();
+	samples.sort((a, b) => a.at - b.at);
 
 	const series = samples
 		.filter((_, i) => i % Math.ceil(samples.length / 20) === 0 || i === samples.length - 1)
 		.map(
 			(s) =>
-				`${Math.round(s.at / 1000)}s ${s.rssMb}MB ${s.fds}fd ${(s.walBytes / MB).toFixed(1)}MB-wal`
+				`${Math.round(s.at / 1000)}s ${s.rssMb}MB ${s.fds}fd ${(s.walBytes / MB).toFixed(1)}MB-wal ` +
+				`${s.heapMb}MB-heap ${s.externalMb}MB-ext`
 		);
 	process.stdout.write(`soak samples: ${series.join(', ')}\n`);
 	const steady = samples.filter((s) => s.at >= WARM_UP_MS);
@@ -132,6 +163,13 @@ test(`soak: ${USERS} users chatting steadily for ${DURATION_MS / 60_000} min`, a
 		50
 	)!;
 	const rssGrowth = rssLate - rssEarly;
+	const median = (from: Sample[], pick: (s: Sample) => number | null) =>
+		percentile(
+			from.map((s) => pick(s) ?? 0),
+			50
+		)!;
+	const heapEarly = median(steady.slice(0, tenth), (s) => s.heapMb);
+	const heapLate = median(steady.slice(-tenth), (s) => s.heapMb);
 	const found = await audit(tally.accepted);
 	const gaps = await compareStreamed(tally);
 	const all = Object.entries(traffic.latencies)
@@ -151,7 +189,7 @@ test(`soak: ${USERS} users chatting steadily for ${DURATION_MS / 60_000} min`, a
 		notes:
 			`RSS after warm-up (median of first/last tenth) ${rssEarly} → ${rssLate} MB ` +
 			`(growth ${rssGrowth.toFixed(1)} MB, ` +
-			`peak ${maxOf((s) => s.rssMb)} MB); open fds ${first.fds} → ${last.fds} (max ${maxFds}); ` +
+			`peak ${maxOf((s) => s.rssMb)} MB); JS heap in use ${heapEarly} → ${heapLate} MB; open fds ${first.fds} → ${last.fds} (max ${maxFds}); ` +
 			`WAL max ${(maxWal / MB).toFixed(2)} MB, at end ${(last.walBytes / MB).toFixed(2)} MB; ` +
 			`database ${(samples[0]!.dbBytes / MB).toFixed(2)} → ${(last.dbBytes / MB).toFixed(2)} MB; ` +
 			`p95 of list/search/read ${Math.round(percentile(all, 95) ?? NaN)} ms; ` +
