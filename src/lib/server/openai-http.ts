@@ -79,6 +79,11 @@ export async function readV1Json(
 
 const encoder = new TextEncoder();
 const sseData = (value: unknown) => encoder.encode(`data: ${JSON.stringify(value)}\n\n`);
+/**
+ * Chunks that come faster than this after one was written go out together in one write (each
+ * still its own `data:` line): as for the chat's deltas (jobs/events.ts DELTA_BATCH_MS).
+ */
+export const CHUNK_BATCH_MS = 4;
 
 /**
  * Streams the completion as OpenAI does; the first event was already read (an error there was
@@ -88,11 +93,33 @@ export function completionSse(
 	completion: V1Completion,
 	first: V1Event | null,
 	rest: AsyncIterator<V1Event>,
-	abort: () => void
+	abort: () => void,
+	batchMs = CHUNK_BATCH_MS
 ): Response {
 	let pending: V1Event | null = first;
 	let usage: OpenAiUsage | null = null;
 	let done = false;
+	let held = '';
+	let writtenAt = -Infinity;
+	let timer: NodeJS.Timeout | undefined;
+	const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+		clearTimeout(timer);
+		timer = undefined;
+		writtenAt = performance.now();
+		if (held) controller.enqueue(encoder.encode(held));
+		held = '';
+	};
+	/** A chunk, at once or held for the batch; true when it was written now. */
+	const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: WireChunk) => {
+		held += `data: ${JSON.stringify(chunk)}\n\n`;
+		const wait = writtenAt + batchMs - performance.now();
+		if (wait > 0) {
+			timer ??= setTimeout(() => flush(controller), wait);
+			return false;
+		}
+		flush(controller);
+		return true;
+	};
 	const stream = new ReadableStream<Uint8Array>({
 		async pull(controller) {
 			for (;;) {
@@ -101,6 +128,7 @@ export function completionSse(
 				if (!event) {
 					const next = await rest.next();
 					if (next.done) {
+						flush(controller);
 						if (!done) {
 							done = true;
 							if (usage && completion.includeUsage)
@@ -126,17 +154,18 @@ export function completionSse(
 					continue;
 				}
 				if (event.type === 'error') {
+					flush(controller);
 					// Mid-stream: OpenAI's SDKs raise an error event's `error` as an APIError.
 					const { status: _s, retryAfterSeconds: _r, ...error } = event.error;
 					controller.enqueue(sseData({ error }));
 					done = true;
 					continue;
 				}
-				controller.enqueue(sseData(event.chunk));
-				return;
+				if (send(controller, event.chunk)) return;
 			}
 		},
 		async cancel() {
+			clearTimeout(timer);
 			abort();
 			await rest.return?.(undefined);
 		}
