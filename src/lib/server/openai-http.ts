@@ -3,7 +3,7 @@
 // completions sent as OpenAI's SSE (`data: {chunk}` … `data: [DONE]`) or folded into one object.
 import { readCapped } from '$lib/server/http';
 import type { WireChunk } from '$lib/server/llm/types';
-import { chunkChoices } from '$lib/server/llm/wire';
+import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { OpenAiUsage, V1Completion, V1Error, V1Event } from '$lib/server/services/v1-chat';
 
 /** Image parts arrive inline as data URLs, so a /v1 body may be larger than other API bodies. */
@@ -100,18 +100,23 @@ export function completionSse(
 	let usage: OpenAiUsage | null = null;
 	let done = false;
 	let held = '';
+	/** Whether what is held carries text: only a write with text starts a batch window, so the
+	 * first text after the role-only chunk is never held. */
+	let heldText = false;
 	let writtenAt = -Infinity;
 	let timer: NodeJS.Timeout | undefined;
 	const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
 		clearTimeout(timer);
 		timer = undefined;
-		writtenAt = performance.now();
+		if (heldText) writtenAt = performance.now();
 		if (held) controller.enqueue(encoder.encode(held));
 		held = '';
+		heldText = false;
 	};
 	/** A chunk, at once or held for the batch; true when it was written now. */
 	const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: WireChunk) => {
 		held += `data: ${JSON.stringify(chunk)}\n\n`;
+		heldText ||= chunkText(chunk) !== '';
 		const wait = writtenAt + batchMs - performance.now();
 		if (wait > 0) {
 			timer ??= setTimeout(() => flush(controller), wait);
