@@ -3,7 +3,7 @@
 // completions sent as OpenAI's SSE (`data: {chunk}` … `data: [DONE]`) or folded into one object.
 import { readCapped } from '$lib/server/http';
 import type { WireChunk } from '$lib/server/llm/types';
-import { chunkChoices } from '$lib/server/llm/wire';
+import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { OpenAiUsage, V1Completion, V1Error, V1Event } from '$lib/server/services/v1-chat';
 
 /** Image parts arrive inline as data URLs, so a /v1 body may be larger than other API bodies. */
@@ -79,6 +79,11 @@ export async function readV1Json(
 
 const encoder = new TextEncoder();
 const sseData = (value: unknown) => encoder.encode(`data: ${JSON.stringify(value)}\n\n`);
+/**
+ * Chunks that come faster than this after one was written go out together in one write (each
+ * still its own `data:` line): as for the chat's deltas (jobs/events.ts DELTA_BATCH_MS).
+ */
+export const CHUNK_BATCH_MS = 4;
 
 /**
  * Streams the completion as OpenAI does; the first event was already read (an error there was
@@ -88,11 +93,38 @@ export function completionSse(
 	completion: V1Completion,
 	first: V1Event | null,
 	rest: AsyncIterator<V1Event>,
-	abort: () => void
+	abort: () => void,
+	batchMs = CHUNK_BATCH_MS
 ): Response {
 	let pending: V1Event | null = first;
 	let usage: OpenAiUsage | null = null;
 	let done = false;
+	let held = '';
+	/** Whether what is held carries text: only a write with text starts a batch window, so the
+	 * first text after the role-only chunk is never held. */
+	let heldText = false;
+	let writtenAt = -Infinity;
+	let timer: NodeJS.Timeout | undefined;
+	const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+		clearTimeout(timer);
+		timer = undefined;
+		if (heldText) writtenAt = performance.now();
+		if (held) controller.enqueue(encoder.encode(held));
+		held = '';
+		heldText = false;
+	};
+	/** A chunk, at once or held for the batch; true when it was written now. */
+	const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: WireChunk) => {
+		held += `data: ${JSON.stringify(chunk)}\n\n`;
+		heldText ||= chunkText(chunk) !== '';
+		const wait = writtenAt + batchMs - performance.now();
+		if (wait > 0) {
+			timer ??= setTimeout(() => flush(controller), wait);
+			return false;
+		}
+		flush(controller);
+		return true;
+	};
 	const stream = new ReadableStream<Uint8Array>({
 		async pull(controller) {
 			for (;;) {
@@ -101,6 +133,7 @@ export function completionSse(
 				if (!event) {
 					const next = await rest.next();
 					if (next.done) {
+						flush(controller);
 						if (!done) {
 							done = true;
 							if (usage && completion.includeUsage)
@@ -126,17 +159,18 @@ export function completionSse(
 					continue;
 				}
 				if (event.type === 'error') {
+					flush(controller);
 					// Mid-stream: OpenAI's SDKs raise an error event's `error` as an APIError.
 					const { status: _s, retryAfterSeconds: _r, ...error } = event.error;
 					controller.enqueue(sseData({ error }));
 					done = true;
 					continue;
 				}
-				controller.enqueue(sseData(event.chunk));
-				return;
+				if (send(controller, event.chunk)) return;
 			}
 		},
 		async cancel() {
+			clearTimeout(timer);
 			abort();
 			await rest.return?.(undefined);
 		}

@@ -7,7 +7,11 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import type { DatabaseConfig } from '$lib/server/config';
 import type { DB } from '$lib/server/db/schema';
 import { DiskFullPlugin } from '$lib/server/db/fault-injection';
-import { PatientSqliteDialect, type BusyWait } from '$lib/server/db/patient-sqlite';
+import {
+	PatientSqliteDialect,
+	reusingStatements,
+	type BusyWait
+} from '$lib/server/db/patient-sqlite';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrictMode } from '$lib/server/private-files';
 
 export type Database = Kysely<DB>;
@@ -58,7 +62,10 @@ export async function createDatabase(
 		const sqlite = openSqlite(config.path);
 		sqlite.pragma(`busy_timeout = ${SQLITE_SERVER_BUSY_WAIT.syncMs}`);
 		return new Kysely<DB>({
-			dialect: new PatientSqliteDialect({ database: sqlite }, SQLITE_SERVER_BUSY_WAIT),
+			dialect: new PatientSqliteDialect(
+				{ database: reusingStatements(sqlite) },
+				SQLITE_SERVER_BUSY_WAIT
+			),
 			plugins
 		});
 	}

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '$lib/server/db/database';
 import { migrateToLatest } from '$lib/server/db/migrator';
 import { databaseUnavailable } from '$lib/server/db/errors';
+import { reusingStatements } from '$lib/server/db/patient-sqlite';
 
 describe('SQLite writes under another connection’s lock', () => {
 	let dir: string;
@@ -108,4 +109,34 @@ describe('SQLite writes under another connection’s lock', () => {
 		await insertUser('waited');
 		expect((await db.selectFrom('user').select('username').execute()).length).toBe(2);
 	}, 20_000);
+});
+
+describe('reusingStatements', () => {
+	it('prepares a statement once per SQL text, and never shares one that is busy', () => {
+		const sqlite = new SQLite(':memory:');
+		let prepared = 0;
+		const counting = {
+			close: () => sqlite.close(),
+			prepare: (sql: string) => (prepared++, sqlite.prepare(sql))
+		};
+		const db = reusingStatements(counting, 2);
+		db.prepare('CREATE TABLE t (x INTEGER)').run([]);
+		const insert = db.prepare('INSERT INTO t (x) VALUES (?)');
+		insert.run([1]);
+		expect(db.prepare('INSERT INTO t (x) VALUES (?)')).toBe(insert);
+		db.prepare('INSERT INTO t (x) VALUES (?)').run([2]);
+		expect(prepared).toBe(2);
+		// An open iterator keeps its statement busy: the same SQL meanwhile gets its own.
+		const select = db.prepare('SELECT x FROM t ORDER BY x') as unknown as SQLite.Statement;
+		const rows = select.iterate();
+		rows.next();
+		expect(db.prepare('SELECT x FROM t ORDER BY x').all([])).toEqual([{ x: 1 }, { x: 2 }]);
+		rows.return?.();
+		expect(prepared).toBe(4);
+		// Past `max` entries the least recently used is prepared again.
+		db.prepare('SELECT 1').all([]);
+		db.prepare('INSERT INTO t (x) VALUES (?)');
+		expect(prepared).toBe(6);
+		db.close();
+	});
 });

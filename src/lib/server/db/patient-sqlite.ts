@@ -7,6 +7,8 @@
 // blocking anything else.
 import {
 	SqliteDialect,
+	type SqliteDatabase,
+	type SqliteStatement,
 	type CompiledQuery,
 	type QueryCompiler,
 	type DatabaseConnection,
@@ -129,6 +131,41 @@ class PatientDriver implements Driver {
 	destroy() {
 		return this.inner.destroy();
 	}
+}
+
+/** Prepared statements kept per SQL text (Kysely prepares each query anew; a reply's path runs
+ * the same few dozen statements every time). */
+const STATEMENT_CACHE_ENTRIES = 256;
+
+/**
+ * `database` with its prepared statements reused by SQL text (least recently used dropped past
+ * `max`). A statement still busy (an open iterator) is not shared: that call prepares its own.
+ */
+export function reusingStatements(
+	database: SqliteDatabase,
+	max = STATEMENT_CACHE_ENTRIES
+): SqliteDatabase {
+	const cache = new Map<string, SqliteStatement & { busy?: boolean }>();
+	return {
+		close: () => {
+			cache.clear();
+			database.close();
+		},
+		prepare(sql) {
+			const known = cache.get(sql);
+			if (known && !known.busy) {
+				cache.delete(sql);
+				cache.set(sql, known);
+				return known;
+			}
+			const statement = database.prepare(sql);
+			if (!known) {
+				cache.set(sql, statement);
+				if (cache.size > max) cache.delete(cache.keys().next().value!);
+			}
+			return statement;
+		}
+	};
 }
 
 /** Kysely's SQLite dialect, waiting for another process's lock without blocking the event loop. */

@@ -282,6 +282,39 @@ describe('toSseResponse', () => {
 		expect(ends).toBe(1);
 	});
 
+	it('writes a fast run of deltas together, each its own event, the first at once', async () => {
+		let release: () => void = () => {};
+		const released = new Promise<void>((r) => (release = r));
+		const res = toSseResponse(
+			async function* () {
+				yield { id: 1, event: 'delta', data: { text: 'a' } };
+				await released;
+				yield { id: 2, event: 'delta', data: { text: 'b' } };
+				yield { id: 3, event: 'delta', data: { text: 'c' } };
+				yield { id: 3, event: 'done', data: {} };
+			},
+			{ batch: { event: 'delta', ms: 60_000 } }
+		);
+		const reader = res.body!.getReader();
+		const decoder = new TextDecoder();
+		const writes: string[] = [];
+		for (;;) {
+			const { done, value } = await reader.read();
+			if (done) break;
+			writes.push(decoder.decode(value));
+			// The first delta is on its way before the source goes on.
+			if (writes.join('').includes('"a"')) release();
+		}
+		expect(writes.filter((w) => w.includes('event: delta'))).toEqual([
+			'id: 1\nevent: delta\ndata: {"text":"a"}\n\n',
+			'id: 2\nevent: delta\ndata: {"text":"b"}\n\nid: 3\nevent: delta\ndata: {"text":"c"}\n\n'
+		]);
+		expect(writes.at(-1)).toBe('id: 3\nevent: done\ndata: {}\n\n');
+		const events = [];
+		for await (const e of parseSse(new Response(writes.join('')).body!)) events.push(e.id);
+		expect(events).toEqual(['1', '2', '3', '3']);
+	});
+
 	it('sends keepalive comments while the source waits, and stops the source when the client leaves', async () => {
 		let stopped = false;
 		const res = toSseResponse(

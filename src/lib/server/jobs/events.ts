@@ -13,6 +13,12 @@ import { KEEPALIVE_MS, toSseResponse, type SseOptions } from '$lib/server/jobs/s
 
 /** At most one checkpoint read per this, when live deltas run ahead of what the client has. */
 const RESYNC_MS = 250;
+/**
+ * Deltas that come faster than this after one was written go out together (each still its own
+ * event and id): a fast model's tokens cost one write per this instead of one each; well under a
+ * display frame, and a delta after a pause is written at once.
+ */
+export const DELTA_BATCH_MS = 4;
 
 export interface JobEventsOptions {
 	/** A first event, e.g. the stored messages when enqueue and stream share a request. */
@@ -184,6 +190,6 @@ export function jobEventResponse(
 	const { prelude, ...sse } = options;
 	return toSseResponse(
 		(signal) => jobEvents(deps, job, lastEventId, { prelude, signal, recheckMs: sse.keepaliveMs }),
-		sse
+		{ batch: { event: 'delta', ms: DELTA_BATCH_MS }, ...sse }
 	);
 }

@@ -82,6 +82,22 @@ export async function runJob(
 	const { messages, context } = prompt;
 	const retry = (what: string) => ({ log: deps.log, jobId: job.id, what });
 	const messageId = job.assistant_message_id;
+	// The request goes upstream now; the reply's row is marked while the model reads the prompt
+	// (no event is taken before that write is done).
+	const events = provider
+		.streamChat(
+			{
+				model: job.model,
+				messages,
+				temperature: params.temperature,
+				maxTokens: params.maxTokens,
+				reasoning: params.reasoning
+			},
+			controller.signal
+		)
+		[Symbol.asyncIterator]();
+	const first = events.next();
+	first.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
 	if (messageId)
 		await whileUnavailable(
 			() =>
@@ -97,7 +113,10 @@ export async function runJob(
 						: {})
 				}),
 			retry('reply start')
-		);
+		).catch(async (error: unknown) => {
+			await Promise.resolve(events.return?.()).catch(() => {});
+			throw error;
+		});
 	let failure: ProviderFailure | null = null;
 	let checkpointAt = Date.now();
 	let unsaved = 0;
@@ -136,14 +155,8 @@ export async function runJob(
 		limits.heartbeatMs
 	);
 	try {
-		const request = {
-			model: job.model,
-			messages,
-			temperature: params.temperature,
-			maxTokens: params.maxTokens,
-			reasoning: params.reasoning
-		};
-		for await (const event of provider.streamChat(request, controller.signal)) {
+		for (let next = await first; !next.done; next = await events.next()) {
+			const event = next.value;
 			if (event.type === 'text' || event.type === 'reasoning') {
 				const channel = event.type;
 				// A model can emit NUL; no database text column takes it, so it never enters.
@@ -192,6 +205,8 @@ export async function runJob(
 	} finally {
 		clearTimeout(deadline);
 		clearInterval(heartbeat);
+		// Left early (a throw): the stream is closed as for-await would close it.
+		await Promise.resolve(events.return?.()).catch(() => {});
 	}
 	const stop = controller.signal.aborted ? (controller.signal.reason as StopReason) : null;
 	const added = {

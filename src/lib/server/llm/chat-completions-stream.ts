@@ -36,38 +36,38 @@ export class UpstreamError extends Error {
 	}
 }
 
-/** The `data:` payloads of an SSE body, one string each, until `[DONE]` or the end. */
-export async function* dataLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+/**
+ * The `data:` payloads of an SSE body until `[DONE]` or the end, grouped by the read that brought
+ * them: a reader that falls behind gets everything waiting in one batch (one step downstream, not
+ * one per token).
+ */
+export async function* dataBatches(
+	body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
+): AsyncGenerator<string[]> {
 	const decoder = new TextDecoder();
-	const reader = body.getReader();
 	let rest = '';
 	let ended = false;
-	try {
-		for (;;) {
-			const { done, value } = await reader.read();
-			if (done) return void (ended = true);
-			// After [DONE], read what is left so the connection goes back to the pool.
-			if (ended) continue;
-			const text = rest + decoder.decode(value, { stream: true });
-			let start = 0;
-			for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-				const line =
-					text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-				start = end + 1;
-				if (!line.startsWith('data:')) continue; // blank separators, comments, other fields
-				const data = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
-				if (data === '[DONE]') {
-					ended = true;
-					break;
-				}
-				yield data;
+	// Leaving early (a cancel, a parse error) closes the body (for-await's return): not read out.
+	for await (const value of body as AsyncIterable<Uint8Array>) {
+		// After [DONE], read what is left so the connection goes back to the pool.
+		if (ended) continue;
+		const text = rest + decoder.decode(value, { stream: true });
+		const batch: string[] = [];
+		let start = 0;
+		for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+			const line =
+				text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+			start = end + 1;
+			if (!line.startsWith('data:')) continue; // blank separators, comments, other fields
+			const data = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+			if (data === '[DONE]') {
+				ended = true;
+				break;
 			}
-			rest = start === 0 ? text : text.slice(start);
+			batch.push(data);
 		}
-	} finally {
-		// Stopped early (a cancel, a parse error): drop the response rather than read it out.
-		if (!ended) void reader.cancel().catch(() => {});
-		else reader.releaseLock();
+		rest = start === 0 ? text : text.slice(start);
+		if (batch.length > 0) yield batch;
 	}
 }
 
@@ -78,29 +78,32 @@ export async function* streamChatCompletions(
 ): AsyncGenerator<ChatEvent> {
 	let finished: FinishReason | null = null;
 	try {
-		const res = await options
-			.fetch(`${options.baseUrl}/chat/completions`, {
-				method: 'POST',
-				headers: {
-					'content-type': 'application/json',
-					accept: 'text/event-stream',
-					...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {})
-				},
-				body: JSON.stringify({
-					model: request.model,
-					messages: toChatCompletionMessages(request.messages),
-					stream: true,
-					stream_options: { include_usage: true },
-					...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-					...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-					...(options.extraBody?.(request) ?? {})
-				}),
-				signal
-			})
-			.catch((error: unknown) => {
-				// No answer at all (refused, unresolvable, a port fetch will not use): as the SDK says it.
-				throw new Error('Connection error.', { cause: error });
-			});
+		const post = {
+			headers: {
+				'content-type': 'application/json',
+				accept: 'text/event-stream',
+				...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {})
+			},
+			body: JSON.stringify({
+				model: request.model,
+				messages: toChatCompletionMessages(request.messages),
+				stream: true,
+				stream_options: { include_usage: true },
+				...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+				...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+				...(options.extraBody?.(request) ?? {})
+			}),
+			signal
+		};
+		const url = `${options.baseUrl}/chat/completions`;
+		const res = await (
+			options.fetch.postStream
+				? options.fetch.postStream(url, post)
+				: options.fetch(url, { method: 'POST', ...post })
+		).catch((error: unknown) => {
+			// No answer at all (refused, unresolvable, a port fetch will not use): as the SDK says it.
+			throw new Error('Connection error.', { cause: error });
+		});
 		if (!res.ok || !res.body) {
 			const text = await res.text().catch(() => '');
 			let body: { error?: unknown } | null = null;
@@ -111,19 +114,44 @@ export async function* streamChatCompletions(
 			}
 			throw new UpstreamError(res.status, body?.error ?? body);
 		}
-		for await (const data of dataLines(res.body)) {
+		// Deltas that came in one read go on as one event per run of a channel: the same text in
+		// the same order, one trip through the guard, the bus and the SSE write instead of many.
+		for await (const batch of dataBatches(res.body)) {
 			if (signal.aborted) return; // chunks already buffered must not outlive a cancel
-			const chunk = JSON.parse(data) as Chunk;
-			if (chunk.error) throw new UpstreamError(chunk.error.code ?? 500, chunk.error);
-			const choice = chunk.choices?.[0];
-			if (choice?.delta?.reasoning_content)
-				yield { type: 'reasoning', text: choice.delta.reasoning_content };
-			if (choice?.delta?.content) yield { type: 'text', text: choice.delta.content };
-			if (choice?.finish_reason) {
-				finished = mapFinish(choice.finish_reason);
-				yield { type: 'finish', reason: finished };
+			let pending: { type: 'text' | 'reasoning'; text: string } | null = null;
+			for (const data of batch) {
+				const chunk = JSON.parse(data) as Chunk;
+				if (chunk.error) {
+					if (pending) yield pending;
+					throw new UpstreamError(chunk.error.code ?? 500, chunk.error);
+				}
+				const choice = chunk.choices?.[0];
+				const reasoning = choice?.delta?.reasoning_content;
+				if (reasoning) {
+					if (pending?.type === 'reasoning') pending.text += reasoning;
+					else {
+						if (pending) yield pending;
+						pending = { type: 'reasoning', text: reasoning };
+					}
+				}
+				const content = choice?.delta?.content;
+				if (content) {
+					if (pending?.type === 'text') pending.text += content;
+					else {
+						if (pending) yield pending;
+						pending = { type: 'text', text: content };
+					}
+				}
+				if (!choice?.finish_reason && !chunk.usage) continue;
+				if (pending) yield pending;
+				pending = null;
+				if (choice?.finish_reason) {
+					finished = mapFinish(choice.finish_reason);
+					yield { type: 'finish', reason: finished };
+				}
+				if (chunk.usage) yield usageEvent(chunk.usage, chunk.timings);
 			}
-			if (chunk.usage) yield usageEvent(chunk.usage, chunk.timings);
+			if (pending) yield pending;
 		}
 		if (!finished && !signal.aborted) yield endedEarly(options.providerName);
 	} catch (error) {

@@ -3,7 +3,7 @@
 // client gets the chunks folded), each chunk yielded as it came, with the usage, finish and
 // error events read from them. Embeddings are one POST. Both through the provider's guarded fetch.
 import { describeFailure } from '$lib/server/llm/errors';
-import { dataLines, UpstreamError } from '$lib/server/llm/chat-completions-stream';
+import { dataBatches, UpstreamError } from '$lib/server/llm/chat-completions-stream';
 import { endedEarly, mapFinish, usageEvent } from '$lib/server/llm/openai-chat';
 import { chunkChoices, chunkUsage } from '$lib/server/llm/wire';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
@@ -32,7 +32,7 @@ function headers(options: PassthroughOptions, accept: string): Record<string, st
 	};
 }
 
-async function refusal(res: Response): Promise<UpstreamError> {
+async function refusal(res: { status: number; text(): Promise<string> }): Promise<UpstreamError> {
 	const text = await res.text().catch(() => '');
 	let body: { error?: unknown } | null = null;
 	try {
@@ -65,30 +65,35 @@ export async function* streamPassthrough(
 ): AsyncGenerator<PassthroughEvent> {
 	let finished = false;
 	try {
-		const res = await options
-			.fetch(`${options.baseUrl}/chat/completions`, {
-				method: 'POST',
-				headers: headers(options, 'text/event-stream'),
-				body: JSON.stringify(upstreamBody(request.body, options.maxTokensField)),
-				signal
-			})
-			.catch((error: unknown) => {
-				throw new Error('Connection error.', { cause: error });
-			});
+		const post = {
+			headers: headers(options, 'text/event-stream'),
+			body: JSON.stringify(upstreamBody(request.body, options.maxTokensField)),
+			signal
+		};
+		const url = `${options.baseUrl}/chat/completions`;
+		const res = await (
+			options.fetch.postStream
+				? options.fetch.postStream(url, post)
+				: options.fetch(url, { method: 'POST', ...post })
+		).catch((error: unknown) => {
+			throw new Error('Connection error.', { cause: error });
+		});
 		if (!res.ok || !res.body) throw await refusal(res);
-		for await (const data of dataLines(res.body)) {
+		for await (const batch of dataBatches(res.body)) {
 			if (signal.aborted) return;
-			const chunk = JSON.parse(data) as WireChunk & { error?: { code?: number } };
-			if (chunk.error) throw new UpstreamError(chunk.error.code ?? 500, chunk.error);
-			yield { type: 'chunk', chunk };
-			for (const choice of chunkChoices(chunk)) {
-				if (choice.finish_reason) {
-					finished = true;
-					yield { type: 'finish', reason: mapFinish(choice.finish_reason) };
+			for (const data of batch) {
+				const chunk = JSON.parse(data) as WireChunk & { error?: { code?: number } };
+				if (chunk.error) throw new UpstreamError(chunk.error.code ?? 500, chunk.error);
+				yield { type: 'chunk', chunk };
+				for (const choice of chunkChoices(chunk)) {
+					if (choice.finish_reason) {
+						finished = true;
+						yield { type: 'finish', reason: mapFinish(choice.finish_reason) };
+					}
 				}
+				const usage = chunkUsage(chunk);
+				if (usage) yield usageEvent(usage, chunk.timings);
 			}
-			const usage = chunkUsage(chunk);
-			if (usage) yield usageEvent(usage, chunk.timings);
 		}
 		if (!finished && !signal.aborted) yield endedEarly(options.providerName);
 	} catch (error) {

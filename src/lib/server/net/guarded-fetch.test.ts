@@ -144,3 +144,35 @@ describe('guarded fetch', () => {
 		);
 	});
 });
+
+describe('guarded postStream (a model reply read as it streams)', () => {
+	const post = (fetch: ReturnType<typeof guarded>, url: string) =>
+		fetch.postStream!(url, { headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+	const readAll = async (body: AsyncIterable<Uint8Array>) => {
+		let bytes = 0;
+		for await (const chunk of body) bytes += chunk.byteLength;
+		return bytes;
+	};
+
+	it('reaches an allowlisted origin and keeps the fetch’s address and scheme checks', async () => {
+		const res = await post(guarded([trusted]), `${trusted}/`);
+		expect(res.ok).toBe(true);
+		expect(JSON.parse(await res.text())).toEqual({ ok: true, authorization: null });
+		expect(await guardCode(post(guarded([trusted]), `${other}/`))).toBe('blocked_address');
+		const byName = `${other.replace('127.0.0.1', 'localhost')}/`;
+		expect(await guardCode(post(guarded([trusted]), byName))).toBe('blocked_address');
+		expect(await guardCode(post(guarded([]), 'file:///etc/passwd'))).toBe('blocked_scheme');
+	});
+
+	it('caps the streamed size and the duration', async () => {
+		const res = await post(guarded([trusted], { maxResponseBytes: 100_000 }), `${trusted}/huge`);
+		expect(await guardCode(readAll(res.body))).toBe('too_large');
+		const slow = post(guarded([trusted], { timeoutMs: 300 }), `${trusted}/slow`);
+		expect(await guardCode(slow)).toBe('timeout');
+	});
+
+	it('follows a redirect through the fetch, checking every hop', async () => {
+		const to = `${trusted}/redirect?to=${encodeURIComponent(`${other}/`)}`;
+		expect(await guardCode(post(guarded([trusted]), to))).toBe('blocked_address');
+	});
+});

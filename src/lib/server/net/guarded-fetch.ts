@@ -72,6 +72,7 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
 
 interface Undici {
 	fetch: typeof import('undici').fetch;
+	request: typeof import('undici').request;
 	/** Checks every resolved address at connect time (SSRF). */
 	guarded: Agent;
 	/** For the origins an admin allowed to be internal (the home llama.cpp). */
@@ -81,8 +82,9 @@ interface Undici {
 /** undici and the two agents, made at the first outbound call rather than at server start. */
 let undici: Promise<Undici> | null = null;
 function loadUndici(): Promise<Undici> {
-	undici ??= import('undici').then(({ Agent, fetch }) => ({
+	undici ??= import('undici').then(({ Agent, fetch, request }) => ({
 		fetch,
+		request,
 		guarded: new Agent({ connect: { lookup: guardedLookup as never } }),
 		allowed: new Agent()
 	}));
@@ -108,27 +110,45 @@ function checkTarget(url: URL, policy: GuardPolicy): { allowedInternal: boolean 
 	return { allowedInternal };
 }
 
+/**
+ * The body, erroring past `maxBytes`. A pull source over the body's reader rather than a
+ * TransformStream: one hop per chunk, no read-ahead (a streamed reply passes through at once).
+ */
 function capBody(body: ReadableStream<Uint8Array> | null, maxBytes: number) {
 	if (!body) return null;
+	const reader = body.getReader();
 	let seen = 0;
-	return body.pipeThrough(
-		new TransformStream<Uint8Array, Uint8Array>({
-			transform(chunk, controller) {
-				seen += chunk.byteLength;
+	return new ReadableStream<Uint8Array>(
+		{
+			async pull(controller) {
+				const { done, value } = await reader.read();
+				if (done) return controller.close();
+				seen += value.byteLength;
 				if (seen > maxBytes) {
 					controller.error(
 						new GuardError('too_large', `Response is larger than ${maxBytes} bytes`)
 					);
+					void reader.cancel().catch(() => {});
 					return;
 				}
-				controller.enqueue(chunk);
-			}
-		})
+				controller.enqueue(value);
+			},
+			cancel: (reason) => reader.cancel(reason)
+		},
+		{ highWaterMark: 0 }
 	);
 }
 
+/** What `postStream` answers: the status, and the body as it arrives (or all of it as text). */
+export interface StreamedAnswer {
+	status: number;
+	ok: boolean;
+	body: AsyncIterable<Uint8Array>;
+	text(): Promise<string>;
+}
+
 /** A fetch-compatible function bound to a policy, for SDKs that accept a custom fetch. */
-export function createGuardedFetch(policy: GuardPolicy) {
+function createFetch(policy: GuardPolicy) {
 	return async function guardedFetch(
 		input: string | URL | Request,
 		init: RequestInit = {}
@@ -205,4 +225,83 @@ export function createGuardedFetch(policy: GuardPolicy) {
 	};
 }
 
-export type GuardedFetch = ReturnType<typeof createGuardedFetch>;
+/**
+ * A POST whose answer is read as it streams (a model's reply), with the same checks as the fetch:
+ * the scheme, the address at connect time, the size and duration caps. undici's request API,
+ * not its fetch: the head and the body leave in one write, and the body arrives as a Node stream
+ * with no WHATWG stream layers per chunk. A redirect answer goes through the fetch above, which
+ * follows redirects with its checks at every hop.
+ */
+function createPostStream(policy: GuardPolicy, viaFetch: ReturnType<typeof createFetch>) {
+	return async function postStream(
+		input: string,
+		init: { headers: Record<string, string>; body: string; signal?: AbortSignal }
+	): Promise<StreamedAnswer> {
+		const url = new URL(input);
+		const timeout = AbortSignal.timeout(policy.timeoutMs);
+		const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+		const agents = await loadUndici();
+		const { allowedInternal } = checkTarget(url, policy);
+		let answer: Awaited<ReturnType<Undici['request']>>;
+		try {
+			answer = await agents.request(url, {
+				method: 'POST',
+				headers: init.headers,
+				body: init.body,
+				signal,
+				dispatcher: allowedInternal ? agents.allowed : agents.guarded
+			});
+		} catch (error) {
+			const cause = (error as { cause?: unknown }).cause;
+			if (error instanceof GuardError) throw error;
+			if (cause instanceof GuardError) throw cause;
+			if (timeout.aborted && !init.signal?.aborted)
+				throw new GuardError('timeout', `No complete answer within ${policy.timeoutMs} ms`);
+			throw error;
+		}
+		const { statusCode, headers, body } = answer;
+		if (statusCode >= 300 && statusCode < 400 && headers.location) {
+			body.resume();
+			const res = await viaFetch(input, { method: 'POST', ...init });
+			// Node's ReadableStream is async-iterable (the DOM typings do not say so).
+			const stream = res.body as unknown as AsyncIterable<Uint8Array> | null;
+			return {
+				status: res.status,
+				ok: res.ok,
+				body: stream ?? (async function* () {})(),
+				text: () => res.text()
+			};
+		}
+		if (Number(headers['content-length'] ?? 0) > policy.maxResponseBytes) {
+			body.destroy();
+			throw new GuardError('too_large', `Response is larger than ${policy.maxResponseBytes} bytes`);
+		}
+		return {
+			status: statusCode,
+			ok: statusCode >= 200 && statusCode < 300,
+			body: capChunks(body, policy.maxResponseBytes),
+			text: () => body.text()
+		};
+	};
+}
+
+/** `body`'s chunks, failing past `maxBytes`; leaving early destroys the body. */
+async function* capChunks(body: AsyncIterable<Uint8Array>, maxBytes: number) {
+	let seen = 0;
+	for await (const chunk of body) {
+		seen += chunk.byteLength;
+		if (seen > maxBytes)
+			throw new GuardError('too_large', `Response is larger than ${maxBytes} bytes`);
+		yield chunk;
+	}
+}
+
+/** The guarded fetch, with `postStream` for a streamed model reply. */
+export function createGuardedFetch(policy: GuardPolicy) {
+	const fetch = createFetch(policy);
+	return Object.assign(fetch, { postStream: createPostStream(policy, fetch) });
+}
+
+export type GuardedFetch = ReturnType<typeof createFetch> & {
+	postStream?: ReturnType<typeof createPostStream>;
+};
