@@ -71,6 +71,24 @@ export async function* dataBatches(
 	}
 }
 
+/**
+ * POSTs a streaming `/chat/completions` request, through the guarded fetch's stream path where it
+ * has one. No answer at all (refused, unresolvable, a port fetch will not use) is reported as the
+ * OpenAI SDK says it.
+ */
+export async function postCompletions(
+	fetch: GuardedFetch,
+	baseUrl: string,
+	post: { headers: Record<string, string>; body: string; signal: AbortSignal }
+) {
+	const url = `${baseUrl}/chat/completions`;
+	return (
+		fetch.postStream ? fetch.postStream(url, post) : fetch(url, { method: 'POST', ...post })
+	).catch((error: unknown) => {
+		throw new Error('Connection error.', { cause: error });
+	});
+}
+
 export async function* streamChatCompletions(
 	options: CompletionsStreamOptions,
 	request: ChatRequest,
@@ -95,15 +113,7 @@ export async function* streamChatCompletions(
 			}),
 			signal
 		};
-		const url = `${options.baseUrl}/chat/completions`;
-		const res = await (
-			options.fetch.postStream
-				? options.fetch.postStream(url, post)
-				: options.fetch(url, { method: 'POST', ...post })
-		).catch((error: unknown) => {
-			// No answer at all (refused, unresolvable, a port fetch will not use): as the SDK says it.
-			throw new Error('Connection error.', { cause: error });
-		});
+		const res = await postCompletions(options.fetch, options.baseUrl, post);
 		if (!res.ok || !res.body) {
 			const text = await res.text().catch(() => '');
 			let body: { error?: unknown } | null = null;

@@ -3,7 +3,11 @@
 // client gets the chunks folded), each chunk yielded as it came, with the usage, finish and
 // error events read from them. Embeddings are one POST. Both through the provider's guarded fetch.
 import { describeFailure } from '$lib/server/llm/errors';
-import { dataBatches, UpstreamError } from '$lib/server/llm/chat-completions-stream';
+import {
+	dataBatches,
+	postCompletions,
+	UpstreamError
+} from '$lib/server/llm/chat-completions-stream';
 import { endedEarly, mapFinish, usageEvent } from '$lib/server/llm/openai-chat';
 import { chunkChoices, chunkUsage } from '$lib/server/llm/wire';
 import type { GuardedFetch } from '$lib/server/net/guarded-fetch';
@@ -70,14 +74,7 @@ export async function* streamPassthrough(
 			body: JSON.stringify(upstreamBody(request.body, options.maxTokensField)),
 			signal
 		};
-		const url = `${options.baseUrl}/chat/completions`;
-		const res = await (
-			options.fetch.postStream
-				? options.fetch.postStream(url, post)
-				: options.fetch(url, { method: 'POST', ...post })
-		).catch((error: unknown) => {
-			throw new Error('Connection error.', { cause: error });
-		});
+		const res = await postCompletions(options.fetch, options.baseUrl, post);
 		if (!res.ok || !res.body) throw await refusal(res);
 		for await (const batch of dataBatches(res.body)) {
 			if (signal.aborted) return;
