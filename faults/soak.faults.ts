@@ -3,13 +3,15 @@
 // level, and SQLite's write-ahead log must be checkpointed back into the database rather than grow
 // with time. Nothing sent may be lost or doubled.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { audit } from './audit';
 import { chat, compareStreamed, newTally, seeded } from './chatting';
+import { readHistory, seedHistory } from './history';
 import { PROFILE, size } from './profile';
 import { openFds, record, rssMb } from './table';
-import { CLIENT_IP_HEADER, newTraffic, percentile, signInFrom } from './users';
+import { CLIENT_IP_HEADER, newTraffic, percentile, signInCounted, signInFrom } from './users';
 import { startHearth, type HearthServer } from '../tests/support/hearth-server';
 import { startLlamaServer, type LlamaServer } from '../tests/support/llama-server';
 
@@ -29,18 +31,27 @@ const WAL_LIMIT_BYTES = 8 * MB;
 const FD_SLACK = 2 * USERS + 8;
 /** The soak reads the server's own heap figures from /metrics, to tell a JS leak from native memory. */
 const METRICS_TOKEN = 'soak-metrics-token-0123456789';
+/**
+ * Messages in the history imported before the start (full: a database well over SQLite's 32 MB page
+ * cache, so the cache is full before the measured window, as on a server used for months).
+ */
+const HISTORY_MESSAGES = size(2_000, 40_000);
+const HISTORY_USER = 'history';
+const HISTORY_PASSWORD = 'history-password';
 
 let llama: LlamaServer | undefined;
 let hearth: HearthServer | undefined;
+let history: { conversations: number; dbBytes: number } | undefined;
 
 beforeAll(async () => {
 	llama = await startLlamaServer({ parallel: 2, contextSize: 2048, extraArgs: ['--ignore-eos'] });
-	hearth = await startHearth({
-		LLAMA_URL: llama.url,
-		TRUST_PROXY_HEADER: CLIENT_IP_HEADER,
-		METRICS_TOKEN
-	});
-});
+	const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-soak-'));
+	history = await seedHistory(dataDir, HISTORY_USER, HISTORY_PASSWORD, HISTORY_MESSAGES);
+	hearth = await startHearth(
+		{ LLAMA_URL: llama.url, TRUST_PROXY_HEADER: CLIENT_IP_HEADER, METRICS_TOKEN },
+		dataDir
+	);
+}, 15 * 60_000);
 
 afterAll(async () => {
 	await hearth?.stop();
@@ -92,6 +103,8 @@ test(`soak: ${USERS} users chatting steadily for ${DURATION_MS / 60_000} min`, a
 	const dbFile = path.join(server.dataDir, 'hearth.db');
 	const traffic = newTraffic();
 	const tally = newTally();
+	const reader = await signInCounted(server, HISTORY_USER, HISTORY_PASSWORD, '10.21.1.1', traffic);
+	const historyRead = await readHistory(reader);
 	const users = [];
 	for (let i = 0; i < USERS; i++)
 		users.push(await signInFrom(server, `soak${i}`, `10.21.0.${i + 1}`, traffic));
@@ -191,7 +204,9 @@ test(`soak: ${USERS} users chatting steadily for ${DURATION_MS / 60_000} min`, a
 			`(growth ${rssGrowth.toFixed(1)} MB, ` +
 			`peak ${maxOf((s) => s.rssMb)} MB); JS heap in use ${heapEarly} → ${heapLate} MB; open fds ${first.fds} → ${last.fds} (max ${maxFds}); ` +
 			`WAL max ${(maxWal / MB).toFixed(2)} MB, at end ${(last.walBytes / MB).toFixed(2)} MB; ` +
-			`database ${(samples[0]!.dbBytes / MB).toFixed(2)} → ${(last.dbBytes / MB).toFixed(2)} MB; ` +
+			`database ${(samples[0]!.dbBytes / MB).toFixed(2)} → ${(last.dbBytes / MB).toFixed(2)} MB ` +
+			`(a history of ${HISTORY_MESSAGES} messages imported first, ${(history!.dbBytes / MB).toFixed(1)} MB, ` +
+			`read once: a ${(historyRead / MB).toFixed(1)} MB export ZIP and searches); ` +
 			`p95 of list/search/read ${Math.round(percentile(all, 95) ?? NaN)} ms; ` +
 			`5xx ${traffic.serverErrors}, network errors ${traffic.networkErrors}, gaps/repeats ${gaps}, ` +
 			`failed actions ${tally.broken}` +

@@ -49,6 +49,17 @@ export async function signInFrom(
 ): Promise<ApiClient> {
 	const password = `${username}-password`;
 	addUser(server, username, password);
+	return signInCounted(server, username, password, ip, traffic);
+}
+
+/** Signs in an existing user from `ip`, every call counted in `traffic`. */
+export async function signInCounted(
+	server: HearthServer,
+	username: string,
+	password: string,
+	ip: string,
+	traffic: Traffic
+): Promise<ApiClient> {
 	const counted: typeof fetch = async (input, init) => {
 		const what = `${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`;
 		try {
