@@ -1,6 +1,6 @@
 // `npm test`: everything, in order — system packages, lint, types, build, the llama-server build,
-// unit and integration tests (SQLite, a real PostgreSQL, a real llama-server), then the browser
-// tests in Chromium. Ends with one line
+// unit and integration tests (SQLite, a real PostgreSQL, a real llama-server), the browser tests in
+// Chromium, then the fault suite's CI profile (faults/, about 5 minutes). Ends with one line
 // `hearth: N passed, N failed`.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -82,4 +82,24 @@ count(playwrightReport, (r) => ({
 	failed: r.stats.unexpected + r.stats.flaky + r.stats.skipped
 }));
 
-finish(unitOk && e2eOk);
+const faultsReport = path.join(reports, 'faults.json');
+const faultsOk = step(
+	'fault suite, CI profile (load, soak, model server, crash loop, database, clients)',
+	'npx',
+	[
+		'vitest',
+		'run',
+		'--config',
+		'vitest.faults.config.ts',
+		'--reporter=verbose',
+		'--reporter=json',
+		`--outputFile.json=${faultsReport}`
+	],
+	{ FAULTS_PROFILE: 'ci' }
+);
+count(faultsReport, (r) => ({
+	passed: r.numPassedTests,
+	failed: r.numFailedTests + r.numPendingTests
+}));
+
+finish(unitOk && e2eOk && faultsOk);
