@@ -4,7 +4,8 @@
 import { readCapped } from '$lib/server/http';
 import type { WireChunk } from '$lib/server/llm/types';
 import { chunkChoices, chunkText } from '$lib/server/llm/wire';
-import type { OpenAiUsage, V1Completion, V1Error, V1Event } from '$lib/server/services/v1-chat';
+import type { V1Error } from '$lib/server/services/v1-admission';
+import type { OpenAiUsage, V1Completion, V1Event } from '$lib/server/services/v1-chat';
 
 /** Image parts arrive inline as data URLs, so a /v1 body may be larger than other API bodies. */
 export const V1_BODY_LIMIT_BYTES = 8 * 1024 * 1024;

@@ -19,13 +19,11 @@ import {
 } from '$lib/server/services/content-policy';
 import { listRefusedTexts, setKeepRefusedText } from '$lib/server/services/policy-refusals';
 import {
-	openChatCompletion,
 	startV1Request,
 	V1_QUEUE_RETRY_AFTER_SECONDS,
-	type V1Completion,
-	type V1Deps,
-	type V1Event
-} from '$lib/server/services/v1-chat';
+	type V1Deps
+} from '$lib/server/services/v1-admission';
+import { openChatCompletion, type V1Completion, type V1Event } from '$lib/server/services/v1-chat';
 
 const record = (id: string, kind: ProviderRecord['kind'], baseUrl: string): ProviderRecord => ({
 	id,

@@ -1,74 +1,34 @@
-// The OpenAI-compatible API's use cases (/v1): the model list (shared presets and "provider/model"),
-// chat completions run while their client listens — through the provider's guard and its
-// concurrency gate — and embeddings. Every request is recorded in usage with its key; budgets
-// refuse over-budget requests. Errors are typed here; openai-http.ts gives them OpenAI's shape.
+// `/v1/chat/completions`: a completion run while its client listens — admitted (v1-admission.ts),
+// through the provider's passthrough or its chat stream, screened where a rule screens replies —
+// and recorded in usage with its key whatever happens; saved to history when the key asks.
 import { randomBytes } from 'node:crypto';
-import type { Database } from '$lib/server/db/database';
 import { estimateTokens } from '$lib/server/llm/guard';
-import { openAiReasoningEffort } from '$lib/server/llm/openai';
-import { MAX_UPSTREAM_DURATION_MS, type ProviderRegistry } from '$lib/server/llm/registry';
-import type {
-	ChatEvent,
-	ChatMessage,
-	PassthroughEvent,
-	Provider,
-	ProviderFailure,
-	WireChunk
-} from '$lib/server/llm/types';
+import type { ChatEvent, ChatMessage, PassthroughEvent, WireChunk } from '$lib/server/llm/types';
 import { chunkChoices, chunkText } from '$lib/server/llm/wire';
 import type { ApiKeyIdentity } from '$lib/server/services/api-keys';
 import { saveApiExchange, type ApiExchange } from '$lib/server/services/api-history';
 import { getLogger } from '$lib/server/log';
-import { reserveApiRequest } from '$lib/server/services/budget';
-import {
-	screenReply,
-	screensReplies,
-	screenText,
-	type Refusal
-} from '$lib/server/services/content-policy';
-import type { GuardContext } from '$lib/server/services/guard-model';
-import { defaultModelRef } from '$lib/server/services/models';
-import {
-	ALIAS_PROVIDER_ID,
-	findPresetModel,
-	listPresetModels,
-	type PresetModel
-} from '$lib/server/services/preset-models';
+import { screenReply, screensReplies } from '$lib/server/services/content-policy';
 import { recordUsage, type RecordedUsage } from '$lib/server/services/pricing';
+import {
+	apiUsageContext,
+	failureToV1,
+	guardContext,
+	invalidRequest,
+	modelNotFound,
+	screenUserText,
+	startV1Request,
+	type V1Deps,
+	type V1Error
+} from '$lib/server/services/v1-admission';
+import { resolveV1Model, type ResolvedModel } from '$lib/server/services/v1-models';
 import {
 	ChatCompletionBody,
 	describeInvalid,
-	EmbeddingsBody,
 	userText,
 	type ChatCompletionInput,
 	type V1MessageInput
 } from '$lib/server/services/v1-request';
-import { parseModelRef } from '$lib/shared/model-ref';
-
-/** How long a request may wait for a free slot on its provider before it is told to retry. */
-export const V1_QUEUE_WAIT_MS = 60_000;
-export const V1_QUEUE_RETRY_AFTER_SECONDS = 5;
-/**
- * How long a request's budget reservation stays in force if it is never settled (its instance
- * crashed): the queue wait, the longest upstream reply, and room for screening and recording.
- */
-export const V1_RESERVATION_TTL_MS = V1_QUEUE_WAIT_MS + MAX_UPSTREAM_DURATION_MS + 5 * 60_000;
-
-export interface V1Deps {
-	db: Database;
-	providers: ProviderRegistry;
-	now?: () => number;
-}
-
-/** An error as OpenAI's API reports it; `status` is the HTTP status. */
-export interface V1Error {
-	status: number;
-	type: string;
-	code: string | null;
-	param: string | null;
-	message: string;
-	retryAfterSeconds?: number;
-}
 
 export interface OpenAiUsage {
 	prompt_tokens: number;
@@ -83,139 +43,6 @@ export type V1Event =
 	| { type: 'usage'; usage: OpenAiUsage }
 	| { type: 'error'; error: V1Error };
 
-const invalid = (message: string, param: string | null = null, code: string | null = null) => ({
-	status: 400,
-	type: 'invalid_request_error',
-	code,
-	param,
-	message
-});
-
-export function modelNotFound(model: string): V1Error {
-	return {
-		status: 404,
-		type: 'invalid_request_error',
-		code: 'model_not_found',
-		param: 'model',
-		message: `The model \`${model.slice(0, 300)}\` does not exist or you do not have access to it.`
-	};
-}
-
-/** A provider's failure in OpenAI's terms: the client's fault (4xx) or the upstream's (5xx). */
-export function failureToV1(failure: ProviderFailure): V1Error {
-	const upstream = (status: number, code: string) => ({
-		status,
-		type: 'api_error',
-		code,
-		param: null,
-		message: failure.message
-	});
-	switch (failure.code) {
-		case 'bad_request':
-			// The upstream's words (keys redacted) help a client fix its request.
-			return invalid(failure.detail ?? failure.message);
-		case 'not_found':
-			return { ...invalid(failure.message, 'model', 'model_not_found'), status: 404 };
-		case 'rate_limited':
-			return {
-				...upstream(429, 'rate_limit_exceeded'),
-				type: 'rate_limit_error',
-				retryAfterSeconds: V1_QUEUE_RETRY_AFTER_SECONDS
-			};
-		case 'timeout':
-			return upstream(504, 'timeout');
-		case 'unreachable':
-		case 'blocked':
-			return upstream(503, 'provider_unavailable');
-		default:
-			return upstream(502, 'upstream_error');
-	}
-}
-
-/** `/v1/models`: the shared presets, then every provider's models as "provider/model". */
-export async function listV1Models(deps: V1Deps): Promise<{ id: string; owned_by: string }[]> {
-	const aliases = (await listPresetModels(deps.db)).map((a) => ({
-		id: a.name,
-		owned_by: 'hearth'
-	}));
-	const models = (await deps.providers.models()).flatMap((p) =>
-		p.list.models.map((m) => ({ id: `${p.id}/${m.id}`, owned_by: p.name }))
-	);
-	return [...aliases, ...models];
-}
-
-export interface ResolvedModel {
-	provider: Provider;
-	/** The provider's own model id. */
-	model: string;
-	/** Request fields a shared preset fills when the request leaves them out. */
-	defaults: {
-		temperature?: number;
-		max_tokens?: number;
-		top_p?: number;
-		reasoning_effort?: string;
-	};
-	systemPrompt: string | null;
-}
-
-/** A shared preset's defaults as request fields; its reasoning level only where OpenAI takes it. */
-function presetDefaults(
-	preset: PresetModel,
-	provider: Provider,
-	model: string
-): ResolvedModel['defaults'] {
-	const effort = provider.kind === 'openai' ? openAiReasoningEffort(model, preset.reasoning) : null;
-	return {
-		...(preset.temperature !== null ? { temperature: preset.temperature } : {}),
-		...preset.params,
-		...(effort ? { reasoning_effort: effort } : {})
-	};
-}
-
-/**
- * A shared preset by name (its model, or the home model when it names none), else a
- * "provider/model" the provider lists (any model if its list is down).
- */
-export async function resolveV1Model(deps: V1Deps, name: string): Promise<ResolvedModel | null> {
-	const alias = await findPresetModel(deps.db, name);
-	const ref = alias
-		? parseModelRef(alias.model ?? (await defaultModelRef(deps.providers, deps.db)))
-		: parseModelRef(name);
-	if (!ref || ref.provider === ALIAS_PROVIDER_ID) return null;
-	const provider = await deps.providers.get(ref.provider);
-	if (!provider) return null;
-	if (!alias) {
-		const listed = (await deps.providers.models()).find((p) => p.id === ref.provider);
-		if (listed?.list.source === 'live' && !listed.list.models.some((m) => m.id === ref.model))
-			return null;
-	}
-	return {
-		provider,
-		model: ref.model,
-		defaults: alias ? presetDefaults(alias, provider, ref.model) : {},
-		systemPrompt: alias?.systemPrompt ?? null
-	};
-}
-
-/**
- * The content-policy seam: every piece of user text a /v1 request carries enters here before
- * the request runs. A refusal is the rule's message; null lets the request through.
- */
-export async function screenUserText(
-	deps: V1Deps,
-	text: string,
-	userId: number
-): Promise<Refusal | null> {
-	return screenText(deps.db, text, (deps.now ?? Date.now)(), guardContext(deps, userId), {
-		userId,
-		source: 'api'
-	});
-}
-
-function guardContext(deps: V1Deps, userId: number): GuardContext {
-	return { db: deps.db, providers: deps.providers, userId, source: 'api', now: deps.now };
-}
-
 /** A refusal as a normal one-choice completion that ends with finish_reason "content_filter". */
 async function* refusalEvents(message: string): AsyncGenerator<V1Event> {
 	yield {
@@ -229,63 +56,6 @@ async function* refusalEvents(message: string): AsyncGenerator<V1Event> {
 		chunk: { choices: [{ index: 0, delta: {}, finish_reason: 'content_filter' }] }
 	};
 	yield { type: 'usage', usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
-}
-
-/**
- * Where a /v1 request starts running: the budget, then a slot on the provider's gate (shared with
- * the chat's replies, fair between users), waited for at most V1_QUEUE_WAIT_MS, else 429 with
- * Retry-After. Resolves to the slot's release and the budget reservation's `settle`, to call once
- * the request's usage is recorded.
- */
-export async function startV1Request(
-	deps: V1Deps,
-	userId: number,
-	provider: Provider,
-	signal: AbortSignal
-): Promise<
-	{ ok: true; release: () => void; settle: () => Promise<void> } | { ok: false; error: V1Error }
-> {
-	const reserved = await reserveApiRequest(
-		deps.db,
-		userId,
-		(deps.now ?? Date.now)(),
-		V1_RESERVATION_TTL_MS
-	);
-	if (!reserved.ok)
-		return {
-			ok: false,
-			error: {
-				status: 429,
-				type: 'insufficient_quota',
-				code: 'insufficient_quota',
-				param: null,
-				message: reserved.message
-			}
-		};
-	const waited = AbortSignal.any([signal, AbortSignal.timeout(V1_QUEUE_WAIT_MS)]);
-	try {
-		const free = await deps.providers.acquire(provider, userId, waited);
-		let released = false;
-		const release = () => {
-			if (released) return;
-			released = true;
-			free();
-		};
-		return { ok: true, release, settle: reserved.settle };
-	} catch {
-		await reserved.settle();
-		return {
-			ok: false,
-			error: {
-				status: 429,
-				type: 'rate_limit_error',
-				code: 'queue_full',
-				param: null,
-				message: `${provider.name} is busy; retry shortly`,
-				retryAfterSeconds: V1_QUEUE_RETRY_AFTER_SECONDS
-			}
-		};
-	}
 }
 
 /** What a provider without the passthrough (Anthropic) cannot take through its chat stream. */
@@ -393,11 +163,14 @@ export async function openChatCompletion(
 	const parsed = ChatCompletionBody.safeParse(raw);
 	if (!parsed.success) {
 		const { param, message } = describeInvalid(parsed.error);
-		return { ok: false, error: invalid(message, param) };
+		return { ok: false, error: invalidRequest(message, param) };
 	}
 	const input = parsed.data;
 	if ((input.n ?? 1) > 1)
-		return { ok: false, error: invalid('n: only 1 choice is supported', 'n', 'unsupported') };
+		return {
+			ok: false,
+			error: invalidRequest('n: only 1 choice is supported', 'n', 'unsupported')
+		};
 	const target = await resolveV1Model(deps, input.model);
 	if (!target) return { ok: false, error: modelNotFound(input.model) };
 	const passthrough = target.provider.streamPassthrough;
@@ -406,7 +179,11 @@ export async function openChatCompletion(
 		if (param)
 			return {
 				ok: false,
-				error: invalid(`${param}: not supported by ${target.provider.name}`, param, 'unsupported')
+				error: invalidRequest(
+					`${param}: not supported by ${target.provider.name}`,
+					param,
+					'unsupported'
+				)
 			};
 	}
 	const text = userText(input.messages);
@@ -517,17 +294,7 @@ export async function openChatCompletion(
 			// Recorded whatever happened, the client gone included (then counted from the text).
 			await recordUsage(
 				deps.db,
-				{
-					userId: caller.user.id,
-					conversationId: null,
-					messageId: null,
-					jobId: null,
-					provider: target!.provider.id,
-					model: target!.model,
-					source: 'api',
-					apiTokenId: caller.key.id,
-					apiKeyName: caller.key.name
-				},
+				apiUsageContext(caller, target!.provider, target!.model),
 				{
 					...(usage ?? {
 						promptTokens: estimateTokens(text.length),
@@ -554,78 +321,4 @@ export async function openChatCompletion(
 	}
 
 	return { ...completion, events: run() };
-}
-
-/** `/v1/embeddings` through a provider that has them; recorded in usage like a completion. */
-export async function createEmbeddings(
-	deps: V1Deps,
-	caller: ApiKeyIdentity,
-	raw: unknown,
-	signal: AbortSignal
-): Promise<{ ok: true; body: Record<string, unknown> } | { ok: false; error: V1Error }> {
-	const parsed = EmbeddingsBody.safeParse(raw);
-	if (!parsed.success) {
-		const { param, message } = describeInvalid(parsed.error);
-		return { ok: false, error: invalid(message, param) };
-	}
-	const input = parsed.data;
-	const target = await resolveV1Model(deps, input.model);
-	if (!target) return { ok: false, error: modelNotFound(input.model) };
-	const embed = target.provider.embed;
-	if (!embed)
-		return {
-			ok: false,
-			error: invalid(`${target.provider.name} has no embeddings`, 'model', 'unsupported')
-		};
-	const started = await startV1Request(deps, caller.user.id, target.provider, signal);
-	if (!started.ok) return started;
-	const { user: _u, ...fields } = input;
-	let result;
-	try {
-		result = await embed.call(target.provider, { ...fields, model: target.model }, signal);
-	} catch (error) {
-		await started.settle();
-		throw error;
-	} finally {
-		started.release();
-	}
-	if (!result.ok) {
-		await started.settle();
-		return { ok: false, error: failureToV1(result.error) };
-	}
-	const reported = result.body.usage as { prompt_tokens?: number } | undefined;
-	const texts = typeof input.input === 'string' ? [input.input] : input.input;
-	const promptTokens =
-		reported?.prompt_tokens ??
-		estimateTokens(texts.reduce<number>((n, t) => n + (typeof t === 'string' ? t.length : 4), 0));
-	await recordUsage(
-		deps.db,
-		{
-			userId: caller.user.id,
-			conversationId: null,
-			messageId: null,
-			jobId: null,
-			provider: target.provider.id,
-			model: target.model,
-			source: 'api',
-			apiTokenId: caller.key.id,
-			apiKeyName: caller.key.name
-		},
-		{
-			promptTokens,
-			completionTokens: 0,
-			estimated: reported?.prompt_tokens === undefined,
-			local: target.provider.kind === 'llamacpp'
-		},
-		(deps.now ?? Date.now)()
-	).finally(started.settle);
-	return {
-		ok: true,
-		body: {
-			...result.body,
-			object: 'list',
-			model: input.model,
-			usage: { prompt_tokens: promptTokens, total_tokens: promptTokens }
-		}
-	};
 }

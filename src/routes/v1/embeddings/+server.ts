@@ -2,7 +2,7 @@ import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
 import { readV1Json, v1ErrorResponse } from '$lib/server/openai-http';
-import { createEmbeddings } from '$lib/server/services/v1-chat';
+import { createEmbeddings } from '$lib/server/services/v1-embeddings';
 
 export const POST: RequestHandler = async ({ request, locals }) => {
 	const body = await readV1Json(request);

@@ -1,7 +1,7 @@
 import type { RequestHandler } from './$types';
 import { json } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
-import { listV1Models } from '$lib/server/services/v1-chat';
+import { listV1Models } from '$lib/server/services/v1-models';
 
 export const GET: RequestHandler = async () => {
 	const { db, providers } = getRuntime();
