@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { POLICY_RULE_KINDS, REASONING_LEVELS } from '$lib/shared/dto';
 import {
 	MAX_PRESET_NAME_CHARS,
-	MAX_PRESET_SYSTEM_PROMPT_CHARS,
 	MAX_PROMPT_TEXT_CHARS,
 	MAX_PROMPT_TITLE_CHARS
 } from '$lib/shared/prompt-template';
+import { MAX_SYSTEM_PROMPT_CHARS } from '$lib/shared/slash-commands';
 
 export const ModelRef = z
 	.string()
@@ -50,7 +50,7 @@ export const PresetBody = z
 		model: ModelRef.nullable().optional(),
 		temperature: Temperature.nullable().optional(),
 		reasoning: Reasoning.nullable().optional(),
-		systemPrompt: z.string().max(MAX_PRESET_SYSTEM_PROMPT_CHARS).nullable().optional(),
+		systemPrompt: z.string().max(MAX_SYSTEM_PROMPT_CHARS).nullable().optional(),
 		/** Checked in detail by services/prompts.ts (ranges, whole numbers). */
 		params: z
 			.strictObject({ max_tokens: z.number().optional(), top_p: z.number().optional() })

@@ -9,7 +9,6 @@ export const MAX_PROMPT_TITLE_CHARS = 100;
 export const MAX_PROMPT_VARIABLES = 20;
 export const MAX_VARIABLE_DEFAULT_CHARS = 200;
 export const MAX_PRESET_NAME_CHARS = 60;
-export const MAX_PRESET_SYSTEM_PROMPT_CHARS = 20_000;
 /** A command is 1–32 lowercase letters, digits or dashes, starting with a letter. */
 export const PROMPT_COMMAND = /^[a-z][a-z0-9-]{0,31}$/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_ -]{0,39}$/;

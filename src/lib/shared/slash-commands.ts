@@ -4,7 +4,8 @@
 import { REASONING_LEVELS, type ReasoningDto } from '$lib/shared/dto';
 
 export const MAX_TEMPERATURE = 2;
-export const MAX_SYSTEM_TEXT_CHARS = 20_000;
+/** A system prompt's length: a chat's, a preset's, and /system's text. */
+export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 
 export type SlashAction =
 	| { kind: 'model'; model: string }
@@ -103,8 +104,8 @@ export const SLASH_COMMANDS: readonly SlashCommand[] = [
 		summary: "Add to this conversation's system prompt",
 		parse(arg) {
 			if (!arg) return { error: 'Write the text to add, e.g. /system Answer in French' };
-			if (arg.length > MAX_SYSTEM_TEXT_CHARS)
-				return { error: `System text is limited to ${MAX_SYSTEM_TEXT_CHARS} characters` };
+			if (arg.length > MAX_SYSTEM_PROMPT_CHARS)
+				return { error: `System text is limited to ${MAX_SYSTEM_PROMPT_CHARS} characters` };
 			return { action: { kind: 'system', text: arg.toLowerCase() === 'clear' ? null : arg } };
 		},
 		suggest: (arg) => ('clear'.startsWith(arg.toLowerCase()) && arg ? ['clear'] : [])

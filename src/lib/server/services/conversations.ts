@@ -16,7 +16,6 @@ import type {
 } from '$lib/shared/dto';
 
 export const MAX_TITLE_CHARS = 200;
-export const MAX_SYSTEM_PROMPT_CHARS = 20_000;
 export const CONVERSATION_PAGE_SIZE = 50;
 /**
  * One read of a conversation returns at most this many of its newest messages, and at most this

@@ -24,10 +24,10 @@ import { parseModelRef } from '$lib/shared/model-ref';
 import {
 	commandProblem,
 	MAX_PRESET_NAME_CHARS,
-	MAX_PRESET_SYSTEM_PROMPT_CHARS,
 	MAX_PROMPT_TITLE_CHARS,
 	templateProblem
 } from '$lib/shared/prompt-template';
+import { MAX_SYSTEM_PROMPT_CHARS } from '$lib/shared/slash-commands';
 
 export const MAX_PROMPTS_PER_OWNER = 500;
 export const MAX_PRESETS_PER_OWNER = 100;
@@ -250,8 +250,8 @@ function presetProblem(input: Partial<PresetInput>, shared: boolean): string | n
 		if (!params.success)
 			return `params.${String(params.error.issues[0]?.path[0] ?? '')}: ${params.error.issues[0]?.message}`;
 	}
-	if ((input.systemPrompt?.length ?? 0) > MAX_PRESET_SYSTEM_PROMPT_CHARS)
-		return `A system prompt is limited to ${MAX_PRESET_SYSTEM_PROMPT_CHARS} characters`;
+	if ((input.systemPrompt?.length ?? 0) > MAX_SYSTEM_PROMPT_CHARS)
+		return `A system prompt is limited to ${MAX_SYSTEM_PROMPT_CHARS} characters`;
 	return null;
 }
 

@@ -5,10 +5,10 @@ import { getRuntime } from '$lib/server/runtime';
 import {
 	createConversation,
 	listUserConversations,
-	MAX_SYSTEM_PROMPT_CHARS,
 	MAX_TITLE_CHARS
 } from '$lib/server/services/conversations';
 import { ConversationSettings, ModelRef } from '$lib/server/schemas';
+import { MAX_SYSTEM_PROMPT_CHARS } from '$lib/shared/slash-commands';
 
 const CreateBody = z.object({
 	title: z.string().max(MAX_TITLE_CHARS).optional(),

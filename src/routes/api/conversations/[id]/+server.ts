@@ -6,11 +6,11 @@ import { getRuntime } from '$lib/server/runtime';
 import {
 	deleteConversation,
 	getConversation,
-	MAX_SYSTEM_PROMPT_CHARS,
 	MAX_TITLE_CHARS,
 	updateConversation
 } from '$lib/server/services/conversations';
 import { ConversationSettings, ModelRef } from '$lib/server/schemas';
+import { MAX_SYSTEM_PROMPT_CHARS } from '$lib/shared/slash-commands';
 
 const notFound = () => errorResponse(404, 'not_found', 'No such conversation');
 
