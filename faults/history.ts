@@ -5,12 +5,8 @@
 // so the measured window shows the server's steady state instead of the cache filling up.
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
 import { createDatabase } from '$lib/server/db/database';
-import { ImportRunner } from '$lib/server/imports/runner';
-import { importSpoolDir } from '$lib/server/imports/spool';
-import { getImport, startImport } from '$lib/server/services/imports';
-import { chatgptLinearConversation } from '../tests/support/import-fixtures';
+import { importGeneratedExport } from '../tests/support/generated-import';
 import { runCli, type ApiClient } from '../tests/support/hearth-server';
 
 const PER_CONVERSATION = 20;
@@ -27,6 +23,7 @@ export async function seedHistory(
 	const added = runCli(dataDir, ['user', 'add', username, '--password-stdin'], password);
 	if (added.code !== 0) throw new Error(added.err);
 	const dbFile = path.join(dataDir, 'hearth.db');
+	const conversations = Math.ceil(messages / PER_CONVERSATION);
 	const db = await createDatabase({ kind: 'sqlite', path: dbFile });
 	try {
 		const { id: userId } = await db
@@ -34,47 +31,15 @@ export async function seedHistory(
 			.select('id')
 			.where('username', '=', username)
 			.executeTakeFirstOrThrow();
-		const runner = new ImportRunner({
-			db,
-			dataDir,
-			log: pino({ level: 'silent' }),
-			recoverAll: true
+		await importGeneratedExport(db, dataDir, userId, {
+			conversations,
+			messagesPerConversation: PER_CONVERSATION,
+			wordsPerMessage: WORDS_PER_MESSAGE
 		});
-		await runner.start();
-		fs.mkdirSync(importSpoolDir(dataDir), { recursive: true });
-		const file = path.join(importSpoolDir(dataDir), 'history.upload');
-		const conversations = writeExport(file, Math.ceil(messages / PER_CONVERSATION));
-		const started = await startImport(db, runner, userId, [
-			{ path: file, name: 'conversations.json', size: fs.statSync(file).size }
-		]);
-		if (!started.ok) throw new Error(started.message);
-		await runner.idle();
-		await runner.stop();
-		const end = await getImport(db, userId, started.import.id);
-		if (end?.state !== 'done' || end.done !== conversations)
-			throw new Error(`the history import ended ${JSON.stringify(end)}`);
 	} finally {
 		await db.destroy();
 	}
-	return {
-		conversations: Math.ceil(messages / PER_CONVERSATION),
-		dbBytes: fs.statSync(dbFile).size
-	};
-}
-
-function writeExport(file: string, conversations: number): number {
-	const fd = fs.openSync(file, 'w', 0o600);
-	try {
-		fs.writeSync(fd, '[');
-		for (let i = 0; i < conversations; i++) {
-			const c = chatgptLinearConversation(`history-${i}`, PER_CONVERSATION, WORDS_PER_MESSAGE);
-			fs.writeSync(fd, (i > 0 ? ',' : '') + JSON.stringify(c));
-		}
-		fs.writeSync(fd, ']');
-	} finally {
-		fs.closeSync(fd);
-	}
-	return conversations;
+	return { conversations, dbBytes: fs.statSync(dbFile).size };
 }
 
 /** Reads the whole history once through the server (export and searches); returns bytes read. */

@@ -35,22 +35,6 @@ export interface V1Error {
 	retryAfterSeconds?: number;
 }
 
-export interface V1Deps {
-	db: Database;
-	providers: ProviderRegistry;
-	now?: () => number;
-}
-
-/** An error as OpenAI's API reports it; `status` is the HTTP status. */
-export interface V1Error {
-	status: number;
-	type: string;
-	code: string | null;
-	param: string | null;
-	message: string;
-	retryAfterSeconds?: number;
-}
-
 export const invalidRequest = (
 	message: string,
 	param: string | null = null,
