@@ -175,4 +175,36 @@ describe('guarded postStream (a model reply read as it streams)', () => {
 		const to = `${trusted}/redirect?to=${encodeURIComponent(`${other}/`)}`;
 		expect(await guardCode(post(guarded([trusted]), to))).toBe('blocked_address');
 	});
+
+	it('sends once more on a new connection when a kept-alive one closes before any answer', async () => {
+		// Each connection answers its first request and drops at its second, unanswered: the
+		// server closing a kept-alive connection just as the next request left on it.
+		const served = new WeakMap<object, number>();
+		let answered = 0;
+		const closing = await listen((req, res) => {
+			const count = (served.get(req.socket) ?? 0) + 1;
+			served.set(req.socket, count);
+			if (count > 1) return req.socket.destroy();
+			answered += 1;
+			res.setHeader('content-type', 'application/json');
+			res.end(JSON.stringify({ n: answered }));
+		});
+		const fetch = guarded([closing]);
+		for (let i = 1; i <= 3; i++) {
+			const res = await post(fetch, `${closing}/`);
+			expect(JSON.parse(await res.text())).toEqual({ n: i });
+		}
+	});
+
+	it('does not send again when the answer had started', async () => {
+		let requests = 0;
+		const breaking = await listen((_req, res) => {
+			requests += 1;
+			res.writeHead(200, { 'content-type': 'text/event-stream' });
+			res.write('data: 1\n\n', () => res.socket?.destroy());
+		});
+		const res = await post(guarded([breaking]), `${breaking}/`);
+		await expect(readAll(res.body)).rejects.toThrow();
+		expect(requests).toBe(1);
+	});
 });

@@ -242,14 +242,22 @@ function createPostStream(policy: GuardPolicy, viaFetch: ReturnType<typeof creat
 		const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
 		const agents = await loadUndici();
 		const { allowedInternal } = checkTarget(url, policy);
-		let answer: Awaited<ReturnType<Undici['request']>>;
-		try {
-			answer = await agents.request(url, {
+		const send = () =>
+			agents.request(url, {
 				method: 'POST',
 				headers: init.headers,
 				body: init.body,
 				signal,
 				dispatcher: allowedInternal ? agents.allowed : agents.guarded
+			});
+		let answer: Awaited<ReturnType<Undici['request']>>;
+		try {
+			// A kept-alive connection the server closed as the request left (llama-server closes
+			// its connection after each streamed answer) fails before any answer: the request goes
+			// once more on a new connection, as browsers do. An answer that started is never re-sent.
+			answer = await send().catch((error: unknown) => {
+				if (signal.aborted || !closedBeforeAnswer(error)) throw error;
+				return send();
 			});
 		} catch (error) {
 			const cause = (error as { cause?: unknown }).cause;
@@ -283,6 +291,12 @@ function createPostStream(policy: GuardPolicy, viaFetch: ReturnType<typeof creat
 			text: () => body.text()
 		};
 	};
+}
+
+/** The connection ended before any answer (the server closed it, or reset it). */
+function closedBeforeAnswer(error: unknown): boolean {
+	const code = (error as { code?: unknown }).code;
+	return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** `body`'s chunks, failing past `maxBytes`; leaving early destroys the body. */
