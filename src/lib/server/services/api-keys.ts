@@ -163,7 +163,10 @@ export async function authenticateApiKey(
 	if (!row || row.revoked_at !== null) return invalid;
 	if (row.expires_at !== null && Number(row.expires_at) <= now)
 		return { ...invalid, message: 'This API key has expired.' };
-	await repo.touchApiKey(db, row.id, now, now - LAST_USED_RESOLUTION_MS);
+	// Written at most once a resolution step: most requests read the key and write nothing.
+	const staleBefore = now - LAST_USED_RESOLUTION_MS;
+	if (row.last_used_at === null || Number(row.last_used_at) <= staleBefore)
+		await repo.touchApiKey(db, row.id, now, staleBefore);
 	return {
 		ok: true,
 		user: { id: row.user_id, username: row.username, role: row.role },

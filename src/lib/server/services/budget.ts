@@ -106,6 +106,10 @@ export async function reserveApiRequest(
 	now: number,
 	ttlMs: number
 ): Promise<BudgetRefusal | { ok: true; settle: () => Promise<void> }> {
+	// Without a budget there is nothing to reserve: no lock, no transaction. A budget set at this
+	// very moment applies from the next request, as if this one had come a moment earlier.
+	if ((await usage.getMonthlyBudget(db, userId)) === null)
+		return { ok: true, settle: async () => {} };
 	const reserved = await db.transaction().execute(async (trx) => {
 		await lockUser(trx, userId);
 		const refusal = await budgetRefusal(trx, userId, now);
