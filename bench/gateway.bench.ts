@@ -20,7 +20,7 @@ import {
 	type HearthServer
 } from '../tests/support/hearth-server';
 import { freePort } from '../tests/support/ports';
-import { fmt, median, percentile, rssMb } from './support';
+import { fmt, hearthLauncher, hearthRuntime, median, percentile, rssMb } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const TOKENS = 256;
@@ -33,7 +33,7 @@ let conversationId: number;
 
 beforeAll(async () => {
 	llama = await startLlamaServer({ extraArgs: ['--ignore-eos'] });
-	hearth = await startHearth({ LLAMA_URL: llama.url });
+	hearth = await startHearth({ LLAMA_URL: llama.url }, undefined, hearthLauncher());
 	addUser(hearth, 'bench', 'bench-password');
 	client = await signIn(hearth, 'bench', 'bench-password');
 	conversationId = (await client.json<{ id: number }>('POST', '/api/conversations', {})).body.id;
@@ -175,7 +175,7 @@ async function startToReady(pinned: boolean): Promise<{ ms: number; rssMb: numbe
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-bench-'));
 	const port = await freePort();
 	const argv = [process.execPath, 'bin/hearth.js', 'serve'];
-	const [cmd, ...args] = pinned ? ['taskset', '-c', '0', ...argv] : argv;
+	const [cmd, ...args] = [...hearthLauncher(pinned ? ['taskset', '-c', '0'] : []), ...argv];
 	const start = performance.now();
 	const child = spawn(cmd!, args, {
 		env: {
@@ -240,7 +240,7 @@ const pidOf = (server: HearthServer) => server.process.pid!;
 
 it('process figures: start-to-ready, idle RSS, CPU per streamed token (free and pinned)', async () => {
 	const lines = [
-		`process: ${START_RUNS} starts each; load average ${os
+		`process (${hearthRuntime()}): ${START_RUNS} starts each; load average ${os
 			.loadavg()
 			.map((l) => fmt(l, 2))
 			.join(' ')}`
@@ -255,11 +255,11 @@ it('process figures: start-to-ready, idle RSS, CPU per streamed token (free and 
 	}
 	const free = await cpuPerToken(hearth, client, conversationId, PINNED_ROUNDS);
 	const pinnedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-bench-pinned-'));
-	const pinnedServer = await startHearth({ LLAMA_URL: llama.url }, pinnedDir, [
-		'taskset',
-		'-c',
-		'0'
-	]);
+	const pinnedServer = await startHearth(
+		{ LLAMA_URL: llama.url },
+		pinnedDir,
+		hearthLauncher(['taskset', '-c', '0'])
+	);
 	try {
 		addUser(pinnedServer, 'bench', 'bench-password');
 		const api = await signIn(pinnedServer, 'bench', 'bench-password');
@@ -300,7 +300,7 @@ it('gateway overhead', async () => {
 	const directCps = median(pairs.map((p) => p.direct.charsPerSecond));
 	const hearthCps = median(pairs.map((p) => p.hearth.charsPerSecond));
 	const lines = [
-		`gateway: ${ROUNDS} interleaved rounds, ${TOKENS} tokens each, llama-server with the generated test model`,
+		`gateway: ${ROUNDS} interleaved rounds, ${TOKENS} tokens each, llama-server with the generated test model; Hearth: ${hearthRuntime()}`,
 		`  time to first token, direct: p50 ${fmt(median(pairs.map((p) => p.direct.ttftMs)))} ms, p99 ${fmt(
 			percentile(
 				pairs.map((p) => p.direct.ttftMs),

@@ -16,7 +16,7 @@ import {
 	type HearthServer
 } from '../tests/support/hearth-server';
 import { listenLocal } from '../tests/support/ports';
-import { fmt, median, percentile } from './support';
+import { fmt, hearthLauncher, hearthRuntime, median, percentile } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
 const MODEL = 'timing-model';
@@ -78,7 +78,7 @@ function timingUpstream(req: http.IncomingMessage, res: http.ServerResponse) {
 beforeAll(async () => {
 	upstream = http.createServer(timingUpstream);
 	upstreamUrl = await listenLocal(upstream);
-	hearth = await startHearth({ LLAMA_URL: upstreamUrl });
+	hearth = await startHearth({ LLAMA_URL: upstreamUrl }, undefined, hearthLauncher());
 	addUser(hearth, 'bench', 'bench-password');
 	client = await signIn(hearth, 'bench', 'bench-password');
 	secret = (await client.json<{ secret: string }>('POST', '/api/keys', { name: 'bench' })).body
@@ -173,7 +173,7 @@ it('where the added first-token time goes', async () => {
 	};
 	console.log(
 		[
-			`overhead: ${ROUNDS} rounds each, an upstream in this process answering at once`,
+			`overhead: ${ROUNDS} rounds each, an upstream in this process answering at once; Hearth: ${hearthRuntime()}`,
 			`  direct: ${line(
 				'send → upstream has it',
 				runs.direct.map((s) => s.beforeMs)

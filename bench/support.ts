@@ -19,6 +19,28 @@ export function rssMb(pid: number): number {
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+/**
+ * The launcher the benches start Hearth with (`startHearth`'s last argument): as built here, under
+ * the Node running the bench; or, with BENCH_RELEASE set, from that release folder under the Node
+ * binary BENCH_NODE — Node 24 as in the Docker image, from
+ * `NODE24_RELEASE=<dir> bash scripts/node24-smoke.sh`, which leaves its release and prints the
+ * binary's path. `prefix` goes first (e.g. `taskset -c 0`).
+ */
+export function hearthLauncher(prefix: string[] = []): string[] {
+	const release = process.env.BENCH_RELEASE;
+	if (!release) return prefix;
+	// $0 the release, $1 its Node, $2 the Node startHearth names (replaced), then hearth's arguments.
+	const run = 'cd "$0" && exec "$1" "${@:3}"';
+	return [...prefix, 'bash', '-c', run, release, process.env.BENCH_NODE ?? 'node'];
+}
+
+/** Which server the bench measured, for its printout. */
+export function hearthRuntime(): string {
+	return process.env.BENCH_RELEASE
+		? `release ${process.env.BENCH_RELEASE} under ${process.env.BENCH_NODE ?? 'node'}`
+		: `this build under Node ${process.versions.node}`;
+}
+
 /** Signs in through the login form and waits for the chat page. */
 export async function signInPage(page: Page, username: string, password: string) {
 	await page.goto('/login');

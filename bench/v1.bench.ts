@@ -10,7 +10,7 @@ import {
 	type LlamaServer
 } from '../tests/support/llama-server';
 import { addUser, signIn, startHearth, type HearthServer } from '../tests/support/hearth-server';
-import { fmt, median, percentile } from './support';
+import { fmt, hearthLauncher, hearthRuntime, median, percentile } from './support';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
 const TOKENS = 256;
@@ -22,7 +22,7 @@ let secret: string;
 
 beforeAll(async () => {
 	llama = await startLlamaServer({ extraArgs: ['--ignore-eos'] });
-	hearth = await startHearth({ LLAMA_URL: llama.url });
+	hearth = await startHearth({ LLAMA_URL: llama.url }, undefined, hearthLauncher());
 	addUser(hearth, 'bench', 'bench-password');
 	const client = await signIn(hearth, 'bench', 'bench-password');
 	const made = await client.json<{ secret: string }>('POST', '/api/keys', { name: 'bench' });
@@ -113,7 +113,7 @@ it('/v1 streaming overhead', async () => {
 	};
 	console.log(
 		[
-			`/v1: ${ROUNDS} interleaved rounds, ${TOKENS} tokens each, streamed with include_usage, llama-server with the generated test model`,
+			`/v1: ${ROUNDS} interleaved rounds, ${TOKENS} tokens each, streamed with include_usage, llama-server with the generated test model; Hearth: ${hearthRuntime()}`,
 			`  time to first token, direct: ${ttft((r) => r.direct)}`,
 			`  time to first token, Hearth /v1: ${ttft((r) => r.hearth)}`,
 			`  added by Hearth /v1: p50 ${fmt(median(added), 2)} ms, p99 ${fmt(percentile(added, 99), 2)} ms (target ≤ 2 ms p50)`,

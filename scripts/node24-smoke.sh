@@ -22,11 +22,13 @@ echo "node24: $(node --version)"
 
 work=$(mktemp -d)
 data=$(mktemp -d)
-release=$(mktemp -d)
+# NODE24_RELEASE=<dir> keeps the release there (the benches can serve it: see bench/support.ts).
+release=${NODE24_RELEASE:-$(mktemp -d)}
 server_pid=
 cleanup() {
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-	rm -rf "$work" "$data" "$release"
+	rm -rf "$work" "$data"
+	[ -n "${NODE24_RELEASE:-}" ] || rm -rf "$release"
 }
 trap cleanup EXIT
 
@@ -48,3 +50,4 @@ printf 'node24-password' | DATA_DIR="$data" LOG_LEVEL=warn node bin/hearth.js us
 curl -fs -H 'content-type: application/json' -H "origin: $base" \
 	-d '{"username":"smoke","password":"node24-password"}' "$base/api/auth/login" | grep -q '"username":"smoke"'
 echo "node24: build, serve, CLI and login OK under $(node --version)"
+[ -z "${NODE24_RELEASE:-}" ] || echo "node24: release kept in $release; BENCH_RELEASE=$release BENCH_NODE=$runtime/bin/node"
