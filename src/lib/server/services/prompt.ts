@@ -12,9 +12,13 @@ import {
 	type TokenCounter
 } from '$lib/server/llm/token-count';
 import type { ChatMessage, Provider } from '$lib/server/llm/types';
-import { promptPath } from '$lib/server/repos/messages';
+import { promptPath, type PathMessage } from '$lib/server/repos/messages';
 import { promptAttachments } from '$lib/server/services/attachments';
-import { IMAGE_TOKEN_ESTIMATE, withAttachments } from '$lib/server/services/attachments-prompt';
+import {
+	IMAGE_TOKEN_ESTIMATE,
+	withAttachments,
+	type PromptAttachment
+} from '$lib/server/services/attachments-prompt';
 import type { MessageStatusDto } from '$lib/shared/dto';
 
 /** Replies that go back upstream as context: finished, or stopped with their text kept. */
@@ -48,7 +52,35 @@ export type Prompt =
 	| { ok: true; messages: ChatMessage[]; context: PromptContext | null }
 	| { ok: false; code: 'context_overflow'; message: string; needed: number; available: number };
 
+/** What a prompt is built from, as read from the database. */
+export interface PromptHistory {
+	systemPrompt: string | null;
+	/** The path from the root to the user's message, oldest first. */
+	path: PathMessage[];
+	/** The attachments of the path's user messages, by message id. */
+	attached: Map<number, PromptAttachment[]>;
+}
+
+/** The attachments of `path`'s user messages (one query; none when it has no user message). */
+export function pathAttachments(db: Executor, path: readonly PathMessage[]) {
+	return promptAttachments(
+		db,
+		path.filter((m) => m.role === 'user').map((m) => m.id)
+	);
+}
+
+/** Reads what a job's prompt is built from (two queries). */
+export async function readPromptHistory(
+	db: Executor,
+	job: Pick<Job, 'conversation_id' | 'user_message_id'>
+): Promise<PromptHistory> {
+	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
+	return { systemPrompt, path, attached: await pathAttachments(db, path) };
+}
+
 export interface PromptOptions {
+	/** Already read (in the transaction that enqueued a reply that starts at once). */
+	history?: PromptHistory;
 	/** Fit by this provider's window and tokenizer; without it only the character cap applies. */
 	provider?: PromptProvider;
 	/** The partial reply a Continue job extends. */
@@ -98,13 +130,9 @@ export async function promptFor(
 	params: PromptParams,
 	options: PromptOptions = {}
 ): Promise<Prompt> {
-	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
+	const { systemPrompt, path, attached } = options.history ?? (await readPromptHistory(db, job));
 	const systemText = [systemPrompt, params.systemPrompt].filter(Boolean).join('\n\n');
 	const system: ChatMessage[] = systemText ? [{ role: 'system', content: systemText }] : [];
-	const attached = await promptAttachments(
-		db,
-		path.filter((m) => m.role === 'user').map((m) => m.id)
-	);
 	const turns: PromptTurn[] = path
 		.filter((m) => m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status))
 		.map((m) => ({
