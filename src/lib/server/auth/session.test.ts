@@ -29,6 +29,15 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 	});
 	afterAll(() => t.close());
 
+	it('hashes tokens as SHA-256 in lowercase hex (what every stored session and key holds)', () => {
+		expect(hashToken('abc')).toBe(
+			'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+		);
+		expect(hashToken('abcdefghijklmnopqrstuvwxyz234567')).toBe(
+			'84cb29b2c78b393c0d30a90d5a9f670267d02d9ec3743fc1800acff8b03bac15'
+		);
+	});
+
 	it('stores only the hash of the token', async () => {
 		const { token, session } = await createSession(t.db, userId, 'ua');
 		expect(session.id).toBe(hashToken(token));
