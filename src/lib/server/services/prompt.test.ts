@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	DIALECTS,
 	freshDatabase,
@@ -15,6 +15,7 @@ import { continueReply } from '$lib/server/services/continue';
 import { createConversation } from '$lib/server/services/conversations';
 import {
 	CONTINUE_INSTRUCTION,
+	measureNewMessage,
 	promptFor,
 	replyBudget,
 	type PromptProvider
@@ -207,6 +208,88 @@ describe('TokenCounter', () => {
 		up = true;
 		expect(await counter.count(flaky, 'm', ['abcdefgh'])).toEqual([80]);
 		expect(await counter.count({ id: 'cloud' }, 'm', ['abcdefgh'])).toEqual([2]);
+	});
+});
+
+describe('TokenCounter in flight, and a new message measured before sending', () => {
+	/** A tokenizer (characters) whose answers wait until `answer()`. */
+	function heldTokenizer() {
+		const seen: string[] = [];
+		const held: (() => void)[] = [];
+		return {
+			seen,
+			answer: () => held.splice(0).forEach((go) => go()),
+			provider: {
+				id: 'held',
+				kind: 'llamacpp' as const,
+				contextWindow: async () => 1_000,
+				countTokens: (text: string) =>
+					new Promise<number>((resolve) => {
+						seen.push(text);
+						held.push(() => resolve(text.length));
+					})
+			}
+		};
+	}
+
+	it('joins a count of the same text already in flight (one tokenizer request)', async () => {
+		const tokenizer = heldTokenizer();
+		const counter = new TokenCounter();
+		const first = counter.count(tokenizer.provider, 'm', ['hello there']);
+		const second = counter.count(tokenizer.provider, 'm', ['hello there']);
+		await vi.waitFor(() => expect(tokenizer.seen).toHaveLength(1));
+		tokenizer.answer();
+		expect(await Promise.all([first, second])).toEqual([[11], [11]]);
+		expect(counter.tokenized).toBe(1);
+	});
+
+	it('does not wait for the tokenizer when the text fits by its byte count, and counts it meanwhile', async () => {
+		const tokenizer = heldTokenizer();
+		const counter = new TokenCounter();
+		// Window 1,000, reply budget 250: 750 for the prompt; 'a'×700 is at most 701 + 8 tokens.
+		const fits = await measureNewMessage(
+			tokenizer.provider,
+			'm',
+			'',
+			'a'.repeat(700),
+			undefined,
+			0,
+			counter
+		);
+		expect(fits).toBeNull();
+		expect(tokenizer.seen).toEqual(['a'.repeat(700)]); // started, not awaited
+		tokenizer.answer();
+		await vi.waitFor(() => expect(counter.tokenized).toBe(1));
+	});
+
+	it('counts exactly when the byte count does not settle it', async () => {
+		const tokenizer = heldTokenizer();
+		const counter = new TokenCounter();
+		// 'é'×400 is 800 bytes (over 750) but 400 tokens here: it fits once counted.
+		const measuring = measureNewMessage(
+			tokenizer.provider,
+			'm',
+			'',
+			'é'.repeat(400),
+			undefined,
+			0,
+			counter
+		);
+		await vi.waitFor(() => expect(tokenizer.seen).toHaveLength(1));
+		tokenizer.answer();
+		expect(await measuring).toBeNull();
+		const over = measureNewMessage(
+			tokenizer.provider,
+			'm',
+			'',
+			'é'.repeat(760),
+			undefined,
+			0,
+			counter
+		);
+		await vi.waitFor(() => expect(tokenizer.seen).toHaveLength(2));
+		tokenizer.answer();
+		expect(await over).toEqual({ needed: 760 + 8, available: 750 });
 	});
 });
 

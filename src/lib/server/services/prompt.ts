@@ -8,6 +8,7 @@ import type { Job } from '$lib/server/db/schema';
 import { capHistory, fitContext, type CountedTurn } from '$lib/server/jobs/history';
 import {
 	tokenCounter,
+	tokenUpperBound,
 	type TemplateOverhead,
 	type TokenCounter
 } from '$lib/server/llm/token-count';
@@ -246,14 +247,22 @@ export async function measureNewMessage(
 	const window = await contextWindowOf(provider, model);
 	if (window === null) return null;
 	const texts = systemText ? [systemText, content] : [content];
-	const [counts, overhead] = await Promise.all([
-		counter.count(provider, model, texts),
-		counter.overhead(provider, model)
-	]);
+	const available = window - replyBudget(window, maxTokens);
+	const overhead = await counter.overhead(provider, model);
+	const bound = texts.reduce(
+		(total, text) => total + tokenUpperBound(text) + overhead.perMessage,
+		overhead.base + attachmentTokens
+	);
+	if (bound <= available) {
+		// Fits whatever the tokenizer says: its count (the prompt's fit needs it next) is started
+		// here, not waited for.
+		void counter.count(provider, model, texts).catch(() => {});
+		return null;
+	}
+	const counts = await counter.count(provider, model, texts);
 	const needed = counts.reduce(
 		(total, n) => total + n + overhead.perMessage,
 		overhead.base + attachmentTokens
 	);
-	const available = window - replyBudget(window, maxTokens);
 	return needed > available ? { needed, available } : null;
 }
