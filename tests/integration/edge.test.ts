@@ -4,6 +4,7 @@
 // signed-in pages give away.
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -120,6 +121,30 @@ describe('the HTTP edge', () => {
 		});
 		expect(res.status).toBe(413);
 		expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+	});
+
+	it('a body longer than its declared Content-Length is read only to that length (the rest is no body)', async () => {
+		const { port } = new URL(hearth.url);
+		const declared = '{"username":"edna"'; // 18 bytes of a JSON body that goes on for 2 MiB
+		const head =
+			`POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: ${hearth.url}\r\n` +
+			`Content-Type: application/json\r\nContent-Length: ${declared.length}\r\n\r\n`;
+		const answer = await new Promise<string>((resolve, reject) => {
+			const socket = net.connect(Number(port), '127.0.0.1', () => {
+				socket.write(head + declared);
+				socket.write(Buffer.alloc(2 * JSON_LIMIT_BYTES, 'a'));
+			});
+			let text = '';
+			socket.setEncoding('utf8');
+			socket.on('data', (d: string) => (text += d));
+			socket.on('close', () => resolve(text));
+			socket.on('error', (error) => (text ? resolve(text) : reject(error)));
+		});
+		// The declared 18 bytes are not JSON: refused as bad input; the rest is not a request.
+		expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+		expect(answer).toContain('"code":"invalid_json"');
+		const res = await fetch(`${hearth.url}/healthz`);
+		expect(res.status).toBe(200);
 	});
 
 	it('a whole 3.9 MB chunked form post is answered 413, and the server still serves', async () => {
