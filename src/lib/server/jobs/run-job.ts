@@ -70,7 +70,8 @@ export async function runJob(
 	const prompt = await promptFor(db, job, params, {
 		provider,
 		continueText: params.continue ? from.text : undefined,
-		history
+		history,
+		countLater: true
 	});
 	if (!prompt.ok) {
 		await finishJob(
@@ -82,7 +83,7 @@ export async function runJob(
 		bus.end(job.id);
 		return;
 	}
-	const { messages, context } = prompt;
+	const { messages } = prompt;
 	const retry = (what: string) => ({ log: deps.log, jobId: job.id, what });
 	const messageId = job.assistant_message_id;
 	// The request goes upstream now; the reply's row is marked while the model reads the prompt
@@ -101,6 +102,8 @@ export async function runJob(
 		[Symbol.asyncIterator]();
 	const first = events.next();
 	first.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+	// Counted while the request is on its way, where the texts' byte counts already fit.
+	const context = prompt.context ?? (await prompt.counting) ?? null;
 	if (messageId)
 		await whileUnavailable(
 			() =>

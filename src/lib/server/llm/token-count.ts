@@ -99,11 +99,23 @@ export class TokenCounter {
 	}
 
 	/** The tokens of each text, in order; texts seen before come from the cache. */
-	async count(
+	count(
 		provider: Pick<Provider, 'id' | 'countTokens'>,
 		model: string,
 		texts: readonly string[]
 	): Promise<number[]> {
+		return this.countSoon(provider, model, texts).all;
+	}
+
+	/**
+	 * The counts known now (from the cache; undefined: not yet) and all of them once the rest are
+	 * counted — asked for at once, so a caller can go on while they are.
+	 */
+	countSoon(
+		provider: Pick<Provider, 'id' | 'countTokens'>,
+		model: string,
+		texts: readonly string[]
+	): { known: (number | undefined)[]; all: Promise<number[]> } {
 		const counts = new Array<number>(texts.length).fill(0);
 		const missing: { index: number; key: string }[] = [];
 		texts.forEach((text, index) => {
@@ -116,6 +128,8 @@ export class TokenCounter {
 				this.remember(key, known);
 			}
 		});
+		const cached: (number | undefined)[] = [...counts];
+		for (const { index } of missing) cached[index] = undefined;
 		const tokenize = provider.countTokens?.bind(provider);
 		let next = 0;
 		const worker = async () => {
@@ -132,8 +146,10 @@ export class TokenCounter {
 				if (counted !== null || !tokenize) this.remember(key, counts[index]);
 			}
 		};
-		await Promise.all(Array.from({ length: Math.min(CONCURRENT_COUNTS, missing.length) }, worker));
-		return counts;
+		const all = Promise.all(
+			Array.from({ length: Math.min(CONCURRENT_COUNTS, missing.length) }, worker)
+		).then(() => counts);
+		return { known: cached, all };
 	}
 
 	private tokenizeOnce(

@@ -50,7 +50,13 @@ export interface PromptContext {
 }
 
 export type Prompt =
-	| { ok: true; messages: ChatMessage[]; context: PromptContext | null }
+	| {
+			ok: true;
+			messages: ChatMessage[];
+			context: PromptContext | null;
+			/** With `countLater`: the context, once the tokenizer has counted what it had not yet. */
+			counting?: Promise<PromptContext>;
+	  }
 	| { ok: false; code: 'context_overflow'; message: string; needed: number; available: number };
 
 /** What a prompt is built from, as read from the database. */
@@ -87,6 +93,11 @@ export interface PromptOptions {
 	/** The partial reply a Continue job extends. */
 	continueText?: string;
 	counter?: TokenCounter;
+	/**
+	 * Where texts are not counted yet but their byte counts (an upper bound) already fit the whole
+	 * conversation, return the messages at once and the exact context as `counting`.
+	 */
+	countLater?: boolean;
 }
 
 /** A message on its way into the prompt: its id (null for system and Continue turns), its
@@ -163,29 +174,39 @@ export async function promptFor(
 		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
 	const counter = options.counter ?? tokenCounter;
 	const all = [...system.map((m) => ({ id: null, ...m })), ...history, ...tail];
-	const [counts, overhead] = await Promise.all([
-		counter.count(
-			provider,
-			job.model,
-			all.map((m) => m.content)
-		),
-		counter.overhead(provider, job.model)
-	]);
-	const counted: CountedTurn[] = all.map((m, i) => ({
-		id: m.id,
-		message: plain(m),
-		tokens: counts[i]! + overhead.perMessage + (m.images?.length ?? 0) * IMAGE_TOKEN_ESTIMATE
-	}));
-	// The template's once-per-prompt tokens are held back with the reply's budget; the figures
-	// reported (used, needed, available) are whole prompts.
-	const input = {
-		system: counted.slice(0, system.length),
-		history: counted.slice(system.length, system.length + history.length),
-		tail: counted.slice(system.length + history.length),
-		window,
-		replyBudget: replyBudget(window, params.maxTokens) + overhead.base
+	const overhead = await counter.overhead(provider, job.model);
+	const contents = all.map((m) => m.content);
+	const counting = counter.countSoon(provider, job.model, contents);
+	const fitBy = (counts: readonly number[]) => {
+		const counted: CountedTurn[] = all.map((m, i) => ({
+			id: m.id,
+			message: plain(m),
+			tokens: counts[i]! + overhead.perMessage + (m.images?.length ?? 0) * IMAGE_TOKEN_ESTIMATE
+		}));
+		// The template's once-per-prompt tokens are held back with the reply's budget; the figures
+		// reported (used, needed, available) are whole prompts.
+		const input = {
+			system: counted.slice(0, system.length),
+			history: counted.slice(system.length, system.length + history.length),
+			tail: counted.slice(system.length + history.length),
+			window,
+			replyBudget: replyBudget(window, params.maxTokens) + overhead.base
+		};
+		return { input, fit: fitContext(input) };
 	};
-	let fit = fitContext(input);
+	if (options.countLater && counting.known.includes(undefined)) {
+		// Every text at its most (its bytes) fits, so the exact fit keeps every message too.
+		const bounded = fitBy(counting.known.map((n, i) => n ?? tokenUpperBound(contents[i]!))).fit;
+		if (bounded.ok && bounded.omitted.length === 0) {
+			const exact = counting.all.then((counts): PromptContext => {
+				const fit = fitBy(counts).fit;
+				return { used: (fit.ok ? fit.used : bounded.used) + overhead.base, window, omitted: [] };
+			});
+			return { ok: true, messages: bounded.messages, context: null, counting: exact };
+		}
+	}
+	const { input, fit: first } = fitBy(await counting.all);
+	let fit = first;
 	if (!fit.ok && params.truncate && input.tail[0]?.message.role === 'user') {
 		const excess = fit.needed - fit.available;
 		input.tail[0] = await shrinkTurn(counter, provider, job.model, input.tail[0], excess, overhead);
