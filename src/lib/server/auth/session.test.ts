@@ -78,6 +78,25 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 		expect(await validateSessionToken(t.db, token)).toEqual({ ok: false });
 	});
 
+	it('answers each token with its own user, every time, and a revoked one fails on the next lookup', async () => {
+		const [mineId, otherId] = (await insertUsers(t.db, 'mine', 'theirs')) as [number, number];
+		const mine = await createSession(t.db, mineId, null);
+		const theirs = await createSession(t.db, otherId, null);
+		for (let i = 0; i < 3; i++) {
+			expect(await validateSessionToken(t.db, mine.token)).toMatchObject({
+				ok: true,
+				user: { id: mineId, username: 'mine' }
+			});
+			expect(await validateSessionToken(t.db, theirs.token)).toMatchObject({
+				ok: true,
+				user: { id: otherId, username: 'theirs' }
+			});
+		}
+		await invalidateSession(t.db, theirs.session.id);
+		expect(await validateSessionToken(t.db, theirs.token)).toEqual({ ok: false });
+		expect(await validateSessionToken(t.db, mine.token)).toMatchObject({ ok: true });
+	});
+
 	it('records when a session was last used, writing at most once a minute', async () => {
 		const start = 2_000_000;
 		const { token, session } = await createSession(t.db, userId, null, start);
