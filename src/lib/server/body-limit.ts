@@ -1,8 +1,9 @@
 // Request body limits counted as the bytes arrive, so a chunked body (no Content-Length) is held to
 // the same limit as a declared one and is never buffered past it. A declared length within the
-// limit needs no second count: the Node adapter counts the bytes as they arrive and fails the body
-// at the first byte past its Content-Length (`get_raw_body` in @sveltejs/kit/node), so the copy
-// (a new Request and stream, ~0.03–0.1 ms a request) is made only for bodies without one.
+// limit needs no second count: Node's HTTP parser ends the body at its Content-Length (what
+// follows is parsed as the next request) and the adapter refuses a byte past it (`get_raw_body`
+// in @sveltejs/kit/node), so the copy (a new Request and stream, ~0.03–0.1 ms a request) is made
+// only for bodies without one.
 
 const DECIMAL = /^\d{1,15}$/;
 
