@@ -17,7 +17,7 @@ import { settleAll, watchReply, type Pending, type Watched } from './replies';
 import { size } from './profile';
 import { record, rssMb } from './table';
 import type { MessageDto, SendResultDto } from '$lib/shared/dto';
-import { JOB_LIMITS } from '$lib/server/jobs/runner';
+import { JOB_LIMITS } from '$lib/server/jobs/limits';
 
 const SLOTS = 2;
 /** Long enough that a reply is still being written when the fault strikes. */

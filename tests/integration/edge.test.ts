@@ -4,6 +4,7 @@
 // signed-in pages give away.
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -120,6 +121,31 @@ describe('the HTTP edge', () => {
 		});
 		expect(res.status).toBe(413);
 		expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'payload_too_large' } });
+	});
+
+	it('a body is its declared Content-Length: answered at that length, with the connection still open, and bytes after it are no body', async () => {
+		const { port } = new URL(hearth.url);
+		const body = JSON.stringify({ username: 'edna', password: 'edna-password' });
+		const head =
+			`POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: ${hearth.url}\r\n` +
+			`Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+		const socket = net.connect(Number(port), '127.0.0.1');
+		let text = '';
+		socket.setEncoding('utf8');
+		socket.on('data', (d: string) => (text += d));
+		const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+		socket.on('error', () => {});
+		socket.write(head + body);
+		// Answered without the client ending its side: the body ended at its declared length.
+		await vi.waitFor(() => expect(text).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\n/), {
+			timeout: 10_000
+		});
+		// 2 MiB more on the same connection is not a body (past the 1 MiB limit): a bad request.
+		socket.write(Buffer.alloc(2 * JSON_LIMIT_BYTES, 'a'));
+		await closed;
+		expect(text).toMatch(/HTTP\/1\.1 400 Bad Request/);
+		expect(text).not.toContain('payload_too_large');
+		expect((await fetch(`${hearth.url}/healthz`)).status).toBe(200);
 	});
 
 	it('a whole 3.9 MB chunked form post is answered 413, and the server still serves', async () => {

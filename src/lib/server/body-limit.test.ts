@@ -49,6 +49,22 @@ describe('capRequestBody', () => {
 		await expect(reader.read()).rejects.toBeInstanceOf(BodyTooLargeError);
 	});
 
+	it('leaves a body alone whose declared length is within the limit (the adapter holds it to that)', () => {
+		const declared = (length: string) =>
+			new Request('http://x/api', {
+				method: 'POST',
+				body: '{"a":1}',
+				headers: { 'content-type': 'application/json', 'content-length': length }
+			});
+		const within = declared('7');
+		expect(capRequestBody(within, 7).request).toBe(within);
+		// Past the limit, or not a plain length: counted as it arrives.
+		for (const length of ['8', '7.0', '0x7', '1e1']) {
+			const request = declared(length);
+			expect(capRequestBody(request, 7).request).not.toBe(request);
+		}
+	});
+
 	it('leaves a request without a body alone', () => {
 		const request = new Request('http://x/');
 		expect(capRequestBody(request, 1).request).toBe(request);

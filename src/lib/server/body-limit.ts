@@ -1,5 +1,11 @@
 // Request body limits counted as the bytes arrive, so a chunked body (no Content-Length) is held to
-// the same limit as a declared one and is never buffered past it.
+// the same limit as a declared one and is never buffered past it. A declared length within the
+// limit needs no second count: Node's HTTP parser ends the body at its Content-Length (what
+// follows is parsed as the next request) and the adapter refuses a byte past it (`get_raw_body`
+// in @sveltejs/kit/node), so the copy (a new Request and stream, ~0.03–0.1 ms a request) is made
+// only for bodies without one.
+
+const DECIMAL = /^\d{1,15}$/;
 
 export class BodyTooLargeError extends Error {
 	constructor(readonly limit: number) {
@@ -20,6 +26,9 @@ export interface CappedRequest {
  */
 export function capRequestBody(request: Request, limit: number): CappedRequest {
 	if (!request.body) return { request, exceeded: () => false };
+	const declared = request.headers.get('content-length');
+	if (declared !== null && DECIMAL.test(declared) && Number(declared) <= limit)
+		return { request, exceeded: () => false };
 	const reader = request.body.getReader();
 	let size = 0;
 	let exceeded = false;

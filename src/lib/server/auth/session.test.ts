@@ -29,6 +29,15 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 	});
 	afterAll(() => t.close());
 
+	it('hashes tokens as SHA-256 in lowercase hex (what every stored session and key holds)', () => {
+		expect(hashToken('abc')).toBe(
+			'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+		);
+		expect(hashToken('abcdefghijklmnopqrstuvwxyz234567')).toBe(
+			'84cb29b2c78b393c0d30a90d5a9f670267d02d9ec3743fc1800acff8b03bac15'
+		);
+	});
+
 	it('stores only the hash of the token', async () => {
 		const { token, session } = await createSession(t.db, userId, 'ua');
 		expect(session.id).toBe(hashToken(token));
@@ -67,6 +76,25 @@ describe.each(DIALECTS)('sessions on %s', (dialect) => {
 		const { token, session } = await createSession(t.db, userId, null);
 		await invalidateSession(t.db, session.id);
 		expect(await validateSessionToken(t.db, token)).toEqual({ ok: false });
+	});
+
+	it('answers each token with its own user, every time, and a revoked one fails on the next lookup', async () => {
+		const [mineId, otherId] = (await insertUsers(t.db, 'mine', 'theirs')) as [number, number];
+		const mine = await createSession(t.db, mineId, null);
+		const theirs = await createSession(t.db, otherId, null);
+		for (let i = 0; i < 3; i++) {
+			expect(await validateSessionToken(t.db, mine.token)).toMatchObject({
+				ok: true,
+				user: { id: mineId, username: 'mine' }
+			});
+			expect(await validateSessionToken(t.db, theirs.token)).toMatchObject({
+				ok: true,
+				user: { id: otherId, username: 'theirs' }
+			});
+		}
+		await invalidateSession(t.db, theirs.session.id);
+		expect(await validateSessionToken(t.db, theirs.token)).toEqual({ ok: false });
+		expect(await validateSessionToken(t.db, mine.token)).toMatchObject({ ok: true });
 	});
 
 	it('records when a session was last used, writing at most once a minute', async () => {

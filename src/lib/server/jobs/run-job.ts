@@ -14,11 +14,11 @@ import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type { ChatMessage, Provider, ProviderFailure } from '$lib/server/llm/types';
 import type { JobObserver } from '$lib/server/metrics';
 import * as jobs from '$lib/server/repos/jobs';
-import { findMessage, updateMessage } from '$lib/server/repos/messages';
+import { updateMessage } from '$lib/server/repos/messages';
 import type { JobParams } from '$lib/server/services/chat';
 import { screenReply, screensReplies } from '$lib/server/services/content-policy';
 import type { GuardContext } from '$lib/server/services/guard-model';
-import { promptFor } from '$lib/server/services/prompt';
+import { promptFor, type PromptHistory } from '$lib/server/services/prompt';
 
 /** After a checkpoint the database refused, the next waits this long (each try may block). */
 const CHECKPOINT_BACKOFF_MS = 5_000;
@@ -56,7 +56,9 @@ export async function runJob(
 	deps: RunDeps,
 	job: Job,
 	provider: Provider,
-	controller: AbortController
+	controller: AbortController,
+	/** The prompt's history, when the enqueue transaction read it (services/prompt.ts). */
+	history?: PromptHistory
 ) {
 	const { db, bus, limits } = deps;
 	const params = JSON.parse(job.params) as JobParams;
@@ -67,7 +69,9 @@ export async function runJob(
 	const produced: Produced = { ...from, usage: null };
 	const prompt = await promptFor(db, job, params, {
 		provider,
-		continueText: params.continue ? from.text : undefined
+		continueText: params.continue ? from.text : undefined,
+		history,
+		countLater: true
 	});
 	if (!prompt.ok) {
 		await finishJob(
@@ -79,7 +83,7 @@ export async function runJob(
 		bus.end(job.id);
 		return;
 	}
-	const { messages, context } = prompt;
+	const { messages } = prompt;
 	const retry = (what: string) => ({ log: deps.log, jobId: job.id, what });
 	const messageId = job.assistant_message_id;
 	// The request goes upstream now; the reply's row is marked while the model reads the prompt
@@ -98,6 +102,8 @@ export async function runJob(
 		[Symbol.asyncIterator]();
 	const first = events.next();
 	first.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+	// Counted while the request is on its way, where the texts' byte counts already fit.
+	const context = prompt.context ?? (await prompt.counting) ?? null;
 	if (messageId)
 		await whileUnavailable(
 			() =>
@@ -282,35 +288,4 @@ async function screenFinishedReply(
 	produced.text = refusal.message;
 	produced.reasoning = '';
 	produced.finishReason = 'content_filter';
-}
-
-/** How an interrupted reply's tokens are counted: by the model server's tokenizer, or from length. */
-export type TokenCount = 'provider' | 'length';
-
-/** A job's last checkpoint as its outcome, with its tokens counted (nothing was reported). */
-export async function fromCheckpoint(
-	deps: { db: Database; providers: ProviderRegistry; log: Logger },
-	job: Job,
-	count: TokenCount = 'provider'
-): Promise<Produced> {
-	const produced: Produced = {
-		text: job.partial_text,
-		reasoning: job.partial_reasoning,
-		usage: null
-	};
-	try {
-		const provider = count === 'provider' ? await deps.providers.get(job.provider) : undefined;
-		const params = JSON.parse(job.params) as JobParams;
-		const prompt = await promptFor(deps.db, job, params);
-		const from = params.continue
-			? ((await findMessage(deps.db, job.user_id, job.assistant_message_id ?? 0))?.content ?? '')
-			: '';
-		produced.usage = await estimateUsage(provider, prompt.ok ? prompt.messages : [], {
-			text: produced.text.slice(from.length),
-			reasoning: produced.reasoning
-		});
-	} catch (error) {
-		deps.log.warn({ err: error, jobId: job.id }, 'could not count the tokens of a job');
-	}
-	return produced;
 }

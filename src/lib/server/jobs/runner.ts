@@ -1,42 +1,28 @@
 // The in-process job runner: each queued job waits for a slot on its provider's gate in its
 // user's fair turn (shared with /v1 requests, llm/concurrency.ts), then is claimed and run
 // (jobs/run-job.ts) to exactly one final state. A job enqueued here joins the gate at once
-// (`submit`, no listing); the claim loop finds the rest, oldest first.
-// Claims are conditional updates, so two runners (two instances on one PostgreSQL) never run the
-// same job.
+// (`submit`, no listing); the claim loop finds the rest, oldest first. A reply that can start at
+// once (`takeSlot`: a free slot, nobody waiting) is inserted already claimed and handed over in
+// memory with its prompt's history. Claims of queued jobs are conditional updates, so two runners
+// (two instances on one PostgreSQL) never run the same job.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '$lib/server/db/database';
 import type { Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import type { Provider } from '$lib/server/llm/types';
+import type { ReplySlot, StartedReply } from '$lib/server/services/chat';
+import type { PromptHistory } from '$lib/server/services/prompt';
 import { JobBus } from '$lib/server/jobs/bus';
 import { cancelJob } from '$lib/server/jobs/cancel';
 import type { StopReason } from '$lib/server/jobs/conclude';
 import { failQueuedJob, finishJob, recoverJob } from '$lib/server/jobs/finish';
-import {
-	fromCheckpoint,
-	runJob,
-	type ReplyEndedHook,
-	type TokenCount
-} from '$lib/server/jobs/run-job';
+import { runJob, type ReplyEndedHook } from '$lib/server/jobs/run-job';
+import { fromCheckpoint, type TokenCount } from '$lib/server/jobs/usage-estimate';
+import { JOB_LIMITS } from '$lib/server/jobs/limits';
 import * as jobs from '$lib/server/repos/jobs';
 import type { JobObserver } from '$lib/server/metrics';
 
-export const JOB_LIMITS = {
-	checkpointIntervalMs: 1_000,
-	checkpointChars: 4_096,
-	heartbeatMs: 10_000,
-	staleAfterMs: 45_000,
-	pollMs: 1_000,
-	maxDurationMs: 15 * 60_000,
-	maxAttempts: 3,
-	// A provider that is away (restarting, loading its model) is waited for about two minutes:
-	// retries after 1 s, 4 s, then every 10 s.
-	awayMaxAttempts: 15,
-	retryBaseMs: 1_000,
-	retryMaxDelayMs: 10_000
-};
 /** What the runner needs of a queued job to put it in its provider's gate. */
 export type QueuedJob = Pick<Job, 'id' | 'provider' | 'user_id'>;
 /** Queued jobs looked at per pass of the claim loop. */
@@ -137,10 +123,33 @@ export class JobRunner {
 	}
 
 	/**
-	 * A job just enqueued in this process: joins its provider's gate now, without listing the
-	 * queue; it is claimed and started when its user's turn comes.
+	 * A slot for a new reply of `userId`, if its provider has one free and nobody waits for one:
+	 * the reply is then inserted claimed by this instance and handed to `submit` with it.
 	 */
-	submit(job: QueuedJob) {
+	async takeSlot(providerId: string, userId: number): Promise<ReplySlot | null> {
+		const provider = this.stopped ? undefined : await this.deps.providers.get(providerId);
+		const release = provider && (await this.deps.providers.tryAcquire(provider, userId));
+		if (!provider || !release || this.stopped) {
+			release?.();
+			return null;
+		}
+		return { claimedBy: this.instanceId, provider, release };
+	}
+
+	/**
+	 * A job just enqueued in this process: joins its provider's gate now, without listing the
+	 * queue; it is claimed and started when its user's turn comes. `started`: it was inserted
+	 * claimed by this instance in a slot already taken (`takeSlot`), and runs now.
+	 */
+	submit(job: QueuedJob): void;
+	submit(job: Job, started: StartedReply | undefined): void;
+	submit(job: QueuedJob | Job, started?: StartedReply) {
+		if (started) {
+			// Stopping: the row stays running, claimed here; recovery at the next start takes it.
+			if (this.stopped) started.slot.release();
+			else this.run(job as Job, started.slot.provider, started.slot.release, started.history);
+			return;
+		}
 		if (this.stopped) return;
 		void this.deps.providers
 			.get(job.provider)
@@ -206,7 +215,12 @@ export class JobRunner {
 		} finally {
 			if (!job) release(); // not ours (cancelled, claimed elsewhere) or the claim failed
 		}
-		if (!job) return false;
+		if (job) this.run(job, provider, release);
+	}
+
+	/** Runs a job claimed by this instance in a slot already taken. */
+	private run(job: Job, provider: Provider, release: () => void, history?: PromptHistory) {
+		const jobId = job.id;
 		const controller = new AbortController();
 		const { db, bus, log, observer, onReplyEnded, providers } = this.deps;
 		let released = false;
@@ -225,7 +239,7 @@ export class JobRunner {
 			providers,
 			releaseSlot
 		};
-		const done = runJob(deps, job, provider, controller)
+		const done = runJob(deps, job, provider, controller, history)
 			.catch(async (error) => {
 				log.error({ err: error, jobId }, 'job crashed');
 				await this.endCrashed(jobId);
@@ -236,7 +250,6 @@ export class JobRunner {
 				this.wake();
 			});
 		this.running.set(jobId, { controller, done });
-		return true;
 	}
 
 	/** A run that threw (a database error, a bug): fail it now, keeping its last checkpoint. */

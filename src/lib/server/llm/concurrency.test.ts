@@ -35,6 +35,29 @@ describe('the fair concurrency gate', () => {
 		expect(r.started).toEqual(['a1', 'b1', 'a2']);
 	});
 
+	it('hands a slot over at once only while one is free and nobody waits', async () => {
+		const gate = new FairGate(2);
+		const r = recorder(gate);
+		const first = gate.tryAcquire(1);
+		expect(first).toBeTypeOf('function');
+		void r.take(2, 'b1');
+		await flush();
+		expect(gate.tryAcquire(1)).toBeNull(); // both slots taken
+		void r.take(3, 'c1'); // waits
+		first!();
+		await flush();
+		expect(r.started).toEqual(['b1', 'c1']);
+		void r.take(4, 'd1'); // waits behind a full gate
+		await r.release('b1');
+		expect(r.started).toEqual(['b1', 'c1', 'd1']);
+		await r.release('c1');
+		void r.take(5, 'e1');
+		void r.take(5, 'e2');
+		await flush();
+		expect(gate.tryAcquire(6)).toBeNull(); // e2 waits: no turn is jumped
+		expect(gate.waiting).toBe(1);
+	});
+
 	it("serves a user's single request after at most the slot turn already running", async () => {
 		const gate = new FairGate(1);
 		const r = recorder(gate);

@@ -80,13 +80,18 @@ export class FairGate {
 		};
 	}
 
+	/** A slot now if one is free and nobody waits (so no turn is jumped); else null. */
+	tryAcquire(key: GateKey): (() => void) | null {
+		if (this.active >= this.limit || this.queues.size > 0) return null;
+		this.grant(key);
+		return this.releaser();
+	}
+
 	/** Resolves with a release function once it is `key`'s turn and a slot is free. */
 	async acquire(key: GateKey, signal?: AbortSignal): Promise<() => void> {
 		signal?.throwIfAborted();
-		if (this.active < this.limit && this.queues.size === 0) {
-			this.grant(key);
-			return this.releaser();
-		}
+		const now = this.tryAcquire(key);
+		if (now) return now;
 		await new Promise<void>((resolve, reject) => {
 			const waiter: Waiter = { resolve };
 			const queue = this.queues.get(key);

@@ -110,6 +110,11 @@ export class ProviderRegistry {
 		return (await this.gate(provider)).acquire(key, signal);
 	}
 
+	/** A slot on the provider now if one is free and nobody waits for one; else null. */
+	async tryAcquire(provider: Provider, key: GateKey): Promise<(() => void) | null> {
+		return (await this.gate(provider)).tryAcquire(key);
+	}
+
 	/** Each gate's slots in use and waiters (chat jobs and /v1 requests), for metrics. */
 	gateCounts(): { provider: string; running: number; waiting: number }[] {
 		return [...this.gates].map(([provider, gate]) => ({

@@ -25,6 +25,15 @@ const CACHE_ENTRIES = 5_000;
 const CONCURRENT_COUNTS = 4;
 const COUNT_TIMEOUT_MS = 5_000;
 
+/**
+ * At most this many tokens for `text` by any real tokenizer: each token stands for at least one
+ * byte of the text (byte-level BPE, SentencePiece with byte fallback), plus one for the space
+ * some tokenizers put before the text. Where this fits, no tokenizer need be asked.
+ */
+export function tokenUpperBound(text: string): number {
+	return text ? Buffer.byteLength(text, 'utf8') + 1 : 0;
+}
+
 export function estimateTokenCount(text: string): number {
 	return Math.ceil(Buffer.byteLength(text, 'utf8') / BYTES_PER_TOKEN_ESTIMATE);
 }
@@ -39,6 +48,8 @@ export class TokenCounter {
 	private readonly overheads = new Map<string, TemplateOverhead>();
 	/** Insertion-ordered: re-inserting on a hit keeps the most recently used last (an LRU). */
 	private readonly cache = new Map<string, number>();
+	/** Tokenizer requests in flight, by cache key: a second count of the same text joins one. */
+	private readonly inflight = new Map<string, Promise<number | null>>();
 	/** How many texts went to a tokenizer (for tests and metrics). */
 	tokenized = 0;
 
@@ -88,11 +99,23 @@ export class TokenCounter {
 	}
 
 	/** The tokens of each text, in order; texts seen before come from the cache. */
-	async count(
+	count(
 		provider: Pick<Provider, 'id' | 'countTokens'>,
 		model: string,
 		texts: readonly string[]
 	): Promise<number[]> {
+		return this.countSoon(provider, model, texts).all;
+	}
+
+	/**
+	 * The counts known now (from the cache; undefined: not yet) and all of them once the rest are
+	 * counted — asked for at once, so a caller can go on while they are.
+	 */
+	countSoon(
+		provider: Pick<Provider, 'id' | 'countTokens'>,
+		model: string,
+		texts: readonly string[]
+	): { known: (number | undefined)[]; all: Promise<number[]> } {
 		const counts = new Array<number>(texts.length).fill(0);
 		const missing: { index: number; key: string }[] = [];
 		texts.forEach((text, index) => {
@@ -105,6 +128,8 @@ export class TokenCounter {
 				this.remember(key, known);
 			}
 		});
+		const cached: (number | undefined)[] = [...counts];
+		for (const { index } of missing) cached[index] = undefined;
 		const tokenize = provider.countTokens?.bind(provider);
 		let next = 0;
 		const worker = async () => {
@@ -112,16 +137,37 @@ export class TokenCounter {
 				const { index, key } = missing[next++]!;
 				const text = texts[index]!;
 				const counted = tokenize
-					? await tokenize(text, AbortSignal.timeout(COUNT_TIMEOUT_MS)).catch(() => null)
+					? await this.tokenizeOnce(key, () =>
+							tokenize(text, AbortSignal.timeout(COUNT_TIMEOUT_MS))
+						)
 					: null;
-				if (counted !== null) this.tokenized++;
 				counts[index] = counted ?? estimateTokenCount(text);
 				// An estimate for a provider that has a tokenizer (it failed) is not kept.
 				if (counted !== null || !tokenize) this.remember(key, counts[index]);
 			}
 		};
-		await Promise.all(Array.from({ length: Math.min(CONCURRENT_COUNTS, missing.length) }, worker));
-		return counts;
+		const all = Promise.all(
+			Array.from({ length: Math.min(CONCURRENT_COUNTS, missing.length) }, worker)
+		).then(() => counts);
+		return { known: cached, all };
+	}
+
+	private tokenizeOnce(
+		key: string,
+		tokenize: () => Promise<number | null>
+	): Promise<number | null> {
+		let pending = this.inflight.get(key);
+		if (!pending) {
+			pending = tokenize()
+				.then((n) => {
+					if (n !== null) this.tokenized++;
+					return n;
+				})
+				.catch(() => null)
+				.finally(() => this.inflight.delete(key));
+			this.inflight.set(key, pending);
+		}
+		return pending;
 	}
 }
 

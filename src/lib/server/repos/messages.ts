@@ -65,24 +65,36 @@ export async function messagePath(
 	return (rows as Message[]).sort((a, b) => a.id - b.id);
 }
 
+/** A message on a prompt's path: what the prompt is built from. */
+export type PathMessage = Pick<Message, 'id' | 'role' | 'content' | 'status'>;
+
 /**
- * What a reply is written from, in one query: the path from the root to `messageId` (oldest
- * first) and the conversation's system prompt.
+ * What a reply is written from, in one query: the path from the root to `messageId` (or to the
+ * conversation's newest message), oldest first, and the conversation's system prompt.
  */
 export async function promptPath(
 	db: Executor,
 	conversationId: number,
-	messageId: number
+	messageId: number | 'latest'
 ): Promise<{
 	systemPrompt: string | null;
-	path: Pick<Message, 'id' | 'role' | 'content' | 'status'>[];
+	path: PathMessage[];
 }> {
 	const rows = await db
 		.withRecursive('path', (qb) =>
 			qb
 				.selectFrom('message')
 				.select(['id', 'parent_id', 'conversation_id', 'role', 'content', 'status'])
-				.where('id', '=', messageId)
+				.where(
+					'id',
+					'=',
+					messageId === 'latest'
+						? qb
+								.selectFrom('message')
+								.select((eb) => eb.fn.max('id').as('id'))
+								.where('conversation_id', '=', conversationId)
+						: messageId
+				)
 				.where('conversation_id', '=', conversationId)
 				.unionAll((up) =>
 					up

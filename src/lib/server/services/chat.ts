@@ -2,7 +2,7 @@
 // transaction, so nothing a client does afterwards can lose the message. Idempotent by clientId.
 import type { Database, Executor } from '$lib/server/db/database';
 import { isUniqueViolation } from '$lib/server/db/errors';
-import type { ReasoningLevel } from '$lib/server/llm/types';
+import type { Provider, ReasoningLevel } from '$lib/server/llm/types';
 import { budgetRefusal } from '$lib/server/services/budget';
 import * as conversations from '$lib/server/repos/conversations';
 import * as jobs from '$lib/server/repos/jobs';
@@ -15,7 +15,13 @@ import type { Conversation, Job } from '$lib/server/db/schema';
 import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { defaultModelRef, modelSeesImages } from '$lib/server/services/models';
 import { ALIAS_PROVIDER_ID, findPresetModel } from '$lib/server/services/preset-models';
-import { measureNewMessage, overflowMessage } from '$lib/server/services/prompt';
+import {
+	measureNewMessage,
+	overflowMessage,
+	pathAttachments,
+	readPromptHistory,
+	type PromptHistory
+} from '$lib/server/services/prompt';
 import {
 	attachmentsByMessage,
 	checkMessageAttachments,
@@ -73,12 +79,32 @@ type SendFailure =
 /** A message too large for the model's context window, with the figures. */
 export type ContextOverflow = Fail<'context_overflow'> & { needed: number; available: number };
 
+/**
+ * A slot on the reply's provider that this instance took before the enqueue transaction (free,
+ * nobody waiting): the job is inserted already running, claimed by `claimedBy`, and handed to
+ * the runner in memory; the conditional claim still guards every job that is queued.
+ */
+export interface ReplySlot {
+	claimedBy: string;
+	provider: Provider;
+	/** Gives the slot back: the send was refused or failed. */
+	release(): void;
+}
+
+/** A reply that starts at once: its slot and the prompt's history read in its transaction. */
+export interface StartedReply {
+	slot: ReplySlot;
+	history: PromptHistory;
+}
+
 /** What enqueueing a reply needs from the rest of the server. */
 export interface ReplyDeps {
 	/** "provider/model" when neither the request nor the conversation names one. */
 	defaultModel(): Promise<string>;
-	/** Called once the job is committed, so a runner can start it at once. */
-	enqueued(job: Job): void;
+	/** Called once the job is committed, so a runner can start it at once (`started`: it has). */
+	enqueued(job: Job, started?: StartedReply): void;
+	/** A slot on the provider now, if one is free and nobody waits; absent or null: queue it. */
+	takeSlot?(provider: string, userId: number): Promise<ReplySlot | null>;
 	/**
 	 * Whether a new message (its text and its attachments' tokens) fits the model's context window
 	 * beside the system prompt and the reply's budget (null: it fits, or the provider is unknown).
@@ -107,12 +133,16 @@ function guardFor(db: Executor, userId: number, deps: ReplyDeps): GuardContext |
  */
 export function replyDeps(
 	providers: ProviderRegistry,
-	runner: { submit(job: Pick<Job, 'id' | 'provider' | 'user_id'>): void },
+	runner: {
+		submit(job: Job, started?: StartedReply): void;
+		takeSlot?(provider: string, userId: number): Promise<ReplySlot | null>;
+	},
 	db?: Executor
 ): ReplyDeps {
 	return {
 		defaultModel: () => defaultModelRef(providers, db),
-		enqueued: (job) => runner.submit(job),
+		enqueued: (job, started) => runner.submit(job, started),
+		takeSlot: runner.takeSlot && ((provider, userId) => runner.takeSlot!(provider, userId)),
 		async measure(ref, systemText, content, maxTokens, attachmentTokens) {
 			const provider = await providers.get(ref.provider);
 			return provider
@@ -252,9 +282,11 @@ async function enqueueReply(
 		now: number;
 		/** The content policy's refusal: the reply is this text, finished, and no model is called. */
 		refusal?: string | null;
+		/** Inserted as claimed by this instance, running (what claimJob sets). */
+		slot?: ReplySlot | null;
 	}
 ) {
-	const { userId, conversationId, userMessageId, ref, params, now } = values;
+	const { userId, conversationId, userMessageId, ref, params, now, slot } = values;
 	const refusal = values.refusal ?? null;
 	const reply = await messages.insertMessage(trx, {
 		conversation_id: conversationId,
@@ -276,9 +308,13 @@ async function enqueueReply(
 		provider: ref.provider,
 		model: ref.model,
 		params: JSON.stringify(params),
-		state: refusal === null ? 'queued' : 'done',
+		state: refusal !== null ? 'done' : slot ? 'running' : 'queued',
 		run_after: now,
-		...(refusal === null ? {} : { started_at: now, finished_at: now }),
+		...(refusal !== null
+			? { started_at: now, finished_at: now }
+			: slot
+				? { claimed_by: slot.claimedBy, started_at: now, heartbeat_at: now, attempts: 1 }
+				: {}),
 		created_at: now,
 		updated_at: now
 	});
@@ -351,25 +387,21 @@ export async function sendMessage(
 		{ kind: 'prompt', text: content },
 		guardFor(db, userId, deps)
 	);
+	const slot = refusal ? null : ((await deps.takeSlot?.(ref.provider, userId)) ?? null);
+	let handedOver = false;
 	try {
 		const result = await db.transaction().execute(async (trx) => {
 			const full =
 				(await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 2, content.length));
 			if (full) return full;
-			let parentId: number | null = null;
-			if (input.parentId === undefined) {
-				parentId = (await messages.latestMessage(trx, conversationId))?.id ?? null;
-			} else if (input.parentId !== null) {
-				const parent = await messages.findMessage(trx, userId, input.parentId);
-				if (!parent || parent.conversation_id !== conversationId) {
-					return {
-						ok: false as const,
-						code: 'invalid' as const,
-						message: 'parentId: no such message in this conversation'
-					};
-				}
-				parentId = parent.id;
-			}
+			const parent = await replyParent(trx, userId, conversationId, input.parentId, !!slot);
+			if (!parent)
+				return {
+					ok: false as const,
+					code: 'invalid' as const,
+					message: 'parentId: no such message in this conversation'
+				};
+			const parentId = parent.id;
 			const now = Date.now();
 			if (refusal) await countRefusal(trx, refusal, now, { userId, source: 'chat', text: content });
 			const userMessage = await messages.insertMessage(trx, {
@@ -391,8 +423,22 @@ export async function sendMessage(
 				ref,
 				params,
 				now,
-				refusal: refusal?.message
+				refusal: refusal?.message,
+				slot
 			});
+			// Starting at once: the prompt's history as this transaction sees it.
+			let history: PromptHistory | null = null;
+			if (slot && parent.path) {
+				const path = [
+					...parent.path,
+					{ id: userMessage.id, role: 'user' as const, content, status: 'done' as const }
+				];
+				history = {
+					systemPrompt: conversation.system_prompt,
+					path,
+					attached: await pathAttachments(trx, path)
+				};
+			}
 			await conversations.updateConversation(trx, userId, conversationId, {
 				updated_at: now,
 				...(conversation.title
@@ -410,12 +456,16 @@ export async function sendMessage(
 				},
 				reply: toMessageDto(reply, refusal ? undefined : job.id),
 				job: toJobDto(job),
-				enqueued: refusal ? null : job
+				enqueued: refusal ? null : job,
+				history
 			};
 		});
 		if (!result.ok) return result;
-		const { enqueued, ...sent } = result;
-		if (enqueued) deps.enqueued(enqueued);
+		const { enqueued, history, ...sent } = result;
+		if (enqueued) {
+			handedOver = !!(slot && history);
+			deps.enqueued(enqueued, slot && history ? { slot, history } : undefined);
+		}
 		return sent;
 	} catch (error) {
 		// Two requests with the same clientId raced: the loser answers with the winner's result.
@@ -424,7 +474,34 @@ export async function sendMessage(
 			if (existing) return existing;
 		}
 		throw error;
+	} finally {
+		if (!handedOver) slot?.release();
 	}
+}
+
+/**
+ * The new message's parent: the newest message (`parentId` undefined), none (null: a new root
+ * thread) or the one named; with `withPath`, the path from the root to it too (one query either
+ * way). null: `parentId` is not a message of this conversation.
+ */
+async function replyParent(
+	trx: Executor,
+	userId: number,
+	conversationId: number,
+	parentId: number | null | undefined,
+	withPath: boolean
+): Promise<{ id: number | null; path: messages.PathMessage[] | null } | null> {
+	if (parentId === null) return { id: null, path: withPath ? [] : null };
+	if (withPath) {
+		const { path } = await messages.promptPath(trx, conversationId, parentId ?? 'latest');
+		if (parentId !== undefined && !path.some((m) => m.id === parentId)) return null;
+		return { id: parentId ?? path.at(-1)?.id ?? null, path };
+	}
+	if (parentId === undefined)
+		return { id: (await messages.latestMessage(trx, conversationId))?.id ?? null, path: null };
+	const parent = await messages.findMessage(trx, userId, parentId);
+	if (!parent || parent.conversation_id !== conversationId) return null;
+	return { id: parent.id, path: null };
 }
 
 export type RegenerateResult = { ok: true; reply: MessageDto; job: JobDto } | Fail<SendFailure>;
@@ -467,30 +544,42 @@ export async function regenerateReply(
 		{ kind: 'prompt', text: prompt.content },
 		guardFor(db, userId, deps)
 	);
-	const result = await db.transaction().execute(async (trx) => {
-		const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
-		if (full) return full;
-		const now = Date.now();
-		if (refusal)
-			await countRefusal(trx, refusal, now, { userId, source: 'chat', text: prompt.content });
-		const { reply, job } = await enqueueReply(trx, {
-			userId,
-			conversationId,
-			userMessageId,
-			ref,
-			params,
-			now,
-			refusal: refusal?.message
+	const slot = refusal ? null : ((await deps.takeSlot?.(ref.provider, userId)) ?? null);
+	let handedOver = false;
+	try {
+		const result = await db.transaction().execute(async (trx) => {
+			const full = (await atJobCap(trx, userId)) ?? (await overfull(trx, conversationId, 1, 0));
+			if (full) return full;
+			const now = Date.now();
+			if (refusal)
+				await countRefusal(trx, refusal, now, { userId, source: 'chat', text: prompt.content });
+			const { reply, job } = await enqueueReply(trx, {
+				userId,
+				conversationId,
+				userMessageId,
+				ref,
+				params,
+				now,
+				refusal: refusal?.message,
+				slot
+			});
+			await conversations.updateConversation(trx, userId, conversationId, { updated_at: now });
+			return {
+				ok: true as const,
+				reply: toMessageDto(reply, refusal ? undefined : job.id),
+				job,
+				enqueued: refusal ? null : job,
+				history: slot ? await readPromptHistory(trx, job) : null
+			};
 		});
-		await conversations.updateConversation(trx, userId, conversationId, { updated_at: now });
-		return {
-			ok: true as const,
-			reply: toMessageDto(reply, refusal ? undefined : job.id),
-			job,
-			enqueued: refusal ? null : job
-		};
-	});
-	if (!result.ok) return result;
-	if (result.enqueued) deps.enqueued(result.enqueued);
-	return { ok: true, reply: result.reply, job: toJobDto(result.job) };
+		if (!result.ok) return result;
+		const { enqueued, history } = result;
+		if (enqueued) {
+			handedOver = !!(slot && history);
+			deps.enqueued(enqueued, slot && history ? { slot, history } : undefined);
+		}
+		return { ok: true, reply: result.reply, job: toJobDto(result.job) };
+	} finally {
+		if (!handedOver) slot?.release();
+	}
 }

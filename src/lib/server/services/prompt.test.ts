@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	DIALECTS,
 	freshDatabase,
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
+import type { Executor } from '$lib/server/db/database';
 import { cancelQueuedJob } from '$lib/server/jobs/finish';
 import { TokenCounter } from '$lib/server/llm/token-count';
 import type { Provider } from '$lib/server/llm/types';
@@ -15,8 +16,10 @@ import { continueReply } from '$lib/server/services/continue';
 import { createConversation } from '$lib/server/services/conversations';
 import {
 	CONTINUE_INSTRUCTION,
+	measureNewMessage,
 	promptFor,
 	replyBudget,
+	type PromptHistory,
 	type PromptProvider
 } from '$lib/server/services/prompt';
 
@@ -207,6 +210,161 @@ describe('TokenCounter', () => {
 		up = true;
 		expect(await counter.count(flaky, 'm', ['abcdefgh'])).toEqual([80]);
 		expect(await counter.count({ id: 'cloud' }, 'm', ['abcdefgh'])).toEqual([2]);
+	});
+});
+
+describe('TokenCounter in flight, and a new message measured before sending', () => {
+	/** A tokenizer (characters) whose answers wait until `answer()`. */
+	function heldTokenizer() {
+		const seen: string[] = [];
+		const held: (() => void)[] = [];
+		return {
+			seen,
+			answer: () => held.splice(0).forEach((go) => go()),
+			provider: {
+				id: 'held',
+				kind: 'llamacpp' as const,
+				contextWindow: async () => 1_000,
+				countTokens: (text: string) =>
+					new Promise<number>((resolve) => {
+						seen.push(text);
+						held.push(() => resolve(text.length));
+					})
+			}
+		};
+	}
+
+	it('joins a count of the same text already in flight (one tokenizer request)', async () => {
+		const tokenizer = heldTokenizer();
+		const counter = new TokenCounter();
+		const first = counter.count(tokenizer.provider, 'm', ['hello there']);
+		const second = counter.count(tokenizer.provider, 'm', ['hello there']);
+		await vi.waitFor(() => expect(tokenizer.seen).toHaveLength(1));
+		tokenizer.answer();
+		expect(await Promise.all([first, second])).toEqual([[11], [11]]);
+		expect(counter.tokenized).toBe(1);
+	});
+
+	it('does not wait for the tokenizer when the text fits by its byte count, and counts it meanwhile', async () => {
+		const tokenizer = heldTokenizer();
+		const counter = new TokenCounter();
+		// Window 1,000, reply budget 250: 750 for the prompt; 'a'×700 is at most 701 + 8 tokens.
+		const fits = await measureNewMessage(
+			tokenizer.provider,
+			'm',
+			'',
+			'a'.repeat(700),
+			undefined,
+			0,
+			counter
+		);
+		expect(fits).toBeNull();
+		expect(tokenizer.seen).toEqual(['a'.repeat(700)]); // started, not awaited
+		tokenizer.answer();
+		await vi.waitFor(() => expect(counter.tokenized).toBe(1));
+	});
+
+	it('counts exactly when the byte count does not settle it', async () => {
+		const tokenizer = heldTokenizer();
+		const counter = new TokenCounter();
+		// 'é'×400 is 800 bytes (over 750) but 400 tokens here: it fits once counted.
+		const measuring = measureNewMessage(
+			tokenizer.provider,
+			'm',
+			'',
+			'é'.repeat(400),
+			undefined,
+			0,
+			counter
+		);
+		await vi.waitFor(() => expect(tokenizer.seen).toHaveLength(1));
+		tokenizer.answer();
+		expect(await measuring).toBeNull();
+		const over = measureNewMessage(
+			tokenizer.provider,
+			'm',
+			'',
+			'é'.repeat(760),
+			undefined,
+			0,
+			counter
+		);
+		await vi.waitFor(() => expect(tokenizer.seen).toHaveLength(2));
+		tokenizer.answer();
+		expect(await over).toEqual({ needed: 760 + 8, available: 750 });
+	});
+});
+
+describe('a prompt counted while it is sent (countLater)', () => {
+	function heldTokenizer() {
+		const held: (() => void)[] = [];
+		return {
+			answer: () => held.splice(0).forEach((go) => go()),
+			pending: () => held.length,
+			provider: {
+				id: 'held-prompt',
+				kind: 'llamacpp' as const,
+				contextWindow: async () => 1_000,
+				countTokens: (text: string) =>
+					new Promise<number>((resolve) => held.push(() => resolve(text.length)))
+			}
+		};
+	}
+	const job = { conversation_id: 0, user_message_id: 3, model: 'm' };
+	const history = (newest: string): PromptHistory => ({
+		systemPrompt: 'Be brief.',
+		path: [
+			{ id: 1, role: 'user', content: 'Hello', status: 'done' },
+			{ id: 2, role: 'assistant', content: 'Hi there', status: 'done' },
+			{ id: 3, role: 'user', content: newest, status: 'done' }
+		],
+		attached: new Map()
+	});
+	// The history is given, so no database is read.
+	const noDb = {} as Executor;
+
+	it('sends at once when every text fits by its bytes, and counts the context exactly meanwhile', async () => {
+		const tokenizer = heldTokenizer();
+		const options = { provider: tokenizer.provider, counter: new TokenCounter() };
+		const later = await promptFor(
+			noDb,
+			job,
+			{},
+			{ ...options, history: history('ünïcode ok'), countLater: true }
+		);
+		expect(later.ok && later.context).toBeNull();
+		expect(tokenizer.pending()).toBe(4); // counting, not awaited
+		tokenizer.answer();
+		const context = later.ok && (await later.counting);
+		// The same prompt and figures as when every count is waited for (now all cached).
+		const now = await promptFor(noDb, job, {}, { ...options, history: history('ünïcode ok') });
+		expect(now.ok && now.messages).toEqual(later.ok && later.messages);
+		expect(now.ok && now.context).toEqual(context);
+		expect(context).toEqual({ used: 9 + 5 + 8 + 10 + 4 * 8, window: 1_000, omitted: [] });
+	});
+
+	it('waits for the counts when the bytes alone do not settle the fit', async () => {
+		const tokenizer = heldTokenizer();
+		const counting = promptFor(
+			noDb,
+			job,
+			{},
+			{
+				provider: tokenizer.provider,
+				counter: new TokenCounter(),
+				history: history('é'.repeat(500)), // 1,000 bytes, 500 tokens: fits once counted
+				countLater: true
+			}
+		);
+		await vi.waitFor(() => expect(tokenizer.pending()).toBe(4));
+		tokenizer.answer();
+		const prompt = await counting;
+		expect(prompt.ok && prompt.counting).toBeUndefined();
+		expect(prompt.ok && prompt.context).toEqual({
+			used: 9 + 5 + 8 + 500 + 4 * 8,
+			window: 1_000,
+			omitted: []
+		});
 	});
 });
 

@@ -8,13 +8,18 @@ import type { Job } from '$lib/server/db/schema';
 import { capHistory, fitContext, type CountedTurn } from '$lib/server/jobs/history';
 import {
 	tokenCounter,
+	tokenUpperBound,
 	type TemplateOverhead,
 	type TokenCounter
 } from '$lib/server/llm/token-count';
 import type { ChatMessage, Provider } from '$lib/server/llm/types';
-import { promptPath } from '$lib/server/repos/messages';
+import { promptPath, type PathMessage } from '$lib/server/repos/messages';
 import { promptAttachments } from '$lib/server/services/attachments';
-import { IMAGE_TOKEN_ESTIMATE, withAttachments } from '$lib/server/services/attachments-prompt';
+import {
+	IMAGE_TOKEN_ESTIMATE,
+	withAttachments,
+	type PromptAttachment
+} from '$lib/server/services/attachments-prompt';
 import type { MessageStatusDto } from '$lib/shared/dto';
 
 /** Replies that go back upstream as context: finished, or stopped with their text kept. */
@@ -45,15 +50,54 @@ export interface PromptContext {
 }
 
 export type Prompt =
-	| { ok: true; messages: ChatMessage[]; context: PromptContext | null }
+	| {
+			ok: true;
+			messages: ChatMessage[];
+			context: PromptContext | null;
+			/** With `countLater`: the context, once the tokenizer has counted what it had not yet. */
+			counting?: Promise<PromptContext>;
+	  }
 	| { ok: false; code: 'context_overflow'; message: string; needed: number; available: number };
 
+/** What a prompt is built from, as read from the database. */
+export interface PromptHistory {
+	systemPrompt: string | null;
+	/** The path from the root to the user's message, oldest first. */
+	path: PathMessage[];
+	/** The attachments of the path's user messages, by message id. */
+	attached: Map<number, PromptAttachment[]>;
+}
+
+/** The attachments of `path`'s user messages (one query; none when it has no user message). */
+export function pathAttachments(db: Executor, path: readonly PathMessage[]) {
+	return promptAttachments(
+		db,
+		path.filter((m) => m.role === 'user').map((m) => m.id)
+	);
+}
+
+/** Reads what a job's prompt is built from (two queries). */
+export async function readPromptHistory(
+	db: Executor,
+	job: Pick<Job, 'conversation_id' | 'user_message_id'>
+): Promise<PromptHistory> {
+	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
+	return { systemPrompt, path, attached: await pathAttachments(db, path) };
+}
+
 export interface PromptOptions {
+	/** Already read (in the transaction that enqueued a reply that starts at once). */
+	history?: PromptHistory;
 	/** Fit by this provider's window and tokenizer; without it only the character cap applies. */
 	provider?: PromptProvider;
 	/** The partial reply a Continue job extends. */
 	continueText?: string;
 	counter?: TokenCounter;
+	/**
+	 * Where texts are not counted yet but their byte counts (an upper bound) already fit the whole
+	 * conversation, return the messages at once and the exact context as `counting`.
+	 */
+	countLater?: boolean;
 }
 
 /** A message on its way into the prompt: its id (null for system and Continue turns), its
@@ -98,13 +142,9 @@ export async function promptFor(
 	params: PromptParams,
 	options: PromptOptions = {}
 ): Promise<Prompt> {
-	const { systemPrompt, path } = await promptPath(db, job.conversation_id, job.user_message_id);
+	const { systemPrompt, path, attached } = options.history ?? (await readPromptHistory(db, job));
 	const systemText = [systemPrompt, params.systemPrompt].filter(Boolean).join('\n\n');
 	const system: ChatMessage[] = systemText ? [{ role: 'system', content: systemText }] : [];
-	const attached = await promptAttachments(
-		db,
-		path.filter((m) => m.role === 'user').map((m) => m.id)
-	);
 	const turns: PromptTurn[] = path
 		.filter((m) => m.role === 'user' || REPLY_STATUSES_IN_CONTEXT.includes(m.status))
 		.map((m) => ({
@@ -134,29 +174,39 @@ export async function promptFor(
 		return { ok: true, messages: [...system, ...history, ...tail].map(plain), context: null };
 	const counter = options.counter ?? tokenCounter;
 	const all = [...system.map((m) => ({ id: null, ...m })), ...history, ...tail];
-	const [counts, overhead] = await Promise.all([
-		counter.count(
-			provider,
-			job.model,
-			all.map((m) => m.content)
-		),
-		counter.overhead(provider, job.model)
-	]);
-	const counted: CountedTurn[] = all.map((m, i) => ({
-		id: m.id,
-		message: plain(m),
-		tokens: counts[i]! + overhead.perMessage + (m.images?.length ?? 0) * IMAGE_TOKEN_ESTIMATE
-	}));
-	// The template's once-per-prompt tokens are held back with the reply's budget; the figures
-	// reported (used, needed, available) are whole prompts.
-	const input = {
-		system: counted.slice(0, system.length),
-		history: counted.slice(system.length, system.length + history.length),
-		tail: counted.slice(system.length + history.length),
-		window,
-		replyBudget: replyBudget(window, params.maxTokens) + overhead.base
+	const overhead = await counter.overhead(provider, job.model);
+	const contents = all.map((m) => m.content);
+	const counting = counter.countSoon(provider, job.model, contents);
+	const fitBy = (counts: readonly number[]) => {
+		const counted: CountedTurn[] = all.map((m, i) => ({
+			id: m.id,
+			message: plain(m),
+			tokens: counts[i]! + overhead.perMessage + (m.images?.length ?? 0) * IMAGE_TOKEN_ESTIMATE
+		}));
+		// The template's once-per-prompt tokens are held back with the reply's budget; the figures
+		// reported (used, needed, available) are whole prompts.
+		const input = {
+			system: counted.slice(0, system.length),
+			history: counted.slice(system.length, system.length + history.length),
+			tail: counted.slice(system.length + history.length),
+			window,
+			replyBudget: replyBudget(window, params.maxTokens) + overhead.base
+		};
+		return { input, fit: fitContext(input) };
 	};
-	let fit = fitContext(input);
+	if (options.countLater && counting.known.includes(undefined)) {
+		// Every text at its most (its bytes) fits, so the exact fit keeps every message too.
+		const bounded = fitBy(counting.known.map((n, i) => n ?? tokenUpperBound(contents[i]!))).fit;
+		if (bounded.ok && bounded.omitted.length === 0) {
+			const exact = counting.all.then((counts): PromptContext => {
+				const fit = fitBy(counts).fit;
+				return { used: (fit.ok ? fit.used : bounded.used) + overhead.base, window, omitted: [] };
+			});
+			return { ok: true, messages: bounded.messages, context: null, counting: exact };
+		}
+	}
+	const { input, fit: first } = fitBy(await counting.all);
+	let fit = first;
 	if (!fit.ok && params.truncate && input.tail[0]?.message.role === 'user') {
 		const excess = fit.needed - fit.available;
 		input.tail[0] = await shrinkTurn(counter, provider, job.model, input.tail[0], excess, overhead);
@@ -218,14 +268,22 @@ export async function measureNewMessage(
 	const window = await contextWindowOf(provider, model);
 	if (window === null) return null;
 	const texts = systemText ? [systemText, content] : [content];
-	const [counts, overhead] = await Promise.all([
-		counter.count(provider, model, texts),
-		counter.overhead(provider, model)
-	]);
+	const available = window - replyBudget(window, maxTokens);
+	const overhead = await counter.overhead(provider, model);
+	const bound = texts.reduce(
+		(total, text) => total + tokenUpperBound(text) + overhead.perMessage,
+		overhead.base + attachmentTokens
+	);
+	if (bound <= available) {
+		// Fits whatever the tokenizer says: its count (the prompt's fit needs it next) is started
+		// here, not waited for.
+		void counter.count(provider, model, texts).catch(() => {});
+		return null;
+	}
+	const counts = await counter.count(provider, model, texts);
 	const needed = counts.reduce(
 		(total, n) => total + n + overhead.perMessage,
 		overhead.base + attachmentTokens
 	);
-	const available = window - replyBudget(window, maxTokens);
 	return needed > available ? { needed, available } : null;
 }
