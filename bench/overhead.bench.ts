@@ -78,7 +78,12 @@ function timingUpstream(req: http.IncomingMessage, res: http.ServerResponse) {
 beforeAll(async () => {
 	upstream = http.createServer(timingUpstream);
 	upstreamUrl = await listenLocal(upstream);
-	hearth = await startHearth({ LLAMA_URL: upstreamUrl }, undefined, hearthLauncher());
+	// Hundreds of requests a second from one address: the request-rate buckets refill fast here.
+	hearth = await startHearth(
+		{ LLAMA_URL: upstreamUrl, HEARTH_TEST_TIMINGS: 'requestRefillMs=1' },
+		undefined,
+		hearthLauncher()
+	);
 	addUser(hearth, 'bench', 'bench-password');
 	client = await signIn(hearth, 'bench', 'bench-password');
 	secret = (await client.json<{ secret: string }>('POST', '/api/keys', { name: 'bench' })).body
