@@ -2,6 +2,7 @@
 // (SSE event shapes, error bodies), for the faults and protocols a real llama-server cannot give
 // us. Each listens on 127.0.0.1 and a free port; `behaviour` picks what the next chat request gets.
 import http from 'node:http';
+import type { ProviderRecord } from '$lib/server/llm/types';
 import { listenLocal } from './ports';
 
 export type StubBehaviour =
@@ -100,6 +101,25 @@ function streamScript(
 		res.end('data: [DONE]\n\n');
 	}, script.intervalMs);
 	res.on('close', () => clearInterval(timer));
+}
+
+/** The admin's record of an OpenAI-compatible provider at `stub` (id "stub"), with `overrides`. */
+export function stubProviderRecord(
+	stub: Pick<StubServer, 'url'>,
+	overrides: Partial<ProviderRecord> = {}
+): ProviderRecord {
+	return {
+		id: 'stub',
+		kind: 'openai_compatible',
+		name: 'Stub',
+		baseUrl: `${stub.url}/v1`,
+		apiKey: null,
+		allowInternal: true,
+		maxConcurrency: null,
+		enabledModels: [],
+		source: 'admin',
+		...overrides
+	};
 }
 
 export function startOpenAiStub(): Promise<StubServer> {

@@ -4,7 +4,11 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, insertUsers, type TestDatabase } from '../../../../tests/support/db';
-import { startOpenAiStub, type StubServer } from '../../../../tests/support/stub-providers';
+import {
+	startOpenAiStub,
+	type StubServer,
+	stubProviderRecord
+} from '../../../../tests/support/stub-providers';
 import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { ProviderRegistry } from '$lib/server/llm/registry';
@@ -29,17 +33,7 @@ describe('reply screening in the chat', () => {
 		stub = await startOpenAiStub();
 		stub.script = { text: 'safe', chunkChars: 2, intervalMs: 1 };
 		providers = new ProviderRegistry(async () => [
-			{
-				id: 'stub',
-				kind: 'openai_compatible',
-				name: 'Stub',
-				baseUrl: `${stub.url}/v1`,
-				apiKey: 'sk-test-0000',
-				allowInternal: true,
-				maxConcurrency: 1,
-				enabledModels: [],
-				source: 'admin'
-			}
+			stubProviderRecord(stub, { apiKey: 'sk-test-0000', maxConcurrency: 1 })
 		]);
 		runner = new JobRunner({
 			db: t.db,

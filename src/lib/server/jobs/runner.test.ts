@@ -8,7 +8,11 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { startOpenAiStub, type StubServer } from '../../../../tests/support/stub-providers';
+import {
+	startOpenAiStub,
+	type StubServer,
+	stubProviderRecord
+} from '../../../../tests/support/stub-providers';
 import { JobBus } from '$lib/server/jobs/bus';
 import { MAX_HISTORY_CHARS } from '$lib/server/jobs/history';
 import { JobRunner } from '$lib/server/jobs/runner';
@@ -30,19 +34,7 @@ describe.each(DIALECTS)('job runner on %s', (dialect) => {
 		t = await freshDatabase(dialect);
 		[userId] = (await insertUsers(t.db, 'runner-user')) as [number];
 		stub = await startOpenAiStub();
-		providers = new ProviderRegistry(async () => [
-			{
-				id: 'stub',
-				kind: 'openai_compatible',
-				name: 'Stub',
-				baseUrl: `${stub.url}/v1`,
-				apiKey: KEY,
-				allowInternal: true,
-				maxConcurrency: null,
-				enabledModels: [],
-				source: 'admin'
-			}
-		]);
+		providers = new ProviderRegistry(async () => [stubProviderRecord(stub, { apiKey: KEY })]);
 		const log = pino({ level: 'trace' }, { write: (line: string) => void (logs += line) });
 		runner = new JobRunner({ db: t.db, providers, bus: new JobBus(), log });
 		await runner.start({ recoverAll: true });
@@ -144,19 +136,7 @@ describe('job runner: a job enqueued here', () => {
 	beforeAll(async () => {
 		t = await freshDatabase('sqlite');
 		stub = await startOpenAiStub();
-		const providers = new ProviderRegistry(async () => [
-			{
-				id: 'stub',
-				kind: 'openai_compatible',
-				name: 'Stub',
-				baseUrl: `${stub.url}/v1`,
-				apiKey: null,
-				allowInternal: true,
-				maxConcurrency: null,
-				enabledModels: [],
-				source: 'admin'
-			}
-		]);
+		const providers = new ProviderRegistry(async () => [stubProviderRecord(stub)]);
 		// The claim loop's poll never comes during the test: only `submit` can start the job.
 		runner = new JobRunner({
 			db: t.db,

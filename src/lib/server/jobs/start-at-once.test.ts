@@ -9,7 +9,11 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import { startOpenAiStub, type StubServer } from '../../../../tests/support/stub-providers';
+import {
+	startOpenAiStub,
+	type StubServer,
+	stubProviderRecord
+} from '../../../../tests/support/stub-providers';
 import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
 import { ProviderRegistry } from '$lib/server/llm/registry';
@@ -29,19 +33,7 @@ describe.each(DIALECTS)('a reply that starts at once, on %s', (dialect) => {
 		t = await freshDatabase(dialect);
 		[userId] = (await insertUsers(t.db, 'fast-user')) as [number];
 		stub = await startOpenAiStub();
-		providers = new ProviderRegistry(async () => [
-			{
-				id: 'stub',
-				kind: 'openai_compatible',
-				name: 'Stub',
-				baseUrl: `${stub.url}/v1`,
-				apiKey: null,
-				allowInternal: true,
-				maxConcurrency: 1,
-				enabledModels: [],
-				source: 'admin'
-			}
-		]);
+		providers = new ProviderRegistry(async () => [stubProviderRecord(stub, { maxConcurrency: 1 })]);
 		// The claim loop's poll never comes during the tests: only the hand-over can start a job.
 		runner = new JobRunner({
 			db: t.db,

@@ -5,7 +5,8 @@ import {
 	startAnthropicStub,
 	startOpenAiStub,
 	type StubBehaviour,
-	type StubServer
+	type StubServer,
+	stubProviderRecord
 } from '../../../../tests/support/stub-providers';
 import { freePort } from '../../../../tests/support/ports';
 import { buildProvider } from '$lib/server/llm/registry';
@@ -203,20 +204,10 @@ describe('OpenAI timeouts and cancellation', () => {
 	let provider: Provider;
 	beforeAll(async () => {
 		stub = await startOpenAiStub();
-		provider = buildProvider(
-			{
-				id: 'x',
-				kind: 'openai_compatible',
-				name: 'Stub',
-				baseUrl: `${stub.url}/v1`,
-				apiKey: null,
-				allowInternal: true,
-				maxConcurrency: null,
-				enabledModels: ['fallback-a'],
-				source: 'admin'
-			},
-			{ firstTokenTimeoutMs: 300, idleTimeoutMs: 300 }
-		);
+		provider = buildProvider(stubProviderRecord(stub, { id: 'x', enabledModels: ['fallback-a'] }), {
+			firstTokenTimeoutMs: 300,
+			idleTimeoutMs: 300
+		});
 	});
 	afterAll(() => stub.close());
 

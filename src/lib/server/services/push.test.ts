@@ -14,7 +14,11 @@ import {
 	StandInPushService,
 	type BrowserSubscription
 } from '../../../../tests/support/push-service';
-import { startOpenAiStub, type StubServer } from '../../../../tests/support/stub-providers';
+import {
+	startOpenAiStub,
+	type StubServer,
+	stubProviderRecord
+} from '../../../../tests/support/stub-providers';
 import { createSession } from '$lib/server/auth/session';
 import { JobBus } from '$lib/server/jobs/bus';
 import { JobRunner } from '$lib/server/jobs/runner';
@@ -54,19 +58,7 @@ describe.each(DIALECTS)('web push on %s', (dialect) => {
 		stub = await startOpenAiStub();
 		stub.script = { text: REPLY_TEXT, chunkChars: 20, intervalMs: 1 };
 		pushService = await new StandInPushService().start();
-		const providers = new ProviderRegistry(async () => [
-			{
-				id: 'stub',
-				kind: 'openai_compatible',
-				name: 'Stub',
-				baseUrl: `${stub.url}/v1`,
-				apiKey: null,
-				allowInternal: true,
-				maxConcurrency: null,
-				enabledModels: [],
-				source: 'admin'
-			}
-		]);
+		const providers = new ProviderRegistry(async () => [stubProviderRecord(stub)]);
 		const log = pino({ level: 'warn' }, { write: (line: string) => void (logs += line) });
 		const deps: PushDeps = {
 			db: t.db,
