@@ -114,21 +114,31 @@ export async function promptPath(
 }
 
 /** How many messages a conversation holds and how many characters of content in all. */
+/**
+ * A conversation's message count and the size of its texts: in UTF-8 bytes (`octet_length` reads
+ * each row's stored length, not its text) or, exactly, in characters (reads every text).
+ */
 export async function conversationSize(
 	db: Executor,
-	conversationId: number
-): Promise<{ messages: number; chars: number }> {
+	conversationId: number,
+	unit: 'bytes' | 'chars'
+): Promise<{ messages: number; size: number }> {
 	const row = await db
 		.selectFrom('message')
 		.select((eb) => [
 			eb.fn.countAll<number | string>().as('messages'),
 			eb.fn
-				.coalesce(eb.fn.sum<number | string | null>(eb.fn('length', ['content'])), eb.lit(0))
-				.as('chars')
+				.coalesce(
+					eb.fn.sum<number | string | null>(
+						eb.fn(unit === 'bytes' ? 'octet_length' : 'length', ['content'])
+					),
+					eb.lit(0)
+				)
+				.as('size')
 		])
 		.where('conversation_id', '=', conversationId)
 		.executeTakeFirstOrThrow();
-	return { messages: Number(row.messages), chars: Number(row.chars) };
+	return { messages: Number(row.messages), size: Number(row.size) };
 }
 
 /** The newest messages of a conversation (older than `before`), newest first: ids and sizes. */

@@ -124,13 +124,13 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 	});
 
 	/** Fills a conversation directly (as one from before the caps, or a long history would). */
-	async function fill(conversationId: number, count: number, charsEach: number) {
+	async function fill(conversationId: number, count: number, charsEach: number, char = 'x') {
 		const now = Date.now();
 		const rows = Array.from({ length: count }, (_, i) => ({
 			conversation_id: conversationId,
 			user_id: userId,
 			role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
-			content: 'x'.repeat(charsEach),
+			content: char.repeat(charsEach),
 			status: 'done' as const,
 			created_at: now,
 			updated_at: now
@@ -194,6 +194,21 @@ describe.each(DIALECTS)('sending messages on %s', (dialect) => {
 		const fresh = await createConversation(t.db, userId, {});
 		expect((await sendMessage(t.db, userId, fresh.id, { content: 'hi' }, deps)).ok).toBe(true);
 		await finishAll();
+	});
+
+	it('counts characters, not bytes, once the bytes alone would pass the cap', async () => {
+		const conv = await createConversation(t.db, userId, {});
+		// Three bytes a character: 6 MB of text, and still 250 characters under the cap.
+		await fill(conv.id, 25, MAX_CONVERSATION_CHARS / 25 - 10, '字');
+		expect((await sendMessage(t.db, userId, conv.id, { content: 'y'.repeat(200) }, deps)).ok).toBe(
+			true
+		);
+		await finishAll();
+		const before = await stored(conv.id);
+		expect(
+			await sendMessage(t.db, userId, conv.id, { content: 'z'.repeat(100) }, deps)
+		).toMatchObject({ ok: false, code: 'conversation_full' });
+		expect(await stored(conv.id)).toEqual(before);
 	});
 
 	it('wakes the runner once per committed job, and not for a duplicate or a refusal', async () => {

@@ -257,10 +257,14 @@ export async function overfull(
 	adding: number,
 	chars: number
 ) {
-	const size = await messages.conversationSize(trx, conversationId);
+	// A character is at least one UTF-8 byte: when the bytes fit, the characters do, and the texts
+	// (up to 2 MB of them) are not read to count them.
+	const bytes = await messages.conversationSize(trx, conversationId, 'bytes');
+	const fits = (size: number) =>
+		bytes.messages + adding <= MAX_CONVERSATION_MESSAGES && size + chars <= MAX_CONVERSATION_CHARS;
 	if (
-		size.messages + adding <= MAX_CONVERSATION_MESSAGES &&
-		size.chars + chars <= MAX_CONVERSATION_CHARS
+		fits(bytes.size) ||
+		fits((await messages.conversationSize(trx, conversationId, 'chars')).size)
 	)
 		return null;
 	return {
