@@ -60,6 +60,8 @@ export async function spoolUpload(
 	try {
 		parser = busboy({
 			headers: { 'content-type': type },
+			// Browsers send file names in UTF-8 (busboy's default reads them as latin1).
+			defParamCharset: 'utf8',
 			limits: { files: MAX_IMPORT_FILES, fields: 10, fieldSize: 1024, parts: MAX_IMPORT_FILES + 10 }
 		});
 	} catch {
