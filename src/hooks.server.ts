@@ -107,6 +107,17 @@ function unavailableResponse(pathname: string, down: DatabaseUnavailable): Respo
 	});
 }
 
+/**
+ * The message of an error answered in text by SvelteKit: the text when plain, never an HTML page
+ * (a malformed URL in a path is answered with the error page).
+ */
+async function plainMessage(response: Response): Promise<string> {
+	const plain = /^text\/plain\b/i.test(response.headers.get('content-type') ?? '');
+	const text = plain ? (await response.text()).slice(0, 200) : '';
+	if (text) return text;
+	return response.status === 400 ? 'The request is malformed (its URL or body)' : 'Request failed';
+}
+
 /** Security headers everywhere; API errors of any origin in the one JSON error shape. */
 const shapeResponses: Handle = async ({ event, resolve }) => {
 	const started = performance.now();
@@ -137,7 +148,7 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 			status === 404 ? 'unknown_url' : (ERROR_CODES[status] ?? null),
 			status === 404
 				? `Unknown request URL: ${event.request.method} ${event.url.pathname.slice(0, 200)}`
-				: (await response.text()).slice(0, 200) || 'Request failed'
+				: await plainMessage(response)
 		);
 	} else if (v1 && response.status >= 500) {
 		response = v1Error(response.status, null, 'Something went wrong on the server');
@@ -152,7 +163,7 @@ const shapeResponses: Handle = async ({ event, resolve }) => {
 				? `No API route ${event.request.method} ${event.url.pathname}`
 				: status === 405
 					? `${event.request.method} is not allowed on ${event.url.pathname}`
-					: (await response.text()).slice(0, 200) || 'Request failed';
+					: await plainMessage(response);
 		const allow = response.headers.get('allow');
 		response = errorResponse(
 			status,

@@ -53,6 +53,28 @@ describe('percent-encoded /api and /v1 prefixes', () => {
 		expect(withCookie.status).toBe(404);
 	});
 
+	// Found by the sweep of every endpoint: the error page's HTML came back as the JSON message.
+	it('answers a broken encoding in an API path in the JSON shape with a short message', async () => {
+		const { body: made } = await alice.json<{ key: { id: number }; secret: string }>(
+			'POST',
+			'/api/keys',
+			{
+				name: 'sweep'
+			}
+		);
+		for (const [pathname, headers] of [
+			['/api/attachments/%ED%A0%80', { cookie: alice.cookie }],
+			['/api/me/sessions/%E0%A4%A', { cookie: alice.cookie }],
+			['/v1/models/%ED%A0%80', { authorization: `Bearer ${made.secret}` }]
+		] as const) {
+			const res = await fetch(`${hearth.url}${pathname}`, { headers });
+			expect(res.status, pathname).toBe(400);
+			const { error } = (await res.json()) as { error: { message: string } };
+			expect(error.message, pathname).toBe('The request is malformed (its URL or body)');
+		}
+		expect((await alice.call('DELETE', `/api/keys/${made.key.id}`)).status).toBe(200);
+	});
+
 	it('still serves other encoded paths and answers a broken encoding with 400', async () => {
 		expect((await fetch(`${hearth.url}/%E0%A4%A/x`)).status).toBe(400);
 		expect((await alice.call('GET', '/api/keys')).status).toBe(200);

@@ -1,10 +1,15 @@
 // Reading form actions' bodies: a malformed body is a 400 for the form, never a 500.
 export async function readForm(request: Request): Promise<FormData | null> {
+	let data: FormData;
 	try {
-		return await request.formData();
+		data = await request.formData();
 	} catch {
 		return null;
 	}
+	// NUL cannot be stored or looked up (PostgreSQL text refuses it): such a form is unreadable.
+	for (const [name, value] of data)
+		if (name.includes('\0') || (typeof value === 'string' && value.includes('\0'))) return null;
+	return data;
 }
 
 export function field(data: FormData, name: string, maxLength = 1024): string {

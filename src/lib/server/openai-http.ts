@@ -71,11 +71,23 @@ export async function readV1Json(
 				`Body is larger than ${V1_BODY_LIMIT_BYTES} bytes`
 			)
 		};
+	let value: unknown;
+	let nul = false;
 	try {
-		return { ok: true, value: JSON.parse(text) as unknown };
+		// As readJson: NUL cannot be stored (PostgreSQL text refuses it) and means nothing here.
+		value = JSON.parse(text, (key, item: unknown) => {
+			if (key.includes('\0') || (typeof item === 'string' && item.includes('\0'))) nul = true;
+			return item;
+		});
 	} catch {
 		return { ok: false, response: v1Error(400, 'invalid_json', 'The body is not valid JSON') };
 	}
+	if (nul)
+		return {
+			ok: false,
+			response: v1Error(400, null, 'Text must not contain NUL (\\u0000) characters')
+		};
+	return { ok: true, value };
 }
 
 const encoder = new TextEncoder();

@@ -7,6 +7,10 @@ import {
 	MAX_PROMPT_TITLE_CHARS
 } from '$lib/shared/prompt-template';
 import { MAX_SYSTEM_PROMPT_CHARS } from '$lib/shared/slash-commands';
+import { MAX_ID } from '$lib/server/ids';
+
+/** A row's id in a body (conversation, message): at most what an id column holds. */
+export const RowId = z.number().int().positive().max(MAX_ID);
 
 export const ModelRef = z
 	.string()

@@ -11,6 +11,7 @@ import {
 import { changeTwoFactorRequirement, isTwoFactorRequired } from '$lib/server/services/two-factor';
 import { field, readForm } from '$lib/server/forms';
 import { failureStatus } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	requireAdmin(locals, url);
@@ -35,8 +36,8 @@ export const actions: Actions = {
 	revoke: async ({ request, locals, url }) => {
 		requireAdmin(locals, url);
 		const data = await readForm(request);
-		const id = Number(data ? field(data, 'id') : NaN);
-		if (!Number.isSafeInteger(id) || !(await revokeInvite(getRuntime().db, id))) {
+		const id = data ? parseId(field(data, 'id')) : null;
+		if (id === null || !(await revokeInvite(getRuntime().db, id))) {
 			return fail(404, { message: 'That invite no longer exists' });
 		}
 		return { message: 'Invite revoked' };

@@ -39,6 +39,20 @@ function chunkedUpload(parts: { field: string; filename: string; data: Buffer }[
 const spooledFiles = () => fs.readdirSync(importSpoolDir(dataDir));
 
 describe('spoolUpload', () => {
+	// Found by the sweep of every endpoint: busboy reads header parameters as latin1 by default,
+	// so the import list showed "GesprÃ¤che.json" (browsers send the name in UTF-8).
+	it('keeps a UTF-8 file name as it was sent', async () => {
+		const result = await spoolUpload(
+			chunkedUpload([
+				{ field: 'file', filename: 'Gespräche – 会話.json', data: Buffer.from('[1]') }
+			]),
+			dataDir
+		);
+		if (!result.ok) throw new Error(result.message);
+		expect(result.files.map((f) => f.name)).toEqual(['Gespräche – 会話.json']);
+		for (const f of result.files) fs.rmSync(f.path);
+	});
+
 	it('writes each `file` part to a private file, keeping only its base name', async () => {
 		const result = await spoolUpload(
 			chunkedUpload([

@@ -36,6 +36,14 @@ function cleanName(name: string | undefined): string {
 
 class TooLarge extends Error {}
 
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+	try {
+		while (!(await reader.read()).done);
+	} catch {
+		// the client went away or the body went past the hooks' limit: nothing left to drain
+	}
+}
+
 export async function spoolUpload(
 	request: Request,
 	dataDir: string,
@@ -60,6 +68,8 @@ export async function spoolUpload(
 	try {
 		parser = busboy({
 			headers: { 'content-type': type },
+			// Browsers send file names in UTF-8 (busboy's default reads them as latin1).
+			defParamCharset: 'utf8',
 			limits: { files: MAX_IMPORT_FILES, fields: 10, fieldSize: 1024, parts: MAX_IMPORT_FILES + 10 }
 		});
 	} catch {
@@ -91,15 +101,25 @@ export async function spoolUpload(
 		write.catch((error: unknown) => parser.destroy(error as Error));
 		writes.push(write);
 	});
+	// The pipeline destroys its source on a parse error; a web stream's reader would cancel the
+	// request body, and the adapter then drops the connection before our 400 is sent. So the body
+	// is read here and, after an error, drained (the hooks' body limit bounds the drain).
+	const reader = request.body.getReader();
+	const source = new Readable({
+		read() {
+			reader.read().then(
+				({ done, value }) => this.push(done ? null : value),
+				(error: unknown) => this.destroy(error as Error)
+			);
+		}
+	});
 	try {
-		await pipeline(
-			Readable.fromWeb(request.body as import('node:stream/web').ReadableStream),
-			parser
-		);
+		await pipeline(source, parser);
 		const settled = await Promise.allSettled(writes);
 		const failed = settled.find((s) => s.status === 'rejected');
 		if (failed) throw (failed as PromiseRejectedResult).reason;
 	} catch (error) {
+		void drain(reader);
 		await Promise.allSettled(writes);
 		await Promise.all(closed);
 		removeSpooled(files);

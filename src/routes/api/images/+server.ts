@@ -2,13 +2,14 @@ import { z } from 'zod';
 import type { RequestHandler } from './$types';
 import { errorResponse, json, readJson } from '$lib/server/http';
 import { getRuntime } from '$lib/server/runtime';
+import { RowId } from '$lib/server/schemas';
 import { createImage, MAX_IMAGE_PROMPT_CHARS } from '$lib/server/services/images';
 
 const ImageBody = z
 	.object({
 		prompt: z.string().trim().min(1, 'describe the image').max(MAX_IMAGE_PROMPT_CHARS),
 		/** Absent: the picture starts a new conversation. */
-		conversationId: z.number().int().positive().optional()
+		conversationId: RowId.optional()
 	})
 	.strict();
 

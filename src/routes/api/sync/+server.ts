@@ -1,5 +1,6 @@
 import type { RequestHandler } from './$types';
 import { errorResponse, json } from '$lib/server/http';
+import { MAX_ID } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { SYNC_LIMITS, syncConversations } from '$lib/server/services/sync';
 
@@ -15,6 +16,9 @@ export const GET: RequestHandler = async ({ locals, url }) => {
 		return errorResponse(400, 'invalid_request', 'have must be a comma-separated list of ids');
 	}
 	const ids = have ? have.split(',').map(Number) : [];
+	if (ids.some((id) => id > MAX_ID)) {
+		return errorResponse(400, 'invalid_request', 'have must be a comma-separated list of ids');
+	}
 	if (ids.length > SYNC_LIMITS.maxHave) {
 		return errorResponse(400, 'invalid_request', `have lists more than ${SYNC_LIMITS.maxHave} ids`);
 	}

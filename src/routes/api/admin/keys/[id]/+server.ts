@@ -1,12 +1,13 @@
 import type { RequestHandler } from './$types';
 import { errorResponse, failureResponse, json } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { revokeApiKey } from '$lib/server/services/api-keys';
 
 export const DELETE: RequestHandler = async ({ locals, params }) => {
 	if (locals.user!.role !== 'admin') return errorResponse(404, 'not_found', 'Not found');
-	const id = Number(params.id);
-	if (!Number.isSafeInteger(id)) return errorResponse(404, 'not_found', 'No such API key');
+	const id = parseId(params.id);
+	if (id === null) return errorResponse(404, 'not_found', 'No such API key');
 	const result = await revokeApiKey(getRuntime().db, locals.user!, id, { asAdmin: true });
 	return result.ok ? json({ ok: true }) : failureResponse(result);
 };

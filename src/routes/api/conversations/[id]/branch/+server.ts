@@ -3,9 +3,10 @@ import type { RequestHandler } from './$types';
 import { errorResponse, failureResponse, json, readJson } from '$lib/server/http';
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
+import { RowId } from '$lib/server/schemas';
 import { branchConversation } from '$lib/server/services/branching';
 
-const BranchBody = z.object({ messageId: z.number().int().positive() }).strict();
+const BranchBody = z.object({ messageId: RowId }).strict();
 
 /** POST — a new conversation with the history up to `messageId`, linked to this one. */
 export const POST: RequestHandler = async ({ params, locals, request }) => {

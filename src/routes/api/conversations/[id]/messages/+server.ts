@@ -4,7 +4,7 @@ import { errorResponse, failureResponse, json, readJson } from '$lib/server/http
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { MAX_MESSAGE_CHARS, replyDeps, sendMessage } from '$lib/server/services/chat';
-import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
+import { ModelRef, Reasoning, RowId, Temperature } from '$lib/server/schemas';
 import { jobEventResponse } from '$lib/server/jobs/events';
 import { tooManyStreams } from '$lib/server/jobs/streams';
 import { ATTACHMENT_ID, MAX_ATTACHMENTS_PER_MESSAGE } from '$lib/shared/attachments';
@@ -15,7 +15,7 @@ const SendBody = z.object({
 		.array(z.string().regex(ATTACHMENT_ID, 'an attachment id'))
 		.max(MAX_ATTACHMENTS_PER_MESSAGE)
 		.optional(),
-	parentId: z.number().int().positive().nullable().optional(),
+	parentId: RowId.nullable().optional(),
 	model: ModelRef.optional(),
 	temperature: Temperature.optional(),
 	maxTokens: z.number().int().min(1).max(200_000).optional(),

@@ -4,11 +4,11 @@ import { errorResponse, failureResponse, json, readJson } from '$lib/server/http
 import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { regenerateReply, replyDeps } from '$lib/server/services/chat';
-import { ModelRef, Reasoning, Temperature } from '$lib/server/schemas';
+import { ModelRef, Reasoning, RowId, Temperature } from '$lib/server/schemas';
 
 const RegenerateBody = z
 	.object({
-		messageId: z.number().int().positive(),
+		messageId: RowId,
 		model: ModelRef.optional(),
 		temperature: Temperature.optional(),
 		maxTokens: z.number().int().min(1).max(200_000).optional(),

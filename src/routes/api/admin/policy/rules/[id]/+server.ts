@@ -1,16 +1,12 @@
 import type { RequestHandler } from './$types';
 import { errorResponse, failureResponse, json, readJson } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { PolicyRulePatch } from '$lib/server/schemas';
 import { deletePolicyRule, updatePolicyRule } from '$lib/server/services/content-policy';
 
-function ruleId(raw: string): number | null {
-	const id = Number(raw);
-	return Number.isSafeInteger(id) && id > 0 ? id : null;
-}
-
 export const PATCH: RequestHandler = async ({ locals, params, request }) => {
-	const id = ruleId(params.id);
+	const id = parseId(params.id);
 	if (locals.user!.role !== 'admin' || id === null)
 		return errorResponse(404, 'not_found', 'Not found');
 	const body = await readJson(request, PolicyRulePatch);
@@ -20,7 +16,7 @@ export const PATCH: RequestHandler = async ({ locals, params, request }) => {
 };
 
 export const DELETE: RequestHandler = async ({ locals, params }) => {
-	const id = ruleId(params.id);
+	const id = parseId(params.id);
 	if (locals.user!.role !== 'admin' || id === null)
 		return errorResponse(404, 'not_found', 'Not found');
 	const result = await deletePolicyRule(getRuntime().db, id);

@@ -1,5 +1,6 @@
 import type { RequestHandler } from './$types';
 import { errorResponse, failureResponse, json } from '$lib/server/http';
+import { parseId } from '$lib/server/ids';
 import { getRuntime } from '$lib/server/runtime';
 import { listRefusedTexts, POLICY_REFUSAL_PAGE_MAX } from '$lib/server/services/policy-refusals';
 
@@ -10,15 +11,15 @@ const DEFAULT_PAGE = 20;
  * first (`nextBeforeId` is the next page's `before`); admin only, others get 404.
  */
 export const GET: RequestHandler = async ({ locals, params, url }) => {
-	const id = Number(params.id);
-	if (locals.user!.role !== 'admin' || !Number.isSafeInteger(id) || id <= 0)
+	const id = parseId(params.id);
+	if (locals.user!.role !== 'admin' || id === null)
 		return errorResponse(404, 'not_found', 'Not found');
 	const limit = url.searchParams.get('limit');
 	const before = url.searchParams.get('before');
 	if (
 		(limit !== null &&
 			(!/^\d{1,3}$/.test(limit) || +limit < 1 || +limit > POLICY_REFUSAL_PAGE_MAX)) ||
-		(before !== null && !/^[1-9]\d{0,14}$/.test(before))
+		(before !== null && parseId(before) === null)
 	)
 		return errorResponse(
 			400,
