@@ -234,7 +234,13 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 
 	// An edit of the message keeps its files.
 	await user.getByRole('button', { name: 'Edit' }).tap();
-	await page.getByLabel('Edit message').fill('And the date?');
+	// The edit box grows to show a longer text whole, as the composer does.
+	const editBox = page.getByLabel('Edit message');
+	await editBox.fill(
+		Array.from({ length: 6 }, (_, i) => `Line ${i + 1} of a longer question`).join('\n')
+	);
+	expect(await editBox.evaluate((el) => el.scrollHeight <= el.clientHeight)).toBe(true);
+	await editBox.fill('And the date?');
 	await page.getByRole('button', { name: 'Send edit' }).tap();
 	const edited = page.locator('article.message.user').last();
 	await expect(edited.getByTestId('message-content')).toHaveText('And the date?');
