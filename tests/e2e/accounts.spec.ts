@@ -177,6 +177,12 @@ test('an invite link has Copy and Share buttons on a phone', async ({ browser })
 		.poll(() => page.evaluate(() => (window as unknown as { __shared: ShareData[] }).__shared))
 		.toEqual([{ title: 'Your invitation to Hearth', url: link }]);
 	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+	// The tables' row actions are thumb-sized too, though they read as links.
+	for (const action of [
+		page.getByRole('button', { name: `Remove ${ADMIN.username}` }),
+		page.getByRole('button', { name: 'Revoke' }).first()
+	])
+		expect((await action.boundingBox())!.height).toBeGreaterThanOrEqual(40);
 	await context.close();
 });
 

@@ -135,7 +135,7 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 	await (
 		await chooser
 	).setFiles([
-		{ name: 'receipt.jpg', mimeType: 'image/jpeg', buffer: photo },
+		{ name: 'receipt-from-the-hardware-store.jpg', mimeType: 'image/jpeg', buffer: photo },
 		{ name: 'note.md', mimeType: 'text/markdown', buffer: Buffer.from(NOTE) }
 	]);
 	// A pasted screenshot, as the clipboard hands it over.
@@ -165,6 +165,8 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 	await page.getByRole('button', { name: 'Remove pasted.png' }).tap();
 	await expect(chips).toHaveCount(2);
 	expect(await fitsWidth()).toBe(true);
+	// Two chips share the row, long names and all: both whole in sight, the row not scrolled.
+	for (const chip of await chips.all()) await expect(chip).toBeInViewport({ ratio: 1 });
 	await saveScreenshot(page, 'attachments-composer');
 
 	await page.getByRole('textbox', { name: 'Message' }).fill('What is the total?');
@@ -194,9 +196,11 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 	const image = stored.messages
 		.find((m) => m.role === 'user')!
 		.attachments!.find((a) => a.kind === 'image')!;
-	expect(image).toMatchObject({ name: 'receipt.jpg', type: 'image/jpeg' });
+	expect(image).toMatchObject({ name: 'receipt-from-the-hardware-store.jpg', type: 'image/jpeg' });
 	const file = await page.request.get(`/api/attachments/${image.id}`);
-	expect(file.headers()['content-disposition']).toMatch(/^attachment; filename="receipt.jpg"/);
+	expect(file.headers()['content-disposition']).toMatch(
+		/^attachment; filename="receipt-from-the-hardware-store.jpg"/
+	);
 	expect(file.headers()['x-content-type-options']).toBe('nosniff');
 	expect(file.headers()['content-security-policy']).toContain('sandbox');
 	const bytes = await file.body();
@@ -216,8 +220,10 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 	await saveScreenshot(page, 'attachments-preview-document');
 	await sheet.getByRole('button', { name: 'Close' }).tap();
 	await expect(sheet).toBeHidden();
-	await user.getByRole('button', { name: 'Open receipt.jpg' }).tap();
-	await expect(sheet.getByRole('img', { name: 'receipt.jpg' })).toBeVisible();
+	await user.getByRole('button', { name: 'Open receipt-from-the-hardware-store.jpg' }).tap();
+	await expect(
+		sheet.getByRole('img', { name: 'receipt-from-the-hardware-store.jpg' })
+	).toBeVisible();
 	await expect
 		.poll(() => sheet.getByRole('img').evaluate((img: HTMLImageElement) => img.naturalWidth))
 		.toBe(2048);
@@ -228,7 +234,13 @@ test('attach from the chooser, paste, remove, send to a vision model, open the p
 
 	// An edit of the message keeps its files.
 	await user.getByRole('button', { name: 'Edit' }).tap();
-	await page.getByLabel('Edit message').fill('And the date?');
+	// The edit box grows to show a longer text whole, as the composer does.
+	const editBox = page.getByLabel('Edit message');
+	await editBox.fill(
+		Array.from({ length: 6 }, (_, i) => `Line ${i + 1} of a longer question`).join('\n')
+	);
+	expect(await editBox.evaluate((el) => el.scrollHeight <= el.clientHeight)).toBe(true);
+	await editBox.fill('And the date?');
 	await page.getByRole('button', { name: 'Send edit' }).tap();
 	const edited = page.locator('article.message.user').last();
 	await expect(edited.getByTestId('message-content')).toHaveText('And the date?');
@@ -275,14 +287,16 @@ test('offline, the conversation shows the image as the thumbnail kept on the dev
 	await controlled();
 	const { user } = await api<{ user: { id: number } }>('GET', '/api/me');
 	await page.goto(`/c/${conversationId}`);
-	const photo = page.getByRole('button', { name: 'Open receipt.jpg' }).first();
+	const photo = page
+		.getByRole('button', { name: 'Open receipt-from-the-hardware-store.jpg' })
+		.first();
 	await expect
 		.poll(() => photo.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth))
 		.toBe(2048);
 	const stored = await api<ConversationDto>('GET', `/api/conversations/${conversationId}`);
 	const imageId = stored.messages
 		.flatMap((m) => m.attachments ?? [])
-		.find((a) => a.name === 'receipt.jpg')!.id;
+		.find((a) => a.name === 'receipt-from-the-hardware-store.jpg')!.id;
 	await expect.poll(() => keptThumbnails(user.id)).toHaveLength(1);
 	const [kept] = await keptThumbnails(user.id);
 	expect(kept).toMatchObject({ id: imageId, conversationId, type: 'image/webp' });

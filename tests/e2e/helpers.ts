@@ -64,6 +64,7 @@ export async function addProvider(
 	allowInternal: boolean
 ) {
 	await page.goto('/admin/providers');
+	await page.locator('html[data-ready]').waitFor({ state: 'attached' }); // hydrated: fills stick
 	const form = page.locator('section', {
 		has: page.getByRole('heading', { name: 'Add a provider' })
 	});

@@ -24,6 +24,10 @@ test('the change-password card says keys keep working and links to them', async 
 	await note.getByRole('link', { name: 'review or revoke them' }).tap();
 	await expect(page).toHaveURL(/#api-keys-heading$/);
 	await expect(page.getByRole('heading', { name: 'API keys' })).toBeInViewport();
+	// Below the sticky header, not under it.
+	const header = (await page.locator('header').first().boundingBox())!;
+	const heading = (await page.getByRole('heading', { name: 'API keys' }).boundingBox())!;
+	expect(heading.y).toBeGreaterThanOrEqual(header.y + header.height);
 	expect(errors).toEqual([]);
 	await context.close();
 });

@@ -73,7 +73,10 @@ test.beforeAll(async ({ browser }) => {
 	ensureUser(ADMIN.username, ADMIN.password, true);
 	ensureUser(SPENDER.username, SPENDER.password);
 	ensureUser(OTHER.username, OTHER.password);
-	conversation = addConversation(SPENDER.username, '=cmd|"/c calc"!A1 budget talk');
+	conversation = addConversation(
+		SPENDER.username,
+		'=cmd|"/c calc"!A1 budget talk about the long winter evenings'
+	);
 	addUsage(OTHER.username, null, 3 * USD, Date.now());
 	const page = await browser.newPage();
 	await signIn(page, ADMIN.username, ADMIN.password);
@@ -128,6 +131,17 @@ test('phone: the chat warns at 80 %, the usage page charts and filters, the expo
 	await expect(page.getByTestId('chart-tokens').locator('canvas')).toBeVisible();
 	await expect(page.getByTestId('usage-top-conversations')).toContainText('budget talk');
 	expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+	// Names wrap: a table's figures are within the screen, not past a card scrolled sideways.
+	for (const testid of ['usage-top-conversations', 'split-model']) {
+		const cost = page.getByTestId(testid).locator('tbody tr').first().locator('td').last();
+		const box = (await cost.boundingBox())!;
+		expect(box.x + box.width, testid).toBeLessThanOrEqual(390);
+	}
+	// The range shortcuts are thumb-sized.
+	for (const name of ['This month', 'Last month', 'Last 30 days'])
+		expect((await page.getByRole('button', { name }).boundingBox())!.height).toBeGreaterThanOrEqual(
+			40
+		);
 	await saveScreenshot(page, 'usage');
 
 	await page.getByTestId('chart-cost').getByRole('button', { name: 'Table' }).click();
@@ -151,7 +165,7 @@ test('phone: the chat warns at 80 %, the usage page charts and filters, the expo
 	expect(lines[0]).toMatch(/^time,user,conversation_id,conversation,provider,model,prompt_tokens/);
 	expect(lines).toHaveLength(3);
 	expect(csv).not.toContain(OTHER.username);
-	expect(csv).toContain(`"'=cmd|""/c calc""!A1 budget talk"`);
+	expect(csv).toContain(`"'=cmd|""/c calc""!A1 budget talk about the long winter evenings"`);
 	await context.close();
 });
 
