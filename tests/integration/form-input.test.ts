@@ -2,37 +2,25 @@
 // refuses NUL, so the sign-in form and the admin's remove-user form answered 500 there. Such a
 // form is now unreadable (a 400 failure, as any malformed form), on both databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../support/db';
-import {
-	addUser as addUserByCli,
-	signIn,
-	startHearth,
-	type ApiClient,
-	type HearthServer
-} from '../support/hearth-server';
-import { addUser } from '$lib/server/services/accounts';
+import { DIALECTS } from '../support/db';
+import { signIn, type ApiClient, type HearthServer } from '../support/hearth-server';
+import { startHearthOn, type HearthOn } from '../support/hearth-on';
 
 describe.each(DIALECTS)('form actions with NUL characters (%s)', (dialect) => {
-	let database: TestDatabase | undefined;
+	let server: HearthOn | undefined;
 	let hearth: HearthServer;
 	let admin: ApiClient;
 
 	beforeAll(async () => {
-		if (dialect === 'postgres') {
-			database = await freshDatabase('postgres');
-			hearth = await startHearth({ DATABASE_URL: database.url! });
-			await addUser(database.db, { username: 'root', password: 'root-password', role: 'admin' });
-			await addUser(database.db, { username: 'alice', password: 'alice-password', role: 'user' });
-		} else {
-			hearth = await startHearth();
-			addUserByCli(hearth, 'root', 'root-password', true);
-			addUserByCli(hearth, 'alice', 'alice-password');
-		}
+		server = await startHearthOn(dialect, [
+			{ username: 'root', password: 'root-password', admin: true },
+			{ username: 'alice', password: 'alice-password' }
+		]);
+		hearth = server.hearth;
 		admin = await signIn(hearth, 'root', 'root-password');
 	}, 60_000);
 	afterAll(async () => {
-		await hearth?.stop();
-		await database?.close();
+		await server?.stop();
 	});
 
 	/** Posts the form as the page's enhanced form does, which answers the action's result as JSON. */

@@ -4,15 +4,9 @@
 // every endpoint; both databases must now answer alike: 404 for a path id, 400 for a body or
 // query id, never a 500.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../support/db';
-import {
-	addUser as addUserByCli,
-	signIn,
-	startHearth,
-	type ApiClient,
-	type HearthServer
-} from '../support/hearth-server';
-import { addUser } from '$lib/server/services/accounts';
+import { DIALECTS } from '../support/db';
+import { signIn, type ApiClient, type HearthServer } from '../support/hearth-server';
+import { startHearthOn, type HearthOn } from '../support/hearth-on';
 
 /** Past PostgreSQL's `integer`; the last is what `parseId` let through before (15 digits). */
 const TOO_BIG = ['2147483648', '99999999999', '999999999999999'];
@@ -61,31 +55,25 @@ const BODIES: Record<string, unknown> = {
 };
 
 describe.each(DIALECTS)('ids past the id columns (%s)', (dialect) => {
-	let database: TestDatabase | undefined;
+	let server: HearthOn | undefined;
 	let hearth: HearthServer;
 	let admin: ApiClient;
 	let alice: ApiClient;
 	let conversationId: number;
 
 	beforeAll(async () => {
-		if (dialect === 'postgres') {
-			database = await freshDatabase('postgres');
-			hearth = await startHearth({ DATABASE_URL: database.url! });
-			await addUser(database.db, { username: 'root', password: 'root-password', role: 'admin' });
-			await addUser(database.db, { username: 'alice', password: 'alice-password', role: 'user' });
-		} else {
-			hearth = await startHearth();
-			addUserByCli(hearth, 'root', 'root-password', true);
-			addUserByCli(hearth, 'alice', 'alice-password');
-		}
+		server = await startHearthOn(dialect, [
+			{ username: 'root', password: 'root-password', admin: true },
+			{ username: 'alice', password: 'alice-password' }
+		]);
+		hearth = server.hearth;
 		admin = await signIn(hearth, 'root', 'root-password');
 		alice = await signIn(hearth, 'alice', 'alice-password');
 		const made = await alice.json<{ id: number }>('POST', '/api/conversations', { title: 'mine' });
 		conversationId = made.body.id;
 	}, 60_000);
 	afterAll(async () => {
-		await hearth?.stop();
-		await database?.close();
+		await server?.stop();
 	});
 
 	async function expectError(client: ApiClient, method: string, path: string, status: number) {

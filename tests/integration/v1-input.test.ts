@@ -2,32 +2,23 @@
 // a NUL character anywhere in the body (PostgreSQL text refuses it, so a model name with one
 // failed the preset lookup there). It is refused up front, as on /api, on both databases.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, freshDatabase, type TestDatabase } from '../support/db';
-import {
-	addUser as addUserByCli,
-	signIn,
-	startHearth,
-	type HearthServer
-} from '../support/hearth-server';
+import { DIALECTS } from '../support/db';
+import { signIn, type HearthServer } from '../support/hearth-server';
+import { startHearthOn, type HearthOn } from '../support/hearth-on';
 import { startOpenAiStub, type StubServer } from '../support/stub-providers';
-import { addUser } from '$lib/server/services/accounts';
 
 describe.each(DIALECTS)('/v1 bodies with NUL characters (%s)', (dialect) => {
-	let database: TestDatabase | undefined;
+	let server: HearthOn | undefined;
 	let stub: StubServer;
 	let hearth: HearthServer;
 	let secret: string;
 
 	beforeAll(async () => {
 		stub = await startOpenAiStub();
-		if (dialect === 'postgres') {
-			database = await freshDatabase('postgres');
-			hearth = await startHearth({ DATABASE_URL: database.url!, LLAMA_URL: stub.url });
-			await addUser(database.db, { username: 'alice', password: 'alice-password', role: 'user' });
-		} else {
-			hearth = await startHearth({ LLAMA_URL: stub.url });
-			addUserByCli(hearth, 'alice', 'alice-password');
-		}
+		server = await startHearthOn(dialect, [{ username: 'alice', password: 'alice-password' }], {
+			LLAMA_URL: stub.url
+		});
+		hearth = server.hearth;
 		const alice = await signIn(hearth, 'alice', 'alice-password');
 		const made = await alice.json<{ secret: string }>('POST', '/api/keys', {
 			name: 'script',
@@ -36,9 +27,8 @@ describe.each(DIALECTS)('/v1 bodies with NUL characters (%s)', (dialect) => {
 		secret = made.body.secret;
 	}, 60_000);
 	afterAll(async () => {
-		await hearth?.stop();
+		await server?.stop();
 		await stub?.close();
-		await database?.close();
 	});
 
 	const post = (path: string, body: string) =>
