@@ -1,17 +1,12 @@
 // The content policy on finished chat replies, through the real runner: a breaking reply is stored
 // as the rule's refusal (the original is not kept), and a guard model on the reply's own provider
 // gets the slot the reply gave back — with one slot, it would otherwise wait for itself.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freshDatabase, insertUsers, type TestDatabase } from '../../../../tests/support/db';
-import {
-	startOpenAiStub,
-	type StubServer,
-	stubProviderRecord
-} from '../../../../tests/support/stub-providers';
-import { JobBus } from '$lib/server/jobs/bus';
-import { JobRunner } from '$lib/server/jobs/runner';
-import { ProviderRegistry } from '$lib/server/llm/registry';
+import type { StubServer } from '../../../../tests/support/stub-providers';
+import { startStubRunner, type StubRunner } from '../../../../tests/support/stub-runner';
+import type { JobRunner } from '$lib/server/jobs/runner';
+import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { sendMessage } from '$lib/server/services/chat';
 import {
 	createPolicyRule,
@@ -26,26 +21,18 @@ describe('reply screening in the chat', () => {
 	let runner: JobRunner;
 	let providers: ProviderRegistry;
 	let userId: number;
+	let stubRunner: StubRunner | undefined;
 
 	beforeAll(async () => {
 		t = await freshDatabase('sqlite');
 		[userId] = (await insertUsers(t.db, 'screened')) as [number];
-		stub = await startOpenAiStub();
+		({ stub, providers, runner } = stubRunner = await startStubRunner(t.db, {
+			record: { apiKey: 'sk-test-0000', maxConcurrency: 1 }
+		}));
 		stub.script = { text: 'safe', chunkChars: 2, intervalMs: 1 };
-		providers = new ProviderRegistry(async () => [
-			stubProviderRecord(stub, { apiKey: 'sk-test-0000', maxConcurrency: 1 })
-		]);
-		runner = new JobRunner({
-			db: t.db,
-			providers,
-			bus: new JobBus(),
-			log: pino({ level: 'silent' })
-		});
-		await runner.start({ recoverAll: true });
 	});
 	afterAll(async () => {
-		await runner?.stop();
-		await stub?.close();
+		await stubRunner?.stop();
 		await t?.close();
 	});
 

@@ -13,6 +13,7 @@ import {
 	type StubServer,
 	stubProviderRecord
 } from '../../../../tests/support/stub-providers';
+import { startStubRunner, type StubRunner } from '../../../../tests/support/stub-runner';
 import { JobBus } from '$lib/server/jobs/bus';
 import { MAX_HISTORY_CHARS } from '$lib/server/jobs/history';
 import { JobRunner } from '$lib/server/jobs/runner';
@@ -130,26 +131,17 @@ describe.each(DIALECTS)('job runner on %s', (dialect) => {
 
 describe('job runner: a job enqueued here', () => {
 	let t: TestDatabase;
-	let stub: StubServer;
+	let stubRunner: StubRunner | undefined;
 	let runner: JobRunner;
 
 	beforeAll(async () => {
 		t = await freshDatabase('sqlite');
-		stub = await startOpenAiStub();
-		const providers = new ProviderRegistry(async () => [stubProviderRecord(stub)]);
 		// The claim loop's poll never comes during the test: only `submit` can start the job.
-		runner = new JobRunner({
-			db: t.db,
-			providers,
-			bus: new JobBus(),
-			log: pino({ level: 'silent' }),
-			limits: { pollMs: 3_600_000 }
-		});
-		await runner.start({ recoverAll: true });
+		stubRunner = await startStubRunner(t.db, { limits: { pollMs: 3_600_000 } });
+		runner = stubRunner.runner;
 	});
 	afterAll(async () => {
-		await runner?.stop();
-		await stub?.close();
+		await stubRunner?.stop();
 		await t?.close();
 	});
 

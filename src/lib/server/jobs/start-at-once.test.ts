@@ -1,7 +1,6 @@
 // A reply that can start at once (its provider has a free slot and nobody waits) is inserted
 // already claimed by this instance and handed to the runner in memory with the prompt's history
 // read in the enqueue transaction; otherwise it is queued and claimed as before.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	DIALECTS,
@@ -9,14 +8,10 @@ import {
 	insertUsers,
 	type TestDatabase
 } from '../../../../tests/support/db';
-import {
-	startOpenAiStub,
-	type StubServer,
-	stubProviderRecord
-} from '../../../../tests/support/stub-providers';
-import { JobBus } from '$lib/server/jobs/bus';
-import { JobRunner } from '$lib/server/jobs/runner';
-import { ProviderRegistry } from '$lib/server/llm/registry';
+import type { StubServer } from '../../../../tests/support/stub-providers';
+import { startStubRunner, type StubRunner } from '../../../../tests/support/stub-runner';
+import type { JobRunner } from '$lib/server/jobs/runner';
+import type { ProviderRegistry } from '$lib/server/llm/registry';
 import { findJob } from '$lib/server/repos/jobs';
 import { replyDeps, sendMessage, type JobParams } from '$lib/server/services/chat';
 import { createConversation } from '$lib/server/services/conversations';
@@ -28,25 +23,18 @@ describe.each(DIALECTS)('a reply that starts at once, on %s', (dialect) => {
 	let runner: JobRunner;
 	let providers: ProviderRegistry;
 	let userId: number;
+	let stubRunner: StubRunner | undefined;
 
 	beforeAll(async () => {
 		t = await freshDatabase(dialect);
 		[userId] = (await insertUsers(t.db, 'fast-user')) as [number];
-		stub = await startOpenAiStub();
-		providers = new ProviderRegistry(async () => [stubProviderRecord(stub, { maxConcurrency: 1 })]);
-		// The claim loop's poll never comes during the tests: only the hand-over can start a job.
-		runner = new JobRunner({
-			db: t.db,
-			providers,
-			bus: new JobBus(),
-			log: pino({ level: 'silent' }),
+		({ stub, providers, runner } = stubRunner = await startStubRunner(t.db, {
+			record: { maxConcurrency: 1 },
 			limits: { pollMs: 3_600_000 }
-		});
-		await runner.start({ recoverAll: true });
+		}));
 	});
 	afterAll(async () => {
-		await runner?.stop();
-		await stub?.close();
+		await stubRunner?.stop();
 		await t?.close();
 	});
 
